@@ -1,0 +1,27 @@
+# Two commands on a fresh machine: `make serve` and `make test`. Each bootstraps .venv itself.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: serve test bench venv clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+serve: $(STAMP)
+	$(VENV)/bin/xiezuo serve $(if $(CONFIG),--config $(CONFIG))
+
+test: $(STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/router_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis xiezuo.db xiezuo.db-wal xiezuo.db-shm

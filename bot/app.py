@@ -1,0 +1,92 @@
+"""The bot runtime: database, router, outbox dispatcher and senders, started and stopped as one."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import inspect
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.events import Event
+from bot.inbox_replay import unfinished_events
+from bot.metrics import Metrics
+from bot.outbox import Dispatcher, Sender
+from bot.router import Outcome, Router
+from bot.seed import apply_config
+from handlers import registry
+from scheduler.calendar import WorkCalendar
+from storage import migrate, outbox
+from storage.db import make_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+class Bot:
+    def __init__(self, config: Config, clock: Clock | None = None, calendar: WorkCalendar | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.calendar = calendar or WorkCalendar()
+        self.metrics = Metrics()
+        self.engine = make_engine(config.database.url, config.database.echo)
+        self.sessions = make_sessionmaker(self.engine)
+        self.registry = registry
+        self.router = Router(registry, self.sessions, config, self.calendar, self.clock, self.metrics)
+        self.senders: dict[str, Sender] = {}
+        self.dispatcher = Dispatcher(self.sessions, self.senders, self.clock, self.metrics)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def add_sender(self, platform: str, sender: Sender) -> None:
+        self.senders[platform] = sender
+
+    async def prepare_database(self, upgrade: bool | None = None) -> None:
+        """Create or upgrade the schema (always for SQLite; PostgreSQL only when empty or asked)."""
+        if upgrade is None:
+            upgrade = self.engine.dialect.name == "sqlite" or not await self._has_tables()
+        if upgrade:
+            await migrate.upgrade(self.engine)
+        async with self.sessions() as session, session.begin():
+            await apply_config(session, self.config, self.clock.now())
+
+    async def _has_tables(self) -> bool:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(lambda c: inspect(c).has_table("alembic_version"))
+
+    async def handle(self, event: Event) -> Outcome:
+        """Entry point for adapters: dedup, run, and wake the dispatcher for the replies."""
+        outcome = await self.router.handle(event)
+        if not outcome.duplicate:
+            self.dispatcher.wake()
+        return outcome
+
+    async def resume_unfinished(self) -> int:
+        """Re-run events that were acked but not finished when the last process stopped."""
+        events = await unfinished_events(self.sessions)
+        for event in events:
+            await self.router.process(event)
+        return len(events)
+
+    async def start(self) -> None:
+        await self.prepare_database()
+        await self.resume_unfinished()
+        self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self._gauge_outbox(), name="outbox-gauge"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.engine.dispose()
+
+    async def _gauge_outbox(self) -> None:
+        while True:
+            try:
+                async with self.sessions() as session:
+                    self.metrics.outbox_depth.set(await outbox.depth(session))
+            except Exception:
+                log.exception("outbox gauge failed")
+            await asyncio.sleep(5)

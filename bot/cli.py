@@ -1,0 +1,80 @@
+"""`xiezuo serve [--config PATH]`, `xiezuo db upgrade`: the stable command line (SPEC §9)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from bot.app import Bot
+from bot.config import Config, ConfigError, load_config
+from bot.server import make_app
+from storage import migrate
+
+log = logging.getLogger("xiezuo")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="xiezuo", description="协作: cross-department collaboration bot")
+    parser.add_argument("--config", help="TOML config file (default: $XIEZUO_CONFIG, else built-in defaults)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the bot and its HTTP server")
+    serve.add_argument("--config", dest="sub_config", help="TOML config file")
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: apply migrations up to the newest")
+    db.add_argument("--config", dest="sub_config", help="TOML config file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(getattr(args, "sub_config", None) or args.config)
+    except ConfigError as exc:
+        print(f"xiezuo: config error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "db":
+        asyncio.run(_upgrade(config))
+        print(f"database upgraded: {_safe_url(config.database.url)}")
+        return 0
+    asyncio.run(serve_forever(config))
+    return 0
+
+
+async def _upgrade(config: Config) -> None:
+    bot = Bot(config)
+    try:
+        await migrate.upgrade(bot.engine)
+    finally:
+        await bot.engine.dispose()
+
+
+async def serve_forever(config: Config) -> None:
+    bot = Bot(config)
+    await bot.start()
+    app = make_app(bot)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, config.http.host, config.http.port)
+    await site.start()
+    url = f"http://{config.http.host}:{config.http.port}/"
+    log.info("xiezuo serving on %s (database %s)", url, _safe_url(config.database.url))
+    print(f"xiezuo is running: {url}  (healthz: {url}healthz, metrics: {url}metrics)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await bot.stop()
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for logs."""
+    head, sep, tail = url.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, creds = head.partition("//")
+    return f"{scheme}//{creds.split(':')[0]}:***@{tail}"

@@ -1,0 +1,369 @@
+"""Command specs, the registry, and the text → (spec, values) parser.
+
+A `CommandSpec` describes one workflow action once: its Chinese and English names, its
+parameters (which are also the fields of its card form) and its handler. Typed text
+(`/task add XZ-2026-0001 标题 dept=研发部 due=下周五`) and submitted card forms are bound
+through the same `bind`, so both paths validate identically.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.dates import DateError, parse_date, parse_time
+
+MAX_COMMAND_CHARS = 20_000
+QUOTES = {'"': '"', "'": "'", "“": "”", "「": "」", "‘": "’", "『": "』"}
+SEPARATORS = ("=", "＝")
+SLASHES = ("/", "／")
+
+
+class UserError(Exception):
+    """Something the user can fix; the message is shown to them and nothing is stored."""
+
+    def __init__(self, message: str, usage: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+    def matches(self, text: str) -> bool:
+        t = text.strip().lower()
+        return t in (self.value.lower(), self.label.lower(), *(a.lower() for a in self.aliases))
+
+
+@dataclass(frozen=True)
+class Param:
+    """One input of a command: a text argument, a `key=value` option and a card form field.
+
+    kind: text | textarea | int | date | time | choice | person | people | dept | depts |
+    collab | task | tasks | bool. Reference kinds (person, dept, collab, task) are left as
+    text here and resolved against the database by the handler.
+    """
+
+    name: str
+    label: str
+    kind: str = "text"
+    required: bool = False
+    positional: bool = False
+    aliases: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    min: int | None = None
+    max: int | None = None
+    rest: bool = False  # positional that swallows the remaining words (e.g. a reason)
+    placeholder: str = ""
+
+    def keys(self) -> tuple[str, ...]:
+        return (self.name, self.label, *self.aliases)
+
+
+Handler = Callable[[Any, "Values"], Awaitable[None]]
+
+
+@dataclass
+class CommandSpec:
+    name: str  # canonical English name; subcommands are "task add"
+    aliases: tuple[str, ...]
+    summary: str
+    params: tuple[Param, ...] = ()
+    example: str = ""
+    handler: Handler | None = None
+    mutates: bool = True
+    default_sub: bool = False  # "/task X" with no known subcommand means this one
+    form: bool = False  # typed with no arguments at all, it answers with its form to fill
+
+    @property
+    def root(self) -> str:
+        return self.name.split(" ")[0]
+
+    @property
+    def sub(self) -> str:
+        return self.name.partition(" ")[2]
+
+    def usage(self) -> str:
+        words = ["/" + self.name]
+        for p in self.params:
+            if p.positional:
+                words.append(f"<{p.label}>" if p.required else f"[{p.label}]")
+        for p in self.params:
+            if not p.positional:
+                words.append(f"{p.name}=<{p.label}>" if p.required else f"[{p.name}=…]")
+        return " ".join(words)
+
+    def help_text(self) -> str:
+        names = "、".join(self.aliases)
+        lines = [f"{self.usage()}", f"{self.summary}（别名：{names}）" if names else self.summary]
+        for p in self.params:
+            opts = "/".join(c.label for c in p.choices)
+            extra = f"：{opts}" if opts else ""
+            need = "必填" if p.required else "可选"
+            lines.append(f"  • {p.name}（{p.label}，{need}{extra}）")
+        if self.example:
+            lines.append(f"例：{self.example}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Registry:
+    """All commands, found by any of their names (English, Chinese, aliases)."""
+
+    specs: dict[str, CommandSpec] = field(default_factory=dict)
+    roots: dict[str, str] = field(default_factory=dict)  # any alias → root name
+    subs: dict[tuple[str, str], str] = field(default_factory=dict)  # (root, sub alias) → full name
+
+    def add(self, spec: CommandSpec) -> CommandSpec:
+        self.specs[spec.name] = spec
+        if spec.sub:
+            for alias in (spec.sub, *spec.aliases):
+                self.subs[(spec.root, alias.lower())] = spec.name
+        else:
+            for alias in (spec.name, *spec.aliases):
+                self.roots[alias.lower()] = spec.name
+        return spec
+
+    def command(self, name: str, aliases: tuple[str, ...] | list[str], summary: str, *params: Param,
+                example: str = "", mutates: bool = True, default_sub: bool = False,
+                form: bool = False) -> Callable[[Handler], Handler]:
+        """Decorator that registers a handler under a command spec."""
+        def register(fn: Handler) -> Handler:
+            self.add(CommandSpec(name, tuple(aliases), summary, tuple(params), example, fn, mutates, default_sub,
+                                 form))
+            return fn
+        return register
+
+    def root_names(self) -> list[str]:
+        return sorted({s.root for s in self.specs.values()})
+
+    def subcommands(self, root: str) -> list[CommandSpec]:
+        return [s for s in self.specs.values() if s.root == root and s.sub]
+
+    def nearest(self, word: str) -> str | None:
+        match = difflib.get_close_matches(word.lower(), list(self.roots), n=1, cutoff=0.5)
+        return self.roots[match[0]] if match else None
+
+
+@dataclass
+class Args:
+    """Tokens of one command line: positional words and `key=value` options (keys may repeat)."""
+
+    positional: list[str] = field(default_factory=list)
+    options: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Parsed:
+    spec: CommandSpec
+    args: Args
+
+
+class Values(dict[str, Any]):
+    """Bound, type-converted inputs of one command; missing optional inputs read as None."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self.get(name)
+
+
+def tokenize(text: str) -> list[tuple[str, str | None]]:
+    """Split into (word, None) and (key, value) tokens; quotes group words, full-width too."""
+    tokens: list[tuple[str, str | None]] = []
+    buf: list[str] = []
+    key: str | None = None
+    quoted = False
+    i, n = 0, len(text)
+
+    def flush() -> None:
+        nonlocal buf, key, quoted
+        word = "".join(buf)
+        if key is not None:
+            tokens.append((key, word))
+        elif word or quoted:
+            tokens.append((word, None))
+        buf, key, quoted = [], None, False
+
+    while i < n:
+        ch = text[i]
+        if ch in QUOTES:
+            close = QUOTES[ch]
+            end = text.find(close, i + 1)
+            if end < 0:
+                raise UserError(f"引号 {ch} 没有闭合")
+            buf.append(text[i + 1:end])
+            quoted = True
+            i = end + 1
+            continue
+        if ch.isspace():
+            flush()
+        elif ch in SEPARATORS and key is None and buf and not quoted:
+            key = "".join(buf).strip().lower()
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    flush()
+    return tokens
+
+
+def parse(registry: Registry, text: str) -> Parsed:
+    """Find the command and split its arguments; raises UserError with help on anything wrong."""
+    if len(text) > MAX_COMMAND_CHARS:
+        raise UserError(f"消息太长（{len(text)} 字），一条命令最多 {MAX_COMMAND_CHARS} 字")
+    tokens = tokenize(text.strip())
+    if not tokens or tokens[0][1] is not None:
+        raise UserError("请输入命令，例如 /help", usage="/help")
+    word = tokens[0][0]
+    if word[:1] in SLASHES:
+        word = word[1:]
+    root = registry.roots.get(word.lower())
+    if root is None:
+        near = registry.nearest(word)
+        hint = f"，你是不是想用 /{near}？" if near else ""
+        raise UserError(f"未知命令“{word[:40]}”{hint}", usage=registry.specs[near].usage() if near else "/help")
+    rest = tokens[1:]
+    spec = registry.specs.get(root)
+    subs = registry.subcommands(root)
+    if subs:
+        chosen = None
+        if rest and rest[0][1] is None:
+            chosen = registry.subs.get((root, rest[0][0].lower()))
+        if chosen:
+            spec, rest = registry.specs[chosen], rest[1:]
+        elif spec is None:
+            spec = next((s for s in subs if s.default_sub), None)
+            if spec is None:
+                names = " | ".join(s.sub for s in subs)
+                raise UserError(f"/{root} 需要子命令：{names}", usage="\n".join(s.usage() for s in subs))
+    assert spec is not None
+    args = Args()
+    for key, value in rest:
+        if value is None:
+            args.positional.append(key)
+        else:
+            args.options.setdefault(key, []).append(value)
+    return Parsed(spec, args)
+
+
+def bind(spec: CommandSpec, args: Args, today: date, max_chars: int = 2000) -> Values:
+    """Map positional words and options onto the spec's params and convert their types."""
+    raw: dict[str, list[str]] = {}
+    by_key = {k.lower(): p for p in spec.params for k in p.keys()}
+    for key, values in args.options.items():
+        param = by_key.get(key)
+        if param is None:
+            known = ", ".join(p.name for p in spec.params) or "（无）"
+            raise UserError(f"/{spec.name} 没有参数“{key[:40]}”；可用参数：{known}", usage=spec.usage())
+        raw.setdefault(param.name, []).extend(values)
+    words = list(args.positional)
+    for param in (p for p in spec.params if p.positional):
+        if not words:
+            break
+        if param.name in raw or (not param.required and not _accepts(param, words[0])):
+            continue
+        if param.rest:
+            raw[param.name] = [" ".join(words)]
+            words = []
+        else:
+            raw[param.name] = [words.pop(0)]
+    if words:
+        raise UserError(f"多余的参数：{' '.join(words)[:80]}", usage=spec.usage())
+    return convert(spec, raw, today, max_chars)
+
+
+def bind_values(spec: CommandSpec, values: Mapping[str, Any], today: date, max_chars: int = 2000) -> Values:
+    """Bind a submitted card form (field name → value or list of values) like typed options."""
+    args = Args()
+    for key, value in values.items():
+        if value is None or value == "" or value == []:
+            continue
+        items = value if isinstance(value, list) else [value]
+        args.options[str(key).lower()] = [str(v) for v in items]
+    return bind(spec, args, today, max_chars)
+
+
+def convert(spec: CommandSpec, raw: dict[str, list[str]], today: date, max_chars: int) -> Values:
+    out = Values()
+    for param in spec.params:
+        items = [v.strip() for v in raw.get(param.name, []) if v.strip()]
+        if not items:
+            if param.required:
+                raise UserError(f"缺少{param.label}（{param.name}）", usage=spec.usage())
+            out[param.name] = [] if _is_list(param) else None
+            continue
+        limit = 200 if param.kind in ("text", "choice") and param.name in ("name", "title") else max_chars
+        for item in items:
+            if len(item) > limit:
+                raise UserError(f"{param.label}太长（{len(item)} 字），最多 {limit} 字", usage=spec.usage())
+        out[param.name] = _convert_one(spec, param, items, today)
+    return out
+
+
+_SHAPES = {
+    "collab": re.compile(r"^XZ-\d{4}-\d+$", re.IGNORECASE),
+    "int": re.compile(r"^-?\d+[%分]?$"),
+    "task": re.compile(r"^(XZ-\d{4}-\d+[/:：#])?T\d+$", re.IGNORECASE),
+}
+
+
+def _accepts(param: Param, word: str) -> bool:
+    """Whether an optional positional would take this word, so "/status T3 阻塞 原因" skips progress."""
+    if param.kind == "choice":
+        return any(c.matches(word) for c in param.choices)
+    shape = _SHAPES.get(param.kind)
+    return shape.match(word) is not None if shape else True
+
+
+def _is_list(param: Param) -> bool:
+    return param.kind in ("people", "depts", "tasks") or param.kind.endswith("*")
+
+
+def _convert_one(spec: CommandSpec, param: Param, items: list[str], today: date) -> Any:
+    kind = param.kind
+    if kind in ("people", "depts", "tasks"):
+        parts = [p.strip() for item in items for p in _split_list(item)]
+        return [p for p in parts if p]
+    if kind.endswith("*"):  # repeatable free text, e.g. action items
+        return items
+    value = items[-1]
+    try:
+        if kind == "int":
+            number = int(value.rstrip("%分"))
+            if (param.min is not None and number < param.min) or (param.max is not None and number > param.max):
+                raise UserError(f"{param.label}应在 {param.min}–{param.max} 之间，收到 {value}", usage=spec.usage())
+            return number
+        if kind == "date":
+            return parse_date(value, today)
+        if kind == "time":
+            return parse_time(value)
+        if kind == "choice":
+            for choice in param.choices:
+                if choice.matches(value):
+                    return choice.value
+            labels = "、".join(c.label for c in param.choices)
+            raise UserError(f"{param.label}只能是 {labels}，收到“{value[:40]}”", usage=spec.usage())
+        if kind == "bool":
+            lowered = value.lower()
+            if lowered in ("1", "true", "yes", "y", "是", "对", "on"):
+                return True
+            if lowered in ("0", "false", "no", "n", "否", "不", "off"):
+                return False
+            raise UserError(f"{param.label}只能是 是/否，收到“{value[:40]}”", usage=spec.usage())
+    except ValueError as exc:
+        if isinstance(exc, DateError):
+            raise UserError(f"{param.label}：{exc}", usage=spec.usage()) from None
+        raise UserError(f"{param.label}应为数字，收到“{value[:40]}”", usage=spec.usage()) from None
+    return value
+
+
+def _split_list(text: str) -> list[str]:
+    for sep in ("，", "、", ";", "；"):
+        text = text.replace(sep, ",")
+    return text.split(",")

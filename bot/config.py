@@ -1,0 +1,261 @@
+"""Typed configuration: TOML file + env secrets over built-in defaults.
+
+Every section is a dataclass; the loader walks the TOML tree against the type hints so that a
+misspelt key or a wrong type fails at start-up with the key and the file named, instead of
+surfacing as a confusing error hours later in a reminder job.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the key."""
+
+
+@dataclass
+class DatabaseConfig:
+    url: str = "sqlite+aiosqlite:///./xiezuo.db"
+    echo: bool = False
+
+
+@dataclass
+class HttpConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 1_048_576
+
+
+@dataclass
+class FeishuConfig:
+    app_id: str = ""
+    app_secret: str = ""
+    mode: Literal["websocket", "webhook"] = "websocket"
+    encrypt_key: str = ""
+    verification_token: str = ""
+    base_url: str = "https://open.feishu.cn"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_id and self.app_secret)
+
+
+@dataclass
+class DingTalkConfig:
+    client_id: str = ""
+    client_secret: str = ""
+    robot_code: str = ""
+    base_url: str = "https://api.dingtalk.com"
+    card_template_id: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+@dataclass
+class LocalConfig:
+    """The local web emulator: on by default when no real platform is configured."""
+
+    enabled: bool | None = None
+    seed_demo: bool = True
+
+
+@dataclass
+class PolicyConfig:
+    """Every number of the workflow (SPEC §2 and §5). Durations in working days unless named."""
+
+    timezone: str = "Asia/Shanghai"
+    evaluation_convene_working_days: int = 1
+    evaluation_answer_working_days: int = 2
+    kickoff_within_hours: int = 24
+    weekly_report_weekday: int = 4  # Monday = 0; Friday
+    weekly_report_prompt_time: str = "15:00"
+    weekly_report_due_time: str = "17:00"
+    weekly_report_escalate_time: str = "09:00"  # Monday, to the lead dept
+    weekly_sync_weekday: int = 0
+    weekly_sync_time: str = "09:30"
+    weekly_sync_max_minutes: int = 30
+    lag_report_working_days: int = 2
+    lag_alert_working_days: int = 3
+    due_soon_working_days: int = 3
+    milestone_warning_working_days: int = 3
+    resource_notice_days: int = 7
+    problem_report_hours: int = 2
+    rework_working_days: int = 3
+    retrospective_working_days: int = 5
+    agenda_days_before: int = 1
+    meeting_soon_minutes: int = 15
+    minutes_due_hours: int = 2
+    daily_digest: bool = False
+    daily_digest_time: str = "09:00"
+    quiet_start: str = "09:00"
+    max_field_chars: int = 2000
+    max_title_chars: int = 200
+
+
+@dataclass
+class RolesConfig:
+    """People with the PMO/admin role, as "platform:user_id" (e.g. "feishu:ou_123")."""
+
+    admins: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DepartmentConfig:
+    name: str = ""
+    heads: list[str] = field(default_factory=list)  # "platform:user_id"
+    members: list[str] = field(default_factory=list)
+    timezone: str = ""
+    is_pmo: bool = False
+    feishu_chats: list[str] = field(default_factory=list)
+    dingtalk_chats: list[str] = field(default_factory=list)
+    local_chats: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Config:
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    feishu: FeishuConfig = field(default_factory=FeishuConfig)
+    dingtalk: DingTalkConfig = field(default_factory=DingTalkConfig)
+    local: LocalConfig = field(default_factory=LocalConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    roles: RolesConfig = field(default_factory=RolesConfig)
+    departments: list[DepartmentConfig] = field(default_factory=list)
+    source: str = "<defaults>"
+
+    @property
+    def local_enabled(self) -> bool:
+        if self.local.enabled is not None:
+            return self.local.enabled
+        return not (self.feishu.enabled or self.dingtalk.enabled)
+
+
+ENV_SECRETS = {
+    "XIEZUO_FEISHU_APP_SECRET": ("feishu", "app_secret"),
+    "XIEZUO_FEISHU_ENCRYPT_KEY": ("feishu", "encrypt_key"),
+    "XIEZUO_FEISHU_VERIFICATION_TOKEN": ("feishu", "verification_token"),
+    "XIEZUO_DINGTALK_CLIENT_SECRET": ("dingtalk", "client_secret"),
+    "XIEZUO_DATABASE_URL": ("database", "url"),
+}
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: typing.Mapping[str, str] | None = None) -> Config:
+    """Load `path`, else $XIEZUO_CONFIG, else defaults; then overlay secrets from env."""
+    env = os.environ if env is None else env
+    path = path or env.get("XIEZUO_CONFIG") or None
+    raw: dict[str, Any] = {}
+    source = "<defaults>"
+    if path:
+        source = str(path)
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: config file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    config = _build(Config, raw, source, "")
+    config.source = source
+    for var, (section, key) in ENV_SECRETS.items():
+        if env.get(var):
+            setattr(getattr(config, section), key, env[var])
+    _validate(config)
+    return config
+
+
+def _build(cls: type, raw: Any, source: str, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: [{where}] must be a table")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key {_key(where, unknown[0])!r}; known keys: {', '.join(sorted(names))}")
+    values = {name: _coerce(hints[name], value, source, _key(where, name)) for name, value in raw.items()}
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, key)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{source}: {key} must be one of {', '.join(map(repr, args))}, not {value!r}")
+        return value
+    if origin in (types.UnionType, typing.Union):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, source, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: {key} must be a list, not {type(value).__name__}")
+        return [_coerce(args[0], item, source, f"{key}[{i}]") for i, item in enumerate(value)]
+    if hint is bool and not isinstance(value, bool):
+        raise ConfigError(f"{source}: {key} must be true or false, not {value!r}")
+    if hint is int and (not isinstance(value, int) or isinstance(value, bool)):
+        raise ConfigError(f"{source}: {key} must be an integer, not {value!r}")
+    if hint is str and not isinstance(value, str):
+        raise ConfigError(f"{source}: {key} must be a string, not {value!r}")
+    return value
+
+
+def _key(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _validate(config: Config) -> None:
+    from datetime import time as dtime
+    from zoneinfo import ZoneInfo
+
+    src = config.source
+    for name in ("weekly_report_prompt_time", "weekly_report_due_time", "weekly_report_escalate_time",
+                 "weekly_sync_time", "daily_digest_time", "quiet_start"):
+        value = getattr(config.policy, name)
+        try:
+            dtime.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"{src}: policy.{name} must be a time like '17:00', not {value!r}") from None
+    for name in ("weekly_report_weekday", "weekly_sync_weekday"):
+        if not 0 <= getattr(config.policy, name) <= 6:
+            raise ConfigError(f"{src}: policy.{name} must be 0 (Monday) to 6 (Sunday)")
+    for f in dataclasses.fields(PolicyConfig):
+        value = getattr(config.policy, f.name)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise ConfigError(f"{src}: policy.{f.name} must not be negative")
+    zones = [("policy.timezone", config.policy.timezone)]
+    zones += [(f"departments[{i}].timezone", d.timezone) for i, d in enumerate(config.departments) if d.timezone]
+    for key, zone in zones:
+        try:
+            ZoneInfo(zone)
+        except Exception:
+            raise ConfigError(f"{src}: {key} is not a known time zone: {zone!r}") from None
+    seen: set[str] = set()
+    for i, dept in enumerate(config.departments):
+        if not dept.name.strip():
+            raise ConfigError(f"{src}: departments[{i}].name must not be empty")
+        if dept.name in seen:
+            raise ConfigError(f"{src}: departments[{i}].name {dept.name!r} is listed twice")
+        seen.add(dept.name)
+        for ref in dept.heads + dept.members:
+            _check_user_ref(src, f"departments[{i}]", ref)
+    for ref in config.roles.admins:
+        _check_user_ref(src, "roles.admins", ref)
+    if not 1 <= config.http.port <= 65535:
+        raise ConfigError(f"{src}: http.port must be 1..65535")
+
+
+def _check_user_ref(src: str, key: str, ref: str) -> None:
+    platform, sep, user = ref.partition(":")
+    if not sep or not user or platform not in ("feishu", "dingtalk", "local", "memory"):
+        raise ConfigError(f"{src}: {key}: {ref!r} must look like 'feishu:ou_xxx' (platform:user_id)")

@@ -1,0 +1,82 @@
+"""Dates and times as people type them in Chinese chats: 2026-12-01, 12-01, 12月1日, 下周五, 明天.
+
+Pure functions over an explicit `today`, so the caller's clock and zone decide what "明天" means.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+
+WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
+RELATIVE = {"今天": 0, "今日": 0, "today": 0, "明天": 1, "明日": 1, "tomorrow": 1, "后天": 2,
+            "大后天": 3, "昨天": -1, "yesterday": -1}
+EN_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+DATE_FORMS = "2026-12-01、12-01、12月1日、明天、周五、下周五、3天后"
+TIME_FORMS = "09:30、14点、下午3点半"
+
+_FULL = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$")
+_SHORT = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$")
+_WEEK = re.compile(r"^(下下|下|本|这|上)?(?:个)?(?:周|星期|礼拜)([一二三四五六日天末])$")
+_IN_DAYS = re.compile(r"^(\d{1,3})\s*天[后後]$")
+_TIME = re.compile(r"^(上午|早上|中午|下午|晚上)?\s*(\d{1,2})(?:[:：](\d{2})|点(半|(\d{1,2})分?)?)$")
+
+
+class DateError(ValueError):
+    """Text that is not a date or time we understand; the message says which forms work."""
+
+
+def parse_date(text: str, today: date) -> date:
+    """Parse one date; month-day without a year means the next such date within ~half a year."""
+    s = text.strip().lower()
+    if s in RELATIVE:
+        return today + timedelta(days=RELATIVE[s])
+    if m := _FULL.match(s):
+        return _make(int(m[1]), int(m[2]), int(m[3]), text)
+    if m := _SHORT.match(s):
+        candidate = _make(today.year, int(m[1]), int(m[2]), text)
+        if (today - candidate).days > 180:
+            candidate = _make(today.year + 1, int(m[1]), int(m[2]), text)
+        return candidate
+    if m := _WEEK.match(s):
+        return _weekday(today, WEEKDAYS[m[2]], m[1] or "")
+    if s[:3] in EN_WEEKDAYS and s in (s[:3], s[:3] + "day", s[:3] + "nesday", s[:3] + "sday", s[:3] + "rsday", s[:3] + "urday"):
+        return _weekday(today, EN_WEEKDAYS[s[:3]], "")
+    if m := _IN_DAYS.match(s):
+        return today + timedelta(days=int(m[1]))
+    raise DateError(f"无法识别的日期“{text}”，可写成 {DATE_FORMS}")
+
+
+def parse_time(text: str) -> time:
+    s = text.strip()
+    m = _TIME.match(s)
+    if not m:
+        raise DateError(f"无法识别的时间“{text}”，可写成 {TIME_FORMS}")
+    period, hour = m[1], int(m[2])
+    minute = int(m[3] or m[5] or 0) + (30 if m[4] == "半" else 0)
+    if period in ("下午", "晚上") and hour < 12:
+        hour += 12
+    if hour > 23 or minute > 59:
+        raise DateError(f"时间超出范围“{text}”，可写成 {TIME_FORMS}")
+    return time(hour, minute)
+
+
+def _make(year: int, month: int, day: int, text: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DateError(f"日期不存在“{text}”") from None
+
+
+def _weekday(today: date, weekday: int, prefix: str) -> date:
+    monday = today - timedelta(days=today.weekday())
+    if prefix in ("本", "这"):
+        return monday + timedelta(days=weekday)
+    if prefix == "下":
+        return monday + timedelta(days=7 + weekday)
+    if prefix == "下下":
+        return monday + timedelta(days=14 + weekday)
+    if prefix == "上":
+        return monday + timedelta(days=weekday - 7)
+    ahead = (weekday - today.weekday()) % 7
+    return today + timedelta(days=ahead)

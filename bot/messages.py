@@ -1,0 +1,54 @@
+"""Platform-neutral outbound messages: what handlers say, before any platform renders it.
+
+A message carries a title and markdown body (the text every platform can show), an optional
+card template name with its structured data (rendered by `cards/` where the platform has cards),
+and the people to @mention. It round-trips through JSON because it waits in the outbox.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str = ""
+    fields: tuple[Field, ...] = ()
+    template: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    mentions: tuple[str, ...] = ()  # platform user ids to @mention, resolved per platform
+    color: str = "blue"  # red / yellow / green / blue / grey: header colour by priority or state
+    is_error: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Message:
+        data = dict(data)
+        data["fields"] = tuple(Field(**f) for f in data.get("fields", ()))
+        data["mentions"] = tuple(data.get("mentions", ()))
+        return cls(**data)
+
+    def as_text(self) -> str:
+        """Plain rendering used by text-only platforms and tests."""
+        parts = [f"【{self.title}】"] if self.title else []
+        if self.body:
+            parts.append(self.body)
+        parts += [f"{f.label}：{f.value}" for f in self.fields]
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Address:
+    """One chat on one platform; the outbox stores a message per address."""
+
+    platform: str
+    chat_id: str

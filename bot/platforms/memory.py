@@ -1,0 +1,30 @@
+"""An in-process platform: messages sent to it are kept in memory, per chat.
+
+The test platform for scenario tests and benchmarks, in the spirit of Errbot's test backend:
+push a message as a user in a group, then pop what the bot said where.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+
+from bot.messages import Message
+from bot.outbox import OutboundItem
+
+PLATFORM = "memory"
+
+
+class MemorySender:
+    def __init__(self) -> None:
+        self.inbox: dict[str, list[OutboundItem]] = defaultdict(list)
+        self.sent_keys: list[str] = []
+        self._ids = itertools.count(1)
+
+    async def send(self, item: OutboundItem) -> str:
+        self.inbox[item.chat_id].append(item)
+        self.sent_keys.append(item.key)
+        return f"m{next(self._ids)}"
+
+    def pop(self, chat_id: str) -> list[Message]:
+        items = self.inbox.pop(chat_id, [])
+        return [i.message for i in items]

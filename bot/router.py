@@ -1,0 +1,181 @@
+"""Event → handler, in one transaction: the middle of adapter → router → handler → outbox.
+
+For each event: claim its dedup key in the inbox (a duplicate stops here), resolve the actor,
+parse or bind the command, run the handler, and write its replies and notices to the outbox
+together with the handler's changes and the audit entry. A UserError rolls all of that back and
+queues only the error reply; an unexpected error also releases the inbox claim so a redelivery
+can try again.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.commands import CommandSpec, Registry, UserError, Values, bind, bind_values, parse
+from bot.config import Config
+from bot.events import CardAction, Command, Event
+from bot.messages import Address, Message
+from bot.metrics import Metrics
+from handlers.context import Context, Outgoing
+from handlers.forms import form_message
+from scheduler.calendar import WorkCalendar
+from storage import inbox, org, outbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What handling one event produced; card callbacks answer inline from `replies`."""
+
+    replies: list[Message] = field(default_factory=list)
+    duplicate: bool = False
+    error: bool = False
+    command: str = ""
+
+
+class Router:
+    def __init__(self, registry: Registry, sessions: async_sessionmaker[AsyncSession], config: Config,
+                 calendar: WorkCalendar, clock: Clock, metrics: Metrics) -> None:
+        self.registry = registry
+        self.sessions = sessions
+        self.config = config
+        self.calendar = calendar
+        self.clock = clock
+        self.metrics = metrics
+
+    async def claim(self, event: Event) -> bool:
+        """Store the event's key before acking; False means it was seen already."""
+        async with self.sessions() as session, session.begin():
+            return await inbox.claim(session, event.platform, event.dedup_key, _payload(event), self.clock.now())
+
+    async def handle(self, event: Event) -> Outcome:
+        if not await self.claim(event):
+            self.metrics.events.labels(event.platform, "duplicate").inc()
+            return Outcome(duplicate=True)
+        return await self.process(event)
+
+    async def process(self, event: Event) -> Outcome:
+        """Run an already-claimed event to completion."""
+        started = time.perf_counter()
+        outcome = Outcome()
+        try:
+            async with self.sessions() as session, session.begin():
+                ctx = await self._context(session, event)
+                spec, values = self._bind(event, ctx)
+                outcome.command = spec.name
+                assert spec.handler is not None
+                if values is None:
+                    ctx.reply(form_message(spec))
+                else:
+                    await spec.handler(ctx, values)
+                    if spec.mutates and not ctx.audited:
+                        ctx.audit(spec.name, detail=dict(values))
+                outcome.replies = await self._finish(ctx, event)
+            self.metrics.events.labels(event.platform, "ok").inc()
+        except UserError as err:
+            outcome.error = True
+            outcome.replies = await self._fail(event, _error_message(err), release=False)
+            self.metrics.events.labels(event.platform, "rejected").inc()
+        except Exception:
+            log.exception("handling %s failed", event.dedup_key)
+            outcome.error = True
+            message = Message("处理失败", "机器人内部出错，本次操作没有保存，请稍后重试。", color="red", is_error=True)
+            outcome.replies = await self._fail(event, message, release=True)
+            self.metrics.events.labels(event.platform, "failed").inc()
+        self.metrics.latency.labels(outcome.command or "invalid").observe(time.perf_counter() - started)
+        return outcome
+
+    async def _context(self, session: AsyncSession, event: Event) -> Context:
+        chat_dept = None
+        if event.chat.is_group:
+            binding = await org.chat_binding(session, event.chat.platform, event.chat.chat_id)
+            chat_dept = binding.dept_id if binding else None
+        now = self.clock.now()
+        actor = await org.ensure_person(session, event.sender.platform, event.sender.user_id, event.sender.name,
+                                        now, dept_id=chat_dept)
+        if actor.dept_id is None and chat_dept is not None:
+            actor.dept_id = chat_dept
+        return Context(session, actor, event, self.config, self.calendar, now, self.registry)
+
+    def _bind(self, event: Event, ctx: Context) -> tuple[CommandSpec, Values | None]:
+        """The command and its bound inputs; None inputs for a form command typed bare."""
+        max_chars = self.config.policy.max_field_chars
+        if isinstance(event, Command):
+            parsed = parse(self.registry, strip_bot_mentions(event))
+            if parsed.spec.form and not parsed.args.positional and not parsed.args.options:
+                return parsed.spec, None
+            return parsed.spec, bind(parsed.spec, parsed.args, ctx.today, max_chars)
+        spec = self.registry.specs.get(event.command)
+        if spec is None:
+            raise UserError(f"未知的卡片操作“{event.command[:40]}”")
+        return spec, bind_values(spec, event.values, ctx.today, max_chars)
+
+    async def _finish(self, ctx: Context, event: Event) -> list[Message]:
+        if ctx.warnings:
+            note = "\n".join(f"⚠️ {w}" for w in dict.fromkeys(ctx.warnings))
+            replies = [o for o in ctx.outgoing if o.kind == "reply"]
+            if replies:
+                first = replies[0]
+                first.message = _with_note(first.message, note)
+            else:
+                ctx.reply(Message("提示", note, color="yellow"))
+        await self._enqueue(ctx.session, event, ctx.outgoing)
+        await inbox.mark_done(ctx.session, event.platform, event.dedup_key, ctx.now)
+        return [o.message for o in ctx.outgoing if o.kind == "reply"]
+
+    async def _fail(self, event: Event, message: Message, release: bool) -> list[Message]:
+        async with self.sessions() as session, session.begin():
+            reply = Outgoing(_origin(event), message, reply_to=getattr(event, "message_id", None), kind="reply")
+            await self._enqueue(session, event, [reply], suffix="error")
+            if release:
+                await inbox.release(session, event.platform, event.dedup_key)
+            else:
+                await inbox.mark_done(session, event.platform, event.dedup_key, self.clock.now())
+        return [message]
+
+    async def _enqueue(self, session: AsyncSession, event: Event, items: list[Outgoing], suffix: str = "") -> None:
+        now = self.clock.now()
+        base = f"{event.platform}:{event.dedup_key}{':' + suffix if suffix else ''}"
+        await outbox.enqueue(session, [{
+            "key": f"{base}:{i}", "platform": o.address.platform, "chat_id": o.address.chat_id, "kind": o.kind,
+            "reply_to": o.reply_to, "collab_id": o.collab_id, "payload": o.message.to_json(),
+            "due_at": now, "created_at": now,
+        } for i, o in enumerate(items)])
+
+
+def strip_bot_mentions(command: Command) -> str:
+    text = command.text
+    for mention in command.mentions:
+        if mention.is_bot and mention.text:
+            text = text.replace(mention.text, " ")
+    return text.strip()
+
+
+def _origin(event: Event) -> Address:
+    return Address(event.chat.platform, event.chat.chat_id)
+
+
+def _payload(event: Event) -> dict[str, Any]:
+    base = {"chat": event.chat.chat_id, "user": event.sender.user_id, "name": event.sender.name,
+            "group": event.chat.is_group}
+    if isinstance(event, CardAction):
+        return base | {"type": "card", "command": event.command, "values": event.values}
+    return base | {"type": "command", "text": event.text[:4000], "message_id": event.message_id,
+                   "mentions": [[m.user_id, m.name, m.text, m.is_bot] for m in event.mentions]}
+
+
+def _with_note(message: Message, note: str) -> Message:
+    return replace(message, body=f"{message.body}\n\n{note}" if message.body else note)
+
+
+def _error_message(err: UserError) -> Message:
+    body = err.message
+    if err.usage:
+        body += f"\n\n用法：\n{err.usage}"
+    return Message("操作未完成", body, color="red", is_error=True)

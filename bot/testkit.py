@@ -1,0 +1,126 @@
+"""Drive the whole bot in-process: type as a person in a group, then read what the bot said where.
+
+Used by the scenario tests and the benchmarks. `TestBot` runs the real router, handlers,
+storage and outbox dispatcher on the `memory` platform; only the chat app is simulated.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.app import Bot
+from bot.clock import FixedClock
+from bot.config import Config, DepartmentConfig, RolesConfig
+from bot.events import CardAction, Chat, Command, Mention, User
+from bot.messages import Message
+from bot.platforms.memory import PLATFORM, MemorySender
+from bot.router import Outcome
+from storage import org
+
+#: The demo organisation of the manuals: PMO plus five departments, a head and members each.
+DEMO_ORG: dict[str, tuple[str, list[str]]] = {
+    "协作管理办公室": ("周主任", ["吴专员"]),
+    "市场部": ("张经理", ["小张", "小马"]),
+    "研发部": ("李主管", ["李工", "赵工"]),
+    "设计部": ("王主管", ["王设计"]),
+    "销售部": ("陈总监", ["陈专员"]),
+    "客服部": ("刘主管", ["刘专员"]),
+}
+
+
+def demo_config(database_url: str) -> Config:
+    """A config with the demo org bound to memory-platform group chats named after each dept."""
+    config = Config()
+    config.database.url = database_url
+    config.local.enabled = False
+    config.roles = RolesConfig(admins=[f"{PLATFORM}:周主任"])
+    config.departments = [
+        DepartmentConfig(name=dept, heads=[f"{PLATFORM}:{head}"], members=[f"{PLATFORM}:{m}" for m in members],
+                         is_pmo=dept == "协作管理办公室", local_chats=[])
+        for dept, (head, members) in DEMO_ORG.items()
+    ]
+    return config
+
+
+@dataclass
+class Sent:
+    chat: str
+    message: Message
+
+
+@dataclass
+class TestBot:
+    """A bot on the memory platform; chat ids are department names, "p2p:<user>" for private chats."""
+
+    __test__ = False  # not a pytest test class
+
+    bot: Bot
+    sender: MemorySender
+    clock: FixedClock
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @classmethod
+    async def create(cls, config: Config, now: datetime) -> TestBot:
+        clock = FixedClock(now)
+        bot = Bot(config, clock=clock)
+        sender = MemorySender()
+        bot.add_sender(PLATFORM, sender)
+        await bot.prepare_database()
+        tb = cls(bot, sender, clock)
+        await tb._bind_dept_chats(config)
+        return tb
+
+    async def _bind_dept_chats(self, config: Config) -> None:
+        """Each department's group chat on the memory platform is named after the department."""
+        async with self.bot.sessions() as session, session.begin():
+            for dept_cfg in config.departments:
+                dept = await org.dept_by_name(session, dept_cfg.name)
+                assert dept is not None
+                if await org.chat_binding(session, PLATFORM, dept.name) is None:
+                    await org.bind_chat(session, dept, PLATFORM, dept.name, dept.name)
+
+    async def close(self) -> None:
+        await self.bot.stop()
+
+    async def say(self, user: str, chat: str, text: str, mentions: tuple[Mention, ...] = ()) -> list[Message]:
+        """`user` types `text` in group `chat` (or "p2p"); returns the bot's replies there."""
+        event = Command(self._chat(chat, user), User(PLATFORM, user, user), f"msg-{next(self._ids)}", text,
+                        mentions or self._mentions(text))
+        outcome = await self.push(event)
+        return outcome.replies
+
+    async def click(self, user: str, chat: str, command: str, values: dict[str, object]) -> Outcome:
+        event = CardAction(self._chat(chat, user), User(PLATFORM, user, user), f"act-{next(self._ids)}", command,
+                           dict(values))
+        return await self.push(event)
+
+    async def push(self, event: Command | CardAction) -> Outcome:
+        outcome = await self.bot.handle(event)
+        await self.bot.dispatcher.drain()
+        return outcome
+
+    def pop(self, chat: str) -> list[Message]:
+        """Everything the bot has posted to `chat` since the last pop."""
+        return self.sender.pop(chat)
+
+    def pop_text(self, chat: str) -> str:
+        return "\n---\n".join(m.as_text() for m in self.pop(chat))
+
+    def clear(self) -> None:
+        self.sender.inbox.clear()
+
+    def _chat(self, chat: str, user: str) -> Chat:
+        if chat == "p2p":
+            return Chat(PLATFORM, f"p2p:{user}", is_group=False)
+        return Chat(PLATFORM, chat, is_group=True, title=chat)
+
+    @staticmethod
+    def _mentions(text: str) -> tuple[Mention, ...]:
+        """Every "@name" in the text as a platform mention, as Feishu and DingTalk deliver them."""
+        out = []
+        for word in text.replace("=", " ").split():
+            if word.startswith("@") and len(word) > 1:
+                name = word[1:].strip('"')
+                out.append(Mention(user_id=name, name=name, text=f"@{name}"))
+        return tuple(out)

@@ -1,0 +1,60 @@
+"""Help and group binding: the commands that are about the bot, not a collaboration."""
+from __future__ import annotations
+
+from bot.commands import Param, UserError, Values
+from bot.messages import Message
+from handlers import common
+from handlers.context import Context
+from handlers.registry import registry
+from storage import org
+
+
+@registry.command("help", ("帮助", "?", "？", "菜单"), "命令列表，或某个命令的用法和示例",
+                  Param("command", "命令", positional=True), example="/help task", mutates=False)
+async def help_command(ctx: Context, v: Values) -> None:
+    reg = ctx.registry
+    if v.command:
+        word = v.command.lstrip("/／").lower()
+        root = reg.roots.get(word)
+        if root is None:
+            near = reg.nearest(word)
+            raise UserError(f"没有命令“{word[:40]}”" + (f"，你是不是想查 /help {near}？" if near else ""))
+        specs = [s for s in (reg.specs.get(root), *reg.subcommands(root)) if s is not None]
+        ctx.reply(Message(f"/{root} 用法", "\n\n".join(s.help_text() for s in specs), template="help",
+                          data={"command": root}))
+        return
+    lines = []
+    for root in sorted(reg.root_names(), key=_order):
+        spec = reg.specs.get(root) or reg.subcommands(root)[0]
+        alias = spec.aliases[0] if spec.aliases else ""
+        lines.append(f"/{root}（{alias}）— {spec.summary}")
+    ctx.reply(Message("协作机器人 · 命令", "\n".join(lines) + "\n\n发送 /help 命令名 查看用法，如 /help request",
+                      template="help", data={"commands": sorted(reg.root_names(), key=_order)}))
+
+
+ORDER = ("help", "bind", "request", "evaluate", "approve", "return", "task", "confirm", "status", "progress",
+         "problem", "risk", "change", "meeting", "minutes", "deliver", "accept", "rate", "retro", "board", "mytasks")
+
+
+def _order(name: str) -> int:
+    return ORDER.index(name) if name in ORDER else len(ORDER)
+
+
+@registry.command("bind", ("绑定",), "把本群绑定为某部门的群（管理员或该部门负责人）",
+                  Param("dept", "部门", "dept", positional=True, required=True), example="/bind 研发部")
+async def bind_group(ctx: Context, v: Values) -> None:
+    chat = ctx.event.chat
+    if not chat.is_group:
+        raise UserError("请在部门群里 @机器人 发送 /bind，私聊不能绑定")
+    dept = await org.dept_by_name(ctx.session, v.dept)
+    if dept is None:
+        common.require(common.is_admin(ctx), f"新建部门“{v.dept}”", "协作管理办公室")
+        dept = await org.ensure_department(ctx.session, v.dept.strip(), ctx.config.policy.timezone)
+    common.require(common.is_admin(ctx) or common.is_head(ctx, dept.id), f"把本群绑定到{dept.name}",
+                   f"{dept.name}负责人或协作管理办公室")
+    await org.bind_chat(ctx.session, dept, chat.platform, chat.chat_id, chat.title)
+    if ctx.actor.dept_id is None:
+        ctx.actor.dept_id = dept.id
+    ctx.audit("bind", dept=dept.name, platform=chat.platform, chat=chat.chat_id)
+    ctx.reply(Message(f"本群已绑定：{dept.name}", f"{dept.name}的协作通知、提醒和预警将发到本群。发送 /help 查看命令。",
+                      template="bound", data={"dept": dept.name}, color="green"))

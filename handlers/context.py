@@ -1,0 +1,103 @@
+"""What a handler works with: the transaction, the actor, the clock, and where to say things.
+
+Handlers collect replies and notices here; the router writes them to the outbox in the same
+transaction as the handler's changes, so an action and its messages commit or vanish together.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.events import Event
+from bot.messages import Address, Message
+from scheduler.calendar import WorkCalendar
+from storage import audit, org
+from storage.models import Collaboration, Person
+
+
+@dataclass
+class Outgoing:
+    address: Address
+    message: Message
+    reply_to: str | None = None
+    kind: str = "notice"
+    collab_id: int | None = None
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    actor: Person
+    event: Event
+    config: Config
+    calendar: WorkCalendar
+    now: datetime
+    registry: Any  # bot.commands.Registry, for /help
+    outgoing: list[Outgoing] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    audited: bool = False
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.config.policy.timezone)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    @property
+    def origin(self) -> Address:
+        return Address(self.event.chat.platform, self.event.chat.chat_id)
+
+    def reply(self, message: Message) -> None:
+        message_id = getattr(self.event, "message_id", None)
+        self.outgoing.append(Outgoing(self.origin, message, reply_to=message_id, kind="reply"))
+
+    async def notify(self, dept_ids: Iterable[int], message: Message, collab: Collaboration | None = None,
+                     skip_origin: bool = True) -> None:
+        """Post `message` into every bound group chat of the given departments.
+
+        A department without a bound chat cannot be reached: the actor is told so, instead of
+        the notice vanishing silently.
+        """
+        wanted = list(dict.fromkeys(dept_ids))
+        chats = await org.chats_of(self.session, wanted)
+        reached = {c.dept_id for c in chats}
+        for chat in chats:
+            address = Address(chat.platform, chat.chat_id)
+            if skip_origin and address == self.origin:
+                continue
+            self.outgoing.append(Outgoing(address, message, collab_id=collab.id if collab else None))
+        for dept_id in wanted:
+            if dept_id not in reached:
+                dept = await org.dept_by_id(self.session, dept_id)
+                name = dept.name if dept else str(dept_id)
+                self.warnings.append(f"{name}尚未绑定群聊，通知未送达；请{name}负责人在部门群里发送 /bind {name}")
+
+    async def notify_pmo(self, message: Message, collab: Collaboration | None = None) -> None:
+        await self.notify([d.id for d in await org.pmo_departments(self.session)], message, collab)
+
+    def audit(self, action: str, collab: Collaboration | None = None, **detail: Any) -> None:
+        audit.record(self.session, self.now, self.actor.id, action, collab.id if collab else None,
+                     _plain(detail))
+        self.audited = True
+
+    def mention(self, *people: Person | None) -> tuple[str, ...]:
+        return tuple(f"{p.platform}:{p.user_id}" for p in people if p is not None)
+
+
+def _plain(value: Any) -> Any:
+    """Make audit detail JSON-safe (dates and sets from handlers)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value

@@ -1,0 +1,153 @@
+"""Stage 6, 成果交付与验收, 复盘归档: deliver, accept (pass / partial / fail), rate, retrospective."""
+from __future__ import annotations
+
+from bot.commands import Param, UserError, Values
+from bot.messages import Field, Message
+from handlers import common
+from handlers.context import Context
+from handlers.execution import TASK_UPDATERS, may_update_task
+from handlers.registry import registry
+from handlers.vocab import RESULT_LABEL, RESULTS
+from storage import org, workflow
+from storage.models import Acceptance, Collaboration, Delivery, Rating, Retrospective
+
+
+@registry.command("deliver", ("交付", "提交交付"), "提交任务交付物供验收（成果交付清单）",
+                  Param("task", "任务编号", "task", positional=True, required=True),
+                  Param("content", "交付物（链接或说明）", "textarea", positional=True, rest=True, required=True,
+                        aliases=("交付物", "链接")),
+                  example="/deliver XZ-2026-0001/T2 https://docs.example.com/report 用户需求分析文档", form=True)
+async def deliver(ctx: Context, v: Values) -> None:
+    c, task = await common.task(ctx, v.task)
+    common.require_stage(c, "executing", action="提交交付物")
+    common.require(await may_update_task(ctx, c, task), f"提交 T{task.number} 的交付物", TASK_UPDATERS)
+    if task.status == "done":
+        raise UserError(f"T{task.number} 已验收通过")
+    if task.status == "review":
+        raise UserError(f"T{task.number} 已提交验收，等待发起人验收")
+    delivery = Delivery(task_id=task.id, content=v.content, submitted_by=ctx.actor.id, submitted_at=ctx.now)
+    ctx.session.add(delivery)
+    task.status, task.progress, task.updated_at = "review", 100, ctx.now
+    await ctx.session.flush()
+    ctx.audit("deliver", c, task=f"T{task.number}")
+    initiator = await org.person_by_id(ctx.session, c.initiator_id)
+    message = Message(f"{c.code} T{task.number} 已提交验收", f"请发起人对照验收标准验收：/accept {c.code}/T{task.number} "
+                      "通过|部分通过|不通过 score=分数 comment=意见",
+                      (Field("任务", f"T{task.number} {task.title}"), Field("交付物", v.content),
+                       Field("验收标准", task.standard), Field("提交人", ctx.actor.name)),
+                      template="delivery", data={"code": c.code, "task": f"T{task.number}"},
+                      mentions=ctx.mention(initiator))
+    ctx.reply(message)
+    await ctx.notify([c.initiator_dept_id], message, c)
+
+
+@registry.command("accept", ("验收",), "验收交付物：通过 / 部分通过 / 不通过，评分0-100（任务验收反馈表）",
+                  Param("task", "任务编号", "task", positional=True, required=True),
+                  Param("result", "验收结果", "choice", positional=True, required=True, choices=RESULTS,
+                        aliases=("结果",)),
+                  Param("score", "评分", "int", positional=True, required=True, min=0, max=100, aliases=("分数",)),
+                  Param("comment", "验收意见", "textarea", positional=True, rest=True, aliases=("意见",)),
+                  example="/accept XZ-2026-0001/T2 通过 92 符合预期", form=True)
+async def accept(ctx: Context, v: Values) -> None:
+    c, task = await common.task(ctx, v.task)
+    common.require_stage(c, "executing", action="验收")
+    common.require(ctx.actor.id == c.initiator_id or common.is_admin(ctx), "验收", "发起人或协作管理办公室")
+    delivery = await workflow.latest_delivery(ctx.session, task.id)
+    if task.status != "review" or delivery is None or await workflow.acceptance_of(ctx.session, delivery.id):
+        raise UserError(f"T{task.number} 还没有待验收的交付物：请负责部门先 /deliver")
+    if v.result != "pass" and not v.comment:
+        raise UserError(f"“{RESULT_LABEL[v.result]}”时请写明需整改的内容")
+    rework_due = None
+    if v.result == "pass":
+        task.status, task.done_at, task.rework_due = "done", ctx.now, None
+    else:
+        rework_due = ctx.calendar.add_workdays(ctx.today, ctx.config.policy.rework_working_days)
+        task.status, task.progress, task.rework_due = "doing", min(task.progress, 90), rework_due
+    task.updated_at = ctx.now
+    ctx.session.add(Acceptance(task_id=task.id, delivery_id=delivery.id, result=v.result, score=v.score,
+                               comments=v.comment or "", accepted_by=ctx.actor.id, accepted_at=ctx.now,
+                               rework_due=rework_due))
+    ctx.audit("accept", c, task=f"T{task.number}", result=v.result, score=v.score)
+    label = RESULT_LABEL[v.result]
+    body = f"请于 {rework_due} 前完成整改并重新提交（/deliver）" if rework_due else ""
+    message = Message(f"{c.code} T{task.number} 验收{label}（{v.score} 分）", body,
+                      (Field("任务", f"T{task.number} {task.title}"), Field("验收结果", label),
+                       Field("评分", str(v.score)), Field("验收意见", v.comment or "—"), Field("验收人", ctx.actor.name)),
+                      template="acceptance", data={"code": c.code, "task": f"T{task.number}", "result": v.result,
+                                                   "score": v.score},
+                      mentions=ctx.mention(await org.person_by_id(ctx.session, task.owner_person_id)),
+                      color={"pass": "green", "partial": "yellow", "fail": "red"}[v.result])
+    ctx.reply(message)
+    await ctx.notify([task.owner_dept_id], message, c)
+    if all(t.status == "done" for t in await workflow.tasks(ctx.session, c.id)):
+        await _all_accepted(ctx, c)
+
+
+async def _all_accepted(ctx: Context, c: Collaboration) -> None:
+    c.stage, c.accepted_at = "accepted", ctx.now
+    retro_due = ctx.calendar.add_workdays(ctx.today, ctx.config.policy.retrospective_working_days)
+    scores = [a.score for a in await workflow.acceptances(ctx.session, c.id) if a.result == "pass"]
+    message = Message(f"成果验收确认：{c.code} {c.name}",
+                      f"全部任务验收通过（平均 {sum(scores) / len(scores):.0f} 分）。\n"
+                      f"请发起人为各部门评价（/rate {c.code} 部门 响应及时性 沟通效率 交付质量，各1-5分），"
+                      f"牵头部门于 {retro_due} 前完成复盘（/retro {c.code}）。",
+                      template="accepted", data={"code": c.code, "retro_due": retro_due.isoformat()}, color="green")
+    ctx.reply(message)
+    await ctx.notify(await common.all_dept_ids(ctx, c), message, c)
+
+
+@registry.command("rate", ("评价", "打分"), "验收后为协作部门评分：响应及时性、沟通效率、交付质量（1-5）",
+                  Param("id", "协作编号", "collab", positional=True),
+                  Param("dept", "部门", "dept", positional=True, required=True),
+                  Param("responsiveness", "响应及时性", "int", positional=True, required=True, min=1, max=5,
+                        aliases=("响应",)),
+                  Param("communication", "沟通效率", "int", positional=True, required=True, min=1, max=5,
+                        aliases=("沟通",)),
+                  Param("quality", "交付质量", "int", positional=True, required=True, min=1, max=5, aliases=("质量",)),
+                  Param("comment", "评价", "textarea", positional=True, rest=True, aliases=("建议",)),
+                  example="/rate XZ-2026-0001 研发部 5 5 4 建议增加短视频素材", form=True)
+async def rate(ctx: Context, v: Values) -> None:
+    c = await common.collab(ctx, v.id, stages=("accepted", "archived"))
+    common.require_stage(c, "accepted", "archived", action="评价（验收完成后）")
+    common.require(ctx.actor.id == c.initiator_id or common.is_admin(ctx), "评价部门", "发起人或协作管理办公室")
+    dept = await common.dept(ctx, v.dept)
+    await common.participant_or_error(ctx, c, dept)
+    existing = await workflow.rating(ctx.session, c.id, dept.id, ctx.actor.id)
+    r = existing or Rating(collab_id=c.id, dept_id=dept.id, rated_by=ctx.actor.id, rated_at=ctx.now,
+                           responsiveness=0, communication=0, quality=0)
+    r.responsiveness, r.communication, r.quality = v.responsiveness, v.communication, v.quality
+    r.comment, r.rated_at = v.comment or "", ctx.now
+    if existing is None:
+        ctx.session.add(r)
+    ctx.audit("rate", c, dept=dept.name, scores=[v.responsiveness, v.communication, v.quality])
+    ctx.reply(Message(f"{c.code} 协作评价：{dept.name}", "",
+                      (Field("响应及时性", f"{v.responsiveness}/5"), Field("沟通效率", f"{v.communication}/5"),
+                       Field("交付质量", f"{v.quality}/5"), Field("评价", v.comment or "—")),
+                      template="rating", data={"code": c.code, "dept": dept.name}, color="green"))
+
+
+@registry.command("retro", ("复盘",), "复盘报告：做得好的、待改进的、可复用的经验；提交后归档",
+                  Param("id", "协作编号", "collab", positional=True),
+                  Param("well", "做得好的地方", "textarea", required=True, aliases=("做得好",)),
+                  Param("improve", "待改进点", "textarea", required=True, aliases=("待改进", "改进")),
+                  Param("lessons", "可复用的经验", "textarea", required=True, aliases=("经验",)),
+                  example='/retro XZ-2026-0001 well="周会高效" improve="设计资源预留不足" lessons="提前1周锁定资源"',
+                  form=True)
+async def retrospective(ctx: Context, v: Values) -> None:
+    c = await common.collab(ctx, v.id, stages=("accepted",))
+    common.require_stage(c, "accepted", action="复盘")
+    common.require(await common.leads(ctx, c) or ctx.actor.id == c.initiator_id, "提交复盘",
+                   "牵头部门负责人/对接人、发起人或协作管理办公室")
+    ctx.session.add(Retrospective(collab_id=c.id, went_well=v.well, to_improve=v.improve, lessons=v.lessons,
+                                  written_by=ctx.actor.id, written_at=ctx.now))
+    c.stage, c.archived_at = "archived", ctx.now
+    ctx.audit("retro", c)
+    tasks = await workflow.tasks(ctx.session, c.id)
+    archive = ["《跨部门协作需求申请表》", "《协作立项确认函》", f"《任务分工表》（{len(tasks)} 项任务）",
+               "《进度跟踪表》", "《问题记录与解决表》", "《风险问题跟踪表》", "《成果交付清单》", "《任务验收反馈表》",
+               "《协作评价》", "《跨部门协作复盘报告》"]
+    message = Message(f"复盘报告已归档：{c.code} {c.name}", "归档清单：" + "、".join(archive),
+                      (Field("做得好的地方", v.well), Field("待改进点", v.improve), Field("可复用的经验（已入知识库）", v.lessons)),
+                      template="retrospective", data={"code": c.code}, color="grey")
+    ctx.reply(message)
+    await ctx.notify(await common.all_dept_ids(ctx, c), message, c)

@@ -1,0 +1,163 @@
+"""Stage 4, 执行推进与进度跟踪: task status, weekly 《进度跟踪表》, the board and my tasks."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bot.commands import Param, UserError, Values
+from bot.messages import Field, Message
+from handlers import common
+from handlers.context import Context
+from handlers.registry import registry
+from handlers.vocab import (
+    ACTIVE_STAGES, DECISION_LABEL, OPEN_TASK_STATES, PRIORITY_COLOR, STAGES, TASK_COLOR, TASK_LABEL, TASK_STATES,
+)
+from storage import org, workflow
+from storage.models import Collaboration, ProgressReport, Task
+
+
+async def may_update_task(ctx: Context, c: Collaboration, task: Task) -> bool:
+    """The owner, the owner dept's head or 对接人, the lead dept, or the PMO."""
+    return (ctx.actor.id == task.owner_person_id or await common.speaks_for(ctx, c, task.owner_dept_id)
+            or await common.leads(ctx, c))
+
+
+TASK_UPDATERS = "任务第一责任人、负责部门负责人/对接人、牵头部门或协作管理办公室"
+
+
+@registry.command("status", ("状态", "更新"), "更新任务状态和进度",
+                  Param("task", "任务编号", "task", positional=True, required=True),
+                  Param("state", "状态", "choice", positional=True, required=True, choices=TASK_STATES),
+                  Param("progress", "进度%", "int", positional=True, min=0, max=100, aliases=("进度",)),
+                  Param("note", "说明", "textarea", positional=True, rest=True, aliases=("备注", "原因")),
+                  example="/status XZ-2026-0001/T3 进行中 60% 接口联调中")
+async def update_status(ctx: Context, v: Values) -> None:
+    c, task = await common.task(ctx, v.task)
+    common.require_stage(c, "executing", action="更新任务状态")
+    common.require(await may_update_task(ctx, c, task), f"更新 T{task.number}", TASK_UPDATERS)
+    if v.state == "done":
+        raise UserError(f"任务完成需经验收：请提交交付物 /deliver {c.code}/T{task.number} 链接或说明")
+    if task.status == "review":
+        raise UserError(f"T{task.number} 已提交验收，等待发起人验收（/accept）")
+    if task.status == "done":
+        raise UserError(f"T{task.number} 已验收完成，不能再改状态")
+    if v.state in ("blocked", "delayed") and not v.note:
+        raise UserError(f"标记“{TASK_LABEL[v.state]}”时请写明原因：/status T{task.number} {TASK_LABEL[v.state]} 原因")
+    before = task.status
+    task.status = v.state
+    if v.progress is not None:
+        task.progress = v.progress
+    if v.note:
+        task.note = v.note
+    task.updated_at = ctx.now
+    ctx.audit("status", c, task=f"T{task.number}", state=v.state, before=before, progress=task.progress, note=v.note)
+    fields = (Field("任务", f"T{task.number} {task.title}"), Field("状态", f"{TASK_LABEL[before]} → {TASK_LABEL[v.state]}"),
+              Field("进度", f"{task.progress}%"), Field("说明", v.note or "—"))
+    data = {"code": c.code, "task": f"T{task.number}", "state": v.state, "progress": task.progress}
+    ctx.reply(Message(f"{c.code} T{task.number} 状态已更新", "", fields, template="task_status", data=data,
+                      color=TASK_COLOR[v.state]))
+    if v.state in ("blocked", "delayed"):
+        await ctx.notify([c.lead_dept_id], Message(f"{c.code} T{task.number} {TASK_LABEL[v.state]}",
+                                                   "请牵头部门协调；跨部门无法解决时用 /problem 记录并升级。", fields,
+                                                   template="task_status", data=data, color="red"), c)
+
+
+def week_of(day: date) -> date:
+    """Monday of the week `day` falls in: the key of a weekly report."""
+    return day - timedelta(days=day.weekday())
+
+
+@registry.command("progress", ("进度", "周报"), "提交本部门本周进度（进度跟踪表）",
+                  Param("id", "协作编号", "collab", positional=True),
+                  Param("done", "本周完成工作", "textarea", aliases=("完成", "本周完成")),
+                  Param("undone", "未完成工作及原因", "textarea", aliases=("未完成",)),
+                  Param("next", "下周计划", "textarea", aliases=("计划", "下周")),
+                  Param("risks", "风险提示", "textarea", aliases=("风险",)),
+                  Param("dept", "部门", "dept"),
+                  example='/progress XZ-2026-0001 done="完成海报初稿3张" undone="无" next="海报终稿" risks="无"',
+                  form=True)
+async def submit_progress(ctx: Context, v: Values) -> None:
+    c = await common.collab(ctx, v.id, stages=("executing",))
+    common.require_stage(c, "executing", action="提交周进度")
+    dept = await common.actor_dept(ctx, v.dept)
+    await common.participant_or_error(ctx, c, dept)
+    common.require(await common.speaks_for(ctx, c, dept.id) or common.is_admin(ctx), f"提交{dept.name}的周进度",
+                   f"{dept.name}对接人或负责人")
+    if not v.done or not v.next:
+        raise UserError("周进度至少要写本周完成（done=）和下周计划（next=）")
+    week = week_of(ctx.today)
+    report = await workflow.report(ctx.session, c.id, dept.id, week)
+    if report is None:
+        report = ProgressReport(collab_id=c.id, dept_id=dept.id, week=week, submitted_by=ctx.actor.id,
+                                submitted_at=ctx.now)
+        ctx.session.add(report)
+    report.done, report.undone, report.next_plan, report.risks = v.done, v.undone or "无", v.next, v.risks or "无"
+    report.submitted_by, report.submitted_at = ctx.actor.id, ctx.now
+    ctx.audit("progress", c, dept=dept.name, week=week)
+    fields = (Field("部门", dept.name), Field("周", f"{week} 起"), Field("本周完成", report.done),
+              Field("未完成及原因", report.undone), Field("下周计划", report.next_plan), Field("风险提示", report.risks))
+    message = Message(f"{c.code} 进度跟踪表：{dept.name}", "", fields, template="progress",
+                      data={"code": c.code, "dept": dept.name, "week": week.isoformat()},
+                      color="yellow" if report.risks not in ("无", "") else "green")
+    ctx.reply(message)
+    await ctx.notify([c.lead_dept_id], message, c)
+
+
+@registry.command("board", ("看板",), "协作项目看板：一个项目的状态，或我参与的全部项目",
+                  Param("id", "协作编号", "collab", positional=True), example="/board XZ-2026-0001", mutates=False)
+async def board(ctx: Context, v: Values) -> None:
+    if v.id:
+        ctx.reply(await board_message(ctx, await common.collab(ctx, v.id)))
+        return
+    mine = await workflow.collabs_involving(ctx.session, ctx.actor.dept_id, ctx.actor.id, ACTIVE_STAGES)
+    if not mine and common.is_admin(ctx):
+        mine = await workflow.collabs_involving(ctx.session, None, ctx.actor.id, ACTIVE_STAGES)
+    if not mine:
+        ctx.reply(Message("我的协作项目", "目前没有进行中的协作项目。发起新需求：/request"))
+        return
+    lines = [f"{c.code} {c.name}｜{STAGES[c.stage]}｜期望 {c.expected_date}" for c in mine]
+    ctx.reply(Message("我的协作项目", "\n".join(lines), template="board_list",
+                      data={"items": [{"code": c.code, "name": c.name, "stage": c.stage} for c in mine]}))
+
+
+async def board_message(ctx: Context, c: Collaboration) -> Message:
+    tasks = await workflow.tasks(ctx.session, c.id)
+    counts: dict[str, int] = {}
+    for t in tasks:
+        counts[t.status] = counts.get(t.status, 0) + 1
+    overdue = [t for t in tasks if t.status in OPEN_TASK_STATES and t.due_date < ctx.today]
+    opens = await workflow.open_counts(ctx.session, c.id)
+    fields = [Field("阶段", STAGES[c.stage]), Field("牵头部门", await common.names(ctx, [c.lead_dept_id])),
+              Field("量化目标", c.goal), Field("期望完成", c.expected_date.isoformat())]
+    if c.stage == "evaluating":
+        answers = await workflow.evaluations(ctx.session, c.id, c.eval_round)
+        names = {d.id: d.name for d in await org.departments(ctx.session)}
+        fields.append(Field("评估", "；".join(f"{names[a.dept_id]} {DECISION_LABEL[a.decision]}" for a in answers)))
+    if c.stage == "returned":
+        fields.append(Field("退回原因", c.return_reason))
+    if tasks:
+        done = counts.get("done", 0)
+        fields.append(Field("任务", f"{done}/{len(tasks)} 已完成；" + "，".join(
+            f"{TASK_LABEL[s]} {n}" for s, n in counts.items() if s != "done")))
+    if overdue:
+        fields.append(Field("逾期", "、".join(f"T{t.number}（{t.due_date}）" for t in overdue)))
+    fields.append(Field("未决", f"问题 {opens['problems']}｜风险 {opens['risks']}｜变更待批 {opens['changes']}"))
+    color = "red" if overdue or counts.get("blocked") else PRIORITY_COLOR[c.priority]
+    return Message(f"看板：{c.code} {c.name}", "", tuple(fields), template="board",
+                   data={"code": c.code, "stage": c.stage, "counts": counts, "overdue": [t.number for t in overdue]},
+                   color=color)
+
+
+@registry.command("mytasks", ("我的任务",), "我负责的未完成任务，按截止日期排序", mutates=False)
+async def my_tasks(ctx: Context, v: Values) -> None:
+    rows = await workflow.open_tasks_of(ctx.session, ctx.actor.id, OPEN_TASK_STATES)
+    if not rows:
+        ctx.reply(Message("我的任务", "你目前没有未完成的任务。"))
+        return
+    lines = []
+    for task, code in rows:
+        late = "（已逾期）" if task.due_date < ctx.today else ""
+        lines.append(f"{code}/T{task.number} {task.title}｜{TASK_LABEL[task.status]} {task.progress}%｜"
+                     f"截止 {task.due_date}{late}")
+    ctx.reply(Message(f"我的任务（{len(rows)}）", "\n".join(lines), template="my_tasks",
+                      data={"items": [{"task": f"{code}/T{t.number}", "title": t.title, "due": t.due_date.isoformat(),
+                                       "status": t.status} for t, code in rows]}))

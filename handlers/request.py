@@ -1,0 +1,177 @@
+"""Stage 1, 需求发起: the 《跨部门协作需求申请表》 — raise, edit until approved, resubmit."""
+from __future__ import annotations
+
+import re
+
+from bot.commands import Param, UserError, Values
+from bot.messages import Field, Message
+from handlers import common
+from handlers.context import Context
+from handlers.registry import registry
+from handlers.vocab import LEVEL_LABEL, PRIORITY, PRIORITY_COLOR
+from storage import counters, org, workflow
+from storage.models import Collaboration, Evaluation, Participant
+
+_NUMBER = re.compile(r"\d|百分之|[一二两三四五六七八九十百千万亿半]+\s*(?:%|％|个|名|人|项|次|万|元|天|周|月|倍|台|件|分|家|条|小时|成|季度|年)")
+VAGUE = ("尽快", "提升体验", "提升用户体验", "大概", "尽量", "适当", "若干", "显著")
+
+REQUEST_FIELDS = (
+    Param("goal", "量化目标", "textarea", aliases=("目标",), placeholder="如：将用户投诉率降低20%"),
+    Param("background", "需求背景", "textarea", aliases=("背景",)),
+    Param("depts", "协作部门", "depts", aliases=("部门", "协作部门"), placeholder="研发部,设计部"),
+    Param("resources", "所需资源", "textarea", aliases=("资源",), placeholder="人力、预算、设备"),
+    Param("due", "期望完成时间", "date", aliases=("期望完成", "完成时间", "截止")),
+    Param("priority", "优先级", "choice", aliases=("优先",), choices=PRIORITY),
+    Param("lead", "牵头部门", "dept", aliases=("牵头",)),
+    Param("attachments", "附件链接", "text", aliases=("附件", "链接")),
+)
+
+
+def check_goal(goal: str) -> None:
+    """The manuals' rule: a goal must be measurable, not "尽快" or "提升体验"."""
+    if not _NUMBER.search(goal):
+        vague = next((w for w in VAGUE if w in goal), None)
+        why = f"“{vague}”这类模糊表述" if vague else "没有可衡量的数字"
+        raise UserError(f"目标需要量化：{why}不能作为目标，请写成如“将用户投诉率降低20%”或“12月31日前上线3个功能”")
+
+
+@registry.command("request", ("需求", "发起"), "发起跨部门协作需求（需求申请表）",
+                  Param("name", "需求名称", positional=True, required=True, aliases=("名称",)),
+                  *(Param(p.name, p.label, p.kind, required=p.name in ("goal", "depts", "due"), aliases=p.aliases,
+                          choices=p.choices, placeholder=p.placeholder) for p in REQUEST_FIELDS),
+                  example='/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部,设计部 due=2026-12-31 priority=高',
+                  form=True)
+async def raise_request(ctx: Context, v: Values) -> None:
+    check_goal(v.goal)
+    if v.due < ctx.today:
+        raise UserError(f"期望完成时间 {v.due} 已经过去")
+    own = await common.actor_dept(ctx)
+    invited = [d for d in await common.depts(ctx, v.depts) if d.id != own.id]
+    if not invited:
+        raise UserError("跨部门协作至少需要一个其他协作部门（depts=研发部,设计部）")
+    lead = await common.dept(ctx, v.lead) if v.lead else own
+    if lead.id != own.id and lead.id not in {d.id for d in invited}:
+        invited.append(lead)
+    year = ctx.today.year
+    seq = await counters.next_value(ctx.session, f"XZ-{year}")
+    c = Collaboration(code=f"XZ-{year}-{seq:04d}", name=v.name, background=v.background or "", goal=v.goal,
+                      resources=v.resources or "", attachments=v.attachments or "", priority=v.priority or "medium",
+                      expected_date=v.due, initiator_id=ctx.actor.id, initiator_dept_id=own.id,
+                      lead_dept_id=lead.id, stage="evaluating", eval_round=1, submitted_at=ctx.now)
+    ctx.session.add(c)
+    await ctx.session.flush()
+    ctx.session.add(Participant(collab_id=c.id, dept_id=own.id, invited=False, contact_id=ctx.actor.id))
+    ctx.session.add_all(Participant(collab_id=c.id, dept_id=d.id, invited=True) for d in invited)
+    await open_evaluation_round(ctx, c, [d.id for d in invited])
+    ctx.audit("request", c, name=c.name, depts=[d.name for d in invited])
+    ctx.reply(Message(f"需求已提交：{c.code}", "《跨部门协作需求申请表》已提交协作管理办公室，等待各协作部门评估。",
+                      await request_fields(ctx, c), template="request", data={"code": c.code},
+                      color=PRIORITY_COLOR[c.priority]))
+
+
+async def open_evaluation_round(ctx: Context, c: Collaboration, dept_ids: list[int]) -> None:
+    """Ask each invited department to evaluate within the policy SLA, and tell the PMO."""
+    due = ctx.calendar.add_workdays(ctx.today, ctx.config.policy.evaluation_answer_working_days)
+    convene = ctx.calendar.add_workdays(ctx.today, ctx.config.policy.evaluation_convene_working_days)
+    ctx.session.add_all(Evaluation(collab_id=c.id, dept_id=d, round=c.eval_round, requested_at=ctx.now,
+                                   answer_due=due) for d in dept_ids)
+    fields = await request_fields(ctx, c)
+    for dept_id in dept_ids:
+        heads = await org.heads_of(ctx.session, dept_id)
+        await ctx.notify([dept_id], Message(
+            f"协作评估邀请：{c.code} {c.name}",
+            f"请于 {due} 前从可行性、资源匹配度、风险影响三方面评估并答复，指定唯一对接人：\n"
+            f"/evaluate {c.code} 接受 contact=@对接人 resources=… date=…（或 拒绝/需补充信息 comment=原因）",
+            fields, template="evaluation_request", data={"code": c.code, "due": due.isoformat()},
+            mentions=ctx.mention(*heads), color=PRIORITY_COLOR[c.priority]), c)
+    await ctx.notify_pmo(Message(f"新协作需求待评估：{c.code} {c.name}",
+                                 f"请于 {convene} 前组织需求评估会（/meeting {c.code} kind=评估会 …）。",
+                                 fields, template="request", data={"code": c.code},
+                                 mentions=ctx.mention(*await org.admins(ctx.session))), c)
+
+
+async def request_fields(ctx: Context, c: Collaboration) -> tuple[Field, ...]:
+    parts = await workflow.participants(ctx.session, c.id)
+    initiator = await org.person_by_id(ctx.session, c.initiator_id)
+    return (
+        Field("需求名称", c.name), Field("编号", c.code),
+        Field("发起部门", await common.names(ctx, [c.initiator_dept_id])),
+        Field("发起人", initiator.name if initiator else "?"),
+        Field("需求背景", c.background or "—"), Field("量化目标", c.goal),
+        Field("协作部门", await common.names(ctx, [p.dept_id for p in parts if p.invited])),
+        Field("牵头部门", await common.names(ctx, [c.lead_dept_id])),
+        Field("所需资源", c.resources or "—"), Field("期望完成时间", c.expected_date.isoformat()),
+        Field("优先级", LEVEL_LABEL[c.priority]), Field("附件", c.attachments or "—"),
+    )
+
+
+def _require_initiator(ctx: Context, c: Collaboration, action: str) -> None:
+    common.require(ctx.actor.id == c.initiator_id or common.is_admin(ctx), action, "发起人或协作管理办公室")
+
+
+@registry.command("request edit", ("修改", "编辑"), "修改需求（立项前）",
+                  Param("id", "协作编号", "collab", positional=True, required=True),
+                  Param("name", "需求名称", aliases=("名称",)), *REQUEST_FIELDS,
+                  example="/request edit XZ-2026-0001 goal=\"投诉率降低30%\"")
+async def edit_request(ctx: Context, v: Values) -> None:
+    c = await common.collab(ctx, v.id)
+    _require_initiator(ctx, c, "修改需求")
+    common.require_stage(c, "evaluating", "returned", action="修改需求")
+    changed = {k: v[k] for k in ("name", "goal", "background", "resources", "due", "priority", "attachments",
+                                 "lead", "depts") if v[k] not in (None, [])}
+    if not changed:
+        raise UserError("没有要修改的内容；例：/request edit XZ-2026-0001 goal=\"投诉率降低30%\"")
+    if v.goal:
+        check_goal(v.goal)
+        c.goal = v.goal
+    if v.due:
+        if v.due < ctx.today:
+            raise UserError(f"期望完成时间 {v.due} 已经过去")
+        c.expected_date = v.due
+    for key in ("name", "background", "resources", "priority", "attachments"):
+        if v[key]:
+            setattr(c, key, v[key])
+    if v.depts or v.lead:
+        common.require_stage(c, "returned", action="调整协作部门或牵头部门")
+        await _reshape(ctx, c, v)
+    ctx.audit("request.edit", c, **changed)
+    ctx.reply(Message(f"需求已修改：{c.code}", "", await request_fields(ctx, c), template="request",
+                      data={"code": c.code}))
+    if c.stage == "evaluating":
+        invited = [p.dept_id for p in await workflow.participants(ctx.session, c.id) if p.invited]
+        await ctx.notify(invited, Message(f"需求有更新：{c.code} {c.name}", "请按更新后的内容评估。",
+                                          await request_fields(ctx, c), template="request", data={"code": c.code}), c)
+
+
+async def _reshape(ctx: Context, c: Collaboration, v: Values) -> None:
+    parts = await workflow.participants(ctx.session, c.id)
+    wanted = {d.id for d in await common.depts(ctx, v.depts)} if v.depts else {p.dept_id for p in parts if p.invited}
+    wanted.discard(c.initiator_dept_id)
+    if v.lead:
+        c.lead_dept_id = (await common.dept(ctx, v.lead)).id
+        if c.lead_dept_id != c.initiator_dept_id:
+            wanted.add(c.lead_dept_id)
+    if not wanted:
+        raise UserError("跨部门协作至少需要一个其他协作部门")
+    current = {p.dept_id for p in parts if p.invited}
+    await workflow.remove_participants(ctx.session, c.id, sorted(current - wanted))
+    ctx.session.add_all(Participant(collab_id=c.id, dept_id=d, invited=True) for d in sorted(wanted - current))
+    await ctx.session.flush()
+
+
+@registry.command("request submit", ("重新提交", "提交", "resubmit"), "退回后重新提交需求评估",
+                  Param("id", "协作编号", "collab", positional=True, required=True),
+                  example="/request submit XZ-2026-0001")
+async def resubmit(ctx: Context, v: Values) -> None:
+    c = await common.collab(ctx, v.id)
+    _require_initiator(ctx, c, "重新提交需求")
+    common.require_stage(c, "returned", action="重新提交")
+    c.stage = "evaluating"
+    c.eval_round += 1
+    c.return_reason = ""
+    c.submitted_at = ctx.now
+    invited = [p.dept_id for p in await workflow.participants(ctx.session, c.id) if p.invited]
+    await open_evaluation_round(ctx, c, invited)
+    ctx.audit("request.submit", c, round=c.eval_round)
+    ctx.reply(Message(f"需求已重新提交：{c.code}", f"第 {c.eval_round} 轮评估已发起。", await request_fields(ctx, c),
+                      template="request", data={"code": c.code}))

@@ -1,0 +1,46 @@
+"""The workflow's words: codes stored in SQL and the Chinese labels the manuals use."""
+from __future__ import annotations
+
+from bot.commands import Choice
+
+STAGES = {
+    "evaluating": "需求评估", "returned": "已退回", "planning": "方案制定", "executing": "执行推进",
+    "accepted": "已验收", "archived": "已归档",
+}
+ACTIVE_STAGES = ("evaluating", "returned", "planning", "executing", "accepted")
+
+PRIORITY = (Choice("high", "高", ("h", "p1", "紧急")), Choice("medium", "中", ("m", "p2", "普通")),
+            Choice("low", "低", ("l", "p3")))
+PRIORITY_COLOR = {"high": "red", "medium": "yellow", "low": "green"}
+LEVELS = PRIORITY  # 高/中/低 for problem impact and risk level
+LEVEL_LABEL = {c.value: c.label for c in LEVELS}
+
+DECISIONS = (Choice("accept", "接受", ("同意", "承接", "yes", "ok")), Choice("decline", "拒绝", ("不接受", "no")),
+             Choice("need_info", "需补充信息", ("need-info", "needinfo", "补充", "待补充", "info")))
+DECISION_LABEL = {c.value: c.label for c in DECISIONS} | {"pending": "待答复"}
+
+TASK_STATES = (Choice("todo", "未启动", ("未开始", "not-started")), Choice("doing", "进行中", ("in-progress", "开始")),
+               Choice("delayed", "延期", ("late",)), Choice("blocked", "阻塞", ("受阻",)),
+               Choice("done", "已完成", ("完成", "finished")))
+TASK_LABEL = {c.value: c.label for c in TASK_STATES} | {"review": "待验收"}
+TASK_COLOR = {"todo": "grey", "doing": "blue", "delayed": "yellow", "blocked": "red", "review": "blue", "done": "green"}
+OPEN_TASK_STATES = ("todo", "doing", "delayed", "blocked", "review")
+
+RESULTS = (Choice("pass", "通过", ("验收通过", "ok")), Choice("partial", "部分通过", ("部分",)),
+           Choice("fail", "不通过", ("未通过", "驳回")))
+RESULT_LABEL = {c.value: c.label for c in RESULTS}
+
+CHANGE_KINDS = (Choice("goal", "目标"), Choice("scope", "范围"), Choice("dates", "时间", ("日期", "工期", "schedule")),
+                Choice("resources", "资源", ("预算", "人力")))
+CHANGE_LABEL = {c.value: c.label for c in CHANGE_KINDS}
+CHANGE_STATUS = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回"}
+
+MEETING_KINDS = (Choice("evaluation", "需求评估会", ("评估会",)), Choice("kickoff", "启动会", ("启动",)),
+                 Choice("sync", "进度同步会", ("周会", "同步会", "例会")), Choice("problem", "问题解决会", ("问题会",)),
+                 Choice("decision", "专题决策会", ("决策会",)), Choice("retro", "复盘会", ("复盘",)),
+                 Choice("other", "其他会议", ("其他",)))
+MEETING_LABEL = {c.value: c.label for c in MEETING_KINDS}
+
+RISK_STATES = (Choice("open", "跟踪中", ("打开",)), Choice("closed", "已关闭", ("关闭", "close")))
+
+ESCALATION = ("牵头部门", "协作管理办公室", "分管领导（专题决策会）")

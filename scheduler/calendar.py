@@ -1,0 +1,70 @@
+"""Working days in China: admin overrides over `chinese_calendar` over a weekends-only fallback.
+
+`chinese_calendar` only knows years the State Council has announced and raises for later ones;
+such a year falls back to Monday–Friday with one loud warning per year, never an exception,
+because a reminder must not crash on a date in 2027.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+
+import chinese_calendar
+
+log = logging.getLogger(__name__)
+
+
+class WorkCalendar:
+    def __init__(self, overrides: Mapping[date, bool] | None = None,
+                 on_uncovered_year: Callable[[int], None] | None = None) -> None:
+        self.overrides: dict[date, bool] = dict(overrides or {})
+        self._warned: set[int] = set()
+        self._on_uncovered_year = on_uncovered_year
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            self._warn(day.year)
+            return day.weekday() < 5
+
+    def covers(self, year: int) -> bool:
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+            return True
+        except NotImplementedError:
+            return False
+
+    def add_workdays(self, start: date, days: int) -> date:
+        """The date `days` working days after `start` (start itself not counted)."""
+        step = 1 if days >= 0 else -1
+        day, left = start, abs(days)
+        while left:
+            day += timedelta(days=step)
+            if self.is_workday(day):
+                left -= 1
+        return day
+
+    def workdays_between(self, start: date, end: date) -> int:
+        """Working days in (start, end]; negative when end is before start."""
+        if end < start:
+            return -self.workdays_between(end, start)
+        return sum(1 for i in range(1, (end - start).days + 1) if self.is_workday(start + timedelta(days=i)))
+
+    def next_workday(self, day: date) -> date:
+        """`day` itself when it is a working day, else the next one."""
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
+    def _warn(self, year: int) -> None:
+        if year in self._warned:
+            return
+        self._warned.add(year)
+        log.warning("chinese_calendar has no holiday data for %s: using Monday–Friday; "
+                    "add holidays with /calendar or [calendar] in config", year)
+        if self._on_uncovered_year:
+            self._on_uncovered_year(year)

@@ -1,0 +1,47 @@
+"""Inbound dedup: claim an event's key before acking it; a duplicate finds the key taken."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxEvent
+from storage.upsert import insert_ignore
+
+
+async def claim(session: AsyncSession, platform: str, key: str, payload: dict[str, Any], now: datetime) -> bool:
+    """True when this call stored the event first; False for a duplicate delivery."""
+    added = await insert_ignore(session, InboxEvent, [{
+        "platform": platform, "event_key": key, "status": "pending", "payload": payload, "received_at": now,
+    }], ["platform", "event_key"])
+    return added == 1
+
+
+async def mark_done(session: AsyncSession, platform: str, key: str, now: datetime) -> None:
+    await session.execute(update(InboxEvent).where(InboxEvent.platform == platform, InboxEvent.event_key == key)
+                          .values(status="done", done_at=now))
+
+
+async def release(session: AsyncSession, platform: str, key: str) -> None:
+    """Forget a claim whose work failed, so a redelivery can try again."""
+    await session.execute(delete(InboxEvent).where(InboxEvent.platform == platform, InboxEvent.event_key == key,
+                                                   InboxEvent.status == "pending"))
+
+
+async def unfinished(session: AsyncSession, limit: int = 1000) -> Sequence[InboxEvent]:
+    """Events acked but not yet processed (e.g. the process died): resumed at start-up."""
+    return (await session.scalars(select(InboxEvent).where(InboxEvent.status == "pending")
+                                  .order_by(InboxEvent.id).limit(limit))).all()
+
+
+async def purge(session: AsyncSession, older_than: datetime) -> int:
+    """Drop finished rows past the retention window (kept ≥ 24 h for platform retries)."""
+    result = await session.execute(delete(InboxEvent).where(InboxEvent.status == "done",
+                                                            InboxEvent.received_at < older_than))
+    return result.rowcount or 0
+
+
+RETENTION = timedelta(hours=48)

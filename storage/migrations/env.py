@@ -1,0 +1,12 @@
+"""Alembic environment: always handed a live connection by storage.migrate."""
+from alembic import context
+
+from storage.models import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through `xiezuo db upgrade` (storage.migrate)")
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                  compare_type=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,389 @@
+"""SQLAlchemy models: one table per record the manuals ask for, plus audit, inbox and outbox.
+
+Status and kind columns hold short English codes (`doing`, `pass`, ...); the Chinese labels
+live in `handlers.vocab` so wording can change without a migration.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no zone, PostgreSQL gets the same rows."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Counter(Base):
+    """Human-id sequences (`XZ-2026-` → 17), bumped under a row lock."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    is_pmo: Mapped[bool] = mapped_column(Boolean, default=False)
+    chats: Mapped[list[DeptChat]] = relationship(back_populates="dept", lazy="selectin")
+
+
+class DeptChat(Base):
+    """A group chat bound to a department on one platform."""
+
+    __tablename__ = "dept_chats"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dept_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(128), default="")
+    dept: Mapped[Department] = relationship(back_populates="chats")
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    dept_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_head: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class Collaboration(Base):
+    """One 协作项目 from request to archive; `stage` walks the six stages."""
+
+    __tablename__ = "collaborations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    background: Mapped[str] = mapped_column(Text, default="")
+    goal: Mapped[str] = mapped_column(Text)
+    resources: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[str] = mapped_column(String(8), default="medium")
+    expected_date: Mapped[date]
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    initiator_dept_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    lead_dept_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    stage: Mapped[str] = mapped_column(String(16), index=True)
+    eval_round: Mapped[int] = mapped_column(Integer, default=1)
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    executing_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    archived_at: Mapped[datetime | None]
+
+
+class Participant(Base):
+    """A department taking part in a collaboration, with its 对接人 and plan sign-off."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("collab_id", "dept_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    dept_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    invited: Mapped[bool] = mapped_column(Boolean, default=True)  # False for the initiating dept
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    plan_confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    plan_confirmed_at: Mapped[datetime | None]
+
+
+class Evaluation(Base):
+    """One invited department's answer in one evaluation round (部门资源确认函)."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("collab_id", "dept_id", "round"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    dept_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    feasibility: Mapped[str] = mapped_column(Text, default="")
+    resources: Mapped[str] = mapped_column(Text, default="")
+    risk: Mapped[str] = mapped_column(Text, default="")
+    first_date: Mapped[date | None]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime]
+    answer_due: Mapped[date]
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    answered_at: Mapped[datetime | None]
+
+
+class Task(Base):
+    """A WBS task: exactly one owner dept and one owner person (第一责任人)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("collab_id", "number"),
+        Index("ix_tasks_status_due", "status", "due_date"),
+        Index("ix_tasks_owner_status", "owner_person_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    owner_dept_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    owner_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    deliverable: Mapped[str] = mapped_column(Text, default="")
+    standard: Mapped[str] = mapped_column(Text, default="")
+    resources: Mapped[str] = mapped_column(Text, default="")
+    start_date: Mapped[date]
+    due_date: Mapped[date]
+    is_milestone: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="todo")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    rework_due: Mapped[date | None]
+    done_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class TaskDependency(Base):
+    """`task_id` may start only after `predecessor_id` (前置依赖)."""
+
+    __tablename__ = "task_dependencies"
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    predecessor_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True, index=True)
+
+
+class ProgressReport(Base):
+    """《进度跟踪表》 row: one department's weekly report; resubmitting the same week replaces it."""
+
+    __tablename__ = "progress_reports"
+    __table_args__ = (UniqueConstraint("collab_id", "dept_id", "week"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    dept_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    week: Mapped[date]  # Monday of the reported week
+    done: Mapped[str] = mapped_column(Text, default="")
+    undone: Mapped[str] = mapped_column(Text, default="")
+    next_plan: Mapped[str] = mapped_column(Text, default="")
+    risks: Mapped[str] = mapped_column(Text, default="")
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[datetime]
+
+
+class Problem(Base):
+    """《问题记录与解决表》 row; `level` climbs 0 牵头部门 → 1 协作管理办公室 → 2 分管领导."""
+
+    __tablename__ = "problems"
+    __table_args__ = (UniqueConstraint("collab_id", "number"), Index("ix_problems_status_planned", "status", "planned_date"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    impact: Mapped[str] = mapped_column(String(8), default="medium")
+    responsible_dept_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    cause: Mapped[str] = mapped_column(Text, default="")
+    measures: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    planned_date: Mapped[date | None]
+    actual_date: Mapped[date | None]
+    verification: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    reported_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    reported_at: Mapped[datetime]
+
+
+class Risk(Base):
+    """《风险问题跟踪表》 row, reviewed weekly."""
+
+    __tablename__ = "risks"
+    __table_args__ = (UniqueConstraint("collab_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(8), default="medium")
+    scope: Mapped[str] = mapped_column(Text, default="")
+    mitigation: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    raised_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    raised_at: Mapped[datetime]
+    reviewed_at: Mapped[datetime | None]
+
+
+class ChangeRequest(Base):
+    """变更申请表: the plan changes only when one is approved."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (UniqueConstraint("collab_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    new_start: Mapped[date | None]
+    new_due: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("collab_id", "number"), Index("ix_meetings_status_start", "status", "starts_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    duration_min: Mapped[int] = mapped_column(Integer, default=30)
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    dept_ids: Mapped[list[Any]] = mapped_column(default=list)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    minutes_at: Mapped[datetime | None]
+
+
+class ActionItem(Base):
+    __tablename__ = "action_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    due_date: Mapped[date | None]
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Delivery(Base):
+    """《成果交付清单》 entry: a deliverable submitted for acceptance."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[datetime]
+
+
+class Acceptance(Base):
+    """《任务验收反馈表》 row: pass / partial / fail with a 0–100 score."""
+
+    __tablename__ = "acceptances"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), unique=True)
+    result: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[str] = mapped_column(Text, default="")
+    accepted_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    accepted_at: Mapped[datetime]
+    rework_due: Mapped[date | None]
+
+
+class Rating(Base):
+    """《协作评价》: one rater's 1–5 scores for one department."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("collab_id", "dept_id", "rated_by"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    dept_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    responsiveness: Mapped[int] = mapped_column(Integer)
+    communication: Mapped[int] = mapped_column(Integer)
+    quality: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rated_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    rated_at: Mapped[datetime]
+
+
+class Retrospective(Base):
+    """《跨部门协作复盘报告》; its lessons are the knowledge base."""
+
+    __tablename__ = "retrospectives"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), unique=True)
+    went_well: Mapped[str] = mapped_column(Text)
+    to_improve: Mapped[str] = mapped_column(Text)
+    lessons: Mapped[str] = mapped_column(Text)
+    written_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    written_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    collab_id: Mapped[int | None] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class InboxEvent(Base):
+    """Durable inbound dedup: one row per platform event, claimed before the ack."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("platform", "event_key"), Index("ix_inbox_status_received", "status", "received_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_key: Mapped[str] = mapped_column(String(191))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """A reply or notice waiting to be sent; `key` is unique so nothing is queued twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(191), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), default="notice")
+    reply_to: Mapped[str | None] = mapped_column(String(128))
+    collab_id: Mapped[int | None] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    platform_message_id: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,98 @@
+"""Departments, their group chats, and people."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Department, DeptChat, Person
+
+
+async def departments(session: AsyncSession) -> Sequence[Department]:
+    return (await session.scalars(select(Department).order_by(Department.id))).all()
+
+
+async def dept_by_name(session: AsyncSession, name: str) -> Department | None:
+    return await session.scalar(select(Department).where(func.lower(Department.name) == name.strip().lower()))
+
+
+async def dept_by_id(session: AsyncSession, dept_id: int) -> Department | None:
+    return await session.get(Department, dept_id)
+
+
+async def pmo_departments(session: AsyncSession) -> Sequence[Department]:
+    return (await session.scalars(select(Department).where(Department.is_pmo.is_(True)))).all()
+
+
+async def ensure_department(session: AsyncSession, name: str, timezone: str, is_pmo: bool = False) -> Department:
+    dept = await dept_by_name(session, name)
+    if dept is None:
+        dept = Department(name=name, timezone=timezone, is_pmo=is_pmo)
+        session.add(dept)
+        await session.flush()
+    return dept
+
+
+async def chat_binding(session: AsyncSession, platform: str, chat_id: str) -> DeptChat | None:
+    return await session.scalar(select(DeptChat).where(DeptChat.platform == platform, DeptChat.chat_id == chat_id))
+
+
+async def bind_chat(session: AsyncSession, dept: Department, platform: str, chat_id: str, title: str = "") -> DeptChat:
+    """Bind a chat to `dept`, moving it off any department it served before."""
+    await session.execute(delete(DeptChat).where(DeptChat.platform == platform, DeptChat.chat_id == chat_id))
+    chat = DeptChat(dept_id=dept.id, platform=platform, chat_id=chat_id, title=title)
+    session.add(chat)
+    await session.flush()
+    await session.refresh(dept, ["chats"])
+    return chat
+
+
+async def chats_of(session: AsyncSession, dept_ids: Sequence[int]) -> Sequence[DeptChat]:
+    if not dept_ids:
+        return []
+    return (await session.scalars(select(DeptChat).where(DeptChat.dept_id.in_(list(dept_ids)))
+                                  .order_by(DeptChat.dept_id, DeptChat.id))).all()
+
+
+async def person(session: AsyncSession, platform: str, user_id: str) -> Person | None:
+    return await session.scalar(select(Person).where(Person.platform == platform, Person.user_id == user_id))
+
+
+async def person_by_id(session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
+
+
+async def people_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:
+    ids = [i for i in set(ids) if i is not None]
+    if not ids:
+        return {}
+    return {p.id: p for p in (await session.scalars(select(Person).where(Person.id.in_(ids)))).all()}
+
+
+async def people_named(session: AsyncSession, name: str) -> Sequence[Person]:
+    return (await session.scalars(select(Person).where(Person.name == name.strip()))).all()
+
+
+async def heads_of(session: AsyncSession, dept_id: int) -> Sequence[Person]:
+    return (await session.scalars(select(Person).where(Person.dept_id == dept_id, Person.is_head.is_(True))
+                                  .order_by(Person.id))).all()
+
+
+async def admins(session: AsyncSession) -> Sequence[Person]:
+    return (await session.scalars(select(Person).where(Person.is_admin.is_(True)).order_by(Person.id))).all()
+
+
+async def ensure_person(session: AsyncSession, platform: str, user_id: str, name: str, now: datetime,
+                        dept_id: int | None = None) -> Person:
+    """The person behind (platform, user id); unknown users are registered as members."""
+    found = await person(session, platform, user_id)
+    if found is None:
+        found = Person(platform=platform, user_id=user_id, name=name or user_id, dept_id=dept_id,
+                       is_admin=False, is_head=False, created_at=now)
+        session.add(found)
+        await session.flush()
+    elif name and found.name != name and found.name == found.user_id:
+        found.name = name
+    return found

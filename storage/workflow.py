@@ -1,0 +1,146 @@
+"""Queries over collaborations and their records, for the handlers."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Acceptance, ChangeRequest, Collaboration, Delivery, Evaluation, Meeting, Participant, Problem,
+    ProgressReport, Rating, Retrospective, Risk, Task, TaskDependency,
+)
+
+
+async def collab_by_code(session: AsyncSession, code: str) -> Collaboration | None:
+    return await session.scalar(select(Collaboration).where(Collaboration.code == code.strip().upper()))
+
+
+async def collab_by_id(session: AsyncSession, collab_id: int) -> Collaboration | None:
+    return await session.get(Collaboration, collab_id)
+
+
+async def collabs_involving(session: AsyncSession, dept_id: int | None, person_id: int,
+                            stages: Sequence[str]) -> Sequence[Collaboration]:
+    """Collaborations in `stages` that a person raised or whose dept takes part, newest first."""
+    stmt = select(Collaboration).where(Collaboration.stage.in_(list(stages)))
+    conditions = [Collaboration.initiator_id == person_id]
+    if dept_id is not None:
+        conditions += [Collaboration.lead_dept_id == dept_id,
+                       Collaboration.id.in_(select(Participant.collab_id).where(Participant.dept_id == dept_id))]
+    return (await session.scalars(stmt.where(or_(*conditions)).order_by(Collaboration.id.desc()))).all()
+
+
+async def participants(session: AsyncSession, collab_id: int) -> Sequence[Participant]:
+    return (await session.scalars(select(Participant).where(Participant.collab_id == collab_id)
+                                  .order_by(Participant.id))).all()
+
+
+async def participant(session: AsyncSession, collab_id: int, dept_id: int) -> Participant | None:
+    return await session.scalar(select(Participant).where(Participant.collab_id == collab_id,
+                                                          Participant.dept_id == dept_id))
+
+
+async def remove_participants(session: AsyncSession, collab_id: int, dept_ids: Sequence[int]) -> None:
+    await session.execute(delete(Participant).where(Participant.collab_id == collab_id,
+                                                    Participant.dept_id.in_(list(dept_ids))))
+
+
+async def evaluations(session: AsyncSession, collab_id: int, round_: int) -> Sequence[Evaluation]:
+    return (await session.scalars(select(Evaluation).where(Evaluation.collab_id == collab_id,
+                                                           Evaluation.round == round_).order_by(Evaluation.id))).all()
+
+
+async def evaluation(session: AsyncSession, collab_id: int, dept_id: int, round_: int) -> Evaluation | None:
+    return await session.scalar(select(Evaluation).where(Evaluation.collab_id == collab_id,
+                                                         Evaluation.dept_id == dept_id, Evaluation.round == round_))
+
+
+async def tasks(session: AsyncSession, collab_id: int) -> Sequence[Task]:
+    return (await session.scalars(select(Task).where(Task.collab_id == collab_id).order_by(Task.number))).all()
+
+
+async def task_by_number(session: AsyncSession, collab_id: int, number: int) -> Task | None:
+    return await session.scalar(select(Task).where(Task.collab_id == collab_id, Task.number == number))
+
+
+async def dependencies(session: AsyncSession, collab_id: int) -> dict[int, set[int]]:
+    """task id → ids of its predecessors, for one collaboration."""
+    rows = (await session.execute(select(TaskDependency.task_id, TaskDependency.predecessor_id)
+                                  .join(Task, Task.id == TaskDependency.task_id)
+                                  .where(Task.collab_id == collab_id))).all()
+    graph: dict[int, set[int]] = {}
+    for task_id, pred_id in rows:
+        graph.setdefault(task_id, set()).add(pred_id)
+    return graph
+
+
+async def set_predecessors(session: AsyncSession, task_id: int, predecessor_ids: Sequence[int]) -> None:
+    await session.execute(delete(TaskDependency).where(TaskDependency.task_id == task_id))
+    session.add_all(TaskDependency(task_id=task_id, predecessor_id=p) for p in predecessor_ids)
+
+
+async def open_tasks_of(session: AsyncSession, person_id: int, states: Sequence[str]) -> Sequence[tuple[Task, str]]:
+    """A person's open tasks with their collaboration code, soonest due first."""
+    rows = (await session.execute(select(Task, Collaboration.code).join(Collaboration, Collaboration.id == Task.collab_id)
+                                  .where(Task.owner_person_id == person_id, Task.status.in_(list(states)))
+                                  .order_by(Task.due_date, Task.id))).all()
+    return [(t, code) for t, code in rows]
+
+
+async def latest_delivery(session: AsyncSession, task_id: int) -> Delivery | None:
+    return await session.scalar(select(Delivery).where(Delivery.task_id == task_id).order_by(Delivery.id.desc()).limit(1))
+
+
+async def acceptance_of(session: AsyncSession, delivery_id: int) -> Acceptance | None:
+    return await session.scalar(select(Acceptance).where(Acceptance.delivery_id == delivery_id))
+
+
+async def acceptances(session: AsyncSession, collab_id: int) -> Sequence[Acceptance]:
+    return (await session.scalars(select(Acceptance).join(Task, Task.id == Acceptance.task_id)
+                                  .where(Task.collab_id == collab_id).order_by(Acceptance.id))).all()
+
+
+async def report(session: AsyncSession, collab_id: int, dept_id: int, week: date) -> ProgressReport | None:
+    return await session.scalar(select(ProgressReport).where(ProgressReport.collab_id == collab_id,
+                                                             ProgressReport.dept_id == dept_id,
+                                                             ProgressReport.week == week))
+
+
+def _numbered(model: type, collab_id: int, number: int) -> Select:
+    return select(model).where(model.collab_id == collab_id, model.number == number)
+
+
+async def problem(session: AsyncSession, collab_id: int, number: int) -> Problem | None:
+    return await session.scalar(_numbered(Problem, collab_id, number))
+
+
+async def risk(session: AsyncSession, collab_id: int, number: int) -> Risk | None:
+    return await session.scalar(_numbered(Risk, collab_id, number))
+
+
+async def change(session: AsyncSession, collab_id: int, number: int) -> ChangeRequest | None:
+    return await session.scalar(_numbered(ChangeRequest, collab_id, number))
+
+
+async def meeting(session: AsyncSession, collab_id: int, number: int) -> Meeting | None:
+    return await session.scalar(_numbered(Meeting, collab_id, number))
+
+
+async def open_counts(session: AsyncSession, collab_id: int) -> dict[str, int]:
+    """Open problems, open risks and pending change requests, for the board."""
+    async def count(model: type, status: str) -> int:
+        return int(await session.scalar(select(func.count()).select_from(model)
+                                        .where(model.collab_id == collab_id, model.status == status)) or 0)
+    return {"problems": await count(Problem, "open"), "risks": await count(Risk, "open"),
+            "changes": await count(ChangeRequest, "pending")}
+
+
+async def rating(session: AsyncSession, collab_id: int, dept_id: int, rater_id: int) -> Rating | None:
+    return await session.scalar(select(Rating).where(Rating.collab_id == collab_id, Rating.dept_id == dept_id,
+                                                     Rating.rated_by == rater_id))
+
+
+async def retrospective(session: AsyncSession, collab_id: int) -> Retrospective | None:
+    return await session.scalar(select(Retrospective).where(Retrospective.collab_id == collab_id))
