@@ -120,6 +120,20 @@ class Registry:
     specs: dict[str, CommandSpec] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=dict)  # any alias → root name
     subs: dict[tuple[str, str], str] = field(default_factory=dict)  # (root, sub alias) → full name
+    groups: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)  # root → (aliases, summary)
+
+    def group(self, root: str, aliases: tuple[str, ...], summary: str) -> None:
+        """Name a command that exists only as subcommands (`/task add|edit|list`)."""
+        self.groups[root] = (aliases, summary)
+        for alias in (root, *aliases):
+            self.roots[alias.lower()] = root
+
+    def summary(self, root: str) -> tuple[tuple[str, ...], str]:
+        """A root command's aliases and one-line summary, for help."""
+        if root in self.groups:
+            return self.groups[root]
+        spec = self.specs[root]
+        return spec.aliases, spec.summary
 
     def add(self, spec: CommandSpec) -> CommandSpec:
         self.specs[spec.name] = spec
@@ -263,10 +277,14 @@ def bind(spec: CommandSpec, args: Args, today: date, max_chars: int = 2000) -> V
             raise UserError(f"/{spec.name} 没有参数“{key[:40]}”；可用参数：{known}", usage=spec.usage())
         raw.setdefault(param.name, []).extend(values)
     words = list(args.positional)
+    skipped: list[Param] = []
     for param in (p for p in spec.params if p.positional):
         if not words:
             break
-        if param.name in raw or (not param.required and not _accepts(param, words[0])):
+        if param.name in raw:
+            continue
+        if not param.required and not _accepts(param, words[0]):
+            skipped.append(param)
             continue
         if param.rest:
             raw[param.name] = [" ".join(words)]
@@ -274,6 +292,9 @@ def bind(spec: CommandSpec, args: Args, today: date, max_chars: int = 2000) -> V
         else:
             raw[param.name] = [words.pop(0)]
     if words:
+        if skipped:
+            hint = SHAPE_HINTS.get(skipped[0].kind, "")
+            raise UserError(f"{skipped[0].label}“{words[0][:40]}”格式不对{hint}", usage=spec.usage())
         raise UserError(f"多余的参数：{' '.join(words)[:80]}", usage=spec.usage())
     return convert(spec, raw, today, max_chars)
 
@@ -311,6 +332,9 @@ _SHAPES = {
     "int": re.compile(r"^-?\d+[%分]?$"),
     "task": re.compile(r"^(XZ-\d{4}-\d+[/:：#])?T\d+$", re.IGNORECASE),
 }
+
+
+SHAPE_HINTS = {"collab": "，应形如 XZ-2026-0001", "int": "，应为数字", "task": "，应形如 T3 或 XZ-2026-0001/T3"}
 
 
 def _accepts(param: Param, word: str) -> bool:

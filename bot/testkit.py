@@ -84,11 +84,14 @@ class TestBot:
         await self.bot.stop()
 
     async def say(self, user: str, chat: str, text: str, mentions: tuple[Mention, ...] = ()) -> list[Message]:
-        """`user` types `text` in group `chat` (or "p2p"); returns the bot's replies there."""
+        """`user` types `text` in group `chat` (or "p2p"); returns the bot's replies there.
+
+        The replies are taken out of the chat, so `pop` afterwards shows only notices.
+        """
         event = Command(self._chat(chat, user), User(PLATFORM, user, user), f"msg-{next(self._ids)}", text,
                         mentions or self._mentions(text))
-        outcome = await self.push(event)
-        return outcome.replies
+        await self.push(event)
+        return self.sender.take_replies(event.chat.chat_id, event.message_id)
 
     async def click(self, user: str, chat: str, command: str, values: dict[str, object]) -> Outcome:
         event = CardAction(self._chat(chat, user), User(PLATFORM, user, user), f"act-{next(self._ids)}", command,

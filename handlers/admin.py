@@ -25,9 +25,8 @@ async def help_command(ctx: Context, v: Values) -> None:
         return
     lines = []
     for root in sorted(reg.root_names(), key=_order):
-        spec = reg.specs.get(root) or reg.subcommands(root)[0]
-        alias = spec.aliases[0] if spec.aliases else ""
-        lines.append(f"/{root}（{alias}）— {spec.summary}")
+        aliases, summary = reg.summary(root)
+        lines.append(f"/{root}（{aliases[0] if aliases else ''}）— {summary}")
     ctx.reply(Message("协作机器人 · 命令", "\n".join(lines) + "\n\n发送 /help 命令名 查看用法，如 /help request",
                       template="help", data={"commands": sorted(reg.root_names(), key=_order)}))
 

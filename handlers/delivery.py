@@ -24,7 +24,7 @@ async def deliver(ctx: Context, v: Values) -> None:
     if task.status == "done":
         raise UserError(f"T{task.number} 已验收通过")
     if task.status == "review":
-        raise UserError(f"T{task.number} 已提交验收，等待发起人验收")
+        raise UserError(f"T{task.number} 已提交验收，等待发起人验收（/accept {c.code}/T{task.number}）")
     delivery = Delivery(task_id=task.id, content=v.content, submitted_by=ctx.actor.id, submitted_at=ctx.now)
     ctx.session.add(delivery)
     task.status, task.progress, task.updated_at = "review", 100, ctx.now

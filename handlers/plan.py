@@ -31,6 +31,9 @@ TASK_FIELDS = (
 )
 
 
+registry.group("task", ("任务",), "任务分工表：新增、修改、查看任务")
+
+
 @registry.command("task add", ("新增", "添加", "add"), "新增任务（任务分工表）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("title", "任务描述", positional=True, required=True, rest=True, aliases=("任务", "名称")),

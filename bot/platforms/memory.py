@@ -25,6 +25,13 @@ class MemorySender:
         self.sent_keys.append(item.key)
         return f"m{next(self._ids)}"
 
+    def take_replies(self, chat_id: str, message_id: str) -> list[Message]:
+        """Remove and return the replies to one message, leaving the chat's other messages."""
+        items = self.inbox.get(chat_id, [])
+        replies = [i for i in items if i.kind == "reply" and i.reply_to == message_id]
+        self.inbox[chat_id] = [i for i in items if i not in replies]
+        return [i.message for i in replies]
+
     def pop(self, chat_id: str) -> list[Message]:
         items = self.inbox.pop(chat_id, [])
         return [i.message for i in items]

@@ -1,0 +1,89 @@
+"""The permission matrix of SPEC §3: each role × each action, allowed or refused with who may.
+
+Roles in the demo cast: PMO 周主任; initiator 小张 (市场部, also its 对接人 since 市场部 leads);
+lead-dept head 张经理; dept head 李主管 (研发部); contact 李工 (研发部, owns T2); member 赵工
+(研发部); outsider 陈专员 (销售部, not part of the collaboration).
+"""
+from __future__ import annotations
+
+from bot.testkit import TestBot
+from storage.models import AuditEntry
+from tests.scenario import CODE, approve, count, evaluate_all, ok, raise_request, snapshot, to_executing
+
+CHAT = {"周主任": "协作管理办公室", "小张": "市场部", "张经理": "市场部", "李主管": "研发部", "李工": "研发部",
+        "赵工": "研发部", "陈专员": "销售部"}
+EVERYONE = tuple(CHAT)
+
+
+async def attempt(tb: TestBot, command: str, allowed: set[str], once: bool = False) -> None:
+    """Everyone outside `allowed` is refused (naming who may) with nothing stored; the allowed succeed.
+
+    For a one-shot action (`once`), only the first allowed person performs it, after all refusals.
+    """
+    for actor in (a for a in EVERYONE if a not in allowed):
+        before = await snapshot(tb)
+        replies = await tb.say(actor, CHAT[actor], command)
+        assert replies and replies[0].is_error, f"{actor} should be refused: {command}"
+        assert "只有" in replies[0].body, replies[0].body
+        assert await snapshot(tb) == before, f"{actor}'s refused {command} changed the database"
+    for actor in (a for a in EVERYONE if a in allowed):
+        replies = await tb.say(actor, CHAT[actor], command)
+        assert replies and not replies[0].is_error, f"{actor} should be allowed {command}: {replies[0].as_text()}"
+        if once:
+            break
+
+
+async def test_evaluation_and_approval_rights(tb: TestBot) -> None:
+    await raise_request(tb)
+    await attempt(tb, f"/request edit {CODE} background=补充背景", {"小张", "周主任"})
+    await attempt(tb, f"/evaluate {CODE} 接受 contact=@李工 dept=研发部", {"李主管", "周主任"})
+    await attempt(tb, f"/evaluate {CODE} 接受 contact=@王设计 dept=设计部", {"周主任"})
+    await attempt(tb, f"/approve {CODE}", {"周主任"}, once=True)
+
+
+async def test_return_is_for_the_pmo(tb: TestBot) -> None:
+    await raise_request(tb)
+    await attempt(tb, f"/return {CODE} 目标不清", {"周主任"}, once=True)
+
+
+async def test_planning_rights(tb: TestBot) -> None:
+    await raise_request(tb)
+    await evaluate_all(tb)
+    await approve(tb)
+    planners = {"周主任", "张经理", "小张", "李主管", "李工"}
+    await attempt(tb, f"/task add {CODE} 接口开发 dept=研发部 owner=@赵工 deliverable=接口 standard=联调通过 "
+                      "start=11-30 due=12-04", planners)
+    await attempt(tb, f"/confirm {CODE} dept=研发部", {"李主管", "周主任"})
+    await attempt(tb, f"/bind 研发部", {"李主管", "周主任"}, once=True)
+
+
+async def test_execution_rights(tb: TestBot) -> None:
+    await to_executing(tb)
+    updaters = {"周主任", "张经理", "小张", "李主管", "李工"}
+    await attempt(tb, f"/status {CODE}/T2 进行中 30% 开发中", updaters)
+    await attempt(tb, f'/progress {CODE} dept=研发部 done="接口设计" next="开发"', {"李主管", "李工", "周主任"})
+    await attempt(tb, f"/problem {CODE} 测试环境不稳定 dept=研发部", set(EVERYONE))
+    participants = {"周主任", "小张", "张经理", "李主管", "李工"}
+    await attempt(tb, f"/risk {CODE} 人力紧张 level=中", participants)
+    await attempt(tb, f"/change {CODE} kind=资源 reason=人力紧张 增加1名测试", participants)
+    await attempt(tb, f"/change approve {CODE}/C1", {"周主任", "张经理"}, once=True)
+    await attempt(tb, f"/meeting {CODE} kind=周会 date=下周一 time=09:30 agenda=进度同步", {"周主任", "张经理", "小张"})
+    await attempt(tb, f"/minutes {CODE}/M1 进度正常", {"周主任", "张经理", "小张"}, once=True)
+    await attempt(tb, f"/problem escalate {CODE}/P1", {"周主任", "张经理", "小张"}, once=True)
+    await attempt(tb, f"/deliver {CODE}/T2 https://git.example.com/v1", updaters, once=True)
+    await attempt(tb, f"/accept {CODE}/T2 通过 90", {"小张", "周主任"}, once=True)
+    for actor in EVERYONE:  # reading is for everyone
+        ok(await tb.say(actor, CHAT[actor], f"/board {CODE}"))
+        ok(await tb.say(actor, CHAT[actor], "/mytasks"))
+        ok(await tb.say(actor, CHAT[actor], f"/task list {CODE}"))
+
+
+async def test_closing_rights(tb: TestBot) -> None:
+    await to_executing(tb)
+    for user, chat, number in (("小张", "市场部", 1), ("李工", "研发部", 2), ("王设计", "设计部", 3)):
+        ok(await tb.say(user, chat, f"/deliver {CODE}/T{number} 链接"))
+        ok(await tb.say("小张", "市场部", f"/accept {CODE}/T{number} 通过 90"))
+    await attempt(tb, f"/rate {CODE} 研发部 5 4 5", {"小张", "周主任"})
+    audits = await count(tb, AuditEntry)
+    await attempt(tb, f'/retro {CODE} well=好 improve=改 lessons=经验', {"周主任", "张经理", "小张"}, once=True)
+    assert await count(tb, AuditEntry) == audits + 1
