@@ -63,7 +63,7 @@ class Param:
     rest: bool = False  # positional that swallows the remaining words (e.g. a reason)
     placeholder: str = ""
 
-    def keys(self) -> tuple[str, ...]:
+    def names(self) -> tuple[str, ...]:
         return (self.name, self.label, *self.aliases)
 
 
@@ -269,7 +269,7 @@ def parse(registry: Registry, text: str) -> Parsed:
 def bind(spec: CommandSpec, args: Args, today: date, max_chars: int = 2000) -> Values:
     """Map positional words and options onto the spec's params and convert their types."""
     raw: dict[str, list[str]] = {}
-    by_key = {k.lower(): p for p in spec.params for k in p.keys()}
+    by_key = {k.lower(): p for p in spec.params for k in p.names()}
     for key, values in args.options.items():
         param = by_key.get(key)
         if param is None:

@@ -6,6 +6,7 @@ group); anything else is retried with exponential backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -81,10 +82,8 @@ class Dispatcher:
                     continue
             except Exception:
                 log.exception("outbox dispatch failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def _deliver(self, row_id: int, attempts: int, item: OutboundItem) -> None:

@@ -13,7 +13,7 @@ from bot.commands import UserError
 from handlers.context import Context
 from handlers.vocab import ACTIVE_STAGES, STAGES
 from storage import counters, org, workflow
-from storage.models import Collaboration, Department, Participant, Person, Task
+from storage.models import ChangeRequest, Collaboration, Department, Meeting, Participant, Person, Problem, Risk, Task
 
 CODE_RE = re.compile(r"^XZ-\d{4}-\d{4,}$", re.IGNORECASE)
 ITEM_RE = re.compile(r"^(?:(XZ-\d{4}-\d{4,})[/:：#])?([TPRCM])(\d{1,6})$", re.IGNORECASE)
@@ -45,17 +45,25 @@ def item_ref(ref: str, prefix: str) -> tuple[str | None, int]:
     return m[1], int(m[3])
 
 
-async def item_collab(ctx: Context, ref: str, prefix: str, collab_ref: str | None = None) -> tuple[Collaboration, int]:
+ITEMS: dict[str, tuple[type[Any], str]] = {
+    "T": (Task, "任务"), "P": (Problem, "问题"), "R": (Risk, "风险"), "C": (ChangeRequest, "变更申请"),
+    "M": (Meeting, "会议"),
+}
+
+
+async def item(ctx: Context, ref: str, prefix: str, collab_ref: str | None = None) -> tuple[Collaboration, Any]:
+    """The collaboration and the numbered record (task T3, problem P1, …) that `ref` names."""
     code, number = item_ref(ref, prefix)
-    return await collab(ctx, code or collab_ref, stages=tuple(STAGES)), number
+    found_collab = await collab(ctx, code or collab_ref, stages=tuple(STAGES))
+    model, noun = ITEMS[prefix]
+    found = await workflow.numbered(ctx.session, model, found_collab.id, number)
+    if found is None:
+        raise UserError(f"{found_collab.code} 没有{noun} {prefix}{number}")
+    return found_collab, found
 
 
 async def task(ctx: Context, ref: str, collab_ref: str | None = None) -> tuple[Collaboration, Task]:
-    found_collab, number = await item_collab(ctx, ref, "T", collab_ref)
-    found = await workflow.task_by_number(ctx.session, found_collab.id, number)
-    if found is None:
-        raise UserError(f"{found_collab.code} 没有任务 T{number}；用 /task list {found_collab.code} 查看任务")
-    return found_collab, found
+    return await item(ctx, ref, "T", collab_ref)
 
 
 async def tasks_by_refs(ctx: Context, c: Collaboration, refs: Sequence[str]) -> list[Task]:
@@ -64,7 +72,7 @@ async def tasks_by_refs(ctx: Context, c: Collaboration, refs: Sequence[str]) -> 
         code, number = item_ref(ref, "T")
         if code and code.upper() != c.code:
             raise UserError(f"前置任务 {ref} 不属于 {c.code}")
-        found = await workflow.task_by_number(ctx.session, c.id, number)
+        found = await workflow.numbered(ctx.session, Task, c.id, number)
         if found is None:
             raise UserError(f"{c.code} 没有任务 T{number}")
         out.append(found)
@@ -132,6 +140,19 @@ async def speaks_for(ctx: Context, c: Collaboration, dept_id: int | None) -> boo
 async def leads(ctx: Context, c: Collaboration) -> bool:
     """PMO, or head / 对接人 of the lead department."""
     return is_admin(ctx) or await speaks_for(ctx, c, c.lead_dept_id)
+
+
+INVOLVED = "参与部门的负责人/对接人、发起人或协作管理办公室"
+
+
+async def involved(ctx: Context, c: Collaboration) -> bool:
+    """PMO, the initiator, or the head / 对接人 of any department taking part."""
+    if is_admin(ctx) or ctx.actor.id == c.initiator_id:
+        return True
+    for dept_id in await all_dept_ids(ctx, c):
+        if await speaks_for(ctx, c, dept_id):
+            return True
+    return False
 
 
 def require(allowed: bool, action: str, who: str) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-
 from datetime import date, datetime
 
 from bot.commands import Param, UserError, Values
@@ -12,7 +11,6 @@ from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
 from handlers.vocab import MEETING_KINDS, MEETING_LABEL
-from storage import workflow
 from storage.models import ActionItem, Collaboration, Meeting, Person
 
 
@@ -62,20 +60,12 @@ async def meeting_message(ctx: Context, c: Collaboration, m: Meeting, title: str
                    data={"code": c.code, "meeting": f"M{m.number}", "status": m.status}, color="blue")
 
 
-async def _meeting(ctx: Context, ref: str) -> tuple[Collaboration, Meeting]:
-    c, number = await common.item_collab(ctx, ref, "M")
-    m = await workflow.meeting(ctx.session, c.id, number)
-    if m is None:
-        raise UserError(f"{c.code} 没有会议 M{number}")
-    return c, m
-
-
 @registry.command("meeting cancel", ("取消", "cancel"), "取消会议",
                   Param("meeting", "会议编号", positional=True, required=True),
                   Param("reason", "原因", "textarea", positional=True, rest=True),
                   example="/meeting cancel XZ-2026-0001/M2 改期")
 async def cancel_meeting(ctx: Context, v: Values) -> None:
-    c, m = await _meeting(ctx, v.meeting)
+    c, m = await common.item(ctx, v.meeting, "M")
     common.require(ctx.actor.id == m.owner_id or await common.leads(ctx, c), "取消会议", "会议发起人、牵头部门或协作管理办公室")
     if m.status != "scheduled":
         raise UserError(f"M{m.number} 已{'取消' if m.status == 'cancelled' else '结束'}")
@@ -95,7 +85,7 @@ async def cancel_meeting(ctx: Context, v: Values) -> None:
                   example='/minutes XZ-2026-0001/M1 "各部门进度正常" decisions="设计稿延期2天" action="补充FAQ @王五 12-05"',
                   form=True)
 async def record_minutes(ctx: Context, v: Values) -> None:
-    c, m = await _meeting(ctx, v.meeting)
+    c, m = await common.item(ctx, v.meeting, "M")
     common.require(ctx.actor.id == m.owner_id or await common.leads(ctx, c), "记录会议纪要",
                    "会议发起人、牵头部门或协作管理办公室")
     if m.status == "cancelled":

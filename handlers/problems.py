@@ -12,7 +12,7 @@ from handlers.registry import registry
 from handlers.vocab import (
     CHANGE_KINDS, CHANGE_LABEL, CHANGE_STATUS, ESCALATION, LEVEL_LABEL, LEVELS, PRIORITY_COLOR, RISK_STATES,
 )
-from storage import org, workflow
+from storage import org
 from storage.models import ChangeRequest, Collaboration, Problem, Risk, Task
 
 WORKING = ("planning", "executing")
@@ -63,21 +63,13 @@ async def problem_message(ctx: Context, c: Collaboration, p: Problem, title: str
                    mentions=ctx.mention(owner), color=PRIORITY_COLOR[p.impact] if p.status == "open" else "green")
 
 
-async def _problem(ctx: Context, ref: str) -> tuple[Collaboration, Problem]:
-    c, number = await common.item_collab(ctx, ref, "P")
-    found = await workflow.problem(ctx.session, c.id, number)
-    if found is None:
-        raise UserError(f"{c.code} 没有问题 P{number}")
-    return c, found
-
-
 @registry.command("problem resolve", ("解决", "resolve"), "登记问题已解决（实际完成时间与验收结果）",
                   Param("problem", "问题编号", positional=True, required=True),
                   Param("verification", "验收结果", "textarea", positional=True, rest=True, aliases=("结果",)),
                   Param("actual", "实际完成时间", "date", aliases=("实际完成",)),
                   example="/problem resolve XZ-2026-0001/P1 已通过测试")
 async def resolve_problem(ctx: Context, v: Values) -> None:
-    c, p = await _problem(ctx, v.problem)
+    c, p = await common.item(ctx, v.problem, "P")
     if p.status != "open":
         raise UserError(f"P{p.number} 已经解决")
     allowed = ctx.actor.id in (p.owner_id, p.reported_by) or await common.speaks_for(ctx, c, p.responsible_dept_id) \
@@ -97,7 +89,7 @@ async def resolve_problem(ctx: Context, v: Values) -> None:
                   Param("reason", "升级原因", "textarea", positional=True, rest=True, aliases=("原因",)),
                   example="/problem escalate XZ-2026-0001/P1 接口方无响应")
 async def escalate_problem(ctx: Context, v: Values) -> None:
-    c, p = await _problem(ctx, v.problem)
+    c, p = await common.item(ctx, v.problem, "P")
     if p.status != "open":
         raise UserError(f"P{p.number} 已经解决，无需升级")
     if p.level >= len(ESCALATION) - 1:
@@ -131,9 +123,7 @@ async def escalate_problem(ctx: Context, v: Values) -> None:
 async def log_risk(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id, stages=WORKING)
     common.require_stage(c, *WORKING, action="登记风险")
-    allowed = common.is_admin(ctx) or ctx.actor.id == c.initiator_id or any(
-        [await common.speaks_for(ctx, c, d) for d in await common.all_dept_ids(ctx, c)])
-    common.require(allowed, "登记风险", "参与部门的负责人/对接人、发起人或协作管理办公室")
+    common.require(await common.involved(ctx, c), "登记风险", common.INVOLVED)
     owner = await common.person(ctx, v.owner) if v.owner else None
     risk = Risk(collab_id=c.id, number=await common.next_number(ctx, c, "R"), description=v.description,
                 level=v.level or "medium", scope=v.scope or "", mitigation=v.mitigation or "",
@@ -162,10 +152,8 @@ def risk_message(c: Collaboration, r: Risk, title: str, owner: str) -> Message:
                   Param("status", "状态", "choice", choices=RISK_STATES),
                   example="/risk update XZ-2026-0001/R1 level=低 status=关闭")
 async def update_risk(ctx: Context, v: Values) -> None:
-    c, number = await common.item_collab(ctx, v.risk, "R")
-    r = await workflow.risk(ctx.session, c.id, number)
-    if r is None:
-        raise UserError(f"{c.code} 没有风险 R{number}")
+    c, r = await common.item(ctx, v.risk, "R")
+    number = r.number
     allowed = ctx.actor.id in (r.owner_id, r.raised_by) or await common.leads(ctx, c)
     common.require(allowed, f"更新风险 R{number}", "风险负责人、登记人、牵头部门或协作管理办公室")
     changes = {k: v[k] for k in ("level", "mitigation", "scope", "status") if v[k]}
@@ -198,9 +186,7 @@ async def raise_change(ctx: Context, v: Values) -> None:
         raise UserError("时间变更需指明任务和新日期：task=T3 due=12-20")
     if not v.reason:
         raise UserError("请写明变更原因：reason=…")
-    allowed = common.is_admin(ctx) or ctx.actor.id == c.initiator_id or any(
-        [await common.speaks_for(ctx, c, d) for d in await common.all_dept_ids(ctx, c)])
-    common.require(allowed, "提出变更", "参与部门的负责人/对接人、发起人或协作管理办公室")
+    common.require(await common.involved(ctx, c), "提出变更", common.INVOLVED)
     description = v.description or _describe(v, task)
     cr = ChangeRequest(collab_id=c.id, number=await common.next_number(ctx, c, "C"), kind=v.kind,
                        description=description, reason=v.reason, task_id=task.id if task else None,
@@ -238,10 +224,8 @@ def change_message(c: Collaboration, cr: ChangeRequest, title: str, body: str = 
 
 
 async def _decide(ctx: Context, ref: str) -> tuple[Collaboration, ChangeRequest]:
-    c, number = await common.item_collab(ctx, ref, "C")
-    cr = await workflow.change(ctx.session, c.id, number)
-    if cr is None:
-        raise UserError(f"{c.code} 没有变更申请 C{number}")
+    c, cr = await common.item(ctx, ref, "C")
+    number = cr.number
     if cr.status != "pending":
         raise UserError(f"C{number} 已{CHANGE_STATUS[cr.status]}")
     owner_dept = None

@@ -4,13 +4,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Select, delete, func, or_, select
+from typing import TypeVar
+
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Acceptance, ChangeRequest, Collaboration, Delivery, Evaluation, Meeting, Participant, Problem,
     ProgressReport, Rating, Retrospective, Risk, Task, TaskDependency,
 )
+
+Numbered = TypeVar("Numbered", Task, Problem, Risk, ChangeRequest, Meeting)
 
 
 async def collab_by_code(session: AsyncSession, code: str) -> Collaboration | None:
@@ -61,10 +65,6 @@ async def tasks(session: AsyncSession, collab_id: int) -> Sequence[Task]:
     return (await session.scalars(select(Task).where(Task.collab_id == collab_id).order_by(Task.number))).all()
 
 
-async def task_by_number(session: AsyncSession, collab_id: int, number: int) -> Task | None:
-    return await session.scalar(select(Task).where(Task.collab_id == collab_id, Task.number == number))
-
-
 async def dependencies(session: AsyncSession, collab_id: int) -> dict[int, set[int]]:
     """task id → ids of its predecessors, for one collaboration."""
     rows = (await session.execute(select(TaskDependency.task_id, TaskDependency.predecessor_id)
@@ -108,24 +108,9 @@ async def report(session: AsyncSession, collab_id: int, dept_id: int, week: date
                                                              ProgressReport.week == week))
 
 
-def _numbered(model: type, collab_id: int, number: int) -> Select:
-    return select(model).where(model.collab_id == collab_id, model.number == number)
-
-
-async def problem(session: AsyncSession, collab_id: int, number: int) -> Problem | None:
-    return await session.scalar(_numbered(Problem, collab_id, number))
-
-
-async def risk(session: AsyncSession, collab_id: int, number: int) -> Risk | None:
-    return await session.scalar(_numbered(Risk, collab_id, number))
-
-
-async def change(session: AsyncSession, collab_id: int, number: int) -> ChangeRequest | None:
-    return await session.scalar(_numbered(ChangeRequest, collab_id, number))
-
-
-async def meeting(session: AsyncSession, collab_id: int, number: int) -> Meeting | None:
-    return await session.scalar(_numbered(Meeting, collab_id, number))
+async def numbered(session: AsyncSession, model: type[Numbered], collab_id: int, number: int) -> Numbered | None:
+    """A task, problem, risk, change request or meeting by its number within a collaboration."""
+    return await session.scalar(select(model).where(model.collab_id == collab_id, model.number == number))
 
 
 async def open_counts(session: AsyncSession, collab_id: int) -> dict[str, int]:

@@ -54,7 +54,7 @@ async def test_planning_rights(tb: TestBot) -> None:
     await attempt(tb, f"/task add {CODE} 接口开发 dept=研发部 owner=@赵工 deliverable=接口 standard=联调通过 "
                       "start=11-30 due=12-04", planners)
     await attempt(tb, f"/confirm {CODE} dept=研发部", {"李主管", "周主任"})
-    await attempt(tb, f"/bind 研发部", {"李主管", "周主任"}, once=True)
+    await attempt(tb, "/bind 研发部", {"李主管", "周主任"}, once=True)
 
 
 async def test_execution_rights(tb: TestBot) -> None:
