@@ -10,6 +10,7 @@ import sys
 from aiohttp import web
 
 from bot.app import Bot
+from bot.clock import Clock
 from bot.config import Config, ConfigError, load_config
 from bot.server import make_app
 from storage import migrate
@@ -49,9 +50,9 @@ async def _upgrade(config: Config) -> None:
         await bot.engine.dispose()
 
 
-async def start_server(config: Config) -> tuple[Bot, web.AppRunner, str]:
+async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot, web.AppRunner, str]:
     """Build the app (adapters first), start the bot, listen; returns the URL actually bound."""
-    bot = Bot(config)
+    bot = Bot(config, clock=clock)
     app = make_app(bot)
     await bot.start()
     runner = web.AppRunner(app)

@@ -26,6 +26,7 @@ STYLES = {"primary": "primary_filled", "danger": "danger", "default": "default"}
 _MD_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "*": "&#42;", "~": "&#126;", "`": "&#96;", "[": "&#91;",
                "]": "&#93;", "_": "&#95;", "#": "&#35;"}
 _MD_RE = re.compile("[" + re.escape("".join(_MD_SPECIAL)) + "]")
+_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # open_id / user_id; anything else is not put in a tag
 _TZ_SUFFIX = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{2}:\d{2}|\d{4}-\d{2}-\d{2} \d{2}:\d{2}) [+-]\d{4}$")
 
 
@@ -78,8 +79,9 @@ class _Builder:
         for block in self.card.blocks:
             elements.extend(getattr(self, f"_{block['type']}")(block))
         mentions = [m.partition(":")[2] for m in self.card.mentions if m.startswith("feishu:")]
+        mentions = [uid for uid in mentions if _USER_ID.match(uid)]
         if mentions:
-            elements.append(_markdown(" ".join(f"<at id={md_escape(uid)}></at>" for uid in mentions)))
+            elements.append(_markdown(" ".join(f"<at id={uid}></at>" for uid in mentions)))
         return {
             "schema": "2.0",
             "config": {"update_multi": True},

@@ -77,7 +77,7 @@ def card_for(message: Message) -> Card:
     text = template.render(m=message, d=data, fields=[{"label": f.label, "value": f.value} for f in message.fields],
                            code=str(data.get("code", "")))
     blocks = []
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines(): U+2028 inside a JSON string is not a line break
         if not line.strip():
             continue
         try:
