@@ -172,7 +172,8 @@ def _payload(event: Event) -> dict[str, Any]:
     base = {"chat": event.chat.chat_id, "user": event.sender.user_id, "name": event.sender.name,
             "group": event.chat.is_group}
     if isinstance(event, CardAction):
-        return base | {"type": "card", "command": event.command, "values": event.values}
+        return base | {"type": "card", "command": event.command, "values": event.values,
+                       "card_message_id": event.card_message_id}
     return base | {"type": "command", "text": event.text[:4000], "message_id": event.message_id,
                    "mentions": [[m.user_id, m.name, m.text, m.is_bot] for m in event.mentions]}
 

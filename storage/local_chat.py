@@ -22,13 +22,14 @@ async def add(session: AsyncSession, chat_id: str, author_id: str, author_name: 
     return row
 
 
-async def replace_payload(session: AsyncSession, message_id: int, payload: dict[str, Any],
+async def replace_payload(session: AsyncSession, chat_id: str, message_id: int, payload: dict[str, Any],
                           now: datetime) -> LocalMessage | None:
-    """A card updated in place after a click; None when there is no such message."""
+    """A bot card updated in place after a click; None when that chat has no such card."""
     row = await session.get(LocalMessage, message_id)
-    if row is not None:
-        row.payload = payload
-        row.updated_at = now
+    if row is None or row.chat_id != chat_id or row.payload is None:
+        return None
+    row.payload = payload
+    row.updated_at = now
     return row
 
 

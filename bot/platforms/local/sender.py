@@ -68,7 +68,8 @@ class LocalSender:
         async with self.sessions() as session, session.begin():
             row = None
             if item.kind == "update" and item.reply_to and item.reply_to.isdigit():
-                row = await local_chat.replace_payload(session, int(item.reply_to), item.message.to_json(), now)
+                row = await local_chat.replace_payload(session, item.chat_id, int(item.reply_to),
+                                                       item.message.to_json(), now)
             kind = "update" if row is not None else "message"
             if row is None:
                 row = await local_chat.add(session, item.chat_id, "", BOT_NAME, now, payload=item.message.to_json())

@@ -99,9 +99,11 @@ async def action(request: web.Request) -> web.Response:
     event = CardAction(chat, user, uuid.uuid4().hex, str(body.get("command", "")), values,
                        card_message_id=str(body.get("message_id", "")))
     outcome = await request.app[LOCAL_BOT_KEY].handle(event)
-    error = outcome.replies[0] if outcome.error and outcome.replies else None
-    return web.json_response({"ok": not outcome.error, "replaces_card": outcome.replaces_card,
-                              "toast": error.body.split("\n\n")[0] if error else "已提交"})
+    if outcome.error:
+        toast = outcome.replies[0].body.split("\n\n")[0] if outcome.replies else "操作未完成"
+    else:
+        toast = "已提交" if outcome.replaces_card else ""
+    return web.json_response({"ok": not outcome.error, "replaces_card": outcome.replaces_card, "toast": toast})
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:

@@ -226,7 +226,7 @@ async function act(card, command, values) {
   card.classList.add("busy");
   try {
     const res = await api("/api/action", { chat: state.chat, user: state.me, message_id: msg.dataset.id, command, values });
-    toast(res.toast, res.ok);
+    if (res.toast) toast(res.toast, res.ok);
   } catch (err) {
     toast(`操作失败：${err.message}`, false);
   } finally {
