@@ -10,6 +10,7 @@ import sys
 from aiohttp import web
 
 from bot.app import Bot
+from bot.clock import Clock
 from bot.config import Config, ConfigError, load_config
 from bot.server import make_app
 from storage import migrate
@@ -49,16 +50,24 @@ async def _upgrade(config: Config) -> None:
         await bot.engine.dispose()
 
 
-async def serve_forever(config: Config) -> None:
-    bot = Bot(config)
-    await bot.start()
+async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot, web.AppRunner, str]:
+    """Build the app (adapters first), start the bot, listen; returns the URL actually bound."""
+    bot = Bot(config, clock=clock)
     app = make_app(bot)
+    await bot.start()
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     await site.start()
-    url = f"http://{config.http.host}:{config.http.port}/"
+    port = runner.addresses[0][1]  # the real port when the config asks for 0
+    return bot, runner, f"http://{config.http.host}:{port}/"
+
+
+async def serve_forever(config: Config) -> None:
+    bot, runner, url = await start_server(config)
     log.info("xiezuo serving on %s (database %s)", url, _safe_url(config.database.url))
+    if config.local_enabled:
+        print(f"xiezuo local emulator: open {url} in a browser", flush=True)
     print(f"xiezuo is running: {url}  (healthz: {url}healthz, metrics: {url}metrics)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,10 +1,14 @@
-"""The bot's one aiohttp server: /healthz, /metrics, and whatever routes adapters add."""
+"""The bot's one aiohttp server: /healthz, /metrics, and whatever routes adapters add.
+
+Build it before `bot.start()`: adapters installed here register their senders and may seed config.
+"""
 from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import Bot
+from bot.platforms import local
 
 BOT_KEY = web.AppKey("bot", Bot)
 
@@ -14,6 +18,8 @@ def make_app(bot: Bot) -> web.Application:
     app[BOT_KEY] = bot
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    if bot.config.local_enabled:
+        local.install(app, bot)
     return app
 
 
