@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from cardkit import KINDS, TEMPLATES, every_kind, sample
+from tests.cardkit import KINDS, TEMPLATES, every_kind, sample
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
