@@ -137,9 +137,12 @@ class Router:
         return [o.message for o in replies]
 
     async def _fail(self, event: Event, message: Message, release: bool) -> list[Message]:
+        """Queue the error reply and settle the claim. A refused card click is answered inline only
+        (a toast on the card, which stays usable), not with a second message in the chat."""
         async with self.sessions() as session, session.begin():
-            reply = Outgoing(_origin(event), message, reply_to=getattr(event, "message_id", None), kind="reply")
-            await self._enqueue(session, event, [reply], suffix="error")
+            if not isinstance(event, CardAction):
+                reply = Outgoing(_origin(event), message, reply_to=event.message_id, kind="reply")
+                await self._enqueue(session, event, [reply], suffix="error")
             if release:
                 await inbox.release(session, event.platform, event.dedup_key)
             else:
