@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.config import (Config, ConfigError, DatabaseConfig, HttpConfig, PolicyConfig, RolesConfig,
-                        load_config)
+from bot.config import (Config, ConfigError, DatabaseConfig, DepartmentConfig, DingTalkConfig, FeishuConfig,
+                        HttpConfig, LocalConfig, PolicyConfig, RolesConfig, load_config)
 
 FULL = """
 [database]
@@ -214,3 +215,36 @@ def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml", env={})
     assert "not valid TOML" in error(tmp_path, "[http\nport = 1\n")
 
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def test_config_example_loads_to_the_defaults() -> None:
+    config = load_config(EXAMPLE, env={})
+    config.source = Config().source
+    assert config == Config(), "config.example.toml states exactly the built-in defaults"
+
+
+def test_config_example_documents_every_key() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    sections = {f.name: f.type for f in dataclasses.fields(Config) if f.name != "source"}
+    for section in sections:
+        assert f"[{section}]" in text or f"[[{section}]]" in text, section
+    documented = {line.lstrip("# ").split("=")[0].strip() for line in text.splitlines() if "=" in line}
+    for cls in (DatabaseConfig, HttpConfig, FeishuConfig, DingTalkConfig, LocalConfig, PolicyConfig, RolesConfig,
+                DepartmentConfig):
+        missing = {f.name for f in dataclasses.fields(cls)} - documented
+        assert not missing, f"{cls.__name__} keys not in config.example.toml: {missing}"
+
+
+def test_config_example_commented_examples_are_valid(tmp_path: Path) -> None:
+    """Uncommenting the example admins and departments gives a config that loads."""
+    lines = [line for line in EXAMPLE.read_text(encoding="utf-8").splitlines() if line != "admins = []"]
+    start = next(i for i, line in enumerate(lines) if line.startswith("# admins = ["))
+    uncommented = lines[:start] + [line[2:] if re.match(r"# (\w+ = |\[\[departments\]\]$)", line) else line
+                                   for line in lines[start:]]
+    config = load_config(write(tmp_path, "\n".join(uncommented)), env={})
+    assert config.roles.admins == ["feishu:ou_0123456789abcdef", "dingtalk:manager4455"]
+    assert [d.name for d in config.departments] == ["研发部", "协作管理办公室"]
+    assert config.departments[0].feishu_chats == ["oc_1234567890abcdef"] and config.departments[1].is_pmo
