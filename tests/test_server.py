@@ -1,6 +1,7 @@
 """bot/server.py: /healthz and /metrics over a real bot, through aiohttp's test client."""
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -29,9 +30,12 @@ async def test_healthz_reports_ok_and_the_database_dialect(client: TestClient, d
     assert client.server.app[BOT_KEY].engine.dialect.name == body["database"]
 
 
-async def test_healthz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+async def test_healthz_is_503_when_the_database_is_unreachable() -> None:
+    with socket.socket() as sock:  # a port nothing listens on once the socket is closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     config = Config()
-    config.database.url = f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
+    config.database.url = f"postgresql+asyncpg://xiezuo@127.0.0.1:{port}/xiezuo"
     bot = Bot(config)
     try:
         async with TestClient(TestServer(make_app(bot))) as http:
