@@ -159,8 +159,13 @@ def test_unknown_key_names_the_key_and_the_file(tmp_path: Path, text: str, key: 
     ("[local]\nenabled = 'auto'\n", "local.enabled"),
     ("database = 'x'\n", "database"),
     ("[[departments]]\nname = 'a'\nis_pmo = 'no'\n", "departments[0].is_pmo"),
+    ("[policy]\nweekly_report_weekday = 7\n", "policy.weekly_report_weekday"),
+    ("[policy]\nweekly_sync_weekday = -1\n", "policy.weekly_sync_weekday"),
+    ("[policy]\nrework_working_days = -2\n", "policy.rework_working_days"),
+    ("[http]\nport = 0\n", "http.port"),
+    ("[http]\nport = 70000\n", "http.port"),
 ])
-def test_wrong_type_names_the_key(tmp_path: Path, text: str, key: str) -> None:
+def test_wrong_type_or_range_names_the_key(tmp_path: Path, text: str, key: str) -> None:
     assert key in error(tmp_path, text)
 
 
@@ -180,17 +185,6 @@ def test_bad_time_zone(tmp_path: Path, text: str, key: str) -> None:
 def test_bad_time_strings(tmp_path: Path, name: str, value: str) -> None:
     message = error(tmp_path, f"[policy]\n{name} = {value!r}\n")
     assert f"policy.{name}" in message and "17:00" in message
-
-
-@pytest.mark.parametrize("text, key", [
-    ("[policy]\nweekly_report_weekday = 7\n", "policy.weekly_report_weekday"),
-    ("[policy]\nweekly_sync_weekday = -1\n", "policy.weekly_sync_weekday"),
-    ("[policy]\nrework_working_days = -2\n", "policy.rework_working_days"),
-    ("[http]\nport = 0\n", "http.port"),
-    ("[http]\nport = 70000\n", "http.port"),
-])
-def test_out_of_range_numbers(tmp_path: Path, text: str, key: str) -> None:
-    assert key in error(tmp_path, text)
 
 
 def test_duplicate_department_names(tmp_path: Path) -> None:
