@@ -327,11 +327,10 @@ _command_text = st.one_of(
 
 
 def _known_root(text: str) -> str | None:
+    """The root command a line starts with, found the way parse finds it (one optional slash)."""
     words = text.strip().split()
-    if not words:
-        return None
-    word = words[0].lstrip("/／").lower()
-    return REAL.roots.get(word) if words[0][:1] in ("/", "／") or word in REAL.roots else None
+    word = words[0] if words else ""
+    return REAL.roots.get((word[1:] if word[:1] in ("/", "／") else word).lower())
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
@@ -346,6 +345,25 @@ def test_any_text_binds_or_raises_a_user_error_with_usage(text: str) -> None:
         root = _known_root(text)
         if root is not None:
             assert f"/{root}" in err.usage, f"a known command's error shows its usage: {err.usage!r}"
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                     max_leaves=8)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(REAL.specs)), st.dictionaries(
+    st.one_of(st.sampled_from(["id", "task", "dept", "depts", "due", "date", "time", "progress", "state", "score",
+                               "result", "milestone", "after", "action", "日期", "状态"]), st.text(max_size=8)),
+    _json, max_size=5))
+def test_any_card_form_binds_or_raises_a_user_error(name: str, values: dict[str, Any]) -> None:
+    """Card callbacks carry arbitrary JSON: it binds or is refused with usage, never crashes."""
+    spec = REAL.specs[name]
+    try:
+        bind_values(spec, values, TODAY, 2000)
+    except UserError as err:
+        assert err.message.strip() and err.usage == spec.usage()
 
 
 _plain = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters='"'), min_size=1, max_size=30)
