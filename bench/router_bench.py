@@ -17,7 +17,11 @@ Two baselines can be printed next to it:
 * `--baseline REV`: the same script and workload run against another git revision, checked out
   in a temporary `git worktree` and imported ahead of this checkout, to compare code versions.
 
+`--phases N` instead runs N commands one at a time and prints where a command's time goes:
+the router's steps (timed by wrapping them) and SQL statements per command, by command.
+
 Usage: python bench/router_bench.py [--rate 200] [--seconds 10] [--workers 4] [--baseline 78bf1a4]
+       python bench/router_bench.py --phases 500
 """
 from __future__ import annotations
 
@@ -39,9 +43,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import event
+
 from bot.events import Chat, Command, User
 from bot.messages import Message
+from bot.outbox import Dispatcher
 from bot.platforms.memory import PLATFORM
+from bot.router import Router
 from bot.testkit import TestBot, demo_config
 from storage import inbox
 
@@ -221,6 +229,62 @@ async def engine_floor(tb: TestBot, count: int) -> Result:
     return Result("engine floor (insert+commit)", time.perf_counter() - t0, samples)
 
 
+#: Steps timed by --phases, in print order; indented ones are parts of Router.process.
+STEPS = {
+    (Router, "claim"): "Router.claim: inbox INSERT in its own transaction",
+    (Router, "process"): "Router.process: the command's transaction",
+    (Router, "_context"): "  of which Router._context: chat binding + person SELECTs",
+    (Router, "_finish"): "  of which Router._finish: outbox INSERT + inbox UPDATE",
+    (Router, "_fail"): "  of which Router._fail: error reply in its own transaction",
+    (Dispatcher, "run_once"): "Dispatcher.run_once (drain): claim, send, mark each row sent",
+}
+
+
+async def phases(tb: TestBot, driver: Driver, count: int) -> None:
+    """Run `count` commands one at a time and print time per router step and statements per command."""
+    spent: Counter[str] = Counter()
+    statements: list[int] = [0]
+    originals = {key: getattr(*key) for key in STEPS}
+
+    def timed(key: tuple[type, str]) -> Callable[..., Any]:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await originals[key](*args, **kwargs)
+            finally:
+                spent[STEPS[key]] += time.perf_counter() - started
+        return wrapper
+
+    def count_statement(*_: Any) -> None:
+        statements[0] += 1
+
+    per_command: dict[str, list[tuple[int, int]]] = {}
+    event.listen(tb.bot.engine.sync_engine, "before_cursor_execute", count_statement)
+    for key in STEPS:
+        setattr(*key, timed(key))
+    try:
+        t0 = time.perf_counter()
+        for _ in range(count):
+            statements[0] = 0
+            sample = await driver.run_one()
+            in_router = statements[0]
+            await tb.bot.dispatcher.drain()
+            per_command.setdefault(sample.command, []).append((in_router, statements[0] - in_router))
+        total = time.perf_counter() - t0
+    finally:
+        for key, original in originals.items():
+            setattr(*key, original)
+        event.remove(tb.bot.engine.sync_engine, "before_cursor_execute", count_statement)
+    print(f"{count} commands one at a time: {total / count * 1e3:.2f} ms per command (router + dispatcher)")
+    for step in STEPS.values():
+        print(f"  {spent[step] / count * 1e3:7.2f} ms/command  {step}")
+    print("SQL statements per command (median in router + in dispatcher):")
+    for name, counts in sorted(per_command.items()):
+        router = sorted(c[0] for c in counts)[len(counts) // 2]
+        sent = sorted(c[1] for c in counts)[len(counts) // 2]
+        print(f"  {name:12} {router:3} + {sent}")
+
+
 async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="xiezuo-bench-") as tmp:
         tb = await TestBot.create(demo_config(f"sqlite+aiosqlite:///{tmp}/bench.db"), START)
@@ -230,6 +294,11 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             driver = Driver(tb, codes)
             for _ in range(50):  # warm-up: imports, statement caches, connection pool
                 await driver.run_one()
+            if args.phases:
+                dispatcher.cancel()
+                await asyncio.gather(dispatcher, return_exceptions=True)
+                await phases(tb, driver, args.phases)
+                return []
             results = [await open_loop(driver, args.rate, args.seconds),
                        await closed_loop(driver, args.workers, args.seconds),
                        await engine_floor(tb, int(args.rate * args.seconds))]
@@ -275,11 +344,14 @@ def main() -> int:
     parser.add_argument("--collabs", type=int, default=20, help="collaborations in the executing stage (default 20)")
     parser.add_argument("--baseline", metavar="REV", help="also run the workload against this git revision")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON line")
+    parser.add_argument("--phases", type=int, metavar="N", help="time the router's steps over N sequential commands")
     args = parser.parse_args()
     if not 0 < args.seconds <= 120 or args.rate <= 0 or args.workers < 1:
         parser.error("need 0 < --seconds <= 120, --rate > 0, --workers >= 1")
     import bot
     rows = asyncio.run(run(args))
+    if args.phases:
+        return 0
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
