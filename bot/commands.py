@@ -162,6 +162,11 @@ class Registry:
     def subcommands(self, root: str) -> list[CommandSpec]:
         return [s for s in self.specs.values() if s.root == root and s.sub]
 
+    def usage(self, root: str) -> str:
+        """A root command's usage: its own spec's, else one line per subcommand (`/task add|edit|list`)."""
+        spec = self.specs.get(root)
+        return spec.usage() if spec else "\n".join(s.usage() for s in self.subcommands(root))
+
     def nearest(self, word: str) -> str | None:
         match = difflib.get_close_matches(word.lower(), list(self.roots), n=1, cutoff=0.5)
         return self.roots[match[0]] if match else None
@@ -231,8 +236,12 @@ def tokenize(text: str) -> list[tuple[str, str | None]]:
 def parse(registry: Registry, text: str) -> Parsed:
     """Find the command and split its arguments; raises UserError with help on anything wrong."""
     if len(text) > MAX_COMMAND_CHARS:
-        raise UserError(f"消息太长（{len(text)} 字），一条命令最多 {MAX_COMMAND_CHARS} 字")
-    tokens = tokenize(text.strip())
+        raise UserError(f"消息太长（{len(text)} 字），一条命令最多 {MAX_COMMAND_CHARS} 字",
+                        usage=_first_word_usage(registry, text))
+    try:
+        tokens = tokenize(text.strip())
+    except UserError as err:
+        raise UserError(err.message, usage=_first_word_usage(registry, text)) from None
     if not tokens or tokens[0][1] is not None:
         raise UserError("请输入命令，例如 /help", usage="/help")
     word = tokens[0][0]
@@ -242,7 +251,7 @@ def parse(registry: Registry, text: str) -> Parsed:
     if root is None:
         near = registry.nearest(word)
         hint = f"，你是不是想用 /{near}？" if near else ""
-        raise UserError(f"未知命令“{word[:40]}”{hint}", usage=registry.specs[near].usage() if near else "/help")
+        raise UserError(f"未知命令“{word[:40]}”{hint}", usage=registry.usage(near) if near else "/help")
     rest = tokens[1:]
     spec = registry.specs.get(root)
     subs = registry.subcommands(root)
@@ -256,7 +265,7 @@ def parse(registry: Registry, text: str) -> Parsed:
             spec = next((s for s in subs if s.default_sub), None)
             if spec is None:
                 names = " | ".join(s.sub for s in subs)
-                raise UserError(f"/{root} 需要子命令：{names}", usage="\n".join(s.usage() for s in subs))
+                raise UserError(f"/{root} 需要子命令：{names}", usage=registry.usage(root))
     assert spec is not None
     args = Args()
     for key, value in rest:
@@ -265,6 +274,16 @@ def parse(registry: Registry, text: str) -> Parsed:
         else:
             args.options.setdefault(key, []).append(value)
     return Parsed(spec, args)
+
+
+def _first_word_usage(registry: Registry, text: str) -> str:
+    """Usage of the command a line starts with, for errors found before the line is split."""
+    words = text[:200].split()
+    word = words[0] if words else ""
+    if word[:1] in SLASHES:
+        word = word[1:]
+    root = registry.roots.get(word.lower())
+    return registry.usage(root) if root else "/help"
 
 
 def bind(spec: CommandSpec, args: Args, today: date, max_chars: int = 2000) -> Values:

@@ -34,10 +34,7 @@ def parse_date(text: str, today: date) -> date:
     if m := _FULL.match(s):
         return _make(int(m[1]), int(m[2]), int(m[3]), text)
     if m := _SHORT.match(s):
-        candidate = _make(today.year, int(m[1]), int(m[2]), text)
-        if (today - candidate).days > 180:
-            candidate = _make(today.year + 1, int(m[1]), int(m[2]), text)
-        return candidate
+        return _month_day(today, int(m[1]), int(m[2]), text)
     if m := _WEEK.match(s):
         return _weekday(today, WEEKDAYS[m[2]], m[1] or "")
     if s[:3] in EN_WEEKDAYS and s in (s[:3], s[:3] + "day", s[:3] + "nesday", s[:3] + "sday", s[:3] + "rsday", s[:3] + "urday"):
@@ -59,6 +56,23 @@ def parse_time(text: str) -> time:
     if hour > 23 or minute > 59:
         raise DateError(f"时间超出范围“{text}”，可写成 {TIME_FORMS}")
     return time(hour, minute)
+
+
+def _month_day(today: date, month: int, day: int, text: str) -> date:
+    """This year's date, or next year's when this year's is over ~half a year past or missing (2月29日)."""
+    this_year, next_year = _exists(today.year, month, day), _exists(today.year + 1, month, day)
+    if this_year and ((today - this_year).days <= 180 or next_year is None):
+        return this_year
+    if next_year:
+        return next_year
+    raise DateError(f"日期不存在“{text}”")
+
+
+def _exists(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _make(year: int, month: int, day: int, text: str) -> date:

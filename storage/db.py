@@ -8,10 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 def make_engine(url: str, echo: bool = False) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, enforced foreign keys and a busy timeout."""
+    """An async engine; SQLite gets WAL, enforced foreign keys, a busy timeout and one connection.
+
+    One pooled connection serialises the process's SQLite transactions in an asyncio queue:
+    SQLite has one writer anyway, and with several connections a waiting writer polls in
+    SQLite's busy handler (sleeps of up to 100 ms: seconds of tail latency under load), while
+    pysqlite's late BEGIN leaves the reads before a transaction's first write unisolated from
+    the other connections' writes.
+    """
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)  # see the docstring
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
