@@ -12,7 +12,7 @@ from handlers.vocab import (
     ACTIVE_STAGES, DECISION_LABEL, OPEN_TASK_STATES, PRIORITY_COLOR, STAGES, TASK_COLOR, TASK_LABEL, TASK_STATES,
 )
 from storage import org, workflow
-from storage.models import Collaboration, ProgressReport, Task
+from storage.models import Collaboration, Task
 
 
 async def may_update_task(ctx: Context, c: Collaboration, task: Task) -> bool:
@@ -85,11 +85,7 @@ async def submit_progress(ctx: Context, v: Values) -> None:
     if not v.done or not v.next:
         raise UserError("周进度至少要写本周完成（done=）和下周计划（next=）")
     week = week_of(ctx.today)
-    report = await workflow.report(ctx.session, c.id, dept.id, week)
-    if report is None:
-        report = ProgressReport(collab_id=c.id, dept_id=dept.id, week=week, submitted_by=ctx.actor.id,
-                                submitted_at=ctx.now)
-        ctx.session.add(report)
+    report = await workflow.weekly_report(ctx.session, c.id, dept.id, week, ctx.actor.id, ctx.now)
     report.done, report.undone, report.next_plan, report.risks = v.done, v.undone or "无", v.next, v.risks or "无"
     report.submitted_by, report.submitted_at = ctx.actor.id, ctx.now
     ctx.audit("progress", c, dept=dept.name, week=week)

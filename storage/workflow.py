@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-
+from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy import delete, func, or_, select
@@ -13,6 +12,7 @@ from storage.models import (
     Acceptance, ChangeRequest, Collaboration, Delivery, Evaluation, Meeting, Participant, Problem,
     ProgressReport, Rating, Retrospective, Risk, Task, TaskDependency,
 )
+from storage.upsert import insert_ignore
 
 Numbered = TypeVar("Numbered", Task, Problem, Risk, ChangeRequest, Meeting)
 
@@ -102,10 +102,19 @@ async def acceptances(session: AsyncSession, collab_id: int) -> Sequence[Accepta
                                   .where(Task.collab_id == collab_id).order_by(Acceptance.id))).all()
 
 
-async def report(session: AsyncSession, collab_id: int, dept_id: int, week: date) -> ProgressReport | None:
-    return await session.scalar(select(ProgressReport).where(ProgressReport.collab_id == collab_id,
-                                                             ProgressReport.dept_id == dept_id,
-                                                             ProgressReport.week == week))
+async def weekly_report(session: AsyncSession, collab_id: int, dept_id: int, week: date, person_id: int,
+                        now: datetime) -> ProgressReport:
+    """The department's report row for the week, created if absent and locked for the update.
+
+    Insert-if-absent rather than select-then-insert: two people of one department submitting at
+    the same moment must both succeed (the later one's text wins), not trip the unique key.
+    """
+    await insert_ignore(session, ProgressReport, [{
+        "collab_id": collab_id, "dept_id": dept_id, "week": week, "done": "", "undone": "", "next_plan": "",
+        "risks": "", "submitted_by": person_id, "submitted_at": now}], ["collab_id", "dept_id", "week"])
+    stmt = select(ProgressReport).where(ProgressReport.collab_id == collab_id, ProgressReport.dept_id == dept_id,
+                                        ProgressReport.week == week).with_for_update()
+    return (await session.scalars(stmt.execution_options(populate_existing=True))).one()
 
 
 async def numbered(session: AsyncSession, model: type[Numbered], collab_id: int, number: int) -> Numbered | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from collections.abc import Iterator
 
 import pytest
@@ -12,8 +13,8 @@ from bot.platforms.memory import PLATFORM
 from bot.testkit import TestBot
 from handlers.context import Context
 from handlers.registry import registry
-from storage.models import AuditEntry, Collaboration, InboxEvent, OutboxMessage
-from tests.scenario import REQUEST, count, ok
+from storage.models import AuditEntry, Collaboration, InboxEvent, OutboxMessage, ProgressReport
+from tests.scenario import CODE, REQUEST, count, ok, one, to_executing
 
 
 def _command(text: str, message_id: str = "m-1", user: str = "小张", chat: str = "市场部",
@@ -101,3 +102,14 @@ async def test_every_reply_and_notice_is_in_the_outbox_once(tb: TestBot) -> None
     rows = await count(tb, OutboxMessage)
     assert rows == await count(tb, OutboxMessage, status="sent") == len(tb.sender.sent_keys)
     assert len(set(tb.sender.sent_keys)) == len(tb.sender.sent_keys)
+
+
+async def test_two_people_of_one_dept_report_progress_at_once(tb: TestBot) -> None:
+    await to_executing(tb)
+    for week in range(6):  # each week is a fresh row to race for
+        outcomes = await asyncio.gather(*(tb.bot.handle(_command(
+            f'/progress {CODE} done="{who}写的" next=继续', f"race-{week}-{who}", user=who, chat="研发部"))
+            for who in ("李工", "李主管")))
+        assert not any(o.error for o in outcomes), [o.replies[0].as_text() for o in outcomes]
+        tb.clock.advance(timedelta(days=7))
+    assert await count(tb, ProgressReport) == 6
