@@ -288,9 +288,9 @@ async def phases(tb: TestBot, driver: Driver, count: int) -> None:
 async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="xiezuo-bench-") as tmp:
         tb = await TestBot.create(demo_config(f"sqlite+aiosqlite:///{tmp}/bench.db"), START)
+        codes = await prepare(tb, args.collabs)  # drains replies itself: no background dispatcher yet
         dispatcher = asyncio.create_task(tb.bot.dispatcher.run_forever())
         try:
-            codes = await prepare(tb, args.collabs)
             driver = Driver(tb, codes)
             for _ in range(50):  # warm-up: imports, statement caches, connection pool
                 await driver.run_one()

@@ -2,9 +2,10 @@
 
 For each event: claim its dedup key in the inbox (a duplicate stops here), resolve the actor,
 parse or bind the command, run the handler, and write its replies and notices to the outbox
-together with the handler's changes and the audit entry. A UserError rolls all of that back and
-queues only the error reply; an unexpected error also releases the inbox claim so a redelivery
-can try again.
+together with the handler's changes and the audit entry. The claim is part of that transaction
+when the caller answers after the work (`handle`), or its own earlier transaction when an
+adapter must ack first (`claim`, then `process`). A UserError rolls the work back and queues only
+the error reply; an unexpected error leaves the event unclaimed so a redelivery can try again.
 """
 from __future__ import annotations
 
@@ -56,17 +57,21 @@ class Router:
             return await inbox.claim(session, event.platform, event.dedup_key, _payload(event), self.clock.now())
 
     async def handle(self, event: Event) -> Outcome:
-        if not await self.claim(event):
-            self.metrics.events.labels(event.platform, "duplicate").inc()
-            return Outcome(duplicate=True)
-        return await self.process(event)
+        """Claim and run an event in one transaction, for callers that answer after the work.
 
-    async def process(self, event: Event) -> Outcome:
-        """Run an already-claimed event to completion."""
+        Adapters that must ack before the work is done call `claim` first, then `process`.
+        """
+        return await self.process(event, claimed=False)
+
+    async def process(self, event: Event, claimed: bool = True) -> Outcome:
+        """Run an event to completion; `claimed=False` claims it inside the same transaction."""
         started = time.perf_counter()
         outcome = Outcome()
         try:
             async with self.sessions() as session, session.begin():
+                if not claimed and not await inbox.claim(session, event.platform, event.dedup_key, _payload(event),
+                                                         self.clock.now(), done=True):
+                    raise _Duplicate
                 ctx = await self._context(session, event)
                 spec, values = self._bind(event, ctx)
                 outcome.command = spec.name
@@ -78,17 +83,20 @@ class Router:
                     if spec.mutates and not ctx.audited:
                         ctx.audit(spec.name, detail=dict(values))
                     outcome.replaces_card = isinstance(event, CardAction) and spec.mutates
-                outcome.replies = await self._finish(ctx, event, outcome.replaces_card)
+                outcome.replies = await self._finish(ctx, event, outcome.replaces_card, claimed)
             self.metrics.events.labels(event.platform, "ok").inc()
+        except _Duplicate:
+            self.metrics.events.labels(event.platform, "duplicate").inc()
+            return Outcome(duplicate=True)
         except UserError as err:
             outcome.error = True
-            outcome.replies = await self._fail(event, _error_message(err), release=False)
+            outcome.replies = await self._fail(event, _error_message(err), settle=True, claimed=claimed)
             self.metrics.events.labels(event.platform, "rejected").inc()
         except Exception:
             log.exception("handling %s failed", event.dedup_key)
             outcome.error = True
             message = Message("处理失败", "机器人内部出错，本次操作没有保存，请稍后重试。", color="red", is_error=True)
-            outcome.replies = await self._fail(event, message, release=True)
+            outcome.replies = await self._fail(event, message, settle=False, claimed=claimed)
             self.metrics.events.labels(event.platform, "failed").inc()
         self.metrics.latency.labels(outcome.command or "invalid").observe(time.perf_counter() - started)
         return outcome
@@ -120,7 +128,7 @@ class Router:
             return spec, None
         return spec, bind_values(spec, event.values, ctx.today, max_chars)
 
-    async def _finish(self, ctx: Context, event: Event, replaces_card: bool = False) -> list[Message]:
+    async def _finish(self, ctx: Context, event: Event, replaces_card: bool, claimed: bool) -> list[Message]:
         if ctx.warnings:
             note = "\n".join(f"⚠️ {w}" for w in dict.fromkeys(ctx.warnings))
             replies = [o for o in ctx.outgoing if o.kind == "reply"]
@@ -133,20 +141,29 @@ class Router:
         if replaces_card and replies and isinstance(event, CardAction) and event.card_message_id:
             replies[0].kind, replies[0].reply_to = "update", event.card_message_id
         await self._enqueue(ctx.session, event, ctx.outgoing)
-        await inbox.mark_done(ctx.session, event.platform, event.dedup_key, ctx.now)
+        if claimed:  # claimed before this transaction; otherwise the claim was written as done
+            await inbox.mark_done(ctx.session, event.platform, event.dedup_key, ctx.now)
         return [o.message for o in replies]
 
-    async def _fail(self, event: Event, message: Message, release: bool) -> list[Message]:
-        """Queue the error reply and settle the claim. A refused card click is answered inline only
-        (a toast on the card, which stays usable), not with a second message in the chat."""
+    async def _fail(self, event: Event, message: Message, settle: bool, claimed: bool) -> list[Message]:
+        """Queue the error reply, and settle the event (a refusal) or leave it retryable (a crash).
+
+        A refused card click is answered inline only (a toast on the card, which stays usable),
+        not with a second message in the chat.
+        """
         async with self.sessions() as session, session.begin():
+            now = self.clock.now()
+            if settle:
+                if not claimed:
+                    if not await inbox.claim(session, event.platform, event.dedup_key, _payload(event), now, done=True):
+                        return []  # a concurrent delivery of the same event got there first
+                else:
+                    await inbox.mark_done(session, event.platform, event.dedup_key, now)
+            elif claimed:
+                await inbox.release(session, event.platform, event.dedup_key)
             if not isinstance(event, CardAction):
                 reply = Outgoing(_origin(event), message, reply_to=event.message_id, kind="reply")
                 await self._enqueue(session, event, [reply], suffix="error")
-            if release:
-                await inbox.release(session, event.platform, event.dedup_key)
-            else:
-                await inbox.mark_done(session, event.platform, event.dedup_key, self.clock.now())
         return [message]
 
     async def _enqueue(self, session: AsyncSession, event: Event, items: list[Outgoing], suffix: str = "") -> None:
@@ -157,6 +174,10 @@ class Router:
             "reply_to": o.reply_to, "collab_id": o.collab_id, "payload": o.message.to_json(),
             "due_at": now, "created_at": now,
         } for i, o in enumerate(items)])
+
+
+class _Duplicate(Exception):
+    """The event's key is in the inbox already: it was handled, or is being handled, elsewhere."""
 
 
 def strip_bot_mentions(command: Command) -> str:

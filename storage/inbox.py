@@ -12,10 +12,15 @@ from storage.models import InboxEvent
 from storage.upsert import insert_ignore
 
 
-async def claim(session: AsyncSession, platform: str, key: str, payload: dict[str, Any], now: datetime) -> bool:
-    """True when this call stored the event first; False for a duplicate delivery."""
+async def claim(session: AsyncSession, platform: str, key: str, payload: dict[str, Any], now: datetime,
+                done: bool = False) -> bool:
+    """True when this call stored the event first; False for a duplicate delivery.
+
+    `done` records it as finished at once, for a claim made inside the transaction doing the work.
+    """
     added = await insert_ignore(session, InboxEvent, [{
-        "platform": platform, "event_key": key, "status": "pending", "payload": payload, "received_at": now,
+        "platform": platform, "event_key": key, "status": "done" if done else "pending", "payload": payload,
+        "received_at": now, "done_at": now if done else None,
     }], ["platform", "event_key"])
     return added == 1
 
