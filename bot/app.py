@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from sqlalchemy import inspect
 
@@ -38,7 +39,8 @@ class Bot:
         self.senders: dict[str, Sender] = {}
         sched = config.scheduler
         self.dispatcher = Dispatcher(self.sessions, self.senders, self.clock, self.metrics, batch=sched.dispatch_batch,
-                                     max_attempts=sched.max_attempts, digest_max=sched.digest_max_items)
+                                     max_attempts=sched.max_attempts, digest_max=sched.digest_max_items,
+                                     lease=timedelta(seconds=sched.lease_seconds))
         self.planner = Planner(self.sessions, config, self.calendar, self.clock)
         self.scheduler = Scheduler(self.planner, self.dispatcher, config, self.clock)
         self._tasks: list[asyncio.Task[None]] = []

@@ -128,6 +128,7 @@ class SchedulerConfig:
     digest_max_items: int = 10  # notices to one chat that fall due together merge into one card
     dispatch_batch: int = 50
     max_attempts: int = 8
+    lease_seconds: int = 60  # a claimed row no process has confirmed is re-sent after this
 
 
 @dataclass

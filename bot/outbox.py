@@ -77,7 +77,7 @@ def _as_send(group: list[OutboxMessage]) -> _Send:
 class Dispatcher:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], senders: dict[str, Sender], clock: Clock,
                  metrics: Metrics, batch: int = 50, max_attempts: int = 8, poll_seconds: float = 1.0,
-                 digest_max: int = 10) -> None:
+                 digest_max: int = 10, lease: timedelta = outbox.LEASE) -> None:
         self.sessions = sessions
         self.senders = senders
         self.clock = clock
@@ -86,6 +86,7 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.digest_max = digest_max
+        self.lease = lease
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()  # one claimer per process: SQLite has a single writer
 
@@ -97,7 +98,7 @@ class Dispatcher:
         """Claim and send one batch; returns how many rows were handled."""
         async with self._claiming:
             async with self.sessions() as session, session.begin():
-                groups = await outbox.claim(session, self.clock.now(), self.batch, self.digest_max)
+                groups = await outbox.claim(session, self.clock.now(), self.batch, self.digest_max, self.lease)
                 sends = [_as_send(g) for g in groups]
             by_chat: dict[tuple[str, str], list[_Send]] = defaultdict(list)
             for send in sends:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -289,13 +289,13 @@ def kickoff(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], f:
                           f"已立项。请牵头部门{f.name(c.lead_dept_id)}在 {local:%m-%d %H:%M} 前组织启动会："
                           f"/meeting {c.code} kind=启动会 date=… time=… agenda=…", template="kickoff", data=data,
                           mentions=f.mention(*f.heads(c.lead_dept_id)), color="blue")
-            out.append(Notice(f"collab:{c.id}:kickoff:{c.approved_at:%Y%m%dT%H%M}", c.approved_at,
+            out.append(Notice(f"collab:{c.id}:kickoff:{_stamp(c.approved_at)}", c.approved_at,
                               tuple(dept_ids.get(c.id, [c.lead_dept_id])), msg, c.id, expires_at=deadline))
         if f.in_window(deadline):
             msg = Message(f"{c.code} 启动会逾期未安排", f"立项已超过 {hours} 小时仍未安排启动会，请牵头部门立即安排，"
                           "协作管理办公室跟进。", template="kickoff", data=data | {"overdue": True},
                           mentions=f.mention(*f.heads(c.lead_dept_id), *f.admins()), color="red")
-            out.append(Notice(f"collab:{c.id}:kickoff-overdue:{c.approved_at:%Y%m%dT%H%M}", deadline,
+            out.append(Notice(f"collab:{c.id}:kickoff-overdue:{_stamp(c.approved_at)}", deadline,
                               (c.lead_dept_id, *f.pmo_ids()), msg, c.id))
     return out
 
@@ -316,13 +316,13 @@ def meetings(items: Iterable[Meeting], f: Facts) -> list[Notice]:
         if p.agenda_days_before and f.in_window(agenda_at):
             msg = Message(f"会议议程：{m.title}（{local:%m-%d %H:%M}）", "请参会部门提前准备需决策事项。", fields,
                           template="meeting_agenda", data=data, mentions=f.mention(*heads), color="blue")
-            out.append(Notice(f"meeting:{m.id}:agenda:{m.starts_at:%Y%m%dT%H%M}", agenda_at, tuple(m.dept_ids), msg,
+            out.append(Notice(f"meeting:{m.id}:agenda:{_stamp(m.starts_at)}", agenda_at, tuple(m.dept_ids), msg,
                               m.collab_id, expires_at=m.starts_at))
         soon_at = m.starts_at - timedelta(minutes=p.meeting_soon_minutes)
         if f.in_window(soon_at):
             msg = Message(f"会议 {p.meeting_soon_minutes} 分钟后开始：{m.title}", "", fields, template="meeting_soon",
                           data=data, mentions=f.mention(*heads), color="blue")
-            out.append(Notice(f"meeting:{m.id}:soon:{m.starts_at:%Y%m%dT%H%M}", soon_at, tuple(m.dept_ids), msg,
+            out.append(Notice(f"meeting:{m.id}:soon:{_stamp(m.starts_at)}", soon_at, tuple(m.dept_ids), msg,
                               m.collab_id, expires_at=m.starts_at))
         owner = f.people.get(m.owner_id)
         owner_dept = owner.dept_id if owner and owner.dept_id else (m.dept_ids[0] if m.dept_ids else None)
@@ -330,7 +330,7 @@ def meetings(items: Iterable[Meeting], f: Facts) -> list[Notice]:
             msg = Message(f"请在 {p.minutes_due_hours} 小时内提交会议纪要：{m.title}",
                           f"/minutes {code}/M{m.number} 纪要 decisions=决议 action=\"行动项 @负责人 日期\"", fields,
                           template="minutes_due", data=data, mentions=f.mention(m.owner_id), color="blue")
-            out.append(Notice(f"meeting:{m.id}:minutes-due:{m.starts_at:%Y%m%dT%H%M}", end, (owner_dept,), msg,
+            out.append(Notice(f"meeting:{m.id}:minutes-due:{_stamp(m.starts_at)}", end, (owner_dept,), msg,
                               m.collab_id))
         overdue_at = end + timedelta(hours=p.minutes_due_hours)
         collab = f.collabs.get(m.collab_id)
@@ -338,9 +338,14 @@ def meetings(items: Iterable[Meeting], f: Facts) -> list[Notice]:
             msg = Message(f"会议纪要逾期：{m.title}", f"会后 {p.minutes_due_hours} 小时仍未提交纪要，请牵头部门督促。",
                           fields, template="minutes_overdue", data=data,
                           mentions=f.mention(m.owner_id, *f.heads(collab.lead_dept_id)), color="red")
-            out.append(Notice(f"meeting:{m.id}:minutes-overdue:{m.starts_at:%Y%m%dT%H%M}", overdue_at,
+            out.append(Notice(f"meeting:{m.id}:minutes-overdue:{_stamp(m.starts_at)}", overdue_at,
                               (collab.lead_dept_id,), msg, m.collab_id))
     return out
+
+
+def _stamp(instant: datetime) -> str:
+    """An instant in a key: UTC, to the minute (a moved meeting gets new keys)."""
+    return instant.astimezone(timezone.utc).strftime("%Y%m%dT%H%M")
 
 
 def week_of(day: date) -> date:
@@ -414,7 +419,9 @@ def _report_prompts(c: Collaboration, part: Participant, day: date, week: date, 
     who = f.mention(part.contact_id) if part.contact_id else f.mention(*f.heads(part.dept_id))
     data = {"code": c.code, "dept": f.name(part.dept_id), "week": week.isoformat()}
     form = f"/progress {c.code} done=本周完成 undone=未完成及原因 next=下周计划 risks=风险"
-    out = []
+    out: list[Notice] = []
+    if c.executing_at is None or c.executing_at > prompt_at:
+        return out  # the plan was not in force yet when this week's prompt was due
     if f.in_window(prompt_at):
         msg = Message(f"{c.code} 请提交本周进度（{p.weekly_report_due_time} 前）", form, template="weekly_prompt",
                       data=data, mentions=who, color="blue")
@@ -445,7 +452,7 @@ def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]]
             if day != sync_day(f.calendar, week, p.weekly_sync_weekday):
                 continue
             at = f.calendar.at(day, time.fromisoformat(p.weekly_sync_time), zone)
-            if not f.in_window(at):
+            if not f.in_window(at) or c.executing_at is None or c.executing_at > at:
                 continue
             depts = dept_ids.get(c.id, [c.lead_dept_id])
             got = {r.dept_id: r for r in by_collab[c.id]}

@@ -39,7 +39,8 @@ async def enqueue(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     return await insert_ignore(session, OutboxMessage, rows, ["key"])
 
 
-async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: int = 1) -> list[list[OutboxMessage]]:
+async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: int = 1,
+                lease: timedelta = LEASE) -> list[list[OutboxMessage]]:
     """Take up to `limit` due rows for sending, as send groups in each chat's order.
 
     Other processes skip rows locked here (PostgreSQL); a chat whose queue head is locked,
@@ -58,7 +59,7 @@ async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: in
     for group in groups:
         for row in group:
             row.status = "sending"
-            row.due_at = now + LEASE
+            row.due_at = now + lease
             row.attempts += 1
             row.group_key = group[0].key if len(group) > 1 else None
     await session.flush()
