@@ -6,8 +6,10 @@ mid-send, the lease runs out and another claim picks the row up again.
 
 One chat's rows go out in `(scheduled_at, id)` order: a claim takes a chat's rows only from the
 head of its queue, so a row waiting for a retry, or held by another process, holds back the rows
-behind it. Scheduled notices that are due together in one chat are claimed as one group (stamped
-with `group_key`, kept across re-claims) and sent as one digest card.
+behind it. Scheduled notices that are due together in one chat are claimed as one group and sent
+as one digest card. Every claimed row is stamped with its group's `group_key` (the first row's
+key, which is also the platform idempotency key); a re-claim sends exactly that group again, so a
+send whose acknowledgement was lost is deduplicated by the platform instead of re-grouped.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: in
             row.status = "sending"
             row.due_at = now + lease
             row.attempts += 1
-            row.group_key = group[0].key if len(group) > 1 else None
+            row.group_key = group[0].key  # fixed from the first try: a retry re-sends the same content
     await session.flush()
     return groups
 
