@@ -39,6 +39,7 @@ class Planner:
         self.config = config
         self.calendar = calendar
         self.clock = clock
+        self._announced: set[int] = set()  # uncovered years this process has queued a notice for
 
     async def tick(self, now: datetime | None = None) -> int:
         """Plan the window up to `now`; returns how many outbox rows were queued."""
@@ -54,6 +55,7 @@ class Planner:
             notices = await self._collect(session, facts)
             queued = await self._enqueue(session, notices, now)
             await schedule.save_state(session, STATE, now)
+        self._announced |= {n.message.data["year"] for n in notices if n.message.template == "calendar_uncovered"}
         if queued:
             log.info("planner queued %d notices for (%s, %s]", queued, since, now)
         return queued
@@ -94,20 +96,24 @@ class Planner:
         f.collabs = {c.id: c for c in (*kickoffs, *retros)} | weekly_collabs
         f.collabs |= await schedule.collabs(session, collab_ids - set(f.collabs))
         dept_lists = await _dept_lists(session, {c.id for c in kickoffs} | set(weekly_collabs))
+        uncovered = {y for y in {f.now.year, (f.now + COVERAGE_LOOKAHEAD).year} if not self.calendar.covers(y)}
+        uncovered = (uncovered | self.calendar.uncovered_years) - self._announced
+        if not (tasks or rework or evaluations or kickoffs or meetings or problems or retros or pairs or digest_tasks
+                or uncovered):
+            return []  # the common tick: nothing falls due
         f.people = {p_.id: p_ for p_ in await schedule.heads_and_admins(session)}
         f.people |= await schedule.people(session, _person_ids((*tasks, *plans, *rework, *digest_tasks, *evaluations,
                                                                 *meetings, *problems, *f.collabs.values(),
                                                                 *(part for _, part in pairs))) - set(f.people))
-        open_tasks = await schedule.open_tasks_of_collabs(session, set(weekly_collabs)) if weekly else []
-        uncovered = {y for y in {f.now.year, (f.now + COVERAGE_LOOKAHEAD).year} if not self.calendar.covers(y)}
+        counts = await schedule.task_counts(session, set(weekly_collabs)) if weekly else {}
         return [
             *rules.due_soon(tasks, f), *rules.due_today(tasks, f), *rules.lag_ladder(tasks, f),
             *rules.upstream_late(late, plans, graph, f), *rules.rework_due(rework, f),
             *rules.evaluation_sla(evaluations, f), *rules.kickoff(kickoffs, dept_lists, f), *rules.meetings(meetings, f),
             *rules.weekly_reports(pairs, reports, f),
-            *rules.weekly_sync(weekly_collabs.values(), dept_lists, reports, open_tasks, f),
+            *rules.weekly_sync(weekly_collabs.values(), dept_lists, reports, counts, f),
             *rules.problems(problems, f), *rules.retrospective_due(retros, f), *rules.daily_digest(digest_tasks, f),
-            *rules.calendar_uncovered(uncovered | self.calendar.uncovered_years, f),
+            *rules.calendar_uncovered(uncovered, f),
         ]
 
     def _weekly_due(self, f: Facts) -> bool:

@@ -372,6 +372,14 @@ def sync_day(calendar: WorkCalendar, week: date, weekday: int) -> date | None:
     return None
 
 
+def _weekly_days(f: Facts) -> tuple[list[date], list[date]]:
+    """The window's report-deadline days and weekly-sync days."""
+    p = f.policy
+    days = f.window_days()
+    return ([d for d in days if d == report_day(f.calendar, week_of(d), p.weekly_report_weekday)],
+            [d for d in days if d == sync_day(f.calendar, week_of(d), p.weekly_sync_weekday)])
+
+
 def weekly_reports(pairs: Sequence[tuple[Collaboration, Participant]], reports: Iterable[ProgressReport],
                    f: Facts) -> list[Notice]:
     """Friday prompt, Friday-evening chase of missing reports, and Monday escalation to the lead dept.
@@ -381,18 +389,16 @@ def weekly_reports(pairs: Sequence[tuple[Collaboration, Participant]], reports: 
     p = f.policy
     have = {(r.collab_id, r.dept_id, r.week) for r in reports}
     out = []
+    report_days, sync_days = _weekly_days(f)
     parts_of: dict[int, list[Participant]] = defaultdict(list)
     for c, part in pairs:
         parts_of[c.id].append(part)
-        for day in f.window_days():
-            week = week_of(day)
-            if day == report_day(f.calendar, week, p.weekly_report_weekday) and (c.id, part.dept_id, week) not in have:
-                out += _report_prompts(c, part, day, week, f.zone(part.dept_id), f)
+        for day in report_days:
+            if (c.id, part.dept_id, week_of(day)) not in have:
+                out += _report_prompts(c, part, day, week_of(day), f.zone(part.dept_id), f)
     for c_id, parts in parts_of.items():
         c = f.collabs[c_id]
-        for day in f.window_days():
-            if day != sync_day(f.calendar, week_of(day), p.weekly_sync_weekday):
-                continue
+        for day in sync_days:
             at = f.calendar.at(day, time.fromisoformat(p.weekly_report_escalate_time), f.zone(c.lead_dept_id))
             last = week_of(day) - timedelta(days=7)
             due_day = report_day(f.calendar, last, p.weekly_report_weekday)
@@ -435,22 +441,18 @@ def _report_prompts(c: Collaboration, part: Participant, day: date, week: date, 
 
 
 def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], reports: Iterable[ProgressReport],
-                tasks: Iterable[Task], f: Facts) -> list[Notice]:
+                counts: dict[int, dict[str, int]], f: Facts) -> list[Notice]:
     """Monday sync reminder with last week's reports and task counts rolled up per collaboration."""
     p = f.policy
     by_collab: dict[int, list[ProgressReport]] = defaultdict(list)
     for r in reports:
         by_collab[r.collab_id].append(r)
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for t in tasks:
-        counts[t.collab_id][t.status] += 1
     out = []
+    sync_days = _weekly_days(f)[1]
     for c in collabs:
         zone = f.zone(c.lead_dept_id)
-        for day in f.window_days():
+        for day in sync_days:
             week = week_of(day)
-            if day != sync_day(f.calendar, week, p.weekly_sync_weekday):
-                continue
             at = f.calendar.at(day, time.fromisoformat(p.weekly_sync_time), zone)
             if not f.in_window(at) or c.executing_at is None or c.executing_at > at:
                 continue
@@ -458,7 +460,7 @@ def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]]
             got = {r.dept_id: r for r in by_collab[c.id]}
             lines = [f"• {f.name(d)}：" + (f"完成 {got[d].done}；下周 {got[d].next_plan}；风险 {got[d].risks}"
                                            if d in got else "未提交") for d in depts]
-            status = "，".join(f"{TASK_LABEL.get(s, s)} {n}" for s, n in sorted(counts[c.id].items()))
+            status = "，".join(f"{TASK_LABEL.get(s, s)} {n}" for s, n in sorted(counts.get(c.id, {}).items()))
             msg = Message(f"{c.code} 进度同步会提醒（{p.weekly_sync_max_minutes} 分钟内）",
                           f"上周进度汇总：\n" + "\n".join(lines) + f"\n任务：{status or '—'}",
                           template="weekly_sync", data={"code": c.code, "week": (week - timedelta(days=7)).isoformat(),

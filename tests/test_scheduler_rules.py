@@ -206,8 +206,8 @@ def test_weekly_rhythm_around_national_day() -> None:
 def test_monday_sync_rolls_up_last_weeks_reports() -> None:
     reports = [ProgressReport(collab_id=100, dept_id=DESIGN, week=date(2026, 11, 23), done="海报3张", next_plan="终稿",
                               risks="无")]
-    tasks = [task(1, date(2026, 12, 1)), task(2, date(2026, 12, 2), status="todo")]
-    got = rules.weekly_sync([COLLAB], {100: [DESIGN, DEV]}, reports, tasks, facts(sh(2026, 11, 30, 9), sh(2026, 11, 30, 10)))
+    counts = {100: {"doing": 1, "todo": 1}}
+    got = rules.weekly_sync([COLLAB], {100: [DESIGN, DEV]}, reports, counts, facts(sh(2026, 11, 30, 9), sh(2026, 11, 30, 10)))
     assert [n.key for n in got] == ["collab:100:sync:2026-11-30"]
     body = got[0].message.body
     assert "设计部：完成 海报3张" in body and "研发部：未提交" in body and "进行中 1" in body

@@ -1,0 +1,92 @@
+"""Planner tick cost with 10 000 and 100 000 open tasks (SQLite by default, PostgreSQL with --pg).
+
+Tasks are spread over a year of due dates (each working day gets its share), in executing
+collaborations of 20 tasks. Three ticks are timed, each from a fresh planner state and an empty
+outbox, median of --repeat runs:
+
+  idle      09:00 → 09:01 on a Tuesday: nothing falls due (the tick that runs every minute)
+  daily     09:29 → 09:31 on a Tuesday: due-soon, due-today, the lag ladder and upstream checks
+  monday    09:29 → 09:31 on a Monday: the above plus the weekly sync card of every collaboration
+
+usage: python bench/planner_bench.py [--sizes 10000,100000] [--repeat 5] [--pg postgresql://…]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, text
+
+from bot.testkit import TestBot, demo_config, seed_open_tasks
+from storage.models import OutboxMessage, SchedulerState
+
+SH = ZoneInfo("Asia/Shanghai")
+TICKS = {
+    "idle": (datetime(2026, 11, 24, 9, 0, tzinfo=SH), datetime(2026, 11, 24, 9, 1, tzinfo=SH)),
+    "daily": (datetime(2026, 11, 24, 9, 29, tzinfo=SH), datetime(2026, 11, 24, 9, 31, tzinfo=SH)),
+    "monday": (datetime(2026, 11, 23, 9, 29, tzinfo=SH), datetime(2026, 11, 23, 9, 31, tzinfo=SH)),
+}
+
+
+async def reset_pg(url: str) -> None:
+    from storage import migrate
+    from storage.db import make_engine
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await migrate.upgrade(engine)
+    await engine.dispose()
+
+
+async def one_size(url: str, size: int, repeat: int) -> dict[str, tuple[float, int]]:
+    tb = await TestBot.create(demo_config(url), datetime(2026, 11, 20, 9, 0, tzinfo=SH))
+    days = [date(2026, 6, 1) + timedelta(days=i) for i in range(365)]
+    await seed_open_tasks(tb.bot, size, days, tb.clock.now())
+    if url.startswith("sqlite"):
+        async with tb.bot.engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))
+    out = {}
+    for name, (since, now) in TICKS.items():
+        times, queued = [], 0
+        for _ in range(repeat):
+            async with tb.bot.sessions() as session, session.begin():
+                await session.execute(delete(OutboxMessage))
+                await session.execute(delete(SchedulerState))
+                session.add(SchedulerState(name="planner", last_run_at=since))
+            started = time.perf_counter()
+            queued = await tb.bot.planner.tick(now)
+            times.append(time.perf_counter() - started)
+        out[name] = (statistics.median(times) * 1000, queued)
+    await tb.close()
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--pg", default="", help="PostgreSQL URL (its public schema is dropped!)")
+    args = parser.parse_args()
+    backend = "postgresql" if args.pg else "sqlite"
+    print(f"planner tick, {backend}, median of {args.repeat} (ms; notices queued)")
+    print(f"{'open tasks':>10} " + " ".join(f"{name:>18}" for name in TICKS))
+    for size in (int(s) for s in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.pg:
+                url = args.pg.replace("postgresql://", "postgresql+asyncpg://", 1)
+                await reset_pg(url)
+            else:
+                url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+            result = await one_size(url, size, args.repeat)
+        print(f"{size:>10} " + " ".join(f"{ms:>9.1f} ms {n:>5}" for ms, n in result.values()), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
