@@ -46,6 +46,9 @@ class Facts:
     depts: dict[int, Department]
     people: dict[int, Person] = field(default_factory=dict)
     collabs: dict[int, Collaboration] = field(default_factory=dict)
+    _handle_cache: dict[int, str] = field(default_factory=dict, repr=False)
+    _heads_cache: dict[int, list[int]] | None = field(default=None, repr=False)
+    _heads_size: int = field(default=0, repr=False)
 
     @property
     def default_zone(self) -> ZoneInfo:
@@ -95,14 +98,29 @@ class Facts:
         return c.code if c else f"#{collab_id}"
 
     def mention(self, *person_ids: int | None) -> tuple[str, ...]:
-        found = (self.people.get(i) for i in person_ids if i is not None)
-        return tuple(dict.fromkeys(f"{p.platform}:{p.user_id}" for p in found if p is not None))
+        handles = self._handles()
+        return tuple(dict.fromkeys(handles[i] for i in person_ids if i in handles))
 
     def heads(self, *dept_ids: int) -> tuple[int, ...]:
-        return tuple(p.id for p in self.people.values() if p.is_head and p.dept_id in dept_ids)
+        by_dept = self._heads()
+        return tuple(i for d in dept_ids for i in by_dept.get(d, ()))
 
     def admins(self) -> tuple[int, ...]:
         return tuple(p.id for p in self.people.values() if p.is_admin)
+
+    def _handles(self) -> dict[int, str]:
+        """person id → "platform:user_id", built once per tick (rules call this per notice)."""
+        if len(self._handle_cache) != len(self.people):
+            self._handle_cache = {p.id: f"{p.platform}:{p.user_id}" for p in self.people.values()}
+        return self._handle_cache
+
+    def _heads(self) -> dict[int, list[int]]:
+        if self._heads_cache is None or self._heads_size != len(self.people):
+            self._heads_cache, self._heads_size = defaultdict(list), len(self.people)
+            for p in sorted(self.people.values(), key=lambda p: p.id):
+                if p.is_head and p.dept_id is not None:
+                    self._heads_cache[p.dept_id].append(p.id)
+        return self._heads_cache
 
     def person_name(self, person_id: int | None) -> str:
         p = self.people.get(person_id) if person_id is not None else None
@@ -289,13 +307,13 @@ def kickoff(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], f:
                           f"已立项。请牵头部门{f.name(c.lead_dept_id)}在 {local:%m-%d %H:%M} 前组织启动会："
                           f"/meeting {c.code} kind=启动会 date=… time=… agenda=…", template="kickoff", data=data,
                           mentions=f.mention(*f.heads(c.lead_dept_id)), color="blue")
-            out.append(Notice(f"collab:{c.id}:kickoff:{_stamp(c.approved_at)}", c.approved_at,
+            out.append(Notice(f"collab:{c.id}:kickoff:remind:{_stamp(c.approved_at)}", c.approved_at,
                               tuple(dept_ids.get(c.id, [c.lead_dept_id])), msg, c.id, expires_at=deadline))
         if f.in_window(deadline):
             msg = Message(f"{c.code} 启动会逾期未安排", f"立项已超过 {hours} 小时仍未安排启动会，请牵头部门立即安排，"
                           "协作管理办公室跟进。", template="kickoff", data=data | {"overdue": True},
                           mentions=f.mention(*f.heads(c.lead_dept_id), *f.admins()), color="red")
-            out.append(Notice(f"collab:{c.id}:kickoff-overdue:{_stamp(c.approved_at)}", deadline,
+            out.append(Notice(f"collab:{c.id}:kickoff:overdue:{_stamp(c.approved_at)}", deadline,
                               (c.lead_dept_id, *f.pmo_ids()), msg, c.id))
     return out
 

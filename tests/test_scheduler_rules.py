@@ -152,8 +152,8 @@ def test_kickoff_reminder_and_deadline() -> None:
     c = Collaboration(id=100, code="XZ-2026-0001", lead_dept_id=DESIGN, initiator_dept_id=DEV, initiator_id=11,
                       stage="planning", approved_at=sh(2026, 11, 23, 10, 3))
     got = fired(lambda f: rules.kickoff([c], {100: [DEV, DESIGN]}, f), sh(2026, 11, 23, 10), sh(2026, 11, 25))
-    assert got == [("2026-11-23 10:03", "collab:100:kickoff:20261123T0203"),
-                   ("2026-11-24 10:03", "collab:100:kickoff-overdue:20261123T0203")]
+    assert got == [("2026-11-23 10:03", "collab:100:kickoff:remind:20261123T0203"),
+                   ("2026-11-24 10:03", "collab:100:kickoff:overdue:20261123T0203")]
 
 
 def test_meeting_agenda_soon_minutes_due_and_overdue() -> None:
