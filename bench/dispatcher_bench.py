@@ -19,11 +19,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "tests")]
 
 from bot.platforms.memory import MemorySender  # noqa: E402
 from bot.testkit import TestBot, demo_config  # noqa: E402
 from fake_platform import FakePlatform, HttpSender  # noqa: E402
+from planner_bench import bench_url  # noqa: E402
 from storage import outbox  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -57,17 +58,10 @@ async def main() -> None:
     args = parser.parse_args()
     for kind in ("memory", "http"):
         with tempfile.TemporaryDirectory() as tmp:
-            if args.pg:
-                from planner_bench import reset_pg
-                url = args.pg.replace("postgresql://", "postgresql+asyncpg://", 1)
-                await reset_pg(url)
-            else:
-                url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-            rate = await run(url, args.rows, kind)
+            rate = await run(await bench_url(tmp, args.pg), args.rows, kind)
         print(f"dispatcher [{'postgresql' if args.pg else 'sqlite'}] {kind:>6}: {args.rows} rows over {CHATS} chats, "
               f"{rate:,.0f} rows/s", flush=True)
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     asyncio.run(main())

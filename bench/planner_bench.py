@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, text
 
-from bot.testkit import TestBot, demo_config, seed_open_tasks
+from bot.testkit import TestBot, demo_config, fresh_postgres, seed_open_tasks
 from storage.models import OutboxMessage, SchedulerState
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -34,15 +34,13 @@ TICKS = {
 }
 
 
-async def reset_pg(url: str) -> None:
-    from storage import migrate
-    from storage.db import make_engine
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await migrate.upgrade(engine)
-    await engine.dispose()
+async def bench_url(tmp: str, pg: str) -> str:
+    """A fresh database: a file in `tmp`, or the given PostgreSQL emptied and migrated."""
+    if not pg:
+        return f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+    url = pg.replace("postgresql://", "postgresql+asyncpg://", 1)
+    await fresh_postgres(url)
+    return url
 
 
 async def one_size(url: str, size: int, repeat: int) -> dict[str, tuple[float, int]]:
@@ -79,12 +77,7 @@ async def main() -> None:
     print(f"{'open tasks':>10} " + " ".join(f"{name:>18}" for name in TICKS))
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
-            if args.pg:
-                url = args.pg.replace("postgresql://", "postgresql+asyncpg://", 1)
-                await reset_pg(url)
-            else:
-                url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-            result = await one_size(url, size, args.repeat)
+            result = await one_size(await bench_url(tmp, args.pg), size, args.repeat)
         print(f"{size:>10} " + " ".join(f"{ms:>9.1f} ms {n:>5}" for ms, n in result.values()), flush=True)
 
 

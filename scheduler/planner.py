@@ -119,10 +119,7 @@ class Planner:
     def _weekly_due(self, f: Facts) -> bool:
         """Whether a weekly prompt, chase, escalation or sync time lies in the window."""
         p = self.config.policy
-        report_days = {d for d in f.window_days()
-                       if d == rules.report_day(self.calendar, rules.week_of(d), p.weekly_report_weekday)}
-        sync_days = {d for d in f.window_days()
-                     if d == rules.sync_day(self.calendar, rules.week_of(d), p.weekly_sync_weekday)}
+        report_days, sync_days = rules.weekly_days(f)
         return (any(d in report_days for t in (p.weekly_report_prompt_time, p.weekly_report_due_time)
                     for d in f.fire_days(t))
                 or any(d in sync_days for t in (p.weekly_report_escalate_time, p.weekly_sync_time)

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config import PolicyConfig
 from bot.messages import Field, Message
-from handlers.plan import projected_schedule
+from handlers.execution import week_of
+from handlers.plan import depends_on, projected_schedule
 from handlers.vocab import ESCALATION, MEETING_LABEL, TASK_LABEL
 from scheduler.calendar import WorkCalendar
 from storage.models import (
@@ -216,7 +217,7 @@ def upstream_late(late: Iterable[Task], plans: Sequence[Task], graph: dict[int, 
         projected = projected_schedule(assumed, graph, f.calendar)  # type: ignore[arg-type]
         code = f.code(pred.collab_id)
         for t in tasks:
-            if t.status not in ("todo", "doing", "delayed", "blocked") or not _depends_on(graph, t.id, pred.id):
+            if t.status not in ("todo", "doing", "delayed", "blocked") or not depends_on(graph, t.id, pred.id):
                 continue
             earliest = projected[t.id][0]
             if earliest <= t.start_date:
@@ -237,18 +238,6 @@ def _finishing_no_earlier_than(t: Task, today: date) -> SimpleNamespace:
     """A task as the projection sees it: an unfinished late task cannot finish before today."""
     due = t.due_date if t.status == "done" or t.due_date >= today else today
     return SimpleNamespace(id=t.id, start_date=t.start_date, due_date=due)
-
-
-def _depends_on(graph: dict[int, set[int]], task_id: int, pred_id: int) -> bool:
-    stack, seen = list(graph.get(task_id, ())), set()
-    while stack:
-        node = stack.pop()
-        if node == pred_id:
-            return True
-        if node not in seen:
-            seen.add(node)
-            stack.extend(graph.get(node, ()))
-    return False
 
 
 def rework_due(tasks: Iterable[Task], f: Facts) -> list[Notice]:
@@ -366,10 +355,6 @@ def _stamp(instant: datetime) -> str:
     return instant.astimezone(timezone.utc).strftime("%Y%m%dT%H%M")
 
 
-def week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def report_day(calendar: WorkCalendar, week: date, weekday: int) -> date | None:
     """The report deadline day of a week: its Friday, or the last working day before it that week."""
     day = week + timedelta(days=weekday)
@@ -390,7 +375,7 @@ def sync_day(calendar: WorkCalendar, week: date, weekday: int) -> date | None:
     return None
 
 
-def _weekly_days(f: Facts) -> tuple[list[date], list[date]]:
+def weekly_days(f: Facts) -> tuple[list[date], list[date]]:
     """The window's report-deadline days and weekly-sync days."""
     p = f.policy
     days = f.window_days()
@@ -407,7 +392,7 @@ def weekly_reports(pairs: Sequence[tuple[Collaboration, Participant]], reports: 
     p = f.policy
     have = {(r.collab_id, r.dept_id, r.week) for r in reports}
     out = []
-    report_days, sync_days = _weekly_days(f)
+    report_days, sync_days = weekly_days(f)
     parts_of: dict[int, list[Participant]] = defaultdict(list)
     for c, part in pairs:
         parts_of[c.id].append(part)
@@ -466,7 +451,7 @@ def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]]
     for r in reports:
         by_collab[r.collab_id].append(r)
     out = []
-    sync_days = _weekly_days(f)[1]
+    sync_days = weekly_days(f)[1]
     for c in collabs:
         zone = f.zone(c.lead_dept_id)
         for day in sync_days:
