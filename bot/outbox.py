@@ -83,14 +83,22 @@ class GroupCommit:
     send. A caller resumes only once its outcome is committed, so each chat still records a send
     before making the next, while SQLite's single writer sees one commit for many chats."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessions = sessions
-        self._pending: list[tuple[Write, asyncio.Future[None]]] = []
+        self.clock = clock
+        self._pending: list[tuple[Write | tuple[tuple[int, ...], str], asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
     async def write(self, fn: Write) -> None:
+        await self._add(fn)
+
+    async def sent(self, row_ids: tuple[int, ...], message_id: str) -> None:
+        """The common outcome: recorded with the others in one executemany."""
+        await self._add((row_ids, message_id))
+
+    async def _add(self, outcome: Write | tuple[tuple[int, ...], str]) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((fn, done))
+        self._pending.append((outcome, done))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush())
         await done
@@ -99,10 +107,14 @@ class GroupCommit:
         while self._pending:
             await asyncio.sleep(0)  # let the other chats' outcomes join this commit
             batch, self._pending = self._pending, []
+            sent = [o for o, _ in batch if isinstance(o, tuple)]
             try:
                 async with self.sessions() as session, session.begin():
-                    for fn, _ in batch:
-                        await fn(session)
+                    for outcome, _ in batch:
+                        if not isinstance(outcome, tuple):
+                            await outcome(session)
+                    if sent:
+                        await outbox.mark_sent(session, sent, self.clock.now())
             except Exception as exc:
                 for _, done in batch:
                     done.set_exception(exc)
@@ -126,7 +138,7 @@ class Dispatcher:
         self.lease = lease
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()  # one claimer per process: SQLite has a single writer
-        self._commits = GroupCommit(sessions)
+        self._commits = GroupCommit(sessions, clock)
 
     def wake(self) -> None:
         """Send now rather than at the next poll (a user is waiting for a reply)."""
@@ -192,7 +204,7 @@ class Dispatcher:
             await self._record(outbox.retry_later, send.row_ids, when, repr(exc))
             self.metrics.sent.labels(item.platform, "retry").inc()
             return False
-        await self._record(outbox.mark_sent, send.row_ids, self.clock.now(), message_id)
+        await self._commits.sent(send.row_ids, message_id)
         self.metrics.sent.labels(item.platform, "sent").inc(len(send.row_ids))
         return True
 

@@ -88,7 +88,7 @@ async def test_escalation_ladder_and_upstream_slip_over_a_week(tb: TestBot) -> N
     await tb.bot.planner.tick()
     await tb.bot.dispatcher.drain()
     tb.clear()
-    await tb.bot.scheduler.advance_to(datetime(2026, 12, 4, 10, 0, tzinfo=SH))
+    await tb.bot.scheduler.advance_to(datetime(2026, 12, 4, 10, 0, tzinfo=SH), step=timedelta(hours=1))
     keys = [k.split("|")[0] for k in tb.sender.sent_keys]
     assert keys.count("task:1:upstream-late:2:2026-11-27") == 1  # Mon 30 Nov → 设计部
     assert keys.count("task:1:lag-report:2026-11-27") == 1  # Wed 2 Dec → 研发部
