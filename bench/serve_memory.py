@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -73,8 +74,10 @@ def main() -> None:
             print(f"serving after start: {memory(proc.pid)} MB", flush=True)
             time.sleep(args.settle)
             mem = memory(proc.pid)
-            print(f"after {args.settle:.0f} s (start-up planner tick and dispatch done): "
-                  f"VmRSS {mem['VmRSS']} MB, peak VmHWM {mem['VmHWM']} MB", flush=True)
+            with sqlite3.connect(f"{tmp}/serve.db") as db:
+                rows = dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
+            print(f"after {args.settle:.0f} s: VmRSS {mem['VmRSS']} MB, peak VmHWM {mem['VmHWM']} MB; "
+                  f"outbox rows by status {rows} (no platform configured: sends fail and are reported)", flush=True)
         finally:
             proc.terminate()
             proc.wait(10)
