@@ -109,6 +109,7 @@ async def test_thirty_percent_failures_still_deliver_each_notice_exactly_once(db
     url = await platform.start()
     config = __import__("bot.testkit", fromlist=["demo_config"]).demo_config(db_url)
     config.scheduler.max_attempts = 40
+    config.scheduler.digest_max_items = 3  # singles and digests: a retried digest must keep its content
     tb = await TestBot.create(config, datetime(2026, 11, 23, 9, 0, tzinfo=SH))
     http = HttpSender(url)
     try:
