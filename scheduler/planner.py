@@ -30,6 +30,8 @@ COVERAGE_LOOKAHEAD = timedelta(days=45)
 #: Longest meeting a `/meeting` may schedule (minutes), bounding the meeting query's window.
 LONGEST_MEETING = timedelta(minutes=480)
 INSERT_CHUNK = 500
+#: A kickoff deadline on a holiday moves to the next working day: the longest break is ~10 days.
+KICKOFF_LOOKBACK = timedelta(days=10)
 
 
 class Planner:
@@ -69,8 +71,8 @@ class Planner:
         rework = await schedule.rework_due_in(session, f.anchor_ranges(0, at))
         evaluations = await schedule.pending_evaluations(
             session, _ranges(f, (-p.evaluation_remind_working_days_left, 1), at))
-        kickoffs = await schedule.approved_without_kickoff(session, f.since - timedelta(hours=p.kickoff_within_hours),
-                                                           f.now)
+        kickoffs = await schedule.approved_without_kickoff(session, f.since - KICKOFF_LOOKBACK
+                                                           - timedelta(hours=p.kickoff_within_hours), f.now)
         meetings = await schedule.meetings_starting(
             session, f.since - LONGEST_MEETING - timedelta(hours=p.minutes_due_hours),
             f.now + timedelta(days=p.agenda_days_before, minutes=p.meeting_soon_minutes))

@@ -282,21 +282,26 @@ def evaluation_sla(evaluations: Iterable[Evaluation], f: Facts) -> list[Notice]:
 
 
 def kickoff(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], f: Facts) -> list[Notice]:
-    """Approved without a kickoff meeting: a reminder at approval, and at the deadline → lead + PMO."""
+    """Approved without a kickoff meeting: a reminder the next working morning, and at the deadline
+    (24 h after approval, moved to a working day) → lead dept and PMO."""
     out = []
     hours = f.policy.kickoff_within_hours
     for c in collabs:
         if c.approved_at is None:
             continue
-        deadline = c.approved_at + timedelta(hours=hours)
-        local = deadline.astimezone(f.zone(c.lead_dept_id))
+        zone = f.zone(c.lead_dept_id)
+        due = c.approved_at + timedelta(hours=hours)
+        deadline = f.calendar.next_workday_at(due, due.astimezone(zone).time(), zone)
+        remind_at = f.calendar.next_workday_at(c.approved_at + timedelta(minutes=1),
+                                               time.fromisoformat(f.policy.notice_time), zone)
+        local = deadline.astimezone(zone)
         data = {"code": c.code, "deadline": local.isoformat(timespec="minutes")}
-        if f.in_window(c.approved_at):
+        if remind_at < deadline and f.in_window(remind_at):
             msg = Message(f"{c.code} 请在 {hours} 小时内召开启动会",
                           f"已立项。请牵头部门{f.name(c.lead_dept_id)}在 {local:%m-%d %H:%M} 前组织启动会："
                           f"/meeting {c.code} kind=启动会 date=… time=… agenda=…", template="kickoff", data=data,
                           mentions=f.mention(*f.heads(c.lead_dept_id)), color="blue")
-            out.append(Notice(f"collab:{c.id}:kickoff:remind:{_stamp(c.approved_at)}", c.approved_at,
+            out.append(Notice(f"collab:{c.id}:kickoff:remind:{_stamp(c.approved_at)}", remind_at,
                               tuple(dept_ids.get(c.id, [c.lead_dept_id])), msg, c.id, expires_at=deadline))
         if f.in_window(deadline):
             msg = Message(f"{c.code} 启动会逾期未安排", f"立项已超过 {hours} 小时仍未安排启动会，请牵头部门立即安排，"

@@ -173,3 +173,24 @@ async def test_bot_start_registers_the_jobs_and_stop_ends_them(tb: TestBot) -> N
     await tb.bot.stop()
     assert not tb.bot.scheduler.aps.running
 
+
+
+async def test_kickoff_reminder_then_only_the_collaboration_without_a_kickoff_is_overdue(tb: TestBot) -> None:
+    for code in (CODE, "XZ-2026-0002"):
+        for user, chat, text in [("张经理", "市场部", '/request "推广" goal="销量10万台" depts=研发部,设计部 due=2026-12-31'),
+                                 ("李主管", "研发部", f"/evaluate {code} 接受 contact=@李工"),
+                                 ("王主管", "设计部", f"/evaluate {code} 接受 contact=@王设计"),
+                                 ("周主任", "协作管理办公室", f"/approve {code} lead=研发部")]:
+            assert not (await tb.say(user, chat, text))[0].is_error, text
+    await tb.bot.planner.tick()
+    tb.clear()
+    await tick_at(tb, datetime(2026, 11, 24, 9, 31, tzinfo=SH))
+    for chat in ("市场部", "研发部", "设计部"):
+        [digest] = tb.pop(chat)  # one reminder per collaboration, merged
+        assert [i["template"] for i in digest.data["items"]] == ["kickoff", "kickoff"], chat
+    await tb.say("李主管", "研发部", f'/meeting {CODE} kind=启动会 date=2026-11-24 time=14:00 agenda="分工"')
+    tb.clear()
+    await tick_at(tb, datetime(2026, 11, 24, 10, 1, tzinfo=SH))
+    [overdue] = tb.pop("协作管理办公室")
+    assert overdue.template == "kickoff" and overdue.data == {"code": "XZ-2026-0002", "deadline": "2026-11-24T10:00+08:00",
+                                                              "overdue": True}

@@ -152,8 +152,14 @@ def test_kickoff_reminder_and_deadline() -> None:
     c = Collaboration(id=100, code="XZ-2026-0001", lead_dept_id=DESIGN, initiator_dept_id=DEV, initiator_id=11,
                       stage="planning", approved_at=sh(2026, 11, 23, 10, 3))
     got = fired(lambda f: rules.kickoff([c], {100: [DEV, DESIGN]}, f), sh(2026, 11, 23, 10), sh(2026, 11, 25))
-    assert got == [("2026-11-23 10:03", "collab:100:kickoff:remind:20261123T0203"),
+    assert got == [("2026-11-24 09:30", "collab:100:kickoff:remind:20261123T0203"),
                    ("2026-11-24 10:03", "collab:100:kickoff:overdue:20261123T0203")]
+    before_holiday = Collaboration(id=101, code="XZ-2026-0002", lead_dept_id=DESIGN, initiator_dept_id=DEV,
+                                   initiator_id=11, stage="planning", approved_at=sh(2026, 9, 30, 16))
+    got = fired(lambda f: rules.kickoff([before_holiday], {}, f), sh(2026, 9, 30, 15), sh(2026, 10, 9),
+                step=timedelta(hours=1))
+    assert got == [("2026-10-08 09:30", "collab:101:kickoff:remind:20260930T0800"),  # 1 Oct is a holiday
+                   ("2026-10-08 16:00", "collab:101:kickoff:overdue:20260930T0800")]
 
 
 def test_meeting_agenda_soon_minutes_due_and_overdue() -> None:
