@@ -43,19 +43,24 @@ class Planner:
         self.clock = clock
         self._announced: set[int] = set()  # uncovered years this process has queued a notice for
 
-    async def tick(self, now: datetime | None = None) -> int:
-        """Plan the window up to `now`; returns how many outbox rows were queued."""
+    async def tick(self, now: datetime | None = None, replay: bool = False) -> int:
+        """Plan the window up to `now`; returns how many outbox rows were queued.
+
+        `replay` plans a fast-forward (`Scheduler.advance_to`): no catch-up limit, and a notice
+        counts as live if it was live at its own moment, as it would have been had time passed.
+        """
         now = now or self.clock.now()
         oldest = now - timedelta(hours=self.config.scheduler.catchup_hours)
         async with self.sessions() as session, session.begin():
-            since = max(await schedule.lock_state(session, STATE, oldest), oldest)
+            last = await schedule.lock_state(session, STATE, oldest)
+            since = last if replay else max(last, oldest)
             if since >= now:
                 return 0
             self.calendar.use_stored_overrides({o.day: o.workday for o in await schedule.overrides(session)})
             depts = {d.id: d for d in await schedule.departments(session)}
             facts = Facts(self.calendar, self.config.policy, since, now, depts)
             notices = await self._collect(session, facts)
-            queued = await self._enqueue(session, notices, now)
+            queued = await self._enqueue(session, notices, now, replay)
             await schedule.save_state(session, STATE, now)
         self._announced |= {n.message.data["year"] for n in notices if n.message.template == "calendar_uncovered"}
         if queued:
@@ -127,8 +132,8 @@ class Planner:
                 or any(d in sync_days for t in (p.weekly_report_escalate_time, p.weekly_sync_time)
                        for d in f.fire_days(t)))
 
-    async def _enqueue(self, session: AsyncSession, notices: Iterable[Notice], now: datetime) -> int:
-        live = [n for n in notices if n.expires_at is None or now < n.expires_at]
+    async def _enqueue(self, session: AsyncSession, notices: Iterable[Notice], now: datetime, replay: bool) -> int:
+        live = [n for n in notices if n.expires_at is None or (n.fire_at if replay else now) < n.expires_at]
         chats = await org.chats_of(session, sorted({d for n in live for d in n.dept_ids}))
         by_dept: dict[int, list[tuple[str, str]]] = {}
         for chat in chats:

@@ -166,6 +166,13 @@ async def withdraw(session: AsyncSession, key_prefix: str) -> int:
     return result.rowcount or 0
 
 
+async def due_moments(session: AsyncSession, until: datetime) -> list[datetime]:
+    """The distinct times unsent rows fall due up to `until` (a fast-forward visits each)."""
+    return list((await session.scalars(select(OutboxMessage.due_at).distinct()
+                                       .where(UNSENT_ROWS, OutboxMessage.due_at <= until)
+                                       .order_by(OutboxMessage.due_at))).all())
+
+
 async def depth(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(OutboxMessage)
                                      .where(or_(OutboxMessage.status == "pending",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from bot.testkit import TestBot
 from storage.models import OutboxMessage, SchedulerState
@@ -88,7 +88,7 @@ async def test_escalation_ladder_and_upstream_slip_over_a_week(tb: TestBot) -> N
     await tb.bot.planner.tick()
     await tb.bot.dispatcher.drain()
     tb.clear()
-    await tb.bot.scheduler.advance_to(datetime(2026, 12, 4, 10, 0, tzinfo=SH), step=timedelta(hours=1))
+    await tb.bot.scheduler.advance_to(datetime(2026, 12, 4, 10, 0, tzinfo=SH))
     keys = [k.split("|")[0] for k in tb.sender.sent_keys]
     assert keys.count("task:1:upstream-late:2:2026-11-27") == 1  # Mon 30 Nov → 设计部
     assert keys.count("task:1:lag-report:2026-11-27") == 1  # Wed 2 Dec → 研发部
@@ -194,3 +194,28 @@ async def test_kickoff_reminder_then_only_the_collaboration_without_a_kickoff_is
     [overdue] = tb.pop("协作管理办公室")
     assert overdue.template == "kickoff" and overdue.data == {"code": "XZ-2026-0002", "deadline": "2026-11-24T10:00+08:00",
                                                               "overdue": True}
+
+
+async def test_fast_forward_delivers_what_waiting_would(tb: TestBot) -> None:
+    await plan(tb)
+    await tb.say("李主管", "研发部", f'/meeting {CODE} kind=周会 date=2026-11-25 time=10:00 agenda="进度"')
+    await tb.say("王设计", "设计部", f'/progress {CODE} done="初稿" next="终稿"')
+    start, end = tb.clock.now(), datetime(2026, 12, 1, 12, 0, tzinfo=SH)
+
+    tb.sender.inbox.clear()
+    now = start
+    while now < end:  # waiting: a tick every 15 minutes (the shortest notice lifetime)
+        now = min(now + timedelta(minutes=15), end)
+        await tick_at(tb, now)
+    waited = {chat: [item.covers for item in items] for chat, items in tb.sender.inbox.items()}
+    assert sum(len(v) for v in waited.values()) > 10
+
+    async with tb.bot.sessions() as session, session.begin():  # rewind: same plan, nothing sent yet
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.kind == "scheduled"))
+        await session.execute(update(SchedulerState).values(last_run_at=start))
+    tb.clock.set(start)
+    tb.sender.inbox.clear()
+    await tb.bot.scheduler.advance_to(end)
+    forwarded = {chat: [item.covers for item in items] for chat, items in tb.sender.inbox.items()}
+    assert forwarded == waited
+    assert tb.clock.now() == end
