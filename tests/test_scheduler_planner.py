@@ -2,9 +2,12 @@
 clock moves, ticks queue notices by key, the dispatcher delivers them to the memory platform."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from sqlalchemy import delete, select, update
 
 from bot.testkit import TestBot
@@ -219,3 +222,13 @@ async def test_fast_forward_delivers_what_waiting_would(tb: TestBot) -> None:
     forwarded = {chat: [item.covers for item in items] for chat, items in tb.sender.inbox.items()}
     assert forwarded == waited
     assert tb.clock.now() == end
+
+
+async def test_missed_and_failed_jobs_are_logged(tb: TestBot, caplog: pytest.LogCaptureFixture) -> None:
+    when = tb.clock.now()
+    with caplog.at_level(logging.WARNING, logger="scheduler.service"):
+        tb.bot.scheduler._on_trouble(JobExecutionEvent(EVENT_JOB_MISSED, "weekly:sync", None, when))
+        tb.bot.scheduler._on_trouble(JobExecutionEvent(EVENT_JOB_ERROR, "planner", None, when,
+                                                       exception=RuntimeError("db down")))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("weekly:sync missed" in m for m in messages) and any("planner failed" in m for m in messages)
