@@ -132,8 +132,8 @@ class Registry:
         """A root command's aliases and one-line summary, for help."""
         if root in self.groups:
             return self.groups[root]
-        spec = self.specs[root]
-        return spec.aliases, spec.summary
+        spec = self.specs.get(root) or self.subcommands(root)[0]
+        return (spec.aliases, spec.summary) if spec.name == root else ((), spec.summary)
 
     def add(self, spec: CommandSpec) -> CommandSpec:
         self.specs[spec.name] = spec

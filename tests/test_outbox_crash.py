@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.testkit import TestBot, demo_config, seed_open_tasks
-from fake_platform import FakePlatform
+from tests.fake_platform import FakePlatform
 from storage.db import make_engine, make_sessionmaker
 from storage.models import OutboxMessage
 
@@ -50,7 +50,7 @@ class Fleet:
         self.procs: list[asyncio.subprocess.Process] = []
 
     async def spawn(self, digest_max: int) -> asyncio.subprocess.Process:
-        env = dict(os.environ, PYTHONPATH=str(SCRIPT.parent))
+        env = dict(os.environ, PYTHONPATH=str(SCRIPT.parent.parent))  # the repo root: tests.* imports
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(SCRIPT), self.db_url, self.platform.url, START.isoformat(), str(digest_max),
             stdout=self.log.open("ab"), stderr=asyncio.subprocess.STDOUT, env=env)

@@ -1,7 +1,7 @@
 """scheduler: calendar overrides, planner state, outbox send order and digest groups
 
 Revision ID: s001
-Revises: 0001
+Revises: c001
 """
 from alembic import op
 import sqlalchemy as sa
