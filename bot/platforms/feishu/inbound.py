@@ -51,7 +51,12 @@ class FeishuInbound:
         elif kind == translate.BOT_ADDED:
             await self._greet(envelope)
         elif kind == translate.CARD_ACTION:
-            return await self._card(translate.card_action(envelope))
+            try:
+                action = translate.card_action(envelope)
+            except translate.BadEvent as exc:  # the clicker gets a clear answer, nothing runs
+                log.warning("card action refused: %s", exc)
+                return {"toast": {"type": "error", "content": "无法识别的卡片操作"}}
+            return await self._card(action)
         return None
 
     def _addressed(self, command: Command) -> bool:
