@@ -96,8 +96,9 @@ class FeishuInbound:
         if not outcome.replies:
             return {"toast": {"type": "success", "content": "已完成"}}
         first = outcome.replies[0]
+        said = (first.body.splitlines() or [""])[0] if outcome.error else first.title
         answer: dict[str, Any] = {"toast": {"type": "error" if outcome.error else "success",
-                                            "content": first.title[:60] or "已完成"}}
+                                            "content": said[:80] or "已完成"}}
         if not outcome.error and action.card_message_id:
             answer["card"] = {"type": "raw", "data": feishu_card(first)}
             await self._answered(action)

@@ -166,10 +166,10 @@ class _ClientThread(threading.Thread):
         me = asyncio.current_task()
         tasks = [t for t in asyncio.all_tasks() if t is not me]
         self.client._auto_reconnect = False
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         conn = self.client._conn
         if conn is not None:
             with contextlib.suppress(Exception):
                 await conn.close()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
