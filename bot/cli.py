@@ -51,12 +51,19 @@ async def _upgrade(config: Config) -> None:
 
 async def serve_forever(config: Config) -> None:
     bot = Bot(config)
+    adapters = []
+    if config.feishu.enabled:
+        from bot.platforms.feishu.adapter import FeishuAdapter
+
+        adapters.append(FeishuAdapter(bot))
     await bot.start()
-    app = make_app(bot)
+    app = make_app(bot, adapters)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     await site.start()
+    for adapter in adapters:
+        await adapter.start()
     url = f"http://{config.http.host}:{config.http.port}/"
     log.info("xiezuo serving on %s (database %s)", url, _safe_url(config.database.url))
     print(f"xiezuo is running: {url}  (healthz: {url}healthz, metrics: {url}metrics)", flush=True)
@@ -68,6 +75,8 @@ async def serve_forever(config: Config) -> None:
         await stop.wait()
     finally:
         await runner.cleanup()
+        for adapter in adapters:
+            await adapter.stop()
         await bot.stop()
 
 

@@ -138,6 +138,7 @@ class Registry:
     def add(self, spec: CommandSpec) -> CommandSpec:
         self.specs[spec.name] = spec
         if spec.sub:
+            self.roots.setdefault(spec.root, spec.root)  # "/task add" needs "task" as a root
             for alias in (spec.sub, *spec.aliases):
                 self.subs[(spec.root, alias.lower())] = spec.name
         else:

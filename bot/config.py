@@ -41,6 +41,15 @@ class FeishuConfig:
     encrypt_key: str = ""
     verification_token: str = ""
     base_url: str = "https://open.feishu.cn"
+    bot_open_id: str = ""  # empty: asked from the bot info API at start-up
+    replay_window_seconds: int = 300  # webhook: refuse timestamps older or newer than this
+    max_body_bytes: int = 262_144  # webhook: larger bodies are refused unread
+    watchdog_seconds: int = 300  # long connection: restart when no frame arrives for this long
+    card_answer_seconds: float = 2.5  # card callbacks must be answered within Feishu's 3 s
+    request_timeout_seconds: float = 10.0
+    max_attempts: int = 4  # per send, before the outbox takes over with its slower backoff
+    app_rate_per_second: int = 50  # Feishu: 50 sends/s per app
+    chat_rate_per_second: int = 5  # Feishu: 5 sends/s per group
 
     @property
     def enabled(self) -> bool:
@@ -205,6 +214,10 @@ def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
         raise ConfigError(f"{source}: {key} must be true or false, not {value!r}")
     if hint is int and (not isinstance(value, int) or isinstance(value, bool)):
         raise ConfigError(f"{source}: {key} must be an integer, not {value!r}")
+    if hint is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{source}: {key} must be a number, not {value!r}")
+        return float(value)
     if hint is str and not isinstance(value, str):
         raise ConfigError(f"{source}: {key} must be a string, not {value!r}")
     return value

@@ -1,6 +1,9 @@
 """The bot's one aiohttp server: /healthz, /metrics, and whatever routes adapters add."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from aiohttp import web
 from sqlalchemy import text
 
@@ -9,11 +12,19 @@ from bot.app import Bot
 BOT_KEY = web.AppKey("bot", Bot)
 
 
-def make_app(bot: Bot) -> web.Application:
+class RouteProvider(Protocol):
+    """An adapter that receives platform callbacks over HTTP (e.g. Feishu's webhook)."""
+
+    def add_routes(self, app: web.Application) -> None: ...
+
+
+def make_app(bot: Bot, adapters: Iterable[RouteProvider] = ()) -> web.Application:
     app = web.Application(client_max_size=bot.config.http.max_body_bytes)
     app[BOT_KEY] = bot
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    for adapter in adapters:
+        adapter.add_routes(app)
     return app
 
 

@@ -1,0 +1,48 @@
+"""The outbox's Feishu sender: every Message goes out as an interactive card.
+
+The outbox key is the send `uuid`, so a send retried after a timeout cannot post twice. A
+reply whose original message is gone is sent to the chat instead, so it still arrives.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.outbox import OutboundItem, PermanentSendError
+from bot.platforms.feishu.api import FeishuApi, FeishuRefused
+from cards.feishu import feishu_card
+
+log = logging.getLogger(__name__)
+
+RECALLED = 230011  # the message a reply answers was recalled
+
+#: Called once per permanently failed send, to tell the admins (never raises into the outbox).
+FailureReport = Callable[[OutboundItem, PermanentSendError], Awaitable[None]]
+
+
+class FeishuSender:
+    def __init__(self, api: FeishuApi, on_permanent: FailureReport | None = None) -> None:
+        self.api = api
+        self.on_permanent = on_permanent
+
+    async def send(self, item: OutboundItem) -> str:
+        try:
+            return await self._send(item)
+        except PermanentSendError as exc:
+            if self.on_permanent is not None:
+                try:
+                    await self.on_permanent(item, exc)
+                except Exception:
+                    log.exception("reporting failed send %s", item.key)
+            raise
+
+    async def _send(self, item: OutboundItem) -> str:
+        card = feishu_card(item.message)
+        if item.reply_to:
+            try:
+                return await self.api.reply(item.reply_to, item.chat_id, "interactive", card, item.key)
+            except FeishuRefused as exc:
+                if exc.code != RECALLED:
+                    raise
+                log.info("reply target of %s is gone; sending to the chat", item.key)
+        return await self.api.send(item.chat_id, "interactive", card, item.key)
