@@ -57,6 +57,7 @@ class Faults:
     rate_limits: int = 0
     slow: int = 0
     slow_seconds: float = 0.0
+    rate_limit_reset: int = 1
     expire_tokens: bool = False
     refuse_chats: dict[str, int] = field(default_factory=dict)
 
@@ -192,7 +193,8 @@ class FakeFeishu:
     def _too_many(self) -> web.Response:
         self.rejected_429 += 1
         return web.json_response({"code": 99991400, "msg": "request trigger frequency limit"}, status=429,
-                                 headers={"x-ogw-ratelimit-limit": "50", "x-ogw-ratelimit-reset": "1"})
+                                 headers={"x-ogw-ratelimit-limit": "50",
+                                          "x-ogw-ratelimit-reset": str(self.faults.rate_limit_reset)})
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
