@@ -18,8 +18,8 @@ from bot.config import Config, DepartmentConfig, FeishuConfig, RolesConfig
 from bot.platforms.feishu.adapter import FeishuAdapter
 from bot.server import make_app
 from bot.testkit import DEMO_ORG
-from conftest import MONDAY
-from fakes.feishu import APP_ID, APP_SECRET, BOT_OPEN_ID, FakeFeishu, card_event, message_event, signed_request
+from tests.conftest import MONDAY
+from tests.fakes.feishu import APP_ID, APP_SECRET, BOT_OPEN_ID, FakeFeishu, card_event, message_event, signed_request
 
 ENCRYPT_KEY = "fake-encrypt-key"
 TOKEN = "fake-verification-token"

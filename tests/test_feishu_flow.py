@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from feishu_rig import FeishuRig
+from tests.feishu_rig import FeishuRig
 
 
 @pytest.fixture(params=["websocket", "webhook"])
@@ -65,6 +65,6 @@ async def test_whole_collaboration(rig: FeishuRig) -> None:
 
 
 def rig_chat(rig: FeishuRig, dept: str) -> str:
-    from feishu_rig import CHATS
+    from tests.feishu_rig import CHATS
 
     return CHATS[dept]

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from fakes.feishu import FakeFeishu
-from feishu_rig import CHATS, PEOPLE, FeishuRig
+from tests.fakes.feishu import FakeFeishu
+from tests.feishu_rig import CHATS, PEOPLE, FeishuRig
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from bot.messages import Message
 from bot.outbox import OutboundItem, PermanentSendError
 from bot.platforms.feishu.api import FeishuApi, FeishuRefused, send_uuid
 from bot.platforms.feishu.sender import FeishuSender
-from fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
-from feishu_rig import CHATS, FeishuRig
+from tests.fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
+from tests.feishu_rig import CHATS, FeishuRig
 from storage import outbox
 from storage.models import OutboxMessage
 

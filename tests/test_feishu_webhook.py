@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.platforms.feishu import crypto
-from fakes.feishu import bot_added_event, card_event, signed_request
-from feishu_rig import CHATS, ENCRYPT_KEY, PEOPLE, TOKEN, FeishuRig
+from tests.fakes.feishu import bot_added_event, card_event, signed_request
+from tests.feishu_rig import CHATS, ENCRYPT_KEY, PEOPLE, TOKEN, FeishuRig
 from storage.models import InboxEvent, OutboxMessage
 
 # Official samples from the platform notes (F1, F2, F6): verbatim apart from the tokens.
