@@ -56,6 +56,10 @@ async def serve_forever(config: Config) -> None:
         from bot.platforms.feishu.adapter import FeishuAdapter
 
         adapters.append(FeishuAdapter(bot))
+    if config.dingtalk.enabled:
+        from bot.platforms.dingtalk.adapter import DingTalkAdapter
+
+        adapters.append(DingTalkAdapter(bot))
     await bot.start()
     app = make_app(bot, adapters)
     runner = web.AppRunner(app)

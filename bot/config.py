@@ -62,7 +62,17 @@ class DingTalkConfig:
     client_secret: str = ""
     robot_code: str = ""
     base_url: str = "https://api.dingtalk.com"
-    card_template_id: str = ""
+    card_template_id: str = ""  # empty: cards degrade to markdown + ActionCard with the command to type
+    request_timeout_seconds: float = 10.0
+    max_attempts: int = 4  # per send, before the outbox takes over with its slower backoff
+    app_rate_per_second: int = 20  # robot/card OpenAPI calls per second for the app (quota unpublished)
+    group_rate_per_minute: int = 20  # sends per group per minute (DingTalk's documented robot limit)
+    webhook_margin_seconds: int = 60  # a session webhook this close to expiry is not used
+    card_answer_seconds: float = 2.5  # card callbacks answer inline within this, else via the outbox
+    reconnect_base_seconds: float = 1.0
+    reconnect_max_seconds: float = 60.0
+    keepalive_seconds: float = 20.0  # stream: ping this often
+    watchdog_seconds: float = 60.0  # stream: reconnect when no frame or pong arrived for this long
 
     @property
     def enabled(self) -> bool:

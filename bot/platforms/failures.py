@@ -5,6 +5,9 @@ the PMO group chats through the outbox like any other, once per failed item.
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -13,6 +16,23 @@ from bot.outbox import OutboundItem, PermanentSendError
 from storage import org, outbox
 
 PREFIX = "sendfail:"
+log = logging.getLogger(__name__)
+
+#: Called once per permanently failed send, to tell the admins (never raises into the outbox).
+FailureReport = Callable[[OutboundItem, PermanentSendError], Awaitable[None]]
+
+
+async def reporting(item: OutboundItem, send: Callable[[], Awaitable[str]], report: FailureReport | None) -> str:
+    """Run a sender's `send`; a permanent failure is reported, then re-raised for the outbox to record."""
+    try:
+        return await send()
+    except PermanentSendError as exc:
+        if report is not None:
+            try:
+                await report(item, exc)
+            except Exception:
+                log.exception("reporting failed send %s", item.key)
+        raise
 
 
 class FailureReporter:

@@ -12,8 +12,16 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import aiohttp
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def pooled_session(timeout: float) -> aiohttp.ClientSession:
+    """One keep-alive connection pool per platform API, instead of a new client per call."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                                 timeout=aiohttp.ClientTimeout(total=timeout))
 
 
 class Retryable(Exception):

@@ -17,7 +17,7 @@ import aiohttp
 
 from bot.config import FeishuConfig
 from bot.outbox import PermanentSendError
-from bot.platforms.http import Retryable, with_retries
+from bot.platforms.http import Retryable, pooled_session, with_retries
 from bot.platforms.ratelimit import KeyedWindows, SlidingWindow
 
 log = logging.getLogger(__name__)
@@ -74,9 +74,7 @@ class FeishuApi:
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
-                timeout=aiohttp.ClientTimeout(total=self.config.request_timeout_seconds))
+            self._session = pooled_session(self.config.request_timeout_seconds)
         return self._session
 
     async def close(self) -> None:

@@ -6,18 +6,15 @@ reply whose original message is gone is sent to the chat instead, so it still ar
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
-from bot.outbox import OutboundItem, PermanentSendError
+from bot.outbox import OutboundItem
+from bot.platforms.failures import FailureReport, reporting
 from bot.platforms.feishu.api import FeishuApi, FeishuRefused
 from cards.feishu import feishu_card
 
 log = logging.getLogger(__name__)
 
 RECALLED = 230011  # the message a reply answers was recalled
-
-#: Called once per permanently failed send, to tell the admins (never raises into the outbox).
-FailureReport = Callable[[OutboundItem, PermanentSendError], Awaitable[None]]
 
 
 class FeishuSender:
@@ -26,15 +23,7 @@ class FeishuSender:
         self.on_permanent = on_permanent
 
     async def send(self, item: OutboundItem) -> str:
-        try:
-            return await self._send(item)
-        except PermanentSendError as exc:
-            if self.on_permanent is not None:
-                try:
-                    await self.on_permanent(item, exc)
-                except Exception:
-                    log.exception("reporting failed send %s", item.key)
-            raise
+        return await reporting(item, lambda: self._send(item), self.on_permanent)
 
     async def _send(self, item: OutboundItem) -> str:
         card = feishu_card(item.message)
