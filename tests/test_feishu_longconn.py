@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.fakes.feishu import FakeFeishu
+from tests.fakes.feishu import FakeFeishu, bot_added_event
+from tests.fakes.feishu_samples import F1
 from tests.feishu_rig import CHATS, PEOPLE, FeishuRig
 
 
@@ -67,3 +69,14 @@ async def test_silent_connection_is_restarted_by_the_watchdog(rig: FeishuRig) ->
     assert ack["code"] == 200 and longconn.restarts >= 1
     await rig.settle()
     assert len(rig.new("市场部")) == 1
+
+
+async def test_official_sample_and_bot_added_over_the_socket(rig: FeishuRig) -> None:
+    rig.adapter.inbound.bot_open_id = "ou_84aad35d084aa403a838cf73ee18467"  # Tom is the bot in sample F1
+    ack = await rig.fake.push(copy.deepcopy(F1))
+    assert ack["code"] == 200
+    ack = await rig.fake.push(bot_added_event("oc_new", "新群", PEOPLE["李主管"]))
+    assert ack["code"] == 200
+    await rig.settle()
+    assert "未知命令" in rig.fake.texts("oc_5ce6d572455d361153b7xx51da133945")[0]
+    assert "/bind" in rig.fake.texts("oc_new")[0]
