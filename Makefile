@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: serve test bench venv clean
+.PHONY: serve test bench venv clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,11 +17,17 @@ venv: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/xiezuo serve $(if $(CONFIG),--config $(CONFIG))
 
-test: $(STAMP)
+# The emulator's browser test drives Debian's chromium (never a downloaded browser); CJK fonts for screenshots.
+browser:
+	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || \
+		(apt-get update && apt-get install -y chromium fonts-wqy-microhei)
+
+test: $(STAMP) browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/router_bench.py
+	$(PY) bench/cards_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis xiezuo.db xiezuo.db-wal xiezuo.db-shm

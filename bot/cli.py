@@ -10,8 +10,9 @@ import sys
 from aiohttp import web
 
 from bot.app import Bot
+from bot.clock import Clock
 from bot.config import Config, ConfigError, load_config
-from bot.server import make_app
+from bot.server import Adapter, make_app
 from storage import migrate
 
 log = logging.getLogger("xiezuo")
@@ -49,27 +50,46 @@ async def _upgrade(config: Config) -> None:
         await bot.engine.dispose()
 
 
-async def serve_forever(config: Config) -> None:
-    bot = Bot(config)
-    adapters = []
-    if config.feishu.enabled:
+def platform_adapters(bot: Bot) -> list[Adapter]:
+    """The chat platforms the config enables (each SDK imported only when used)."""
+    adapters: list[Adapter] = []
+    if bot.config.feishu.enabled:
         from bot.platforms.feishu.adapter import FeishuAdapter
 
         adapters.append(FeishuAdapter(bot))
-    if config.dingtalk.enabled:
+    if bot.config.dingtalk.enabled:
         from bot.platforms.dingtalk.adapter import DingTalkAdapter
 
         adapters.append(DingTalkAdapter(bot))
-    await bot.start()
+    return adapters
+
+
+async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot, web.AppRunner, str]:
+    """Build the app (adapters first), start the bot, listen, connect the platforms; returns the bound URL.
+
+    `runner.cleanup()` disconnects the platforms again (before `bot.stop()` closes the database).
+    """
+    bot = Bot(config, clock=clock)
+    adapters = platform_adapters(bot)
     app = make_app(bot, adapters)
+    for adapter in adapters:
+        app.on_cleanup.append(lambda _app, adapter=adapter: adapter.stop())
+    await bot.start()
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     await site.start()
     for adapter in adapters:
         await adapter.start()
-    url = f"http://{config.http.host}:{config.http.port}/"
+    port = runner.addresses[0][1]  # the real port when the config asks for 0
+    return bot, runner, f"http://{config.http.host}:{port}/"
+
+
+async def serve_forever(config: Config) -> None:
+    bot, runner, url = await start_server(config)
     log.info("xiezuo serving on %s (database %s)", url, _safe_url(config.database.url))
+    if config.local_enabled:
+        print(f"xiezuo local emulator: open {url} in a browser", flush=True)
     print(f"xiezuo is running: {url}  (healthz: {url}healthz, metrics: {url}metrics)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -16,7 +16,8 @@ async def unfinished_events(sessions: async_sessionmaker[AsyncSession]) -> list[
         chat = Chat(row.platform, p["chat"], p.get("group", True))
         user = User(row.platform, p["user"], p.get("name", ""))
         if p.get("type") == "card":
-            events.append(CardAction(chat, user, row.event_key.removeprefix("card:"), p["command"], p["values"]))
+            events.append(CardAction(chat, user, row.event_key.removeprefix("card:"), p["command"], p["values"],
+                                     p.get("card_message_id", "")))
         else:
             mentions = tuple(Mention(*m) for m in p.get("mentions", []))
             events.append(Command(chat, user, p["message_id"], p["text"], mentions))

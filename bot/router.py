@@ -22,7 +22,7 @@ from bot.events import CardAction, Command, Event
 from bot.messages import Address, Message
 from bot.metrics import Metrics
 from handlers.context import Context, Outgoing
-from handlers.forms import form_message
+from handlers.forms import form_message, wants_form
 from scheduler.calendar import WorkCalendar
 from storage import inbox, org, outbox
 
@@ -37,6 +37,7 @@ class Outcome:
     duplicate: bool = False
     error: bool = False
     command: str = ""
+    replaces_card: bool = False  # the first reply is the clicked card's new state: update that card in place
 
 
 class Router:
@@ -71,12 +72,13 @@ class Router:
                 outcome.command = spec.name
                 assert spec.handler is not None
                 if values is None:
-                    ctx.reply(form_message(spec))
+                    ctx.reply(form_message(spec, event.values if isinstance(event, CardAction) else None))
                 else:
                     await spec.handler(ctx, values)
                     if spec.mutates and not ctx.audited:
                         ctx.audit(spec.name, detail=dict(values))
-                outcome.replies = await self._finish(ctx, event)
+                    outcome.replaces_card = isinstance(event, CardAction) and spec.mutates
+                outcome.replies = await self._finish(ctx, event, outcome.replaces_card)
             self.metrics.events.labels(event.platform, "ok").inc()
         except UserError as err:
             outcome.error = True
@@ -114,9 +116,11 @@ class Router:
         spec = self.registry.specs.get(event.command)
         if spec is None:
             raise UserError(f"未知的卡片操作“{event.command[:40]}”")
+        if wants_form(event.values):
+            return spec, None
         return spec, bind_values(spec, event.values, ctx.today, max_chars)
 
-    async def _finish(self, ctx: Context, event: Event) -> list[Message]:
+    async def _finish(self, ctx: Context, event: Event, replaces_card: bool = False) -> list[Message]:
         if ctx.warnings:
             note = "\n".join(f"⚠️ {w}" for w in dict.fromkeys(ctx.warnings))
             replies = [o for o in ctx.outgoing if o.kind == "reply"]
@@ -125,9 +129,12 @@ class Router:
                 first.message = _with_note(first.message, note)
             else:
                 ctx.reply(Message("提示", note, color="yellow"))
+        replies = [o for o in ctx.outgoing if o.kind == "reply"]
+        if replaces_card and replies and isinstance(event, CardAction) and event.card_message_id:
+            replies[0].kind, replies[0].reply_to = "update", event.card_message_id
         await self._enqueue(ctx.session, event, ctx.outgoing)
         await inbox.mark_done(ctx.session, event.platform, event.dedup_key, ctx.now)
-        return [o.message for o in ctx.outgoing if o.kind == "reply"]
+        return [o.message for o in replies]
 
     async def _fail(self, event: Event, message: Message, release: bool) -> list[Message]:
         async with self.sessions() as session, session.begin():
@@ -165,7 +172,8 @@ def _payload(event: Event) -> dict[str, Any]:
     base = {"chat": event.chat.chat_id, "user": event.sender.user_id, "name": event.sender.name,
             "group": event.chat.is_group}
     if isinstance(event, CardAction):
-        return base | {"type": "card", "command": event.command, "values": event.values}
+        return base | {"type": "card", "command": event.command, "values": event.values,
+                       "card_message_id": event.card_message_id}
     return base | {"type": "command", "text": event.text[:4000], "message_id": event.message_id,
                    "mentions": [[m.user_id, m.name, m.text, m.is_bot] for m in event.mentions]}
 

@@ -1,4 +1,7 @@
-"""The bot's one aiohttp server: /healthz, /metrics, and whatever routes adapters add."""
+"""The bot's one aiohttp server: /healthz, /metrics, and whatever routes adapters add.
+
+Build it before `bot.start()`: adapters installed here register their senders and may seed config.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -8,6 +11,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import Bot
+from bot.platforms import local
 
 BOT_KEY = web.AppKey("bot", Bot)
 
@@ -18,6 +22,14 @@ class RouteProvider(Protocol):
     def add_routes(self, app: web.Application) -> None: ...
 
 
+class Adapter(RouteProvider, Protocol):
+    """A chat platform's connection: started once the server listens, stopped before the database closes."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 def make_app(bot: Bot, adapters: Iterable[RouteProvider] = ()) -> web.Application:
     app = web.Application(client_max_size=bot.config.http.max_body_bytes)
     app[BOT_KEY] = bot
@@ -25,6 +37,8 @@ def make_app(bot: Bot, adapters: Iterable[RouteProvider] = ()) -> web.Applicatio
     app.router.add_get("/metrics", metrics)
     for adapter in adapters:
         adapter.add_routes(app)
+    if bot.config.local_enabled:
+        local.install(app, bot)
     return app
 
 

@@ -1,48 +1,119 @@
 """DingTalk: variables for a card template, and markdown with the text command to type instead.
 
-The smallest correct version, kept until the cards branch's renderer is merged: a message's
-title, body and fields as DingTalk's markdown subset; a form becomes the exact command to type.
-`cardParamMap` values must all be strings (platform notes §3.2).
+DingTalk cards that call back over Stream need a template made on its card platform
+(platform-notes/dingtalk.md §3.1); `card_data` fills such a template's variables (`cardParamMap`
+values must all be strings, §3.2). Without a template, `markdown` gives a `sampleMarkdown`
+message (§4.4) whose buttons and forms become the exact slash command to type, since robot
+markdown has no callback buttons. `msgParam` must stay under 15,000 bytes (§4.2).
 """
 from __future__ import annotations
 
 import json
-
 from bot.messages import Message
+from cards.model import Block, Card, card_for
+from cards.text import clip, command_text, one_line
+from handlers import registry
+from handlers.forms import OPEN_FORM, form_fields
 
+TITLE_CHARS = 64
+TEXT_CHARS = 3000
+PARAM_BYTES = 15_000
 COLORS = {"red": "#F54A45", "yellow": "#FF8800", "green": "#34C724", "blue": "#3370FF", "grey": "#8F959E"}
 
 
 def markdown(message: Message) -> tuple[str, str]:
-    """(title, text) of a `sampleMarkdown` message; a form becomes the command to type."""
-    title = message.title or "协作机器人"
-    parts = [f"#### {title}", _body(message)]
-    typed = commands(message)
-    if typed:
-        parts.append("回复机器人（群里请先 @机器人）：\n" + "\n".join(f"- {label}：{text}" for label, text in typed))
-    return title, "\n\n".join(p for p in parts if p)
+    """(title, text) of a `sampleMarkdown` message; forms and buttons become typed commands."""
+    card = card_for(message)
+    title = clip(one_line(card.title), TITLE_CHARS) or "协作机器人"
+    budget = TEXT_CHARS
+    while True:
+        text = _markdown_text(card, title, budget)
+        size = len(json.dumps({"title": title, "text": text}, ensure_ascii=False).encode())
+        if size <= PARAM_BYTES or budget <= 100:
+            return title, text
+        budget //= 2
 
 
 def card_data(message: Message) -> dict[str, str]:
     """`cardParamMap` for the configured card template: every value a string (JSON for lists)."""
-    form = message.data.get("fields") if message.template == "form" else None
-    forms = [{"command": message.data["command"], "fields": form}] if form else []
-    return {"kind": message.template or "notice", "title": message.title, "color": COLORS.get(message.color, "#3370FF"),
-            "code": str(message.data.get("code", "")), "markdown": _body(message), "buttons": "[]",
-            "forms": json.dumps(forms, ensure_ascii=False),
-            "commands": "\n".join(f"{label}：{text}" for label, text in commands(message))}
+    card = card_for(message)
+    actions = commands(card)
+    forms = [{"command": b["command"], "fields": b["fields"], "buttons": b["buttons"]} for b in card.of_type("form")]
+    buttons = [{"label": b["label"], "command": b["command"], "values": b["values"], "text": text}
+               for block in card.of_type("buttons") for b, (_, text) in zip(block["buttons"], _button_lines(block))]
+    return {
+        "kind": card.kind,
+        "title": clip(one_line(card.title), TITLE_CHARS),
+        "color": COLORS.get(card.color, COLORS["blue"]),
+        "code": card.code,
+        "markdown": _body(card, TEXT_CHARS),
+        "buttons": json.dumps(buttons, ensure_ascii=False),
+        "forms": json.dumps(forms, ensure_ascii=False),
+        "commands": "\n".join(f"{label}：{text}" for label, text in actions),
+    }
 
 
-def commands(message: Message) -> list[tuple[str, str]]:
-    """(label, command to type) for what the card offers."""
-    if message.template != "form":
-        return []
-    fields = message.data.get("fields") or []
-    args = " ".join(f"{f['name']}=<{f['label']}>" for f in fields if f.get("required"))
-    return [("提交", f"/{message.data['command']} {args}".strip())]
+def commands(card: Card) -> list[tuple[str, str]]:
+    """(label, command to type) for every button and form submit of the card."""
+    lines: list[tuple[str, str]] = []
+    for block in card.blocks:
+        if block["type"] == "buttons":
+            lines.extend(_button_lines(block))
+        elif block["type"] == "form":
+            fixed = {f["name"]: f["value"] for f in block["fields"] if f.get("value") not in (None, "")}
+            required = {f["name"]: f["label"] for f in block["fields"] if f["required"] and f["name"] not in fixed}
+            optional = [f"{f['name']}=（{f['label']}）" for f in block["fields"]
+                        if not f["required"] and f["name"] not in fixed]
+            for button in block["buttons"]:
+                values = fixed | button["values"]
+                lines.append((button["label"], command_text(block["command"], values, required)))
+            if optional:
+                lines.append(("可选参数", " ".join(optional)))
+    return lines
 
 
-def _body(message: Message) -> str:
-    parts = [message.body.replace("\n", "  \n")] if message.body else []
-    parts += [f"- **{f.label}**：{f.value}" for f in message.fields]
-    return "\n\n".join(parts)
+def _button_lines(block: Block) -> list[tuple[str, str]]:
+    lines = []
+    for button in block["buttons"]:
+        values = {k: v for k, v in button["values"].items() if k != OPEN_FORM}
+        placeholders = {}
+        if button.get("form"):
+            spec = registry.specs[button["command"]]
+            placeholders = {f["name"]: f["label"] for f in form_fields(spec) if f["required"]}
+        lines.append((button["label"], command_text(button["command"], values, placeholders)))
+    return lines
+
+
+def _markdown_text(card: Card, title: str, budget: int) -> str:
+    parts = [f"#### {title}", _body(card, budget)]
+    actions = commands(card)
+    if actions:
+        parts.append("回复机器人（群里请先 @机器人）：")
+        parts.append("\n".join(f"- {label}：{text}" for label, text in actions))
+    mentions = [m.partition(":")[2] for m in card.mentions if m.startswith("dingtalk:")]
+    if mentions:
+        parts.append(" ".join(f"@{uid}" for uid in mentions))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _body(card: Card, budget: int) -> str:
+    """The card's text blocks as DingTalk markdown (headings, bold, lists: its supported subset)."""
+    parts: list[str] = []
+    for block in card.blocks:
+        kind = block["type"]
+        if kind in ("markdown", "note"):
+            text = clip(block["text"], budget).replace("\n", "  \n")
+            parts.append(f"> {text}" if kind == "note" else text)
+        elif kind == "fields":
+            parts.append("\n".join(f"- **{clip(i['label'], 60)}**：{clip(i['value'], budget // 4)}"
+                                   for i in block["items"]))
+        elif kind == "table":
+            rows = ["｜".join(clip(row.get(c["key"], ""), 60) for c in block["columns"]) for row in block["rows"]]
+            header = "｜".join(c["label"] for c in block["columns"])
+            parts.append(clip("\n".join(f"- {r}" for r in [f"**{header}**", *rows]), budget))
+        elif kind == "chart":
+            parts.append("\n".join(f"- {s['label']}：{'█' * min(int(s['value']), 30)} {s['value']}"
+                                   for s in block["series"]))
+        elif kind == "image":
+            parts.append(f"![{clip(block.get('alt', ''), 40)}]({block.get('url', '')})")
+    return "\n\n".join(p for p in parts if p)

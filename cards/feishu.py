@@ -1,57 +1,197 @@
-"""A neutral `Message` as a Feishu interactive card (JSON 2.0).
+"""Feishu card JSON 2.0 from a neutral card (platform-notes/feishu.md §4).
 
-Minimal rendering: header (title, colour), markdown body, fields, @mentions, and for
-`template="form"` a form whose submit button carries `{"command": name}`; form inputs are
-named after the command's parameters (the contract `bot/platforms/feishu/translate.py` reads).
-User text only ever enters the card as JSON string values, never by string formatting of JSON.
+Rules kept here: `schema` "2.0" with `body.elements`; no `action` module (buttons sit in the
+elements); forms only at the root, never holding a table; every form element and button has a
+unique `name`; `config.update_multi` true (the only value 2.0 allows, and what lets a callback or
+PATCH update the card for everyone); the whole card stays under 30 KB. User text is either
+`plain_text` or escaped markdown, and the dict is serialized by `json.dumps`.
 """
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from bot.messages import Message
+from cards.model import Block, Card, card_for
+from cards.text import clip, one_line
 
-COLOURS = {"red": "red", "yellow": "orange", "green": "green", "blue": "blue", "grey": "grey"}
+LIMIT_BYTES = 30 * 1024
+TITLE_CHARS = 100
+TEXT_CHARS = 4000
+FIELD_CHARS = 1000
+TABLE_ROWS = 100
+COLORS = {"red": "red", "yellow": "yellow", "green": "green", "blue": "blue", "grey": "grey"}
+STYLES = {"primary": "primary_filled", "danger": "danger", "default": "default"}
+_MD_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "*": "&#42;", "~": "&#126;", "`": "&#96;", "[": "&#91;",
+               "]": "&#93;", "_": "&#95;", "#": "&#35;"}
+_MD_RE = re.compile("[" + re.escape("".join(_MD_SPECIAL)) + "]")
+_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # open_id / user_id; anything else is not put in a tag
+_TZ_SUFFIX = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{2}:\d{2}|\d{4}-\d{2}-\d{2} \d{2}:\d{2}) [+-]\d{4}$")
+
+
+def md_escape(text: str) -> str:
+    """User text inside a markdown element shows literally (no links, @all or styling)."""
+    return _MD_RE.sub(lambda m: _MD_SPECIAL[m[0]], text)
 
 
 def feishu_card(message: Message) -> dict[str, Any]:
-    elements: list[dict[str, Any]] = []
-    if message.body:
-        elements.append(_markdown(message.body))
-    if message.fields:
-        elements.append(_markdown("\n".join(f"**{f.label}**：{f.value}" for f in message.fields)))
-    mentions = [m.split(":", 1)[1] for m in message.mentions if m.startswith("feishu:")]
-    if mentions:
-        elements.append(_markdown(" ".join(f"<at id={open_id}></at>" for open_id in mentions)))
-    if message.template == "form" and message.data.get("fields"):
-        elements.append(_form(message.data))
-    return {
-        "schema": "2.0",
-        "config": {"update_multi": True},
-        "header": {"title": {"tag": "plain_text", "content": message.title or "协作"},
-                   "template": "red" if message.is_error else COLOURS.get(message.color, "blue")},
-        "body": {"elements": elements or [_markdown(" ")]},
-    }
+    """The card JSON for Feishu's `interactive` messages, callback answers and PATCH updates."""
+    card = card_for(message)
+    scale = 1.0
+    while True:
+        built = _Builder(card, scale).build()
+        if scale < 0.05 or len(json.dumps(built, ensure_ascii=False).encode()) <= LIMIT_BYTES:
+            return built
+        scale /= 2
 
 
-def _markdown(text: str) -> dict[str, Any]:
-    return {"tag": "markdown", "content": text}
+def action_values(action: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A `card.action.trigger` action → (command, values) for a `CardAction`.
+
+    The button's callback value names the command and its fixed values; a form adds
+    `form_value`, whose picker values ("2024-04-01 +0800") lose their zone suffix.
+    """
+    value = action.get("value") or {}
+    values = dict(value.get("values") or {})
+    for key, item in (action.get("form_value") or {}).items():
+        values[key] = _TZ_SUFFIX.sub(r"\1", item) if isinstance(item, str) else item
+    return str(value.get("command", "")), values
 
 
-def _form(data: dict[str, Any]) -> dict[str, Any]:
-    inputs: list[dict[str, Any]] = []
-    for field in data["fields"]:
-        label = {"tag": "plain_text", "content": str(field["label"])}
-        if field.get("choices"):
-            options = [{"text": {"tag": "plain_text", "content": str(c["label"])}, "value": str(c["value"])}
-                       for c in field["choices"]]
-            inputs.append({"tag": "select_static", "name": field["name"], "placeholder": label,
-                           "options": options, "required": bool(field.get("required"))})
+class _Builder:
+    """One card build; `scale` shrinks every text budget when the card came out too large."""
+
+    def __init__(self, card: Card, scale: float) -> None:
+        self.card = card
+        self.scale = scale
+        self.names = 0
+
+    def limit(self, chars: int) -> int:
+        return max(int(chars * self.scale), 40)
+
+    def name(self, prefix: str) -> str:
+        self.names += 1
+        return f"{prefix}_{self.names}"
+
+    def build(self) -> dict[str, Any]:
+        elements: list[dict[str, Any]] = []
+        for block in self.card.blocks:
+            elements.extend(getattr(self, f"_{block['type']}")(block))
+        mentions = [m.partition(":")[2] for m in self.card.mentions if m.startswith("feishu:")]
+        mentions = [uid for uid in mentions if _USER_ID.match(uid)]
+        if mentions:
+            elements.append(_markdown(" ".join(f"<at id={uid}></at>" for uid in mentions)))
+        return {
+            "schema": "2.0",
+            "config": {"update_multi": True},
+            "header": {"title": _plain(clip(one_line(self.card.title), TITLE_CHARS)),
+                       "template": COLORS.get(self.card.color, "blue")},
+            "body": {"elements": elements},
+        }
+
+    def _markdown(self, block: Block) -> list[dict[str, Any]]:
+        return [_markdown(md_escape(clip(block["text"], self.limit(TEXT_CHARS))))]
+
+    def _note(self, block: Block) -> list[dict[str, Any]]:
+        return [_markdown(md_escape(clip(block["text"], self.limit(FIELD_CHARS))), text_size="notation")]
+
+    def _fields(self, block: Block) -> list[dict[str, Any]]:
+        lines = [f"**{md_escape(clip(item['label'], 60))}**：{md_escape(clip(item['value'], self.limit(FIELD_CHARS)))}"
+                 for item in block["items"]]
+        return [_markdown("\n".join(lines))]
+
+    def _table(self, block: Block) -> list[dict[str, Any]]:
+        rows = block["rows"][:self.limit(TABLE_ROWS) if self.scale < 1 else TABLE_ROWS]
+        return [{
+            "tag": "table", "page_size": 10,
+            "columns": [{"name": c["key"], "display_name": clip(c["label"], 40), "data_type": "text"}
+                        for c in block["columns"]],
+            "rows": [{c["key"]: clip(row.get(c["key"], ""), self.limit(200)) for c in block["columns"]}
+                     for row in rows],
+        }]
+
+    def _chart(self, block: Block) -> list[dict[str, Any]]:
+        values = [{"label": clip(s["label"], 40), "value": s["value"]} for s in block["series"]]
+        if block.get("kind") == "pie":
+            spec: dict[str, Any] = {"type": "pie", "data": {"values": values}, "categoryField": "label",
+                                    "valueField": "value"}
         else:
-            inputs.append({"tag": "input", "name": field["name"], "label": label,
-                           "placeholder": {"tag": "plain_text", "content": str(field.get("placeholder") or "")},
-                           "required": bool(field.get("required"))})
-    submit = {"tag": "button", "name": "submit", "text": {"tag": "plain_text", "content": "提交"},
-              "type": "primary", "form_action_type": "submit",
-              "behaviors": [{"type": "callback", "value": {"command": data["command"]}}]}
-    return {"tag": "form", "name": f"form_{data['command']}", "elements": [*inputs, submit]}
+            spec = {"type": "bar", "data": {"values": values}, "xField": "label", "yField": "value"}
+        spec["title"] = {"text": clip(block.get("title", ""), 60)}
+        return [{"tag": "chart", "chart_spec": spec}]
+
+    def _image(self, block: Block) -> list[dict[str, Any]]:
+        url, alt = str(block.get("url", "")), clip(block.get("alt", "图片"), 100)
+        if url.startswith("img_"):
+            return [{"tag": "img", "img_key": url, "alt": _plain(alt)}]
+        return [_markdown(f"[{md_escape(alt)}]({url.replace(')', '%29')})")]
+
+    def _buttons(self, block: Block) -> list[dict[str, Any]]:
+        return [self._row([self._button(b["label"], b["command"], b["values"], b["style"]) for b in block["buttons"]])]
+
+    def _form(self, block: Block) -> list[dict[str, Any]]:
+        inner: list[dict[str, Any]] = []
+        for field in block["fields"]:
+            label = md_escape(clip(field["label"], 60)) + (" <font color='red'>*</font>" if field["required"] else "")
+            inner.append(_markdown(f"**{label}**"))
+            inner.append(self._input(field))
+        buttons = [self._button(b["label"], block["command"], b["values"], b["style"], submit=True)
+                   for b in block["buttons"]]
+        inner.append(self._row(buttons))
+        return [{"tag": "form", "name": self.name("form"), "elements": inner}]
+
+    def _input(self, field: dict[str, Any]) -> dict[str, Any]:
+        kind, name, value = field["kind"], field["name"], field.get("value")
+        base: dict[str, Any] = {"name": name, "required": bool(field["required"])}
+        placeholder = _plain(clip(field.get("placeholder") or f"请填写{field['label']}", 100))
+        if kind in ("choice", "bool"):
+            options = field["choices"] or [{"value": "true", "label": "是"}, {"value": "false", "label": "否"}]
+            element = base | {"tag": "select_static", "placeholder": _plain("请选择"),
+                              "options": [{"text": _plain(clip(o["label"], 60)), "value": str(o["value"])}
+                                          for o in options]}
+            if value not in (None, ""):
+                element["initial_option"] = str(value)
+            return element
+        if kind == "date":
+            element = base | {"tag": "date_picker", "placeholder": _plain("选择日期")}
+            if value:
+                element["initial_date"] = str(value)
+            return element
+        if kind == "time":
+            element = base | {"tag": "picker_time", "placeholder": _plain("选择时间")}
+            if value:
+                element["initial_time"] = str(value)
+            return element
+        element = base | {"tag": "input", "placeholder": placeholder, "max_length": 1000}
+        if kind in ("textarea", "text*"):
+            element |= {"input_type": "multiline_text", "rows": 3}
+        if value not in (None, ""):
+            element["default_value"] = clip(value if not isinstance(value, list) else ",".join(map(str, value)), 1000)
+        return element
+
+    def _button(self, label: str, command: str, values: dict[str, Any], style: str,
+                submit: bool = False) -> dict[str, Any]:
+        button: dict[str, Any] = {
+            "tag": "button", "name": self.name("button"), "text": _plain(clip(label, 40)),
+            "type": STYLES.get(style, "default"),
+            "behaviors": [{"type": "callback", "value": {"command": command, "values": values}}],
+        }
+        if submit:
+            button["form_action_type"] = "submit"
+        return button
+
+    def _row(self, buttons: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"tag": "column_set", "flex_mode": "flow", "horizontal_spacing": "small",
+                "columns": [{"tag": "column", "width": "auto", "elements": [b]} for b in buttons]}
+
+
+def _plain(text: str) -> dict[str, str]:
+    return {"tag": "plain_text", "content": text}
+
+
+def _markdown(content: str, text_size: str = "normal") -> dict[str, Any]:
+    element: dict[str, Any] = {"tag": "markdown", "content": content}
+    if text_size != "normal":
+        element["text_size"] = text_size
+    return element

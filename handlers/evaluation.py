@@ -80,7 +80,8 @@ async def _tell_pmo_when_complete(ctx: Context, c: Collaboration) -> None:
     else:
         next_step = f"存在未接受的部门，请退回发起部门：/return {c.code} 原因"
     await ctx.notify_pmo(Message(f"{c.code} 评估已全部答复", f"{summary}\n\n{next_step}", template="evaluation_summary",
-                                 data={"code": c.code}), c)
+                                 data={"code": c.code,
+                                       "all_accepted": all(a.decision == "accept" for a in answers)}), c)
 
 
 @registry.command("approve", ("立项", "批准立项"), "协作管理办公室批准立项，出具《协作立项确认函》",

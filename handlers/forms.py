@@ -1,13 +1,32 @@
-"""A command's parameters as a form to fill: the reply to a form command typed bare."""
+"""A command's parameters as a form to fill: the reply to a form command typed bare or opened from a card."""
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from bot.commands import CommandSpec
 from bot.messages import Message
 
+#: Card button values carrying this key ask for the command's form (pre-filled) instead of running it.
+OPEN_FORM = "_form"
 
-def form_message(spec: CommandSpec) -> Message:
-    fields = [{"name": p.name, "label": p.label, "kind": p.kind, "required": p.required,
-               "choices": [{"value": c.value, "label": c.label} for c in p.choices],
-               "placeholder": p.placeholder} for p in spec.params]
+
+def form_fields(spec: CommandSpec, only: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The spec's params as card form fields, all of them or the named ones in that order."""
+    params = {p.name: p for p in spec.params}
+    names = list(only) if only is not None else list(params)
+    return [{"name": p.name, "label": p.label, "kind": p.kind, "required": p.required,
+             "choices": [{"value": c.value, "label": c.label} for c in p.choices],
+             "placeholder": p.placeholder} for p in (params[n] for n in names)]
+
+
+def wants_form(values: Mapping[str, Any]) -> bool:
+    return bool(values.get(OPEN_FORM))
+
+
+def form_message(spec: CommandSpec, values: Mapping[str, Any] | None = None) -> Message:
+    """The form of `spec`; `values` pre-fill it (e.g. the collaboration a card button was on)."""
     body = f"请填写表单，或直接输入命令：\n{spec.help_text()}"
-    return Message(spec.summary, body, template="form", data={"command": spec.name, "fields": fields})
+    prefill = {k: v for k, v in (values or {}).items() if k != OPEN_FORM and v not in (None, "", [])}
+    return Message(spec.summary, body, template="form",
+                   data={"command": spec.name, "fields": form_fields(spec), "values": prefill})

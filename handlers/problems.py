@@ -140,7 +140,8 @@ def risk_message(c: Collaboration, r: Risk, title: str, owner: str) -> Message:
     fields = (Field("风险描述", r.description), Field("风险等级", LEVEL_LABEL[r.level]), Field("影响范围", r.scope or "—"),
               Field("应对措施", r.mitigation or "—"), Field("负责人", owner),
               Field("状态", "已关闭" if r.status == "closed" else "跟踪中"))
-    return Message(title, "", fields, template="risk", data={"code": c.code, "risk": f"R{r.number}"},
+    return Message(title, "", fields, template="risk",
+                   data={"code": c.code, "risk": f"R{r.number}", "status": r.status},
                    color=PRIORITY_COLOR[r.level] if r.status == "open" else "green")
 
 

@@ -387,3 +387,18 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(String(128))
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class LocalMessage(Base):
+    """A message in a local web emulator chat: what a person typed, or a card the bot sent (`payload`)."""
+
+    __tablename__ = "local_messages"
+    __table_args__ = (Index("ix_local_messages_chat", "chat_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128))
+    author_id: Mapped[str] = mapped_column(String(128), default="")  # "" for the bot
+    author_name: Mapped[str] = mapped_column(String(64), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]

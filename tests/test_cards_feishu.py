@@ -1,34 +1,106 @@
-"""The minimal Feishu card rendering (cards/feishu.py)."""
+"""Feishu card JSON 2.0 against platform-notes/feishu.md §4 and the callback sample F6."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cardkit import ROWS, every_kind, sample
 
 from bot.messages import Field, Message
-from cards.feishu import feishu_card
+from cards.feishu import LIMIT_BYTES, action_values, feishu_card
+from cards.text import MARKER
+
+#: Tags this renderer may emit; 2.0 rejects unknown properties, and has no `action` module.
+TAGS = {"markdown", "form", "input", "select_static", "date_picker", "picker_time", "button", "column_set", "column",
+        "table", "chart", "img"}
+INTERACTIVE = {"input", "select_static", "date_picker", "picker_time", "button"}
 
 
-def test_card_is_schema_2_with_shared_update_and_colour() -> None:
-    card = feishu_card(Message("标题", "正文", (Field("状态", "进行中"),), color="yellow",
-                               mentions=("feishu:ou_1", "dingtalk:x")))
-    assert card["schema"] == "2.0" and card["config"]["update_multi"] is True
-    assert card["header"]["title"]["content"] == "标题" and card["header"]["template"] == "orange"
-    contents = [e["content"] for e in card["body"]["elements"]]
-    assert contents == ["正文", "**状态**：进行中", "<at id=ou_1></at>"]
-    assert feishu_card(Message("错", is_error=True))["header"]["template"] == "red"
+def walk(elements: list[dict[str, Any]], depth: int = 0) -> Iterator[tuple[dict[str, Any], int]]:
+    for element in elements:
+        yield element, depth
+        for column in element.get("columns", []) if element["tag"] == "column_set" else []:
+            yield from walk(column["elements"], depth + 1)
+        if element["tag"] == "form":
+            yield from walk(element["elements"], depth + 1)
 
 
-def test_user_text_cannot_break_out_of_the_json() -> None:
-    evil = '"}]},"header":{"title":"pwned'
-    card = json.loads(json.dumps(feishu_card(Message(evil, evil))))
-    assert card["header"]["title"]["content"] == evil and card["body"]["elements"][0]["content"] == evil
+def check_rules(card: dict[str, Any]) -> None:
+    assert card["schema"] == "2.0"
+    assert card["config"]["update_multi"] is True
+    assert set(card) == {"schema", "config", "header", "body"}
+    assert card["header"]["title"]["tag"] == "plain_text"
+    assert len(json.dumps(card, ensure_ascii=False).encode()) <= LIMIT_BYTES
+    names = []
+    for element, depth in walk(card["body"]["elements"]):
+        assert element["tag"] in TAGS, element["tag"]
+        if element["tag"] == "form":
+            assert depth == 0, "a form sits only at the card root"
+            inner = [e for e, _ in walk(element["elements"])]
+            assert not any(e["tag"] in ("form", "table") for e in inner), "no table or form inside a form"
+            assert any(e.get("form_action_type") == "submit" for e in inner), "a form needs a submit button"
+            names.append(element["name"])
+        if element["tag"] in INTERACTIVE:
+            assert element["name"], "an empty name is error 200530"
+            names.append(element["name"])
+        if element["tag"] == "button":
+            assert element["behaviors"][0]["type"] == "callback"
+            assert "command" in element["behaviors"][0]["value"]
+    assert len(names) == len(set(names)), "form element and button names must be unique"
 
 
-def test_form_has_named_inputs_and_a_submit_carrying_the_command() -> None:
-    data = {"command": "accept", "fields": [
-        {"name": "task", "label": "任务", "kind": "task", "required": True, "choices": [], "placeholder": ""},
-        {"name": "result", "label": "结果", "kind": "choice", "required": True,
-         "choices": [{"value": "通过", "label": "通过"}], "placeholder": ""}]}
-    form = feishu_card(Message("验收", template="form", data=data))["body"]["elements"][-1]
-    assert form["tag"] == "form"
-    assert [e.get("name") for e in form["elements"]] == ["task", "result", "submit"]
-    assert form["elements"][-1]["behaviors"][0]["value"] == {"command": "accept"}
+@pytest.mark.parametrize("message", every_kind(), ids=lambda m: m.template or "error")
+def test_every_kind_follows_the_platform_rules(message: Message) -> None:
+    check_rules(feishu_card(message))
+
+
+@pytest.mark.parametrize("text", ['"quotes" \\ \n newline', "{{ x }} {% if %}", "</script><at id=all></at>",
+                                  "emoji 🎉", "x" * 10_000])
+def test_hostile_text_stays_text_and_under_the_limit(text: str) -> None:
+    message = Message(text, text, tuple(Field(f"字段{i}", text) for i in range(8)), template="delivery",
+                      data={"code": "XZ-2026-0001", "task": "T1"})
+    card = feishu_card(message)
+    check_rules(card)
+    title = card["header"]["title"]["content"]
+    assert "\n" not in title
+    if len(text) > 100:
+        assert title.endswith(MARKER) and len(title) <= 100
+    markdown = [e["content"] for e, _ in walk(card["body"]["elements"]) if e["tag"] == "markdown"]
+    assert not any("<at id=all>" in m or "</script>" in m for m in markdown), "user text cannot become markup"
+
+
+def test_a_huge_division_table_is_cut_to_fit() -> None:
+    rows = [dict(ROWS[0], task=f"T{i}", title="很长的任务描述" * 30) for i in range(400)]
+    card = feishu_card(sample("division_table", rows=rows))
+    check_rules(card)
+    table = next(e for e, _ in walk(card["body"]["elements"]) if e["tag"] == "table")
+    assert 0 < len(table["rows"]) < 400
+
+
+def test_forms_carry_values_and_submit_buttons() -> None:
+    card = feishu_card(sample("evaluation_request"))
+    form = next(e for e in card["body"]["elements"] if e["tag"] == "form")
+    by_name = {e.get("name"): e for e, _ in walk(form["elements"])}
+    assert by_name["date"]["tag"] == "date_picker" and by_name["resources"]["input_type"] == "multiline_text"
+    buttons = [e for e, _ in walk(form["elements"]) if e["tag"] == "button"]
+    assert [b["behaviors"][0]["value"]["values"]["decision"] for b in buttons] == ["accept", "need_info", "decline"]
+    assert buttons[0]["type"] == "primary_filled" and buttons[2]["type"] == "danger"
+
+
+def test_mentions_are_feishu_at_tags_for_feishu_users_only() -> None:
+    contents = " ".join(e.get("content", "") for e in feishu_card(sample("charter"))["body"]["elements"])
+    assert "<at id=ou_1></at>" in contents and "staff1" not in contents
+
+
+def test_action_values_from_the_official_callback_sample() -> None:
+    action = {"value": {"command": "evaluate", "values": {"id": "XZ-2026-0001", "decision": "accept"}},
+              "tag": "button", "timezone": "Asia/Shanghai",
+              "form_value": {"contact": "李强", "date": "2024-04-01 +0800", "time": "00:00 +0800",
+                             "depts": ["研发部", "设计部"], "resources": "2名开发"},
+              "name": "button_1"}
+    command, values = action_values(action)
+    assert command == "evaluate"
+    assert values == {"id": "XZ-2026-0001", "decision": "accept", "contact": "李强", "date": "2024-04-01",
+                      "time": "00:00", "depts": ["研发部", "设计部"], "resources": "2名开发"}

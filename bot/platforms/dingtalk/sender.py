@@ -31,6 +31,7 @@ from bot.platforms.dingtalk.translate import USER_PREFIX
 from bot.platforms.dingtalk.webhooks import SessionWebhooks
 from bot.platforms.failures import FailureReport, reporting
 from cards.dingtalk import card_data, commands, markdown
+from cards.model import card_for
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class DingTalkSender:
     async def _send(self, item: OutboundItem) -> str:
         message = item.message
         user = item.chat_id.removeprefix(USER_PREFIX) if item.chat_id.startswith(USER_PREFIX) else None
-        if self.config.card_template_id and commands(message):
+        if self.config.card_template_id and commands(card_for(message)):
             return await self.send_card(item, user)
         if item.kind == "reply" and not message.data.get("image_url"):
             hook = self.webhooks.usable(item.reply_to, item.chat_id, self.clock.now())
@@ -108,7 +109,7 @@ def robot_message(message: Message, private: bool) -> tuple[str, dict[str, str]]
     if image := message.data.get("image_url"):
         return "sampleImageMsg", {"photoURL": str(image)}
     title, text = markdown(message)
-    actions = commands(message)
+    actions = commands(card_for(message))
     if not actions:
         return "sampleMarkdown", {"title": title, "text": text}
     buttons = actions[:MAX_BUTTONS]

@@ -1,0 +1,78 @@
+"""Delivery into the emulator: store the bot's message in the chat history, then push it live."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.messages import Message
+from bot.outbox import OutboundItem
+from cards.html import Directory, render_html
+from storage import local_chat, org
+from storage.models import LocalMessage
+
+log = logging.getLogger(__name__)
+BOT_NAME = "协作机器人"
+
+
+class Hub:
+    """The open emulator pages; every stored or updated message is pushed to all of them."""
+
+    def __init__(self) -> None:
+        self.sockets: set[web.WebSocketResponse] = set()
+
+    async def broadcast(self, event: dict[str, Any]) -> None:
+        for ws in list(self.sockets):
+            try:
+                await ws.send_json(event)
+            except (ConnectionError, RuntimeError):
+                self.sockets.discard(ws)
+
+    async def close(self) -> None:
+        await asyncio.gather(*(ws.close() for ws in list(self.sockets)), return_exceptions=True)
+        self.sockets.clear()
+
+
+async def directory(session: AsyncSession) -> Directory:
+    people = await local_chat.people(session)
+    return Directory(tuple((p.name, dept) for p, dept in people), tuple(d.name for d in await org.departments(session)))
+
+
+def preview(row: LocalMessage) -> str:
+    """One line for the chat list: the text typed, or the card's title."""
+    return (row.text or str((row.payload or {}).get("title", "")))[:80]
+
+
+def view(row: LocalMessage, where: Directory) -> dict[str, Any]:
+    """A history row as the page shows it; the bot's cards come as rendered HTML."""
+    html = render_html(Message.from_json(row.payload), where) if row.payload else ""
+    return {"id": row.id, "chat": row.chat_id, "author_id": row.author_id, "author_name": row.author_name,
+            "text": row.text, "html": html, "preview": preview(row), "at": row.created_at.isoformat(),
+            "edited": row.updated_at is not None}
+
+
+class LocalSender:
+    """The outbox's sender for platform "local"; an `update` item replaces the clicked card."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], hub: Hub, clock: Clock) -> None:
+        self.sessions = sessions
+        self.hub = hub
+        self.clock = clock
+
+    async def send(self, item: OutboundItem) -> str:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            row = None
+            if item.kind == "update" and item.reply_to and item.reply_to.isdigit():
+                row = await local_chat.replace_payload(session, item.chat_id, int(item.reply_to),
+                                                       item.message.to_json(), now)
+            kind = "update" if row is not None else "message"
+            if row is None:
+                row = await local_chat.add(session, item.chat_id, "", BOT_NAME, now, payload=item.message.to_json())
+            shown = view(row, await directory(session))
+        await self.hub.broadcast({"type": kind, "message": shown})
+        return str(shown["id"])

@@ -1,0 +1,150 @@
+"""The emulator's HTTP side: the page, its chats and history, typed messages, card clicks, live updates.
+
+A typed message is stored in the chat's history and, when it is addressed to the bot (a slash
+command in a group, anything in the private chat), becomes a `Command`; a card click becomes a
+`CardAction`. Both go through `Bot.handle` like any platform's events; the bot's answers come
+back through the outbox and `LocalSender`, which pushes them to every open page.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.app import Bot
+from bot.events import CardAction, Chat, Command, Mention, User
+from bot.platforms.local.demo import PLATFORM
+from bot.platforms.local.sender import Hub, directory, preview, view
+from storage import local_chat
+
+STATIC = Path(__file__).with_name("static")
+HUB_KEY = web.AppKey("local_hub", Hub)
+LOCAL_BOT_KEY = web.AppKey("local_bot", Bot)
+MAX_TEXT = 20_000
+_MENTION = re.compile(r"[@＠]([^\s@＠,，。;；=]+)")
+
+
+def add_routes(app: web.Application, bot: Bot, hub: Hub) -> None:
+    app[HUB_KEY] = hub
+    app[LOCAL_BOT_KEY] = bot
+    app.router.add_get("/", index)
+    app.router.add_static("/static/", STATIC)
+    app.router.add_get("/api/state", state)
+    app.router.add_get("/api/messages", messages)
+    app.router.add_post("/api/say", say)
+    app.router.add_post("/api/action", action)
+    app.router.add_get("/ws", websocket)
+    app.on_shutdown.append(_close_sockets)
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def state(request: web.Request) -> web.Response:
+    """Who can be impersonated and which group chats exist."""
+    bot = request.app[LOCAL_BOT_KEY]
+    async with bot.sessions() as session:
+        people = await local_chat.people(session)
+        chats = await local_chat.group_chats(session)
+        last = {c.chat_id: await local_chat.history(session, c.chat_id, 1) for c, _ in chats}
+    return web.json_response({
+        "people": [{"id": p.user_id, "name": p.name, "dept": dept, "head": p.is_head, "admin": p.is_admin}
+                   for p, dept in people],
+        "chats": [{"id": c.chat_id, "title": c.title or d.name, "dept": d.name, "pmo": d.is_pmo,
+                   "preview": preview(last[c.chat_id][-1]) if last[c.chat_id] else ""} for c, d in chats],
+    })
+
+
+
+async def messages(request: web.Request) -> web.Response:
+    chat = request.query.get("chat", "")
+    bot = request.app[LOCAL_BOT_KEY]
+    async with bot.sessions() as session:
+        rows = await local_chat.history(session, chat)
+        where = await directory(session)
+        shown = [view(r, where) for r in rows]
+    return web.json_response({"messages": shown})
+
+
+async def say(request: web.Request) -> web.Response:
+    body = await _json(request)
+    chat, user, text = _chat(body), _user(body), str(body.get("text", "")).strip()
+    if not text:
+        raise web.HTTPBadRequest(text="empty message")
+    if len(text) > MAX_TEXT:
+        raise web.HTTPBadRequest(text=f"message longer than {MAX_TEXT} characters")
+    bot, hub = request.app[LOCAL_BOT_KEY], request.app[HUB_KEY]
+    async with bot.sessions() as session, session.begin():
+        row = await local_chat.add(session, chat.chat_id, user.user_id, user.name, bot.clock.now(), text=text)
+        shown = view(row, await directory(session))
+    await hub.broadcast({"type": "message", "message": shown})
+    if chat.is_group and not text.startswith(("/", "／")):
+        return web.json_response({"ok": True, "handled": False})
+    mentions = tuple(Mention(user_id=name, name=name, text=f"@{name}") for name in _MENTION.findall(text))
+    outcome = await bot.handle(Command(chat, user, f"local-{shown['id']}", text, mentions))
+    return web.json_response({"ok": not outcome.error, "handled": True})
+
+
+async def action(request: web.Request) -> web.Response:
+    """A card button or form: answered with the outcome, the card itself is updated through the outbox."""
+    body = await _json(request)
+    chat, user = _chat(body), _user(body)
+    values = body.get("values") or {}
+    if not isinstance(values, dict):
+        raise web.HTTPBadRequest(text="values must be an object")
+    event = CardAction(chat, user, uuid.uuid4().hex, str(body.get("command", "")), values,
+                       card_message_id=str(body.get("message_id", "")))
+    outcome = await request.app[LOCAL_BOT_KEY].handle(event)
+    if outcome.error:
+        toast = outcome.replies[0].body.split("\n\n")[0] if outcome.replies else "操作未完成"
+    else:
+        toast = "已提交" if outcome.replaces_card else ""
+    return web.json_response({"ok": not outcome.error, "replaces_card": outcome.replaces_card, "toast": toast})
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    hub = request.app[HUB_KEY]
+    hub.sockets.add(ws)
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        hub.sockets.discard(ws)
+    return ws
+
+
+async def _close_sockets(app: web.Application) -> None:
+    await app[HUB_KEY].close()
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="body must be JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return body
+
+
+def _chat(body: dict[str, Any]) -> Chat:
+    chat_id = str(body.get("chat", ""))
+    if not chat_id or len(chat_id) > 128:
+        raise web.HTTPBadRequest(text="chat is required")
+    if chat_id.startswith("p2p:"):
+        return Chat(PLATFORM, chat_id, is_group=False)
+    return Chat(PLATFORM, chat_id, is_group=True, title=chat_id)
+
+
+def _user(body: dict[str, Any]) -> User:
+    user_id = str(body.get("user", ""))
+    if not user_id or len(user_id) > 64:
+        raise web.HTTPBadRequest(text="user is required")
+    return User(PLATFORM, user_id, user_id)

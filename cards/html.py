@@ -1,0 +1,31 @@
+"""HTML for the local web emulator: the neutral card as markup with working forms and buttons.
+
+Rendered by an autoescaping Jinja2 template, so user text can only ever be text; the values a
+button sends back ride in `data-values` attributes written with `tojson`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bot.messages import Message
+from cards.model import card_for
+
+_ENV = Environment(loader=PackageLoader("cards", "templates/html"), autoescape=select_autoescape(["html"]),
+                   trim_blocks=True, lstrip_blocks=True)
+_TEMPLATE = _ENV.get_template("card.html")
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Who and what the emulator's pickers offer: people as (name, department), department names."""
+
+    people: tuple[tuple[str, str], ...] = ()
+    depts: tuple[str, ...] = ()
+
+
+def render_html(message: Message, directory: Directory = Directory()) -> str:
+    card = card_for(message)
+    peak = max((s["value"] for b in card.of_type("chart") for s in b["series"]), default=1) or 1
+    return _TEMPLATE.render(card=card, directory=directory, peak=peak)

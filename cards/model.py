@@ -1,0 +1,91 @@
+"""The platform-neutral card: a message's kind template turned into a list of blocks.
+
+Each card kind has a Jinja2 template in `cards/templates/<kind>.j2` (kinds without one use
+`default.j2`). A template writes one JSON block per line, and every value it takes from the
+message goes through `tojson`, so user text can never break out of its string. Blocks:
+
+- `markdown {text}`, `note {text}`, `fields {items: [{label, value}]}`,
+- `table {columns: [{key, label}], rows: [{key: text}]}`, `chart {kind, title, series: [{label, value}]}`,
+- `image {url, alt}`,
+- `buttons {buttons: [{label, command, values, style, form}]}`: `form` buttons open the command's
+  form pre-filled with `values` instead of running it,
+- `form {command, fields: [{name, label, kind, required, choices, placeholder, value}],
+  buttons: [{label, values, style}]}`: each submit button adds its `values` to the fields.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, PackageLoader
+
+from bot.messages import Message
+from handlers import registry
+from handlers.forms import OPEN_FORM, form_fields
+
+Block = dict[str, Any]
+KNOWN_BLOCKS = frozenset({"markdown", "note", "fields", "table", "chart", "image", "buttons", "form"})
+
+
+@dataclass(frozen=True)
+class Card:
+    kind: str
+    title: str
+    color: str
+    blocks: tuple[Block, ...]
+    mentions: tuple[str, ...] = ()
+    code: str = ""
+
+    def of_type(self, kind: str) -> list[Block]:
+        return [b for b in self.blocks if b["type"] == kind]
+
+
+def _button(label: str, command: str, values: dict[str, Any] | None = None, style: str = "default",
+            form: bool = False) -> dict[str, Any]:
+    """A card button; `form=True` opens the command's form pre-filled with `values`."""
+    values = dict(values or {})
+    if form:
+        values[OPEN_FORM] = "1"
+    return {"label": label, "command": command, "values": values, "style": style, "form": form}
+
+
+def _fields(command: str, *names: str, **defaults: Any) -> list[dict[str, Any]]:
+    """Form fields taken from the command's own params, so card and typed command validate alike."""
+    fields = form_fields(registry.specs[command], names or None)
+    for field in fields:
+        if defaults.get(field["name"]) is not None:
+            field["value"] = defaults[field["name"]]
+    return fields
+
+
+_ENV = Environment(loader=PackageLoader("cards", "templates"), autoescape=False, trim_blocks=True,
+                   lstrip_blocks=True)
+_ENV.globals.update(button=_button, fields_of=_fields)
+_ENV.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+
+
+class CardError(ValueError):
+    """A template produced something that is not a list of known blocks (a bug in a template)."""
+
+
+def card_for(message: Message) -> Card:
+    """Describe `message` as a card through its kind's template."""
+    kind = "error" if message.is_error else (message.template or "default")
+    template = _ENV.select_template([f"{kind}.j2", "default.j2"])
+    data = message.data or {}
+    text = template.render(m=message, d=data, fields=[{"label": f.label, "value": f.value} for f in message.fields],
+                           code=str(data.get("code", "")))
+    blocks = []
+    for line in text.split("\n"):  # not splitlines(): U+2028 inside a JSON string is not a line break
+        if not line.strip():
+            continue
+        try:
+            block = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CardError(f"template {template.name} wrote a line that is not JSON: {line[:80]!r}") from exc
+        if not isinstance(block, dict) or block.get("type") not in KNOWN_BLOCKS:
+            raise CardError(f"template {template.name} wrote an unknown block: {line[:80]!r}")
+        blocks.append(block)
+    return Card(kind, message.title, message.color or "blue", tuple(blocks), tuple(message.mentions),
+                str(data.get("code", "")))

@@ -1,0 +1,69 @@
+"""DingTalk renderings against platform-notes/dingtalk.md §3 (cardParamMap strings) and §4 (markdown,
+msgParam ≤ 15,000 bytes); every button's typed command must mean exactly what the click means."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import pytest
+from cardkit import every_kind, sample
+
+from bot.commands import bind, bind_values, parse
+from bot.messages import Field, Message
+from cards.dingtalk import PARAM_BYTES, TITLE_CHARS, card_data, commands, markdown
+from cards.model import card_for
+from cards.text import MARKER
+from handlers import registry
+from handlers.forms import OPEN_FORM
+
+TODAY = date(2026, 11, 23)
+PLACEHOLDER = re.compile(r" \S+=<[^>]*>")
+
+
+@pytest.mark.parametrize("message", every_kind(), ids=lambda m: m.template or "error")
+def test_card_data_is_a_map_of_strings(message: Message) -> None:
+    data = card_data(message)
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in data.items())
+    assert isinstance(json.loads(data["buttons"]), list) and isinstance(json.loads(data["forms"]), list)
+    assert len(data["title"]) <= TITLE_CHARS and "\n" not in data["title"]
+
+
+@pytest.mark.parametrize("message", every_kind(), ids=lambda m: m.template or "error")
+def test_typed_command_means_what_the_click_means(message: Message) -> None:
+    card = card_for(message)
+    clicks = []
+    for block in card.blocks:
+        if block["type"] == "buttons":
+            clicks += [(b["command"], b["values"]) for b in block["buttons"]]
+        elif block["type"] == "form":
+            fixed = {f["name"]: f["value"] for f in block["fields"] if f.get("value") not in (None, "")}
+            clicks += [(block["command"], fixed | b["values"]) for b in block["buttons"]]
+    lines = [text for label, text in commands(card) if label != "可选参数"]
+    assert len(lines) == len(clicks)
+    for (command, values), text in zip(clicks, lines):
+        typed = parse(registry, PLACEHOLDER.sub("", text))
+        assert typed.spec.name == command, text
+        if OPEN_FORM in values or PLACEHOLDER.search(text):
+            continue  # the user fills the rest in; the fixed part is checked above
+        assert bind(typed.spec, typed.args, TODAY) == bind_values(typed.spec, values, TODAY), text
+
+
+def test_markdown_tells_the_exact_command() -> None:
+    title, text = markdown(sample("evaluation_request"))
+    assert title == "XZ-2026-0001 卡片"
+    assert "- 接受：/evaluate id=XZ-2026-0001 decision=accept" in text
+    assert "contact=（对接人）" in text, "optional fields are listed too"
+    assert "@staff1" in text and "ou_1" not in text
+
+
+@pytest.mark.parametrize("text", ['"quotes"\nnewline', "{{ x }}", "</script>", "🎉" * 50, "长" * 10_000])
+def test_markdown_stays_within_msgparam_limit(text: str) -> None:
+    message = Message(text, text, tuple(Field(f"字段{i}", text) for i in range(10)), template="charter",
+                      data={"code": "XZ-2026-0001"})
+    title, body = markdown(message)
+    assert "\n" not in title and len(title) <= TITLE_CHARS
+    assert len(json.dumps({"title": title, "text": body}, ensure_ascii=False).encode()) <= PARAM_BYTES
+    if len(text) > TITLE_CHARS:
+        assert title.endswith(MARKER)
+    assert "/task add id=XZ-2026-0001" in body, "the commands survive truncation"

@@ -1,0 +1,85 @@
+"""The neutral card: every kind's template yields known blocks whose actions name real commands."""
+from __future__ import annotations
+
+import pytest
+from cardkit import KINDS, every_kind, sample
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.messages import Message
+from cards.model import KNOWN_BLOCKS, card_for
+from handlers import registry
+from handlers.forms import OPEN_FORM
+
+HOSTILE = ['"quoted" \'single\'', "line1\nline2\r\n", "{{ 7*7 }} {% raw %}", "</script><script>alert(1)</script>",
+           "emoji 🎉👩‍💻", "x" * 10_000, "\\u0000 \\\" \\n", "\u2028\u2029"]
+
+
+def test_every_template_kind_is_a_workflow_kind() -> None:
+    wanted = {"request", "evaluation_request", "charter", "division_table", "task", "task_status", "progress",
+              "problem", "risk", "change", "meeting", "delivery", "acceptance", "accepted", "rating",
+              "retrospective", "board", "board_list", "my_tasks", "help", "form", "bound", "returned",
+              "evaluation_answer", "evaluation_summary", "plan_confirm", "plan_confirmed", "upstream_slipped",
+              "escalation"}
+    assert wanted <= set(KINDS)
+
+
+@pytest.mark.parametrize("message", every_kind(), ids=lambda m: m.template or "error")
+def test_actions_name_real_commands_and_params(message: Message) -> None:
+    card = card_for(message)
+    assert card.blocks and all(b["type"] in KNOWN_BLOCKS for b in card.blocks)
+    for block in card.of_type("buttons"):
+        for button in block["buttons"]:
+            spec = registry.specs[button["command"]]
+            names = {p.name for p in spec.params} | {OPEN_FORM}
+            assert set(button["values"]) <= names, (button, names)
+            assert button["form"] == (OPEN_FORM in button["values"])
+    for block in card.of_type("form"):
+        spec = registry.specs[block["command"]]
+        names = {p.name for p in spec.params}
+        assert {f["name"] for f in block["fields"]} <= names
+        assert block["buttons"], "a form needs a submit button"
+        for button in block["buttons"]:
+            assert set(button["values"]) <= names
+
+
+def test_error_and_unknown_kinds() -> None:
+    error = card_for(Message("操作未完成", "缺少量化目标", template="request", is_error=True, color="red"))
+    assert error.kind == "error" and not error.of_type("buttons") and error.color == "red"
+    unknown = card_for(Message("t", "b", template="no_such_kind", data={"code": "XZ-2026-0001"}))
+    assert unknown.of_type("buttons")[0]["buttons"][0]["command"] == "board"
+
+
+def test_evaluation_request_offers_three_decisions_for_its_collaboration() -> None:
+    form = card_for(sample("evaluation_request")).of_type("form")[0]
+    assert form["command"] == "evaluate"
+    assert [(b["label"], b["values"]) for b in form["buttons"]] == [
+        ("接受", {"id": "XZ-2026-0001", "decision": "accept"}),
+        ("需补充信息", {"id": "XZ-2026-0001", "decision": "need_info"}),
+        ("拒绝", {"id": "XZ-2026-0001", "decision": "decline"})]
+    assert [f["name"] for f in form["fields"]] == ["contact", "resources", "date", "comment"]
+
+
+def test_form_kind_prefills_values() -> None:
+    form = card_for(sample("form")).of_type("form")[0]
+    assert form["command"] == "request"
+    assert {f["name"]: f.get("value") for f in form["fields"]}["name"] == "Q4新品推广"
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("kind", KINDS)
+def test_user_text_survives_every_template_verbatim(kind: str, text: str) -> None:
+    card = card_for(sample(kind, title=text, body=text, code=text, dept=text))
+    assert card.title == text
+    if kind not in ("division_table", "my_tasks", "board_list", "form", "plan_confirmed", "evaluation_answer"):
+        assert any(b.get("text") == text for b in card.blocks), "the body reaches a text block unchanged"
+    if kind == "evaluation_answer":
+        assert card.of_type("note")[0]["text"] == f"已接受 by {text} 李强"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=300))
+def test_any_text_round_trips(text: str) -> None:
+    card = card_for(sample("charter", title=text, body=text, code=text))
+    assert card.title == text and card.of_type("markdown")[0]["text"] == text
+    assert card.of_type("buttons")[0]["buttons"][0]["values"]["id"] == text

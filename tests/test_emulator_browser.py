@@ -1,0 +1,104 @@
+"""The local emulator in a real browser (Debian's chromium via Playwright): a request from a card
+form as 市场部, the evaluation answered by clicking as 研发部, approval by the PMO, and the charter
+card arriving in both department groups. Set XIEZUO_SCREENSHOT=docs/emulator.png to refresh the
+README screenshot."""
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from bot.cli import start_server
+from bot.clock import FixedClock
+from bot.config import Config
+from conftest import MONDAY
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture
+async def emulator(tmp_path: Path) -> AsyncIterator[str]:
+    config = Config()
+    config.database.url = f"sqlite+aiosqlite:///{tmp_path / 'emulator.db'}"
+    config.http.port = 0
+    bot, runner, url = await start_server(config, FixedClock(MONDAY))
+    try:
+        yield url
+    finally:
+        await runner.cleanup()
+        await bot.stop()
+
+
+@pytest.fixture
+async def page(emulator: str) -> AsyncIterator[Page]:
+    assert os.path.exists(CHROMIUM), "chromium missing: `make test` installs it with apt-get"
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 860}, locale="zh-CN",
+                                          timezone_id="Asia/Shanghai")
+            await page.goto(emulator)
+            yield page
+        finally:
+            await browser.close()
+
+
+async def act_as(page: Page, user: str, chat: str) -> None:
+    await page.select_option("#user-select", user)
+    await page.click(f'.chat-item[data-chat="{chat}"]')
+    await expect(page.locator("#chat-title")).to_have_text(chat)
+
+
+def card(page: Page, title: str):  # noqa: ANN201 - a Playwright locator
+    return page.locator(".msg", has=page.locator(".card-header", has_text=title)).last
+
+
+async def test_request_evaluate_approve_from_cards(page: Page) -> None:
+    # 市场部 opens the request form and fills it in.
+    await act_as(page, "张伟", "市场部")
+    await page.click('#shortcuts button[data-say="/request"]')
+    form = card(page, "发起跨部门协作需求")
+    await form.locator('input[name="name"]').fill('Q4新品推广 "双十二" </script>')
+    await form.locator('textarea[name="goal"]').fill("10-12月销量10万台")
+    await form.locator('.chips[data-name="depts"] label', has_text="研发部").click()
+    await form.locator('input[name="due"]').fill("2026-12-31")
+    await form.locator('select[name="priority"]').select_option("high")
+    await form.locator('button[type="submit"]').click()
+    request = card(page, "需求已提交：XZ-2026-0001")
+    await expect(request).to_be_visible()
+    await expect(request.locator(".card-fields")).to_contain_text('Q4新品推广 "双十二" </script>')
+    assert await page.locator(".card[data-kind=form]").count() == 0, "the form card is replaced by the request"
+
+    # 研发部's head answers by clicking; a missing contact is refused with a toast and the card stays usable.
+    await act_as(page, "李强", "研发部")
+    invite = card(page, "协作评估邀请：XZ-2026-0001")
+    await invite.get_by_role("button", name="接受").click()
+    await expect(page.locator("#toast")).to_contain_text("对接人")
+    await invite.locator('select[name="contact"]').select_option("赵磊")
+    await invite.locator('textarea[name="resources"]').fill("2名开发")
+    await invite.locator('input[name="date"]').fill("2026-12-05")
+    await invite.get_by_role("button", name="接受").click()
+    answered = card(page, "XZ-2026-0001 评估已答复：接受")
+    await expect(answered.locator(".card-note")).to_have_text("已接受 by 研发部 李强")
+    assert await page.locator(".card[data-kind=evaluation_request]").count() == 0
+
+    # The PMO approves from the summary card.
+    await act_as(page, "周敏", "协作管理办公室")
+    await card(page, "XZ-2026-0001 评估已全部答复").get_by_role("button", name="批准立项").click()
+    await expect(card(page, "协作立项确认函：XZ-2026-0001")).to_be_visible()
+
+    # The charter reaches both department groups, with its next-step buttons.
+    for user, chat in (("李强", "研发部"), ("张伟", "市场部")):
+        await act_as(page, user, chat)
+        charter = card(page, "协作立项确认函：XZ-2026-0001")
+        await expect(charter).to_be_visible()
+        await expect(charter.get_by_role("button", name="新增任务")).to_be_visible()
+    if shot := os.environ.get("XIEZUO_SCREENSHOT"):
+        await page.locator("#messages").evaluate("box => box.scrollTop = box.scrollHeight")
+        await expect(page.locator("#toast.show")).to_have_count(0)
+        await page.screenshot(path=shot)
