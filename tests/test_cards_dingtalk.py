@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 import pytest
-from cardkit import every_kind, sample
+from tests.cardkit import every_kind, sample
 
 from bot.commands import bind, bind_values, parse
 from bot.messages import Field, Message

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cardkit import ROWS, every_kind, sample
+from tests.cardkit import ROWS, every_kind, sample
 
 from bot.messages import Field, Message
 from cards.feishu import LIMIT_BYTES, action_values, feishu_card

@@ -5,7 +5,7 @@ import json
 from html.parser import HTMLParser
 
 import pytest
-from cardkit import every_kind, sample
+from tests.cardkit import every_kind, sample
 
 from bot.messages import Field, Message
 from cards.html import Directory, render_html

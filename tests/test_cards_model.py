@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from cardkit import KINDS, every_kind, sample
+from tests.cardkit import KINDS, every_kind, sample
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -14,7 +14,7 @@ from playwright.async_api import Page, async_playwright, expect
 from bot.cli import start_server
 from bot.clock import FixedClock
 from bot.config import Config
-from conftest import MONDAY
+from tests.conftest import MONDAY
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import MONDAY
+from tests.conftest import MONDAY
 
 from bot.app import Bot
 from bot.clock import FixedClock
