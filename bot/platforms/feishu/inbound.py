@@ -101,7 +101,8 @@ class FeishuInbound:
                                             "content": said[:80] or "已完成"}}
         if not outcome.error and action.card_message_id:
             answer["card"] = {"type": "raw", "data": feishu_card(first)}
-            await self._answered(action)
+            if not outcome.replaces_card:  # else the outbox's `update` row carries it (a PATCH, not a post)
+                await self._answered(action)
         return answer
 
     async def _answered(self, action: CardAction) -> None:

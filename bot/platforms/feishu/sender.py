@@ -27,6 +27,9 @@ class FeishuSender:
 
     async def _send(self, item: OutboundItem) -> str:
         card = feishu_card(item.message)
+        if item.kind == "update" and item.reply_to:  # a clicked card's new state, in place
+            await self.api.patch_card(item.reply_to, item.chat_id, card)
+            return item.reply_to
         if item.reply_to:
             try:
                 return await self.api.reply(item.reply_to, item.chat_id, "interactive", card, item.key)
