@@ -91,14 +91,17 @@ async def test_whole_collaboration_with_card_clicks(card_rig: DingTalkRig) -> No
     assert card.kind == "card" and card.via == "card" and "/accept" in card.card["commands"]
     answer = await rig.click("小张", card, "accept", task="XZ-2026-0001/T1", result="通过", score="92",
                              comment="符合预期")
-    assert "验收通过" in answer["cardData"]["cardParamMap"]["status"]
-    assert "验收通过" in rig.fake.card(card.out_track_id)["status"]  # the card shows the result to all
-    assert not any("验收通过" in s.title for s in rig.new("市场部"))  # and it is not posted a second time
+    assert "验收通过" in answer["cardData"]["cardParamMap"]["title"]
+    assert "验收通过" in rig.fake.card(card.out_track_id)["title"]  # the card shows the result to everyone
+    posted = rig.new("市场部")
+    assert not any("验收通过（92" in s.title for s in posted), [(s.title, s.via) for s in posted]  # not re-posted
+    updates = [b for path, b in rig.fake.requests if path == "/v1.0/card/instances"]
+    assert [u["outTrackId"] for u in updates] == [card.out_track_id]  # the outbox's update, by PUT
     # A refused click shows the error to the clicker only; nothing changes.
     refused = await rig.click("小马", card, "accept", task="XZ-2026-0001/T1", result="通过", score="80")
     assert "userPrivateData" in refused and "cardData" not in refused
-    assert "操作未完成" in rig.fake.private_card(card.out_track_id, PEOPLE["小马"])["status"]
-    assert "验收通过" in rig.fake.card(card.out_track_id)["status"]
+    assert "操作未完成" in rig.fake.private_card(card.out_track_id, PEOPLE["小马"])["error"]
+    assert rig.fake.card(card.out_track_id)["error"] == ""
     await rig.say("小张", "市场部", "/rate XZ-2026-0001 研发部 5 5 4 很好")
     one(rig.texts("市场部"), "协作评价：研发部")
 

@@ -3,9 +3,8 @@
 A bot message is claimed in the inbox (durable dedup on `msgId`) and acked; the command runs
 right after in a task, so the ack never waits for the workflow (DingTalk redelivers after ~60 s,
 platform notes §0.5). A card callback answers with the updated card, so it runs inline for up to
-`card_answer_seconds`; a slower one is acked with "processing" and the card is updated through
-`PUT /v1.0/card/instances` when the work is done. A failed claim (database down) is not acked,
-so DingTalk delivers the frame again.
+`card_answer_seconds`. A failed claim (database down) is not acked, so DingTalk delivers the
+frame again.
 """
 from __future__ import annotations
 
@@ -18,14 +17,13 @@ from dingtalk_stream.frames import AckMessage, CallbackMessage
 
 from bot.app import Bot
 from bot.config import DingTalkConfig
-from bot.events import CardAction, Command
+from bot.events import Command
 from bot.messages import Message
-from bot.platforms.dingtalk import PLATFORM, translate
+from bot.platforms.dingtalk import translate
 from bot.platforms.dingtalk.api import DingTalkApi
+from bot.platforms.dingtalk.sender import card_params
 from bot.platforms.dingtalk.webhooks import SessionWebhooks
 from bot.router import Outcome
-from cards.dingtalk import markdown
-from storage import outbox
 
 log = logging.getLogger(__name__)
 
@@ -55,44 +53,30 @@ class DingTalkInbound:
         self.bot.dispatcher.wake()
 
     async def card(self, data: dict[str, Any], frame_id: str) -> dict[str, Any] | None:
-        """Run a card action; returns the callback response that updates the card (None: no change)."""
+        """Run a card action; returns the callback response that updates the card (None: no change).
+
+        A workflow action's answer becomes the card's new state for everyone (the outbox's
+        `update` row repeats it with `PUT /v1.0/card/instances`, which also covers an answer that
+        took longer than `card_answer_seconds`); a refusal is shown to the clicker only; other
+        replies (a form to fill) are posted as new messages by the outbox.
+        """
         action = translate.card_action(data, frame_id)
         task = self._spawn(self.bot.router.handle(action))
         try:
             outcome: Outcome = await asyncio.wait_for(asyncio.shield(task), self.config.card_answer_seconds)
         except TimeoutError:
-            task.add_done_callback(lambda t: self._spawn(self._update_later(action, t)))
-            return {"cardUpdateOptions": UPDATE_OPTIONS,
-                    "userPrivateData": {"cardParamMap": {"status": "处理中…", "statusText": "结果稍后更新到卡片"}}}
-        if outcome.duplicate:
+            task.add_done_callback(lambda _: self.bot.dispatcher.wake())
+            return None
+        if outcome.duplicate or not outcome.replies:
             return None
         self.bot.dispatcher.wake()
-        return await self._answer(action, outcome)
-
-    async def _answer(self, action: CardAction, outcome: Outcome) -> dict[str, Any] | None:
-        """Show the first reply on the card: to everyone when it worked, to the clicker when refused."""
-        if not outcome.replies:
-            return None
-        update = answer_params(outcome.replies[0])
+        first = outcome.replies[0]
         if outcome.error:
-            return {"cardUpdateOptions": UPDATE_OPTIONS, "userPrivateData": {"cardParamMap": update}}
-        await self._answered(action)
-        return {"cardUpdateOptions": UPDATE_OPTIONS, "cardData": {"cardParamMap": update}}
-
-    async def _update_later(self, action: CardAction, task: asyncio.Task[Outcome]) -> None:
-        if task.cancelled() or task.exception() is not None or not action.card_message_id:
-            return
-        outcome = task.result()
-        self.bot.dispatcher.wake()
-        if outcome.replies and not outcome.error:
-            await self.api.update_card(action.card_message_id, answer_params(outcome.replies[0]))
-            await self._answered(action)
-
-    async def _answered(self, action: CardAction) -> None:
-        """The first reply is shown on the card itself: do not post it again as a message."""
-        async with self.bot.sessions() as session, session.begin():
-            await outbox.mark_answered(session, f"{PLATFORM}:{action.dedup_key}:", action.chat.chat_id,
-                                       action.card_message_id, self.bot.clock.now())
+            return {"cardUpdateOptions": UPDATE_OPTIONS, "userPrivateData": {"cardParamMap": {"error": error_line(first)}}}
+        if outcome.replaces_card:
+            return {"cardUpdateOptions": UPDATE_OPTIONS, "cardData": {"cardParamMap": card_params(first)},
+                    "userPrivateData": {"cardParamMap": {"error": ""}}}
+        return None
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro)
@@ -108,10 +92,9 @@ class DingTalkInbound:
             task.cancel()
 
 
-def answer_params(message: Message) -> dict[str, str]:
-    """Card variables that show a reply in place of the card's status line."""
-    title, text = markdown(message)
-    return {"status": title, "statusText": text}
+def error_line(message: Message) -> str:
+    """A refusal as one line for the card's error slot."""
+    return f"{message.title}：{(message.body.splitlines() or [''])[0]}"[:200]
 
 
 class BotMessages(dingtalk_stream.CallbackHandler):

@@ -3,6 +3,7 @@
 Which way a message goes:
 - it offers actions and `[dingtalk] card_template_id` is set → an interactive card
   (`createAndDeliver`, callbacks over the stream);
+- the new state of a clicked card (outbox kind `update`) → `PUT /v1.0/card/instances`;
 - a reply while the asked message's session webhook lives → markdown to that webhook;
 - otherwise the robot OpenAPI: `sampleMarkdown`, an ActionCard when the message offers actions
   (its text always shows the command to type), `sampleImageMsg` for `data["image_url"]`; to a
@@ -64,6 +65,9 @@ class DingTalkSender:
     async def _send(self, item: OutboundItem) -> str:
         message = item.message
         user = item.chat_id.removeprefix(USER_PREFIX) if item.chat_id.startswith(USER_PREFIX) else None
+        if item.kind == "update" and item.reply_to and self.config.card_template_id:
+            await self.api.update_card(item.reply_to, card_params(message))  # the clicked card's new state
+            return item.reply_to
         if self.config.card_template_id and commands(card_for(message)):
             return await self.send_card(item, user)
         if item.kind == "reply" and not message.data.get("image_url"):
@@ -84,7 +88,7 @@ class DingTalkSender:
         """An interactive template card whose buttons call back over the stream (§3.2)."""
         track = out_track_id(item.key)
         body: dict[str, Any] = {"cardTemplateId": self.config.card_template_id, "outTrackId": track,
-                                "callbackType": "STREAM", "cardData": {"cardParamMap": card_data(item.message)}}
+                                "callbackType": "STREAM", "cardData": {"cardParamMap": card_params(item.message)}}
         if user is None:
             deliver: dict[str, Any] = {"robotCode": self.api.robot_code}
             at = _mentioned(item.message)
@@ -102,6 +106,11 @@ class DingTalkSender:
         title, text = markdown(message)
         return {"msgtype": "markdown", "markdown": {"title": title, "text": text},
                 "at": {"atUserIds": _mentioned(message)}}
+
+
+def card_params(message: Message) -> dict[str, str]:
+    """The template's variables for a message; `error` is the slot a refused click fills per user."""
+    return card_data(message) | {"error": ""}
 
 
 def robot_message(message: Message, private: bool) -> tuple[str, dict[str, str]]:
