@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from sqlalchemy import inspect
 
@@ -17,7 +18,9 @@ from bot.router import Outcome, Router
 from bot.seed import apply_config
 from handlers import registry
 from scheduler.calendar import WorkCalendar
-from storage import migrate, outbox
+from scheduler.planner import Planner
+from scheduler.service import Scheduler
+from storage import migrate, outbox, schedule
 from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -27,14 +30,19 @@ class Bot:
     def __init__(self, config: Config, clock: Clock | None = None, calendar: WorkCalendar | None = None) -> None:
         self.config = config
         self.clock = clock or SystemClock()
-        self.calendar = calendar or WorkCalendar()
+        self.calendar = calendar or WorkCalendar(config.calendar.overrides())
         self.metrics = Metrics()
         self.engine = make_engine(config.database.url, config.database.echo)
         self.sessions = make_sessionmaker(self.engine)
         self.registry = registry
         self.router = Router(registry, self.sessions, config, self.calendar, self.clock, self.metrics)
         self.senders: dict[str, Sender] = {}
-        self.dispatcher = Dispatcher(self.sessions, self.senders, self.clock, self.metrics)
+        sched = config.scheduler
+        self.dispatcher = Dispatcher(self.sessions, self.senders, self.clock, self.metrics, batch=sched.dispatch_batch,
+                                     max_attempts=sched.max_attempts, digest_max=sched.digest_max_items,
+                                     lease=timedelta(seconds=sched.lease_seconds))
+        self.planner = Planner(self.sessions, config, self.calendar, self.clock)
+        self.scheduler = Scheduler(self.planner, self.dispatcher, config, self.clock)
         self._tasks: list[asyncio.Task[None]] = []
 
     def add_sender(self, platform: str, sender: Sender) -> None:
@@ -48,6 +56,7 @@ class Bot:
             await migrate.upgrade(self.engine)
         async with self.sessions() as session, session.begin():
             await apply_config(session, self.config, self.clock.now())
+            self.calendar.use_stored_overrides({o.day: o.workday for o in await schedule.overrides(session)})
 
     async def _has_tables(self) -> bool:
         async with self.engine.connect() as conn:
@@ -72,8 +81,11 @@ class Bot:
         await self.resume_unfinished()
         self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._gauge_outbox(), name="outbox-gauge"))
+        if self.config.scheduler.enabled:
+            self.scheduler.start()
 
     async def stop(self) -> None:
+        self.scheduler.shutdown()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -138,7 +138,7 @@ class Registry:
     def add(self, spec: CommandSpec) -> CommandSpec:
         self.specs[spec.name] = spec
         if spec.sub:
-            self.roots.setdefault(spec.root, spec.root)  # "/task add" needs "task" even with no bare /task
+            self.roots.setdefault(spec.root, spec.root)  # a root with only subcommands (/task, /calendar)
             for alias in (spec.sub, *spec.aliases):
                 self.subs[(spec.root, alias.lower())] = spec.name
         else:

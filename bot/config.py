@@ -12,6 +12,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,9 +116,38 @@ class PolicyConfig:
     minutes_due_hours: int = 2
     daily_digest: bool = False
     daily_digest_time: str = "09:00"
+    notice_time: str = "09:30"  # date-based notices (due soon, overdue, ...) go out then, on working days
+    evaluation_remind_working_days_left: int = 1
+    problem_pmo_working_days: int = 1  # unresolved this long past its planned date → PMO
+    problem_leadership_working_days: int = 3  # … and this long → leadership (专题决策会)
     quiet_start: str = "09:00"
     max_field_chars: int = 2000
     max_title_chars: int = 200
+
+
+@dataclass
+class CalendarConfig:
+    """Working-day corrections over chinese_calendar, as "YYYY-MM-DD" (e.g. next year's holidays)."""
+
+    holidays: list[str] = field(default_factory=list)
+    workdays: list[str] = field(default_factory=list)
+
+    def overrides(self) -> dict[date, bool]:
+        return {date.fromisoformat(d): False for d in self.holidays} | {date.fromisoformat(d): True for d in self.workdays}
+
+
+@dataclass
+class SchedulerConfig:
+    """How the clock runs: planner tick, missed-run tolerance, delivery batching and retries."""
+
+    enabled: bool = True
+    tick_seconds: int = 60
+    misfire_grace_seconds: int = 300
+    catchup_hours: int = 72  # after downtime, plan at most this far back
+    digest_max_items: int = 10  # notices to one chat that fall due together merge into one card
+    dispatch_batch: int = 50
+    max_attempts: int = 8
+    lease_seconds: int = 60  # a claimed row no process has confirmed is re-sent after this
 
 
 @dataclass
@@ -147,6 +177,8 @@ class Config:
     dingtalk: DingTalkConfig = field(default_factory=DingTalkConfig)
     local: LocalConfig = field(default_factory=LocalConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    calendar: CalendarConfig = field(default_factory=CalendarConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     roles: RolesConfig = field(default_factory=RolesConfig)
     departments: list[DepartmentConfig] = field(default_factory=list)
     source: str = "<defaults>"
@@ -243,12 +275,20 @@ def _validate(config: Config) -> None:
 
     src = config.source
     for name in ("weekly_report_prompt_time", "weekly_report_due_time", "weekly_report_escalate_time",
-                 "weekly_sync_time", "daily_digest_time", "quiet_start"):
+                 "weekly_sync_time", "daily_digest_time", "quiet_start", "notice_time"):
         value = getattr(config.policy, name)
         try:
             dtime.fromisoformat(value)
         except ValueError:
             raise ConfigError(f"{src}: policy.{name} must be a time like '17:00', not {value!r}") from None
+    for key, days in (("holidays", config.calendar.holidays), ("workdays", config.calendar.workdays)):
+        for day in days:
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise ConfigError(f"{src}: calendar.{key}: {day!r} must be a date like '2027-01-01'") from None
+    if config.scheduler.tick_seconds < 1:
+        raise ConfigError(f"{src}: scheduler.tick_seconds must be at least 1")
     for name in ("weekly_report_weekday", "weekly_sync_weekday"):
         if not 0 <= getattr(config.policy, name) <= 6:
             raise ConfigError(f"{src}: policy.{name} must be 0 (Monday) to 6 (Sunday)")

@@ -1,13 +1,18 @@
 """The outbox dispatcher: claims due rows and sends them through each platform's sender.
 
 Senders raise `PermanentSendError` for failures that retrying cannot fix (bot removed from the
-group); anything else is retried with exponential backoff.
+group); anything else is retried with exponential backoff. Chats are sent concurrently, one
+chat's messages strictly in order: after a failure the rest of that chat's batch is handed back.
+Each send carries an idempotency key (`OutboundItem.key`, the outbox key or the digest group's
+first key) that adapters pass to the platform (Feishu's `uuid`), so a send repeated after a crash
+between "sent" and "recorded" is dropped by the platform.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -17,19 +22,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.messages import Message
 from bot.metrics import Metrics
-from storage import outbox
+from storage import org, outbox
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class OutboundItem:
-    key: str
+    key: str  # idempotency key for the platform
     platform: str
     chat_id: str
     kind: str
     message: Message
     reply_to: str | None = None
+    covers: tuple[str, ...] = ()  # the outbox keys this send delivers (several for a digest)
 
 
 class Sender(Protocol):
@@ -42,9 +49,36 @@ class PermanentSendError(Exception):
     """A send that must not be retried."""
 
 
+@dataclass(frozen=True)
+class _Send:
+    row_ids: tuple[int, ...]
+    attempts: int
+    item: OutboundItem
+
+
+def digest(messages: list[Message]) -> Message:
+    """Several notices due together in one chat, as one card (template "digest")."""
+    colors = {m.color for m in messages}
+    color = next((c for c in ("red", "yellow") if c in colors), "blue")
+    body = "\n\n".join(f"【{m.title}】\n{m.body}".rstrip() for m in messages)
+    return Message(f"提醒汇总（{len(messages)} 条）", body, template="digest",
+                   data={"items": [m.to_json() for m in messages]},
+                   mentions=tuple(dict.fromkeys(x for m in messages for x in m.mentions)), color=color)
+
+
+def _as_send(group: list[OutboxMessage]) -> _Send:
+    first = group[0]
+    messages = [Message.from_json(r.payload) for r in group]
+    message = messages[0] if len(group) == 1 else digest(messages)
+    item = OutboundItem(first.key, first.platform, first.chat_id, first.kind, message, first.reply_to,
+                        tuple(r.key for r in group))
+    return _Send(tuple(r.id for r in group), max(r.attempts for r in group), item)
+
+
 class Dispatcher:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], senders: dict[str, Sender], clock: Clock,
-                 metrics: Metrics, batch: int = 50, max_attempts: int = 8, poll_seconds: float = 1.0) -> None:
+                 metrics: Metrics, batch: int = 50, max_attempts: int = 8, poll_seconds: float = 1.0,
+                 digest_max: int = 10, lease: timedelta = outbox.LEASE) -> None:
         self.sessions = sessions
         self.senders = senders
         self.clock = clock
@@ -52,7 +86,10 @@ class Dispatcher:
         self.batch = batch
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
+        self.digest_max = digest_max
+        self.lease = lease
         self._wake = asyncio.Event()
+        self._claiming = asyncio.Lock()  # one claimer per process: SQLite has a single writer
 
     def wake(self) -> None:
         """Send now rather than at the next poll (a user is waiting for a reply)."""
@@ -60,13 +97,15 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim and send one batch; returns how many rows were handled."""
-        async with self.sessions() as session, session.begin():
-            rows = await outbox.claim(session, self.clock.now(), self.batch)
-            items = [(r.id, r.attempts, OutboundItem(r.key, r.platform, r.chat_id, r.kind,
-                                                     Message.from_json(r.payload), r.reply_to)) for r in rows]
-        for row_id, attempts, item in items:
-            await self._deliver(row_id, attempts, item)
-        return len(items)
+        async with self._claiming:
+            async with self.sessions() as session, session.begin():
+                groups = await outbox.claim(session, self.clock.now(), self.batch, self.digest_max, self.lease)
+                sends = [_as_send(g) for g in groups]
+            by_chat: dict[tuple[str, str], list[_Send]] = defaultdict(list)
+            for send in sends:
+                by_chat[(send.item.platform, send.item.chat_id)].append(send)
+            await asyncio.gather(*(self._send_chat(chat_sends) for chat_sends in by_chat.values()))
+        return sum(len(s.row_ids) for s in sends)
 
     async def drain(self) -> int:
         """Send everything that is due now (tests and shutdown)."""
@@ -86,27 +125,60 @@ class Dispatcher:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             self._wake.clear()
 
-    async def _deliver(self, row_id: int, attempts: int, item: OutboundItem) -> None:
+    async def _send_chat(self, sends: list[_Send]) -> None:
+        """One chat's sends in order; stop at the first that did not go out."""
+        for i, send in enumerate(sends):
+            if not await self._deliver(send):
+                rest = [row_id for later in sends[i + 1:] for row_id in later.row_ids]
+                if rest:
+                    await self._record(outbox.release, rest, self.clock.now())
+                return
+
+    async def _deliver(self, send: _Send) -> bool:
+        """Send one item; True when the chat may go on (sent, or given up for good)."""
+        item = send.item
         sender = self.senders.get(item.platform)
         try:
             if sender is None:
                 raise PermanentSendError(f"no sender for platform {item.platform!r}")
             message_id = await sender.send(item)
         except PermanentSendError as exc:
-            await self._record(outbox.give_up, row_id, f"permanent: {exc}")
-            self.metrics.sent.labels(item.platform, "failed").inc()
-            log.warning("outbox %s gave up: %s", item.key, exc)
+            await self._give_up(send, f"permanent: {exc}")
+            return True
         except Exception as exc:  # transient: back off and retry
-            if attempts >= self.max_attempts:
-                await self._record(outbox.give_up, row_id, f"gave up after {attempts} attempts: {exc!r}")
-                self.metrics.sent.labels(item.platform, "failed").inc()
-            else:
-                when = self.clock.now() + timedelta(seconds=min(2 ** attempts, 300))
-                await self._record(outbox.retry_later, row_id, when, repr(exc))
-                self.metrics.sent.labels(item.platform, "retry").inc()
-        else:
-            await self._record(outbox.mark_sent, row_id, self.clock.now(), message_id)
-            self.metrics.sent.labels(item.platform, "sent").inc()
+            if send.attempts >= self.max_attempts:
+                await self._give_up(send, f"gave up after {send.attempts} attempts: {exc!r}")
+                return True
+            when = self.clock.now() + timedelta(seconds=min(2 ** send.attempts, 300))
+            await self._record(outbox.retry_later, send.row_ids, when, repr(exc))
+            self.metrics.sent.labels(item.platform, "retry").inc()
+            return False
+        await self._record(outbox.mark_sent, send.row_ids, self.clock.now(), message_id)
+        self.metrics.sent.labels(item.platform, "sent").inc(len(send.row_ids))
+        return True
+
+    async def _give_up(self, send: _Send, error: str) -> None:
+        """Mark the rows failed and, unless this was itself such a note, tell the PMO groups."""
+        item = send.item
+        log.warning("outbox %s gave up: %s", item.key, error)
+        self.metrics.sent.labels(item.platform, "failed").inc(len(send.row_ids))
+        async with self.sessions() as session, session.begin():
+            await outbox.give_up(session, send.row_ids, error)
+            if not item.key.startswith(outbox.NOTE_PREFIX):
+                await self._note_failure(session, send, error)
+
+    async def _note_failure(self, session: AsyncSession, send: _Send, error: str) -> None:
+        item, now = send.item, self.clock.now()
+        admins = await org.admins(session)
+        note = Message("消息发送失败", f"发往 {item.platform}:{item.chat_id} 的消息“{item.message.title}”无法送达："
+                       f"{error[:300]}\n请检查机器人是否仍在该群、群是否已解散，必要时重新 /bind。", template="send_failed",
+                       data={"platform": item.platform, "chat_id": item.chat_id, "key": item.key}, color="red",
+                       mentions=tuple(f"{p.platform}:{p.user_id}" for p in admins))
+        chats = await org.chats_of(session, [d.id for d in await org.pmo_departments(session)])
+        await outbox.enqueue(session, [
+            {"key": f"{outbox.NOTE_PREFIX}{send.row_ids[0]}|{c.platform}:{c.chat_id}", "platform": c.platform,
+             "chat_id": c.chat_id, "kind": "notice", "payload": note.to_json(), "due_at": now, "created_at": now}
+            for c in chats if (c.platform, c.chat_id) != (item.platform, item.chat_id)])
 
     async def _record(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
         async with self.sessions() as session, session.begin():

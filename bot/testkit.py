@@ -6,8 +6,11 @@ storage and outbox dispatcher on the `memory` platform; only the chat app is sim
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+
+from sqlalchemy import insert
 
 from bot.app import Bot
 from bot.clock import FixedClock
@@ -17,6 +20,7 @@ from bot.messages import Message
 from bot.platforms.memory import PLATFORM, MemorySender
 from bot.router import Outcome
 from storage import org
+from storage.models import Collaboration, Participant, Task
 
 #: The demo organisation of the manuals: PMO plus five departments, a head and members each.
 DEMO_ORG: dict[str, tuple[str, list[str]]] = {
@@ -127,3 +131,33 @@ class TestBot:
                 name = word[1:].strip('"')
                 out.append(Mention(user_id=name, name=name, text=f"@{name}"))
         return tuple(out)
+
+
+async def seed_open_tasks(bot: Bot, count: int, due_dates: Sequence[date], now: datetime,
+                          per_collab: int = 20) -> list[int]:
+    """`count` open tasks in executing collaborations of the demo org, due dates cycled through
+    `due_dates`, owned by each department's head: a large plan in seconds, for the scheduler's
+    tests and benchmarks. Returns the collaboration ids."""
+    async with bot.sessions() as session, session.begin():
+        depts = [d for d in await org.departments(session) if not d.is_pmo]
+        heads = {d.id: (await org.heads_of(session, d.id))[0] for d in depts}
+        first = depts[0]
+        collabs = [Collaboration(code=f"XZ-2026-{100000 + i}", name=f"批量项目{i}", goal="完成100%", priority="medium",
+                                 expected_date=max(due_dates), initiator_id=heads[first.id].id,
+                                 initiator_dept_id=first.id, lead_dept_id=depts[i % len(depts)].id, stage="executing",
+                                 eval_round=1, submitted_at=now, approved_at=now, executing_at=now)
+                   for i in range(-(-count // per_collab))]
+        session.add_all(collabs)
+        await session.flush()
+        await session.execute(insert(Participant), [{"collab_id": c.id, "dept_id": d.id, "invited": d.id != first.id,
+                                                     "contact_id": heads[d.id].id} for c in collabs for d in depts])
+        rows = []
+        for i in range(count):
+            dept = depts[i % len(depts)]
+            due = due_dates[i % len(due_dates)]
+            rows.append({"collab_id": collabs[i // per_collab].id, "number": i % per_collab + 1, "title": f"任务{i}",
+                         "owner_dept_id": dept.id, "owner_person_id": heads[dept.id].id, "start_date": due,
+                         "due_date": due, "status": "doing", "updated_at": now})
+        for i in range(0, len(rows), 5000):
+            await session.execute(insert(Task), rows[i:i + 5000])
+    return [c.id for c in collabs]

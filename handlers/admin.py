@@ -32,7 +32,8 @@ async def help_command(ctx: Context, v: Values) -> None:
 
 
 ORDER = ("help", "bind", "request", "evaluate", "approve", "return", "task", "confirm", "status", "progress",
-         "problem", "risk", "change", "meeting", "minutes", "deliver", "accept", "rate", "retro", "board", "mytasks")
+         "problem", "risk", "change", "meeting", "minutes", "deliver", "accept", "rate", "retro", "board", "mytasks",
+         "calendar")
 
 
 def _order(name: str) -> int:

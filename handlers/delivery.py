@@ -8,6 +8,7 @@ from handlers.context import Context
 from handlers.execution import TASK_UPDATERS, may_update_task
 from handlers.registry import registry
 from handlers.vocab import RESULT_LABEL, RESULTS
+from scheduler.withdraw import withdraw
 from storage import org, workflow
 from storage.models import Acceptance, Collaboration, Delivery, Rating, Retrospective
 
@@ -28,6 +29,7 @@ async def deliver(ctx: Context, v: Values) -> None:
     delivery = Delivery(task_id=task.id, content=v.content, submitted_by=ctx.actor.id, submitted_at=ctx.now)
     ctx.session.add(delivery)
     task.status, task.progress, task.updated_at = "review", 100, ctx.now
+    await withdraw(ctx.session, f"task:{task.id}")
     await ctx.session.flush()
     ctx.audit("deliver", c, task=f"T{task.number}")
     initiator = await org.person_by_id(ctx.session, c.initiator_id)
@@ -60,6 +62,7 @@ async def accept(ctx: Context, v: Values) -> None:
     rework_due = None
     if v.result == "pass":
         task.status, task.done_at, task.rework_due = "done", ctx.now, None
+        await withdraw(ctx.session, f"task:{task.id}")
     else:
         rework_due = ctx.calendar.add_workdays(ctx.today, ctx.config.policy.rework_working_days)
         task.status, task.progress, task.rework_due = "doing", min(task.progress, 90), rework_due
@@ -138,6 +141,7 @@ async def retrospective(ctx: Context, v: Values) -> None:
     common.require_stage(c, "accepted", action="复盘")
     common.require(await common.leads(ctx, c) or ctx.actor.id == c.initiator_id, "提交复盘",
                    "牵头部门负责人/对接人、发起人或协作管理办公室")
+    await withdraw(ctx.session, f"collab:{c.id}:retro-due")
     ctx.session.add(Retrospective(collab_id=c.id, went_well=v.well, to_improve=v.improve, lessons=v.lessons,
                                   written_by=ctx.actor.id, written_at=ctx.now))
     c.stage, c.archived_at = "archived", ctx.now

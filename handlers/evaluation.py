@@ -8,6 +8,7 @@ from handlers.context import Context
 from handlers.registry import registry
 from handlers.request import request_fields
 from handlers.vocab import DECISION_LABEL, DECISIONS
+from scheduler.withdraw import withdraw
 from storage import org, workflow
 from storage.models import Collaboration
 
@@ -52,6 +53,7 @@ async def evaluate(ctx: Context, v: Values) -> None:
     answer.first_date = v.date
     answer.answered_by = ctx.actor.id
     answer.answered_at = ctx.now
+    await withdraw(ctx.session, f"eval:{answer.id}")
     ctx.audit("evaluate", c, dept=dept.name, decision=v.decision, contact=contact.name if contact else None)
     label = DECISION_LABEL[v.decision]
     fields = (Field("部门", dept.name), Field("结论", label), Field("对接人", contact.name if contact else "—"),

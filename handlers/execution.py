@@ -11,6 +11,7 @@ from handlers.registry import registry
 from handlers.vocab import (
     ACTIVE_STAGES, DECISION_LABEL, OPEN_TASK_STATES, PRIORITY_COLOR, STAGES, TASK_COLOR, TASK_LABEL, TASK_STATES,
 )
+from scheduler.withdraw import withdraw
 from storage import org, workflow
 from storage.models import Collaboration, ProgressReport, Task
 
@@ -92,6 +93,7 @@ async def submit_progress(ctx: Context, v: Values) -> None:
         ctx.session.add(report)
     report.done, report.undone, report.next_plan, report.risks = v.done, v.undone or "无", v.next, v.risks or "无"
     report.submitted_by, report.submitted_at = ctx.actor.id, ctx.now
+    await withdraw(ctx.session, f"report:{c.id}:{dept.id}:{week}")
     ctx.audit("progress", c, dept=dept.name, week=week)
     fields = (Field("部门", dept.name), Field("周", f"{week} 起"), Field("本周完成", report.done),
               Field("未完成及原因", report.undone), Field("下周计划", report.next_plan), Field("风险提示", report.risks))

@@ -11,6 +11,7 @@ from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
 from handlers.vocab import MEETING_KINDS, MEETING_LABEL
+from scheduler.withdraw import withdraw
 from storage.models import ActionItem, Collaboration, Meeting, Person
 
 
@@ -45,6 +46,8 @@ async def schedule_meeting(ctx: Context, v: Values) -> None:
                       agenda=v.agenda, dept_ids=dept_ids, owner_id=ctx.actor.id, status="scheduled")
     ctx.session.add(meeting)
     await ctx.session.flush()
+    if kind == "kickoff":
+        await withdraw(ctx.session, f"collab:{c.id}:kickoff")
     ctx.audit("meeting", c, meeting=f"M{meeting.number}", kind=kind, starts=starts)
     message = await meeting_message(ctx, c, meeting, f"会议通知：{meeting.title}")
     ctx.reply(message)
@@ -70,6 +73,7 @@ async def cancel_meeting(ctx: Context, v: Values) -> None:
     if m.status != "scheduled":
         raise UserError(f"M{m.number} 已{'取消' if m.status == 'cancelled' else '结束'}")
     m.status = "cancelled"
+    await withdraw(ctx.session, f"meeting:{m.id}")
     ctx.audit("meeting.cancel", c, meeting=f"M{m.number}", reason=v.reason)
     message = await meeting_message(ctx, c, m, f"会议取消：{m.title}", v.reason or "")
     ctx.reply(message)
@@ -94,6 +98,7 @@ async def record_minutes(ctx: Context, v: Values) -> None:
         raise UserError("纪要内容不能为空：写明讨论结论（minutes）或决议事项（decisions=）")
     items = [await _action_item(ctx, text) for text in v.action]
     m.status, m.minutes, m.decisions, m.minutes_at = "done", v.minutes or "", v.decisions or "", ctx.now
+    await withdraw(ctx.session, f"meeting:{m.id}")
     for text, owner, due in items:
         ctx.session.add(ActionItem(meeting_id=m.id, text=text, owner_id=owner.id if owner else None, due_date=due))
     ctx.audit("minutes", c, meeting=f"M{m.number}", actions=len(items))

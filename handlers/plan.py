@@ -15,6 +15,7 @@ from handlers.context import Context
 from handlers.registry import registry
 from handlers.vocab import TASK_LABEL
 from scheduler.calendar import WorkCalendar
+from scheduler.withdraw import withdraw
 from storage import org, workflow
 from storage.models import Collaboration, Department, Person, Task
 
@@ -277,6 +278,7 @@ async def shift_task(ctx: Context, c: Collaboration, task_id: int, start: date |
     task.due_date = due or task.due_date
     _check_dates(task)
     task.updated_at = ctx.now
+    await withdraw(ctx.session, f"task:{task.id}")
     tasks = list(await workflow.tasks(ctx.session, c.id))
     graph = await workflow.dependencies(ctx.session, c.id)
     projected = projected_schedule(tasks, graph, ctx.calendar)

@@ -12,6 +12,7 @@ from handlers.registry import registry
 from handlers.vocab import (
     CHANGE_KINDS, CHANGE_LABEL, CHANGE_STATUS, ESCALATION, LEVEL_LABEL, LEVELS, PRIORITY_COLOR, RISK_STATES,
 )
+from scheduler.withdraw import withdraw
 from storage import org
 from storage.models import ChangeRequest, Collaboration, Problem, Risk, Task
 
@@ -78,6 +79,7 @@ async def resolve_problem(ctx: Context, v: Values) -> None:
     if not v.verification:
         raise UserError("请写明验收结果，例如：/problem resolve P1 已通过测试")
     p.status, p.verification, p.actual_date = "resolved", v.verification, v.actual or ctx.today
+    await withdraw(ctx.session, f"problem:{p.id}")
     ctx.audit("problem.resolve", c, problem=f"P{p.number}")
     message = await problem_message(ctx, c, p, f"{c.code} 问题 P{p.number} 已解决")
     ctx.reply(message)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
@@ -18,9 +19,19 @@ log = logging.getLogger(__name__)
 class WorkCalendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None,
                  on_uncovered_year: Callable[[int], None] | None = None) -> None:
-        self.overrides: dict[date, bool] = dict(overrides or {})
+        self._configured: dict[date, bool] = dict(overrides or {})
+        self.overrides: dict[date, bool] = dict(self._configured)
         self._warned: set[int] = set()
         self._on_uncovered_year = on_uncovered_year
+
+    def use_stored_overrides(self, stored: Mapping[date, bool]) -> None:
+        """Layer the database's overrides (`/calendar add`) over the configured ones."""
+        self.overrides = self._configured | dict(stored)
+
+    @property
+    def uncovered_years(self) -> frozenset[int]:
+        """Years met so far that fell back to Monday–Friday (for the admins' notice)."""
+        return frozenset(self._warned)
 
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
@@ -59,6 +70,41 @@ class WorkCalendar:
         while not self.is_workday(day):
             day += timedelta(days=1)
         return day
+
+    def previous_workday(self, day: date) -> date:
+        """`day` itself when it is a working day, else the last one before it."""
+        while not self.is_workday(day):
+            day -= timedelta(days=1)
+        return day
+
+    def at(self, day: date, when: time, zone: ZoneInfo) -> datetime:
+        """`day` at the wall-clock time `when` in `zone`, as aware UTC."""
+        return datetime.combine(day, when, tzinfo=zone).astimezone(timezone.utc)
+
+    def next_workday_at(self, instant: datetime, when: time, zone: ZoneInfo) -> datetime:
+        """The first working day's `when` (e.g. 09:30) in `zone` at or after `instant`."""
+        day = self.next_workday(instant.astimezone(zone).date())
+        while self.at(day, when, zone) < instant:
+            day = self.next_workday(day + timedelta(days=1))
+        return self.at(day, when, zone)
+
+    def fire_day(self, anchor: date, offset: int) -> date:
+        """The working day a notice about `anchor` fires: `offset` working days after (before when
+        negative) it, or for offset 0 the anchor itself, moved back to a working day."""
+        return self.add_workdays(anchor, offset) if offset else self.previous_workday(anchor)
+
+    def anchors_firing_on(self, day: date, offset: int) -> tuple[date, date] | None:
+        """All anchors whose `fire_day(anchor, offset)` is `day`, as an inclusive date range.
+
+        The planner turns "what fires today" into a range query on an indexed date column.
+        """
+        if not self.is_workday(day):
+            return None
+        if offset > 0:
+            return self.add_workdays(day, -offset), self.add_workdays(day, 1 - offset) - timedelta(days=1)
+        if offset < 0:
+            return self.add_workdays(day, -offset - 1) + timedelta(days=1), self.add_workdays(day, -offset)
+        return day, self.next_workday(day + timedelta(days=1)) - timedelta(days=1)
 
     def _warn(self, year: int) -> None:
         if year in self._warned:

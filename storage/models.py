@@ -149,6 +149,7 @@ class Task(Base):
         UniqueConstraint("collab_id", "number"),
         Index("ix_tasks_status_due", "status", "due_date"),
         Index("ix_tasks_owner_status", "owner_person_id", "status"),
+        Index("ix_tasks_status_rework", "status", "rework_due"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
@@ -371,7 +372,8 @@ class OutboxMessage(Base):
     """A reply or notice waiting to be sent; `key` is unique so nothing is queued twice."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),
+                      Index("ix_outbox_chat_order", "platform", "chat_id", "status", "scheduled_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(191), unique=True)
     platform: Mapped[str] = mapped_column(String(16))
@@ -381,7 +383,9 @@ class OutboxMessage(Base):
     collab_id: Mapped[int | None] = mapped_column(ForeignKey("collaborations.id"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    due_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # when the row may be claimed next (moved by leases and retries)
+    scheduled_at: Mapped[datetime | None]  # when it was meant to go out: one chat's send order
+    group_key: Mapped[str | None] = mapped_column(String(191))  # rows merged into one digest send
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
@@ -402,3 +406,22 @@ class LocalMessage(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
+
+
+class CalendarOverride(Base):
+    """An admin's correction to the working-day calendar (`/calendar add`), over chinese_calendar."""
+
+    __tablename__ = "calendar_overrides"
+    day: Mapped[date] = mapped_column(primary_key=True)
+    workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
+class SchedulerState(Base):
+    """Up to when a planner job has looked: the next tick plans only what fell due since then."""
+
+    __tablename__ = "scheduler_state"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime]

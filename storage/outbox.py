@@ -3,6 +3,13 @@
 A row's `key` is unique, so queueing the same notice twice is a no-op. A claimed row gets
 status `sending` and a lease (its `due_at` moves to the lease's end): if the process dies
 mid-send, the lease runs out and another claim picks the row up again.
+
+One chat's rows go out in `(scheduled_at, id)` order: a claim takes a chat's rows only from the
+head of its queue, so a row waiting for a retry, or held by another process, holds back the rows
+behind it. Scheduled notices that are due together in one chat are claimed as one group and sent
+as one digest card. Every claimed row is stamped with its group's `group_key` (the first row's
+key, which is also the platform idempotency key); a re-claim sends exactly that group again, so a
+send whose acknowledgement was lost is deduplicated by the platform instead of re-grouped.
 """
 from __future__ import annotations
 
@@ -10,13 +17,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
 from storage.upsert import insert_ignore
 
 LEASE = timedelta(seconds=60)
+UNSENT = ("pending", "sending")
+#: Rows of this kind (planner notices) merge into digests; replies and handler notices never do.
+MERGEABLE = "scheduled"
+#: Keys of the admins' "could not deliver" notes: a failed note never begets another.
+NOTE_PREFIX = "admin:send-failed:"
 
 
 async def enqueue(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
@@ -25,37 +37,118 @@ async def enqueue(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
         row.setdefault("status", "pending")
         row.setdefault("attempts", 0)
         row.setdefault("error", "")
+        row.setdefault("scheduled_at", row["due_at"])
     return await insert_ignore(session, OutboxMessage, rows, ["key"])
 
 
-async def claim(session: AsyncSession, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-    """Take up to `limit` due rows for sending; other processes skip rows locked here."""
+async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: int = 1,
+                lease: timedelta = LEASE) -> list[list[OutboxMessage]]:
+    """Take up to `limit` due rows for sending, as send groups in each chat's order.
+
+    Other processes skip rows locked here (PostgreSQL); a chat whose queue head is locked,
+    leased or backing off elsewhere is left alone, so no chat's messages overtake each other.
+    """
     stmt = (select(OutboxMessage)
-            .where(OutboxMessage.status.in_(("pending", "sending")), OutboxMessage.due_at <= now)
-            .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit))
+            .where(OutboxMessage.status.in_(UNSENT), OutboxMessage.due_at <= now)
+            .order_by(OutboxMessage.scheduled_at, OutboxMessage.id).limit(limit))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = (await session.scalars(stmt)).all()
-    for row in rows:
-        row.status = "sending"
-        row.due_at = now + LEASE
-        row.attempts += 1
+    mine = {r.id: r for r in (await session.scalars(stmt)).all()}
+    if not mine:
+        return []
+    taken = await _queue_heads(session, now, mine)
+    groups = await _whole_groups(session, _group(taken, digest_max))
+    for group in groups:
+        for row in group:
+            row.status = "sending"
+            row.due_at = now + lease
+            row.attempts += 1
+            row.group_key = group[0].key  # fixed from the first try: a retry re-sends the same content
     await session.flush()
-    return rows
+    return groups
 
 
-async def mark_sent(session: AsyncSession, row_id: int, now: datetime, platform_message_id: str) -> None:
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+async def _queue_heads(session: AsyncSession, now: datetime, mine: dict[int, OutboxMessage]) -> list[list[OutboxMessage]]:
+    """Per chat, the claimed rows that form the head of that chat's queue of unsent rows."""
+    chats = sorted({(r.platform, r.chat_id) for r in mine.values()})
+    last = max(r.scheduled_at for r in mine.values() if r.scheduled_at is not None)
+    queue = (await session.execute(
+        select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.chat_id)
+        .where(OutboxMessage.status.in_(UNSENT), OutboxMessage.scheduled_at <= last,
+               tuple_(OutboxMessage.platform, OutboxMessage.chat_id).in_(chats))
+        .order_by(OutboxMessage.scheduled_at, OutboxMessage.id))).all()
+    heads: dict[tuple[str, str], list[OutboxMessage]] = {}
+    blocked: set[tuple[str, str]] = set()
+    for row_id, platform, chat_id in queue:
+        chat = (platform, chat_id)
+        if chat in blocked:
+            continue
+        if row_id in mine:
+            heads.setdefault(chat, []).append(mine[row_id])
+        else:
+            blocked.add(chat)
+    return list(heads.values())
+
+
+def _group(chats: list[list[OutboxMessage]], digest_max: int) -> list[list[OutboxMessage]]:
+    """Split each chat's rows into sends: a stamped group stays whole; runs of scheduled notices
+    merge up to `digest_max`; everything else goes alone."""
+    out: list[list[OutboxMessage]] = []
+    for rows in chats:
+        current: list[OutboxMessage] = []
+        for row in rows:
+            joins = current and (row.group_key is not None and row.group_key == current[0].group_key
+                                 or row.group_key is None and current[0].group_key is None
+                                 and row.kind == MERGEABLE and current[0].kind == MERGEABLE
+                                 and len(current) < digest_max)
+            if not joins and current:
+                out.append(current)
+                current = []
+            current.append(row)
+        if current:
+            out.append(current)
+    return out
+
+
+async def _whole_groups(session: AsyncSession, groups: list[list[OutboxMessage]]) -> list[list[OutboxMessage]]:
+    """Drop a stamped group the batch limit cut short (and its chat's later rows): it must be
+    re-sent exactly as first sent, under the same idempotency key."""
+    stamped = [g[0].group_key for g in groups if g[0].group_key]
+    if not stamped:
+        return groups
+    sizes = dict((await session.execute(select(OutboxMessage.group_key, func.count())
+                                        .where(OutboxMessage.group_key.in_(stamped),
+                                               OutboxMessage.status.in_(UNSENT))
+                                        .group_by(OutboxMessage.group_key))).all())
+    cut: set[tuple[str, str]] = set()
+    out = []
+    for g in groups:
+        chat = (g[0].platform, g[0].chat_id)
+        if chat in cut or (g[0].group_key and sizes.get(g[0].group_key, 0) != len(g)):
+            cut.add(chat)
+            continue
+        out.append(g)
+    return out
+
+
+async def mark_sent(session: AsyncSession, row_ids: Sequence[int], now: datetime, platform_message_id: str) -> None:
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
                           .values(status="sent", sent_at=now, platform_message_id=platform_message_id, error=""))
 
 
-async def retry_later(session: AsyncSession, row_id: int, when: datetime, error: str) -> None:
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+async def retry_later(session: AsyncSession, row_ids: Sequence[int], when: datetime, error: str) -> None:
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
                           .values(status="pending", due_at=when, error=error[:2000]))
 
 
-async def give_up(session: AsyncSession, row_id: int, error: str) -> None:
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+async def release(session: AsyncSession, row_ids: Sequence[int], now: datetime) -> None:
+    """Hand back claimed rows that were not tried (an earlier row of their chat failed)."""
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
+                          .values(status="pending", due_at=now, attempts=OutboxMessage.attempts - 1))
+
+
+async def give_up(session: AsyncSession, row_ids: Sequence[int], error: str) -> None:
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
                           .values(status="failed", error=error[:2000]))
 
 

@@ -22,7 +22,7 @@ class MemorySender:
 
     async def send(self, item: OutboundItem) -> str:
         self.inbox[item.chat_id].append(item)
-        self.sent_keys.append(item.key)
+        self.sent_keys.extend(item.covers or (item.key,))  # a digest delivers several outbox rows
         return f"m{next(self._ids)}"
 
     def take_replies(self, chat_id: str, message_id: str) -> list[Message]:

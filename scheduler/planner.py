@@ -1,0 +1,162 @@
+"""The planner: one tick turns "what fell due since the last tick" into outbox rows.
+
+SQL is the truth and APScheduler only the clock: a tick locks its state row (planners in several
+processes take turns), reads the window (last run, now], asks each rule's indexed query for the
+rows that can fire in it, and inserts one outbox row per notice and group chat with the key
+`<notice key>|<platform>:<chat>`. The key is unique, so a repeated window, a second process or a
+restart cannot queue a notice twice; a tick that crashes rolls back and its window is re-planned.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Config
+from scheduler import rules
+from scheduler.calendar import WorkCalendar
+from scheduler.rules import Facts, Notice
+from storage import org, outbox, schedule
+
+log = logging.getLogger(__name__)
+
+STATE = "planner"
+#: How far ahead the holiday data must reach before the admins are told it is missing.
+COVERAGE_LOOKAHEAD = timedelta(days=45)
+#: Longest meeting a `/meeting` may schedule (minutes), bounding the meeting query's window.
+LONGEST_MEETING = timedelta(minutes=480)
+INSERT_CHUNK = 500
+
+
+class Planner:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], config: Config, calendar: WorkCalendar,
+                 clock: Clock) -> None:
+        self.sessions = sessions
+        self.config = config
+        self.calendar = calendar
+        self.clock = clock
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Plan the window up to `now`; returns how many outbox rows were queued."""
+        now = now or self.clock.now()
+        oldest = now - timedelta(hours=self.config.scheduler.catchup_hours)
+        async with self.sessions() as session, session.begin():
+            since = max(await schedule.lock_state(session, STATE, oldest), oldest)
+            if since >= now:
+                return 0
+            self.calendar.use_stored_overrides({o.day: o.workday for o in await schedule.overrides(session)})
+            depts = {d.id: d for d in await schedule.departments(session)}
+            facts = Facts(self.calendar, self.config.policy, since, now, depts)
+            notices = await self._collect(session, facts)
+            queued = await self._enqueue(session, notices, now)
+            await schedule.save_state(session, STATE, now)
+        if queued:
+            log.info("planner queued %d notices for (%s, %s]", queued, since, now)
+        return queued
+
+    async def _collect(self, session: AsyncSession, f: Facts) -> list[Notice]:
+        p = self.config.policy
+        at = p.notice_time
+        soon = {-p.due_soon_working_days, -p.milestone_warning_working_days}
+        lag = {p.lag_report_working_days + 1, p.lag_alert_working_days + 1}
+        tasks = await schedule.tasks_due_in(session, _ranges(f, (*soon, 0, *lag, 1), at))
+        rework = await schedule.rework_due_in(session, f.anchor_ranges(0, at))
+        evaluations = await schedule.pending_evaluations(
+            session, _ranges(f, (-p.evaluation_remind_working_days_left, 1), at))
+        kickoffs = await schedule.approved_without_kickoff(session, f.since - timedelta(hours=p.kickoff_within_hours),
+                                                           f.now)
+        meetings = await schedule.meetings_starting(
+            session, f.since - LONGEST_MEETING - timedelta(hours=p.minutes_due_hours),
+            f.now + timedelta(days=p.agenda_days_before, minutes=p.meeting_soon_minutes))
+        problems = await schedule.problems_planned_in(
+            session, _ranges(f, (p.problem_pmo_working_days, p.problem_leadership_working_days), at))
+        retros = await schedule.accepted_without_retro(session) if f.fire_days(at) else []
+        weekly = self._weekly_due(f)
+        pairs = await schedule.executing_participants(session) if weekly else []
+        digest_days = f.fire_days(p.daily_digest_time) if p.daily_digest else []
+        digest_tasks = await schedule.tasks_open_due_by(
+            session, self.calendar.add_workdays(max(digest_days), p.due_soon_working_days)) if digest_days else []
+
+        today = set(f.fire_days(at))
+        late = [t for t in tasks if self.calendar.fire_day(t.due_date, 1) in today]
+        waiting = await schedule.successors(session, [t.id for t in late])
+        late = [t for t in late if t.id in waiting]
+        plans, graph = await schedule.collab_plans(session, {t.collab_id for t in late})
+        weekly_collabs = {c.id: c for c, _ in pairs}
+        weeks = {rules.week_of(d) + timedelta(days=k) for d in f.window_days() for k in (0, -7)} if pairs else set()
+        reports = [r for w in sorted(weeks) for r in await schedule.reports_of_week(session, w)]
+        collab_ids = ({t.collab_id for t in (*tasks, *rework, *digest_tasks)} | {e.collab_id for e in evaluations}
+                      | {m.collab_id for m in meetings} | {x.collab_id for x in problems})
+        f.collabs = {c.id: c for c in (*kickoffs, *retros)} | weekly_collabs
+        f.collabs |= await schedule.collabs(session, collab_ids - set(f.collabs))
+        dept_lists = await _dept_lists(session, {c.id for c in kickoffs} | set(weekly_collabs))
+        f.people = {p_.id: p_ for p_ in await schedule.heads_and_admins(session)}
+        f.people |= await schedule.people(session, _person_ids((*tasks, *plans, *rework, *digest_tasks, *evaluations,
+                                                                *meetings, *problems, *f.collabs.values(),
+                                                                *(part for _, part in pairs))) - set(f.people))
+        open_tasks = await schedule.open_tasks_of_collabs(session, set(weekly_collabs)) if weekly else []
+        uncovered = {y for y in {f.now.year, (f.now + COVERAGE_LOOKAHEAD).year} if not self.calendar.covers(y)}
+        return [
+            *rules.due_soon(tasks, f), *rules.due_today(tasks, f), *rules.lag_ladder(tasks, f),
+            *rules.upstream_late(late, plans, graph, f), *rules.rework_due(rework, f),
+            *rules.evaluation_sla(evaluations, f), *rules.kickoff(kickoffs, dept_lists, f), *rules.meetings(meetings, f),
+            *rules.weekly_reports(pairs, reports, f),
+            *rules.weekly_sync(weekly_collabs.values(), dept_lists, reports, open_tasks, f),
+            *rules.problems(problems, f), *rules.retrospective_due(retros, f), *rules.daily_digest(digest_tasks, f),
+            *rules.calendar_uncovered(uncovered | self.calendar.uncovered_years, f),
+        ]
+
+    def _weekly_due(self, f: Facts) -> bool:
+        """Whether a weekly prompt, chase, escalation or sync time lies in the window."""
+        p = self.config.policy
+        report_days = {d for d in f.window_days()
+                       if d == rules.report_day(self.calendar, rules.week_of(d), p.weekly_report_weekday)}
+        sync_days = {d for d in f.window_days()
+                     if d == rules.sync_day(self.calendar, rules.week_of(d), p.weekly_sync_weekday)}
+        return (any(d in report_days for t in (p.weekly_report_prompt_time, p.weekly_report_due_time)
+                    for d in f.fire_days(t))
+                or any(d in sync_days for t in (p.weekly_report_escalate_time, p.weekly_sync_time)
+                       for d in f.fire_days(t)))
+
+    async def _enqueue(self, session: AsyncSession, notices: Iterable[Notice], now: datetime) -> int:
+        live = [n for n in notices if n.expires_at is None or now < n.expires_at]
+        chats = await org.chats_of(session, sorted({d for n in live for d in n.dept_ids}))
+        by_dept: dict[int, list[tuple[str, str]]] = {}
+        for chat in chats:
+            by_dept.setdefault(chat.dept_id, []).append((chat.platform, chat.chat_id))
+        rows: dict[str, dict[str, Any]] = {}
+        for n in live:
+            targets = dict.fromkeys(addr for d in n.dept_ids for addr in by_dept.get(d, ()))
+            if not targets:
+                log.warning("notice %s: no bound group chat for departments %s", n.key, n.dept_ids)
+            payload = n.message.to_json()
+            for platform, chat_id in targets:
+                key = f"{n.key}|{platform}:{chat_id}"
+                rows[key] = {"key": key, "platform": platform, "chat_id": chat_id, "kind": outbox.MERGEABLE,
+                             "collab_id": n.collab_id, "payload": payload, "due_at": n.fire_at,
+                             "scheduled_at": n.fire_at, "created_at": now}
+        ordered = [rows[k] for k in sorted(rows)]  # one lock order for every process: no deadlocks
+        queued = 0
+        for i in range(0, len(ordered), INSERT_CHUNK):
+            queued += await outbox.enqueue(session, ordered[i:i + INSERT_CHUNK])
+        return queued
+
+
+def _ranges(f: Facts, offsets: Iterable[int], when: str) -> list[tuple[Any, Any]]:
+    return [r for o in sorted(set(offsets)) for r in f.anchor_ranges(o, when)]
+
+
+def _person_ids(rows: Sequence[Any]) -> set[int]:
+    """Everyone a notice about these rows may @mention."""
+    names = ("owner_person_id", "owner_id", "contact_id", "initiator_id")
+    return {v for r in rows for n in names if isinstance(v := getattr(r, n, None), int)}
+
+
+async def _dept_lists(session: AsyncSession, collab_ids: set[int]) -> dict[int, list[int]]:
+    """collab id → its departments: initiating, lead, then participants."""
+    found = await schedule.collab_departments(session, collab_ids)
+    return {cid: list(dict.fromkeys(ids)) for cid, ids in found.items()}

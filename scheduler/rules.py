@@ -1,0 +1,550 @@
+"""SPEC §5 as pure functions: rows that may be due + the window → the notices that fire in it.
+
+Each rule takes rows the planner read from SQL and a `Facts` bundle (clock window, calendar,
+policy, departments and people) and returns `Notice`s. No I/O here, so every rule is tested on
+a fixed clock with hand-made rows. A notice's key names its subject first
+(`task:42:due-soon:2026-11-24`), so `withdraw("task:42:")` cancels everything pending about
+task 42 when the plan changes, and the anchor date in the key re-arms it when a date moves.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+from bot.config import PolicyConfig
+from bot.messages import Field, Message
+from handlers.plan import projected_schedule
+from handlers.vocab import ESCALATION, MEETING_LABEL, TASK_LABEL
+from scheduler.calendar import WorkCalendar
+from storage.models import (
+    Collaboration, Department, Evaluation, Meeting, Participant, Person, Problem, ProgressReport, Task,
+)
+
+
+@dataclass(frozen=True)
+class Notice:
+    key: str
+    fire_at: datetime
+    dept_ids: tuple[int, ...]
+    message: Message
+    collab_id: int | None = None
+    expires_at: datetime | None = None  # a catch-up after downtime skips it from then on
+
+
+@dataclass
+class Facts:
+    """What every rule may look at; the window is (since, now]."""
+
+    calendar: WorkCalendar
+    policy: PolicyConfig
+    since: datetime
+    now: datetime
+    depts: dict[int, Department]
+    people: dict[int, Person] = field(default_factory=dict)
+    collabs: dict[int, Collaboration] = field(default_factory=dict)
+
+    @property
+    def default_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.policy.timezone)
+
+    def zone(self, dept_id: int | None) -> ZoneInfo:
+        dept = self.depts.get(dept_id) if dept_id is not None else None
+        return ZoneInfo(dept.timezone) if dept and dept.timezone else self.default_zone
+
+    def zones(self) -> list[ZoneInfo]:
+        names = {d.timezone for d in self.depts.values() if d.timezone} | {self.policy.timezone}
+        return [ZoneInfo(n) for n in sorted(names)]
+
+    def in_window(self, instant: datetime) -> bool:
+        return self.since < instant <= self.now
+
+    def window_days(self) -> list[date]:
+        """Local dates (in any department's zone) the window touches."""
+        first = min(self.since.astimezone(z).date() for z in self.zones())
+        last = max(self.now.astimezone(z).date() for z in self.zones())
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def fire_days(self, when: str) -> list[date]:
+        """Days whose wall-clock time `when`, in some department's zone, lies in the window."""
+        at = time.fromisoformat(when)
+        return [d for d in self.window_days()
+                if any(self.in_window(self.calendar.at(d, at, z)) for z in self.zones())]
+
+    def anchor_ranges(self, offset: int, when: str) -> list[tuple[date, date]]:
+        """Date ranges whose notices with this working-day offset fire at `when` in the window."""
+        found = (self.calendar.anchors_firing_on(d, offset) for d in self.fire_days(when))
+        return [r for r in found if r is not None]
+
+    def day_fire(self, anchor: date, offset: int, dept_id: int | None, when: str) -> datetime:
+        day = self.calendar.fire_day(anchor, offset)
+        return self.calendar.at(day, time.fromisoformat(when), self.zone(dept_id))
+
+    def pmo_ids(self) -> tuple[int, ...]:
+        return tuple(d.id for d in self.depts.values() if d.is_pmo)
+
+    def name(self, dept_id: int) -> str:
+        dept = self.depts.get(dept_id)
+        return dept.name if dept else str(dept_id)
+
+    def code(self, collab_id: int) -> str:
+        c = self.collabs.get(collab_id)
+        return c.code if c else f"#{collab_id}"
+
+    def mention(self, *person_ids: int | None) -> tuple[str, ...]:
+        found = (self.people.get(i) for i in person_ids if i is not None)
+        return tuple(dict.fromkeys(f"{p.platform}:{p.user_id}" for p in found if p is not None))
+
+    def heads(self, *dept_ids: int) -> tuple[int, ...]:
+        return tuple(p.id for p in self.people.values() if p.is_head and p.dept_id in dept_ids)
+
+    def admins(self) -> tuple[int, ...]:
+        return tuple(p.id for p in self.people.values() if p.is_admin)
+
+    def person_name(self, person_id: int | None) -> str:
+        p = self.people.get(person_id) if person_id is not None else None
+        return p.name if p else "待定"
+
+
+def _task_data(f: Facts, t: Task, **extra: object) -> dict[str, object]:
+    return {"code": f.code(t.collab_id), "task": f"T{t.number}", "due": t.due_date.isoformat(), **extra}
+
+
+def _task_fields(f: Facts, t: Task) -> tuple[Field, ...]:
+    return (Field("任务", f"T{t.number} {t.title}"), Field("负责部门", f.name(t.owner_dept_id)),
+            Field("第一责任人", f.person_name(t.owner_person_id)), Field("完成日期", t.due_date.isoformat()),
+            Field("状态", f"{TASK_LABEL.get(t.status, t.status)} {t.progress}%"))
+
+
+def due_soon(tasks: Iterable[Task], f: Facts) -> list[Notice]:
+    """Task (or milestone) due in N working days → owner dept, @owner."""
+    out = []
+    for t in tasks:
+        days = f.policy.milestone_warning_working_days if t.is_milestone else f.policy.due_soon_working_days
+        fire = f.day_fire(t.due_date, -days, t.owner_dept_id, f.policy.notice_time)
+        if not f.in_window(fire):
+            continue
+        what = "里程碑" if t.is_milestone else "任务"
+        msg = Message(f"{f.code(t.collab_id)} {what}即将到期：T{t.number} {t.title}",
+                      f"还有 {days} 个工作日到期（{t.due_date}）。如有风险请尽早 /status 或 /problem。",
+                      _task_fields(f, t), template="due_soon", data=_task_data(f, t, milestone=t.is_milestone),
+                      mentions=f.mention(t.owner_person_id), color="yellow")
+        out.append(Notice(f"task:{t.id}:due-soon:{t.due_date}", fire, (t.owner_dept_id,), msg, t.collab_id))
+    return out
+
+
+def due_today(tasks: Iterable[Task], f: Facts) -> list[Notice]:
+    """Task due today (or, when that is a holiday, on the last working day before) → owner dept."""
+    out = []
+    for t in tasks:
+        fire = f.day_fire(t.due_date, 0, t.owner_dept_id, f.policy.notice_time)
+        if not f.in_window(fire):
+            continue
+        msg = Message(f"{f.code(t.collab_id)} 今日到期：T{t.number} {t.title}",
+                      f"完成日期 {t.due_date}。完成后请提交交付物：/deliver {f.code(t.collab_id)}/T{t.number} 链接或说明",
+                      _task_fields(f, t), template="due_today", data=_task_data(f, t),
+                      mentions=f.mention(t.owner_person_id), color="yellow")
+        out.append(Notice(f"task:{t.id}:due-today:{t.due_date}", fire, (t.owner_dept_id,), msg, t.collab_id))
+    return out
+
+
+def lag_ladder(tasks: Iterable[Task], f: Facts) -> list[Notice]:
+    """Lag > report days → owner dept must report; > alert days → 进度预警函 to lead dept and PMO."""
+    out = []
+    report_after = f.policy.lag_report_working_days + 1
+    alert_after = f.policy.lag_alert_working_days + 1
+    for t in tasks:
+        code = f.code(t.collab_id)
+        fire = f.day_fire(t.due_date, report_after, t.owner_dept_id, f.policy.notice_time)
+        if f.in_window(fire):
+            msg = Message(f"{code} 任务滞后：T{t.number} {t.title}",
+                          f"已超过完成日期 {t.due_date} {report_after - 1} 个工作日以上。请{f.name(t.owner_dept_id)}主动说明进度"
+                          f"和原因：/status {code}/T{t.number} 延期 原因，必要时 /change 申请调整。",
+                          _task_fields(f, t), template="overdue", data=_task_data(f, t, level="report"),
+                          mentions=f.mention(t.owner_person_id, *f.heads(t.owner_dept_id)), color="red")
+            out.append(Notice(f"task:{t.id}:lag-report:{t.due_date}", fire, (t.owner_dept_id,), msg, t.collab_id))
+        collab = f.collabs.get(t.collab_id)
+        lead = collab.lead_dept_id if collab else t.owner_dept_id
+        fire = f.day_fire(t.due_date, alert_after, lead, f.policy.notice_time)
+        if f.in_window(fire):
+            msg = Message(f"进度预警函：{code} T{t.number} {t.title}",
+                          f"T{t.number}（{f.name(t.owner_dept_id)}）已超过完成日期 {t.due_date} {alert_after - 1} 个工作日以上仍未完成。"
+                          "请牵头部门协调并督促整改；协作管理办公室跟踪。",
+                          _task_fields(f, t), template="progress_alert", data=_task_data(f, t, level="alert"),
+                          mentions=f.mention(*f.heads(lead), t.owner_person_id), color="red")
+            targets = tuple(dict.fromkeys((lead, *f.pmo_ids())))
+            out.append(Notice(f"task:{t.id}:lag-alert:{t.due_date}", fire, targets, msg, t.collab_id))
+    return out
+
+
+def upstream_late(late: Iterable[Task], plans: Sequence[Task], graph: dict[int, set[int]],
+                  f: Facts) -> list[Notice]:
+    """A predecessor missed its due date → each open downstream task's owner dept, with the new
+    earliest start computed through the whole dependency graph (late tasks finish today at best)."""
+    out = []
+    by_collab: dict[int, list[Task]] = defaultdict(list)
+    for t in plans:
+        by_collab[t.collab_id].append(t)
+    for pred in late:
+        fire = f.day_fire(pred.due_date, 1, pred.owner_dept_id, f.policy.notice_time)
+        if not f.in_window(fire):
+            continue
+        today = fire.astimezone(f.zone(pred.owner_dept_id)).date()
+        tasks = by_collab[pred.collab_id]
+        assumed = [_finishing_no_earlier_than(t, today) for t in tasks]
+        projected = projected_schedule(assumed, graph, f.calendar)  # type: ignore[arg-type]
+        code = f.code(pred.collab_id)
+        for t in tasks:
+            if t.status not in ("todo", "doing", "delayed", "blocked") or not _depends_on(graph, t.id, pred.id):
+                continue
+            earliest = projected[t.id][0]
+            if earliest <= t.start_date:
+                continue
+            msg = Message(f"{code} 上游任务延误：T{t.number} 受影响",
+                          f"前置任务 T{pred.number} {pred.title}（{f.name(pred.owner_dept_id)}）已超过完成日期 {pred.due_date}，"
+                          f"T{t.number} {t.title} 最早可于 {earliest} 开始（原计划 {t.start_date}）。如需调整请 /change。",
+                          template="upstream_slipped",
+                          data={"code": code, "task": f"T{t.number}", "predecessor": f"T{pred.number}",
+                                "earliest": earliest.isoformat()},
+                          mentions=f.mention(t.owner_person_id), color="yellow")
+            out.append(Notice(f"task:{pred.id}:upstream-late:{t.id}:{pred.due_date}", fire, (t.owner_dept_id,), msg,
+                              t.collab_id))
+    return out
+
+
+def _finishing_no_earlier_than(t: Task, today: date) -> SimpleNamespace:
+    """A task as the projection sees it: an unfinished late task cannot finish before today."""
+    due = t.due_date if t.status == "done" or t.due_date >= today else today
+    return SimpleNamespace(id=t.id, start_date=t.start_date, due_date=due)
+
+
+def _depends_on(graph: dict[int, set[int]], task_id: int, pred_id: int) -> bool:
+    stack, seen = list(graph.get(task_id, ())), set()
+    while stack:
+        node = stack.pop()
+        if node == pred_id:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(graph.get(node, ()))
+    return False
+
+
+def rework_due(tasks: Iterable[Task], f: Facts) -> list[Notice]:
+    """Rework after a fail / partial acceptance is due today → owner dept."""
+    out = []
+    for t in tasks:
+        if t.rework_due is None:
+            continue
+        fire = f.day_fire(t.rework_due, 0, t.owner_dept_id, f.policy.notice_time)
+        if not f.in_window(fire):
+            continue
+        code = f.code(t.collab_id)
+        msg = Message(f"{code} 整改今日到期：T{t.number} {t.title}",
+                      f"验收未通过的整改应于 {t.rework_due} 完成，请重新提交：/deliver {code}/T{t.number} 链接或说明",
+                      _task_fields(f, t), template="rework_due", data=_task_data(f, t, rework_due=t.rework_due.isoformat()),
+                      mentions=f.mention(t.owner_person_id), color="yellow")
+        out.append(Notice(f"task:{t.id}:rework-due:{t.rework_due}", fire, (t.owner_dept_id,), msg, t.collab_id))
+    return out
+
+
+def evaluation_sla(evaluations: Iterable[Evaluation], f: Facts) -> list[Notice]:
+    """Unanswered evaluation: reminder with N working days left; the day after the deadline → PMO."""
+    out = []
+    left = f.policy.evaluation_remind_working_days_left
+    for e in evaluations:
+        code = f.code(e.collab_id)
+        body = f"请于 {e.answer_due} 前答复评估：/evaluate {code} 接受|拒绝|需补充信息 contact=@对接人"
+        data = {"code": code, "dept": f.name(e.dept_id), "due": e.answer_due.isoformat()}
+        fire = f.day_fire(e.answer_due, -left, e.dept_id, f.policy.notice_time)
+        if left and f.in_window(fire):
+            msg = Message(f"{code} 需求评估待答复（剩 {left} 个工作日）", body, template="evaluation_reminder", data=data,
+                          mentions=f.mention(*f.heads(e.dept_id)), color="yellow")
+            out.append(Notice(f"eval:{e.id}:remind:{e.answer_due}", fire, (e.dept_id,), msg, e.collab_id))
+        fire = f.day_fire(e.answer_due, 1, e.dept_id, f.policy.notice_time)
+        if f.in_window(fire):
+            msg = Message(f"{code} 需求评估超时：{f.name(e.dept_id)}未答复",
+                          f"答复期限 {e.answer_due} 已过。请协作管理办公室跟进。\n{body}", template="evaluation_overdue",
+                          data=data, mentions=f.mention(*f.heads(e.dept_id), *f.admins()), color="red")
+            out.append(Notice(f"eval:{e.id}:overdue:{e.answer_due}", fire, (e.dept_id, *f.pmo_ids()), msg,
+                              e.collab_id))
+    return out
+
+
+def kickoff(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], f: Facts) -> list[Notice]:
+    """Approved without a kickoff meeting: a reminder at approval, and at the deadline → lead + PMO."""
+    out = []
+    hours = f.policy.kickoff_within_hours
+    for c in collabs:
+        if c.approved_at is None:
+            continue
+        deadline = c.approved_at + timedelta(hours=hours)
+        local = deadline.astimezone(f.zone(c.lead_dept_id))
+        data = {"code": c.code, "deadline": local.isoformat(timespec="minutes")}
+        if f.in_window(c.approved_at):
+            msg = Message(f"{c.code} 请在 {hours} 小时内召开启动会",
+                          f"已立项。请牵头部门{f.name(c.lead_dept_id)}在 {local:%m-%d %H:%M} 前组织启动会："
+                          f"/meeting {c.code} kind=启动会 date=… time=… agenda=…", template="kickoff", data=data,
+                          mentions=f.mention(*f.heads(c.lead_dept_id)), color="blue")
+            out.append(Notice(f"collab:{c.id}:kickoff:{_stamp(c.approved_at)}", c.approved_at,
+                              tuple(dept_ids.get(c.id, [c.lead_dept_id])), msg, c.id, expires_at=deadline))
+        if f.in_window(deadline):
+            msg = Message(f"{c.code} 启动会逾期未安排", f"立项已超过 {hours} 小时仍未安排启动会，请牵头部门立即安排，"
+                          "协作管理办公室跟进。", template="kickoff", data=data | {"overdue": True},
+                          mentions=f.mention(*f.heads(c.lead_dept_id), *f.admins()), color="red")
+            out.append(Notice(f"collab:{c.id}:kickoff-overdue:{_stamp(c.approved_at)}", deadline,
+                              (c.lead_dept_id, *f.pmo_ids()), msg, c.id))
+    return out
+
+
+def meetings(items: Iterable[Meeting], f: Facts) -> list[Notice]:
+    """Agenda a day before, "starts soon", minutes due at the end, minutes overdue → lead dept."""
+    out = []
+    p = f.policy
+    for m in items:
+        code = f.code(m.collab_id)
+        local = m.starts_at.astimezone(f.zone(m.dept_ids[0] if m.dept_ids else None))
+        end = m.starts_at + timedelta(minutes=m.duration_min)
+        data = {"code": code, "meeting": f"M{m.number}", "starts": local.isoformat(timespec="minutes")}
+        fields = (Field("会议", f"{code}/M{m.number} {m.title}"), Field("类型", MEETING_LABEL.get(m.kind, m.kind)),
+                  Field("时间", f"{local:%Y-%m-%d %H:%M}（{m.duration_min} 分钟）"), Field("议程", m.agenda or "—"))
+        heads = f.heads(*m.dept_ids)
+        agenda_at = m.starts_at - timedelta(days=p.agenda_days_before)
+        if p.agenda_days_before and f.in_window(agenda_at):
+            msg = Message(f"会议议程：{m.title}（{local:%m-%d %H:%M}）", "请参会部门提前准备需决策事项。", fields,
+                          template="meeting_agenda", data=data, mentions=f.mention(*heads), color="blue")
+            out.append(Notice(f"meeting:{m.id}:agenda:{_stamp(m.starts_at)}", agenda_at, tuple(m.dept_ids), msg,
+                              m.collab_id, expires_at=m.starts_at))
+        soon_at = m.starts_at - timedelta(minutes=p.meeting_soon_minutes)
+        if f.in_window(soon_at):
+            msg = Message(f"会议 {p.meeting_soon_minutes} 分钟后开始：{m.title}", "", fields, template="meeting_soon",
+                          data=data, mentions=f.mention(*heads), color="blue")
+            out.append(Notice(f"meeting:{m.id}:soon:{_stamp(m.starts_at)}", soon_at, tuple(m.dept_ids), msg,
+                              m.collab_id, expires_at=m.starts_at))
+        owner = f.people.get(m.owner_id)
+        owner_dept = owner.dept_id if owner and owner.dept_id else (m.dept_ids[0] if m.dept_ids else None)
+        if owner_dept is not None and f.in_window(end):
+            msg = Message(f"请在 {p.minutes_due_hours} 小时内提交会议纪要：{m.title}",
+                          f"/minutes {code}/M{m.number} 纪要 decisions=决议 action=\"行动项 @负责人 日期\"", fields,
+                          template="minutes_due", data=data, mentions=f.mention(m.owner_id), color="blue")
+            out.append(Notice(f"meeting:{m.id}:minutes-due:{_stamp(m.starts_at)}", end, (owner_dept,), msg,
+                              m.collab_id))
+        overdue_at = end + timedelta(hours=p.minutes_due_hours)
+        collab = f.collabs.get(m.collab_id)
+        if collab is not None and f.in_window(overdue_at):
+            msg = Message(f"会议纪要逾期：{m.title}", f"会后 {p.minutes_due_hours} 小时仍未提交纪要，请牵头部门督促。",
+                          fields, template="minutes_overdue", data=data,
+                          mentions=f.mention(m.owner_id, *f.heads(collab.lead_dept_id)), color="red")
+            out.append(Notice(f"meeting:{m.id}:minutes-overdue:{_stamp(m.starts_at)}", overdue_at,
+                              (collab.lead_dept_id,), msg, m.collab_id))
+    return out
+
+
+def _stamp(instant: datetime) -> str:
+    """An instant in a key: UTC, to the minute (a moved meeting gets new keys)."""
+    return instant.astimezone(timezone.utc).strftime("%Y%m%dT%H%M")
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def report_day(calendar: WorkCalendar, week: date, weekday: int) -> date | None:
+    """The report deadline day of a week: its Friday, or the last working day before it that week."""
+    day = week + timedelta(days=weekday)
+    while day >= week:
+        if calendar.is_workday(day):
+            return day
+        day -= timedelta(days=1)
+    return None
+
+
+def sync_day(calendar: WorkCalendar, week: date, weekday: int) -> date | None:
+    """The weekly sync day: its Monday, or the first working day after it that week."""
+    day = week + timedelta(days=weekday)
+    while day < week + timedelta(days=7):
+        if calendar.is_workday(day):
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def weekly_reports(pairs: Sequence[tuple[Collaboration, Participant]], reports: Iterable[ProgressReport],
+                   f: Facts) -> list[Notice]:
+    """Friday prompt, Friday-evening chase of missing reports, and Monday escalation to the lead dept.
+
+    `reports` must hold this week's and last week's reports of the collaborations in `pairs`.
+    """
+    p = f.policy
+    have = {(r.collab_id, r.dept_id, r.week) for r in reports}
+    out = []
+    parts_of: dict[int, list[Participant]] = defaultdict(list)
+    for c, part in pairs:
+        parts_of[c.id].append(part)
+        for day in f.window_days():
+            week = week_of(day)
+            if day == report_day(f.calendar, week, p.weekly_report_weekday) and (c.id, part.dept_id, week) not in have:
+                out += _report_prompts(c, part, day, week, f.zone(part.dept_id), f)
+    for c_id, parts in parts_of.items():
+        c = f.collabs[c_id]
+        for day in f.window_days():
+            if day != sync_day(f.calendar, week_of(day), p.weekly_sync_weekday):
+                continue
+            at = f.calendar.at(day, time.fromisoformat(p.weekly_report_escalate_time), f.zone(c.lead_dept_id))
+            last = week_of(day) - timedelta(days=7)
+            due_day = report_day(f.calendar, last, p.weekly_report_weekday)
+            if not f.in_window(at) or due_day is None or (c.executing_at and c.executing_at.date() > due_day):
+                continue
+            missing = [x for x in parts if (c.id, x.dept_id, last) not in have]
+            if not missing:
+                continue
+            names = "、".join(f.name(x.dept_id) for x in missing)
+            msg = Message(f"{c.code} 周进度未提交：{names}",
+                          f"{last} 这一周的进度跟踪表仍未提交，请牵头部门{f.name(c.lead_dept_id)}督促。",
+                          template="weekly_escalate", data={"code": c.code, "week": last.isoformat(),
+                                                            "depts": [f.name(x.dept_id) for x in missing]},
+                          mentions=f.mention(*f.heads(c.lead_dept_id), *(x.contact_id for x in missing)), color="red")
+            out.append(Notice(f"collab:{c.id}:report-escalate:{last}", at, (c.lead_dept_id,), msg, c.id))
+    return out
+
+
+def _report_prompts(c: Collaboration, part: Participant, day: date, week: date, zone: ZoneInfo,
+                    f: Facts) -> list[Notice]:
+    p = f.policy
+    prompt_at = f.calendar.at(day, time.fromisoformat(p.weekly_report_prompt_time), zone)
+    due_at = f.calendar.at(day, time.fromisoformat(p.weekly_report_due_time), zone)
+    who = f.mention(part.contact_id) if part.contact_id else f.mention(*f.heads(part.dept_id))
+    data = {"code": c.code, "dept": f.name(part.dept_id), "week": week.isoformat()}
+    form = f"/progress {c.code} done=本周完成 undone=未完成及原因 next=下周计划 risks=风险"
+    out: list[Notice] = []
+    if c.executing_at is None or c.executing_at > prompt_at:
+        return out  # the plan was not in force yet when this week's prompt was due
+    if f.in_window(prompt_at):
+        msg = Message(f"{c.code} 请提交本周进度（{p.weekly_report_due_time} 前）", form, template="weekly_prompt",
+                      data=data, mentions=who, color="blue")
+        out.append(Notice(f"report:{c.id}:{part.dept_id}:{week}:prompt", prompt_at, (part.dept_id,), msg, c.id,
+                          expires_at=due_at))
+    if f.in_window(due_at):
+        msg = Message(f"{c.code} 本周进度尚未提交", f"{f.name(part.dept_id)}的周进度已到截止时间，请尽快提交：\n{form}",
+                      template="weekly_missing", data=data, mentions=who, color="yellow")
+        out.append(Notice(f"report:{c.id}:{part.dept_id}:{week}:missing", due_at, (part.dept_id,), msg, c.id))
+    return out
+
+
+def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], reports: Iterable[ProgressReport],
+                tasks: Iterable[Task], f: Facts) -> list[Notice]:
+    """Monday sync reminder with last week's reports and task counts rolled up per collaboration."""
+    p = f.policy
+    by_collab: dict[int, list[ProgressReport]] = defaultdict(list)
+    for r in reports:
+        by_collab[r.collab_id].append(r)
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for t in tasks:
+        counts[t.collab_id][t.status] += 1
+    out = []
+    for c in collabs:
+        zone = f.zone(c.lead_dept_id)
+        for day in f.window_days():
+            week = week_of(day)
+            if day != sync_day(f.calendar, week, p.weekly_sync_weekday):
+                continue
+            at = f.calendar.at(day, time.fromisoformat(p.weekly_sync_time), zone)
+            if not f.in_window(at) or c.executing_at is None or c.executing_at > at:
+                continue
+            depts = dept_ids.get(c.id, [c.lead_dept_id])
+            got = {r.dept_id: r for r in by_collab[c.id]}
+            lines = [f"• {f.name(d)}：" + (f"完成 {got[d].done}；下周 {got[d].next_plan}；风险 {got[d].risks}"
+                                           if d in got else "未提交") for d in depts]
+            status = "，".join(f"{TASK_LABEL.get(s, s)} {n}" for s, n in sorted(counts[c.id].items()))
+            msg = Message(f"{c.code} 进度同步会提醒（{p.weekly_sync_max_minutes} 分钟内）",
+                          f"上周进度汇总：\n" + "\n".join(lines) + f"\n任务：{status or '—'}",
+                          template="weekly_sync", data={"code": c.code, "week": (week - timedelta(days=7)).isoformat(),
+                                                        "reported": sorted(f.name(d) for d in got)},
+                          mentions=f.mention(*f.heads(*depts)), color="blue")
+            out.append(Notice(f"collab:{c.id}:sync:{week}", at, tuple(depts), msg, c.id))
+    return out
+
+
+def problems(items: Iterable[Problem], f: Facts) -> list[Notice]:
+    """Unresolved past its planned date → PMO; still unresolved later → leadership (专题决策会)."""
+    out = []
+    for pr in items:
+        if pr.planned_date is None:
+            continue
+        code = f.code(pr.collab_id)
+        collab = f.collabs.get(pr.collab_id)
+        lead = collab.lead_dept_id if collab else pr.responsible_dept_id
+        data = {"code": code, "problem": f"P{pr.number}", "planned": pr.planned_date.isoformat()}
+        for level, days in ((1, f.policy.problem_pmo_working_days), (2, f.policy.problem_leadership_working_days)):
+            fire = f.day_fire(pr.planned_date, days, lead, f.policy.notice_time)
+            if not f.in_window(fire):
+                continue
+            step = "请协作管理办公室协调" if level == 1 else f"请协作管理办公室提请分管领导召开专题决策会：/meeting {code} kind=决策会 …"
+            msg = Message(f"{code} 问题 P{pr.number} 逾期未解决 → {ESCALATION[level]}",
+                          f"{pr.description}\n计划解决日期 {pr.planned_date} 已过。{step}", template="problem_escalation",
+                          data=data | {"level": level},
+                          mentions=f.mention(pr.owner_id, *f.heads(lead), *f.admins()), color="red")
+            out.append(Notice(f"problem:{pr.id}:escalate-{level}:{pr.planned_date}", fire,
+                              (lead, pr.responsible_dept_id, *f.pmo_ids()), msg, pr.collab_id))
+    return out
+
+
+def retrospective_due(collabs: Iterable[Collaboration], f: Facts) -> list[Notice]:
+    """N working days after acceptance, no retrospective yet → lead dept and initiator."""
+    out = []
+    days = f.policy.retrospective_working_days
+    for c in collabs:
+        if c.accepted_at is None:
+            continue
+        accepted = c.accepted_at.astimezone(f.zone(c.lead_dept_id)).date()
+        due = f.calendar.add_workdays(accepted, days)
+        fire = f.day_fire(accepted, days, c.lead_dept_id, f.policy.notice_time)
+        if not f.in_window(fire):
+            continue
+        msg = Message(f"{c.code} 复盘今日到期", f"验收后 {days} 个工作日内应完成复盘（{due}）：/retro {c.code}",
+                      template="retro_due", data={"code": c.code, "due": due.isoformat()},
+                      mentions=f.mention(c.initiator_id, *f.heads(c.lead_dept_id)), color="yellow")
+        out.append(Notice(f"collab:{c.id}:retro-due:{due}", fire,
+                          tuple(dict.fromkeys((c.lead_dept_id, c.initiator_dept_id))), msg, c.id))
+    return out
+
+
+def daily_digest(tasks: Iterable[Task], f: Facts) -> list[Notice]:
+    """Optional: on working days, one card per department with its overdue and soon-due tasks."""
+    if not f.policy.daily_digest:
+        return []
+    by_dept: dict[int, list[Task]] = defaultdict(list)
+    for t in tasks:
+        by_dept[t.owner_dept_id].append(t)
+    out = []
+    for dept_id, items in sorted(by_dept.items()):
+        zone = f.zone(dept_id)
+        for day in f.window_days():
+            at = f.calendar.at(day, time.fromisoformat(f.policy.daily_digest_time), zone)
+            if not f.calendar.is_workday(day) or not f.in_window(at):
+                continue
+            horizon = f.calendar.add_workdays(day, f.policy.due_soon_working_days)
+            due = [t for t in items if t.due_date <= horizon]
+            if not due:
+                continue
+            lines = [f"{'⚠️ 逾期 ' if t.due_date < day else ''}{f.code(t.collab_id)}/T{t.number} {t.title}｜"
+                     f"{f.person_name(t.owner_person_id)}｜{t.due_date}" for t in due]
+            msg = Message(f"{f.name(dept_id)} 今日待办（{len(due)}）", "\n".join(lines), template="daily_digest",
+                          data={"dept": f.name(dept_id), "day": day.isoformat(), "count": len(due)},
+                          mentions=f.mention(*dict.fromkeys(t.owner_person_id for t in due)), color="blue")
+            out.append(Notice(f"dept:{dept_id}:daily:{day}", at, (dept_id,), msg))
+    return out
+
+
+def calendar_uncovered(years: Iterable[int], f: Facts) -> list[Notice]:
+    """Working days of a year the holiday data does not cover fall back to Mon–Fri: tell the admins."""
+    out = []
+    for year in sorted(years):
+        msg = Message(f"{year} 年节假日数据缺失", f"chinese_calendar 尚无 {year} 年的节假日与调休安排，提醒暂按周一至周五计算。"
+                      f"请管理员补充：/calendar add {year}-01-01 holiday 元旦（或在配置 [calendar] 中填写）。",
+                      template="calendar_uncovered", data={"year": year}, mentions=f.mention(*f.admins()), color="yellow")
+        out.append(Notice(f"calendar:uncovered:{year}", f.now, f.pmo_ids(), msg))
+    return out

@@ -1,0 +1,163 @@
+"""The dispatcher: one chat in order, digests stable across crashes, retries, permanent
+failures reported to the PMO, and a platform that fails 30 % of sends still gets each notice once."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.outbox import OutboundItem
+from bot.testkit import TestBot, seed_open_tasks
+from fake_platform import FakePlatform, HttpSender
+from storage import outbox
+from storage.db import make_engine, make_sessionmaker
+from storage.models import OutboxMessage
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def row(key: str, chat: str, now: datetime, kind: str = outbox.MERGEABLE, title: str = "") -> dict[str, Any]:
+    return {"key": key, "platform": "memory", "chat_id": chat, "kind": kind,
+            "payload": {"title": title or key, "body": "", "template": "due_today", "mentions": [f"memory:{key}"]},
+            "due_at": now, "created_at": now}
+
+
+async def put(tb: TestBot, *rows: dict[str, Any]) -> None:
+    async with tb.bot.sessions() as session, session.begin():
+        await outbox.enqueue(session, list(rows))
+
+
+class FlakyOnce:
+    """Fails the first send of the given keys, then delivers like the memory platform."""
+
+    def __init__(self, tb: TestBot, fail: set[str]) -> None:
+        self.inner, self.fail, self.items = tb.sender, set(fail), []  # type: ignore[var-annotated]
+
+    async def send(self, item: OutboundItem) -> str:
+        if item.key in self.fail:
+            self.fail.discard(item.key)
+            raise ConnectionError("reset by peer")
+        self.items.append(item)
+        return await self.inner.send(item)
+
+
+async def test_a_failed_send_holds_back_its_chat_but_not_others(tb: TestBot) -> None:
+    now = tb.clock.now()
+    await put(tb, row("a1", "研发部", now, kind="notice"), row("a2", "研发部", now, kind="notice"),
+              row("a3", "研发部", now, kind="notice"), row("b1", "设计部", now, kind="notice"))
+    flaky = FlakyOnce(tb, {"a1"})
+    tb.bot.senders["memory"] = flaky
+    await tb.bot.dispatcher.drain()
+    assert [i.key for i in flaky.items] == ["b1"]  # a2, a3 wait behind a1's retry
+    tb.clock.advance(timedelta(seconds=3))
+    await tb.bot.dispatcher.drain()
+    assert [i.key for i in flaky.items] == ["b1", "a1", "a2", "a3"]
+    async with tb.bot.sessions() as session:
+        attempts = dict((await session.execute(select(OutboxMessage.key, OutboxMessage.attempts)
+                                               .where(OutboxMessage.key.in_(["a1", "a2", "a3"])))).all())
+    assert attempts == {"a1": 2, "a2": 1, "a3": 1}  # released rows do not count a try
+
+
+async def test_digest_group_survives_a_crash_between_claim_and_send(tb: TestBot) -> None:
+    now = tb.clock.now()
+    await put(tb, row("n1", "研发部", now), row("n2", "研发部", now), row("n3", "研发部", now))
+    async with tb.bot.sessions() as session, session.begin():  # a process claims, then dies
+        [group] = await outbox.claim(session, now, 50, digest_max=10)
+        assert [r.key for r in group] == ["n1", "n2", "n3"]
+    await put(tb, row("n4", "研发部", now + timedelta(seconds=1)))
+    tb.clock.advance(outbox.LEASE + timedelta(seconds=2))
+    await tb.bot.dispatcher.drain()
+    sent = tb.sender.inbox["研发部"]
+    assert [(i.key, i.covers) for i in sent] == [("n1", ("n1", "n2", "n3")), ("n4", ("n4",))]
+    assert sent[0].message.template == "digest" and sent[0].message.mentions == ("memory:n1", "memory:n2", "memory:n3")
+
+
+async def test_digests_cap_at_the_configured_size(tb: TestBot) -> None:
+    now = tb.clock.now()
+    await put(tb, *(row(f"k{i:02d}", "研发部", now) for i in range(23)))
+    await tb.bot.dispatcher.drain()
+    assert [len(i.covers) for i in tb.sender.inbox["研发部"]] == [10, 10, 3]
+
+
+async def test_permanent_failure_is_reported_to_the_pmo_once(tb: TestBot) -> None:
+    now = tb.clock.now()
+    await put(tb, row("x1", "gone-chat", now, kind="notice", title="会议通知"),
+              row(f"{outbox.NOTE_PREFIX}7|memory:gone-too", "gone-too", now, kind="notice"))
+    platform = FakePlatform()
+    http = HttpSender(await platform.start())
+    try:
+        tb.bot.senders["memory"] = http
+        await tb.bot.dispatcher.drain()
+    finally:
+        await http.close()
+        await platform.stop()
+    async with tb.bot.sessions() as session:
+        rows = {r.key: r for r in (await session.scalars(select(OutboxMessage))).all()}
+    assert rows["x1"].status == "failed" and "bot not in chat" in rows["x1"].error
+    notes = [r for k, r in rows.items() if k.startswith(outbox.NOTE_PREFIX)]
+    assert sorted((n.chat_id, n.status) for n in notes) == [("gone-too", "failed"), ("协作管理办公室", "sent")]
+    [sent] = [b for b in platform.accepted.values() if b["chat_id"] == "协作管理办公室"]
+    assert sent["title"] == "消息发送失败"
+
+
+async def test_thirty_percent_failures_still_deliver_each_notice_exactly_once(db_url: str) -> None:
+    platform = FakePlatform(fail_rate=0.15, lost_ack_rate=0.15, seed=42)
+    url = await platform.start()
+    config = __import__("bot.testkit", fromlist=["demo_config"]).demo_config(db_url)
+    config.scheduler.max_attempts = 40
+    tb = await TestBot.create(config, datetime(2026, 11, 23, 9, 0, tzinfo=SH))
+    http = HttpSender(url)
+    try:
+        await seed_open_tasks(tb.bot, 200, [date(2026, 11, 23)], tb.clock.now())
+        tb.bot.senders["memory"] = http
+        tb.clock.set(datetime(2026, 11, 23, 9, 31, tzinfo=SH))
+        queued = await tb.bot.planner.tick()
+        keys = await _keys(tb, "task:")
+        assert queued >= 200 and len(keys) == 200
+        for _ in range(200):
+            await tb.bot.dispatcher.drain()
+            if not await _unsent(tb):
+                break
+            tb.clock.advance(timedelta(seconds=301))
+        assert await _unsent(tb) == 0
+        delivered, received = platform.delivered(), platform.received()
+        bad = {k: (delivered[k], received[k]) for k in keys if delivered[k] != 1}
+        assert not bad, f"lost or shown twice: {bad}"
+        assert platform.refused > 0 and sum(received[k] for k in keys) > len(keys)  # the failures really happened
+    finally:
+        await http.close()
+        await platform.stop()
+        await tb.close()
+
+
+async def _keys(tb: TestBot, prefix: str) -> list[str]:
+    async with tb.bot.sessions() as session:
+        return list((await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.startswith(prefix)))).all())
+
+
+async def _unsent(tb: TestBot) -> int:
+    async with tb.bot.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(OutboxMessage)
+                                        .where(OutboxMessage.status.in_(outbox.UNSENT))) or 0)
+
+
+async def test_concurrent_claims_never_split_a_chat(db_url: str, tb: TestBot) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("row locks with SKIP LOCKED: PostgreSQL only (SQLite has one writer)")
+    now = tb.clock.now()
+    await put(tb, *(row(f"a{i}", "研发部", now, kind="notice") for i in range(4)), row("b0", "设计部", now, kind="notice"))
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions() as first, first.begin():
+            held = await outbox.claim(first, now, 2)  # a0, a1 locked, not committed
+            assert [g[0].key for g in held] == ["a0", "a1"]
+            async with sessions() as second, second.begin():
+                other = await asyncio.wait_for(outbox.claim(second, now, 10), 5)
+            assert [g[0].key for g in other] == ["b0"]  # a2, a3 must wait for a0, a1
+    finally:
+        await engine.dispose()
