@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from bot.app import Bot
 from bot.platforms.memory import PLATFORM
 from bot.testkit import demo_config
-from fake_platform import HttpSender
+from tests.fake_platform import HttpSender
 
 
 class RunningClock:

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.testkit import TestBot, demo_config, seed_open_tasks
-from fake_platform import FakePlatform
+from tests.fake_platform import FakePlatform
 from storage.models import OutboxMessage
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.outbox import OutboundItem
 from bot.testkit import TestBot, seed_open_tasks
-from fake_platform import FakePlatform, HttpSender
+from tests.fake_platform import FakePlatform, HttpSender
 from storage import outbox
 from storage.db import make_engine, make_sessionmaker
 from storage.models import OutboxMessage
