@@ -41,7 +41,7 @@ async def seed(db_url: str) -> None:
 
 
 async def spawn(db_url: str, url: str, log: Path, digest_max: int) -> asyncio.subprocess.Process:
-    env = dict(os.environ, PYTHONPATH=str(SCRIPT.parent))
+    env = dict(os.environ, PYTHONPATH=str(SCRIPT.parent.parent))  # the repo root: `tests` is a package
     return await asyncio.create_subprocess_exec(sys.executable, str(SCRIPT), db_url, url, START.isoformat(),
                                                 str(digest_max), stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT,
                                                 env=env)
