@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.config import FeishuConfig
 from bot.messages import Message
-from bot.outbox import OutboundItem, PermanentSendError
+from bot.outbox import OutboundItem
 from bot.platforms.feishu.api import FeishuApi, FeishuRefused, send_uuid
 from bot.platforms.feishu.sender import FeishuSender
 from tests.fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
@@ -76,17 +76,13 @@ async def test_timeout_after_the_send_does_not_post_twice(fake: FakeFeishu, api:
     assert fake.uuids["k-slow"] == message_id
 
 
-async def test_permanent_refusal_is_not_retried_and_is_reported(fake: FakeFeishu, api: FeishuApi) -> None:
-    reported: list[str] = []
-
-    async def report(failed: OutboundItem, error: PermanentSendError) -> None:
-        reported.append(f"{failed.key}: {error}")
-
+async def test_permanent_refusal_is_not_retried(fake: FakeFeishu, api: FeishuApi) -> None:
+    """Reporting it to the admins is the dispatcher's job (tests/test_outbox_dispatcher.py)."""
     fake.faults.refuse_chats["oc_gone"] = 230002
     with pytest.raises(FeishuRefused) as err:
-        await FeishuSender(api, report).send(item("k-gone", chat="oc_gone"))
+        await FeishuSender(api).send(item("k-gone", chat="oc_gone"))
     assert err.value.code == 230002 and fake.requests == 1
-    assert reported and "not in the group" in reported[0]
+    assert "not in the group" in str(err.value)
 
 
 async def test_pacing_keeps_within_the_chat_and_app_limits(fake: FakeFeishu, api: FeishuApi) -> None:
@@ -145,6 +141,6 @@ async def test_through_the_outbox_every_notice_arrives_exactly_once(db_url: str)
             failed = (await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
         assert [r.chat_id for r in failed] == ["oc_dissolved"] and "232009" in failed[0].error
         pmo = fake.texts(CHATS["协作管理办公室"])
-        assert len([t for t in pmo if "消息未能送达" in t]) == 1  # the admins were told, once
+        assert len([t for t in pmo if "消息发送失败" in t]) == 1  # the admins were told (by the dispatcher), once
     finally:
         await rig.close()

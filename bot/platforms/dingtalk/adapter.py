@@ -14,7 +14,6 @@ from bot.platforms.dingtalk.inbound import BOT_TOPIC, CARD_TOPIC, BotMessages, C
 from bot.platforms.dingtalk.sender import DingTalkSender
 from bot.platforms.dingtalk.stream import StreamClient, StreamTiming
 from bot.platforms.dingtalk.webhooks import SessionWebhooks
-from bot.platforms.failures import FailureReporter
 
 
 class DingTalkAdapter:
@@ -24,8 +23,7 @@ class DingTalkAdapter:
         self.api = DingTalkApi(self.config)
         self.webhooks = SessionWebhooks(timedelta(seconds=self.config.webhook_margin_seconds))
         self.inbound = DingTalkInbound(bot, self.api, self.webhooks, self.config)
-        self.sender = DingTalkSender(self.api, self.config, self.webhooks, bot.clock,
-                                     FailureReporter(bot.sessions, bot.clock).report)
+        self.sender = DingTalkSender(self.api, self.config, self.webhooks, bot.clock)
         bot.add_sender(PLATFORM, self.sender)
         self.stream = StreamClient(self.api, StreamTiming(
             self.config.reconnect_base_seconds, self.config.reconnect_max_seconds, self.config.keepalive_seconds,

@@ -30,7 +30,6 @@ from bot.platforms.dingtalk import PLATFORM
 from bot.platforms.dingtalk.api import DingTalkApi, WebhookGone
 from bot.platforms.dingtalk.translate import USER_PREFIX
 from bot.platforms.dingtalk.webhooks import SessionWebhooks
-from bot.platforms.failures import FailureReport, reporting
 from cards.dingtalk import card_data, commands, markdown
 from cards.model import card_for
 
@@ -51,18 +50,13 @@ def send_command_url(text: str) -> str:
 
 
 class DingTalkSender:
-    def __init__(self, api: DingTalkApi, config: DingTalkConfig, webhooks: SessionWebhooks, clock: Clock,
-                 on_permanent: FailureReport | None = None) -> None:
+    def __init__(self, api: DingTalkApi, config: DingTalkConfig, webhooks: SessionWebhooks, clock: Clock) -> None:
         self.api = api
         self.config = config
         self.webhooks = webhooks
         self.clock = clock
-        self.on_permanent = on_permanent
 
     async def send(self, item: OutboundItem) -> str:
-        return await reporting(item, lambda: self._send(item), self.on_permanent)
-
-    async def _send(self, item: OutboundItem) -> str:
         message = item.message
         user = item.chat_id.removeprefix(USER_PREFIX) if item.chat_id.startswith(USER_PREFIX) else None
         if item.kind == "update" and item.reply_to and self.config.card_template_id:

@@ -7,7 +7,6 @@ from aiohttp import web
 
 from bot.app import Bot
 from bot.config import FeishuConfig
-from bot.platforms.failures import FailureReporter
 from bot.platforms.feishu import PLATFORM
 from bot.platforms.feishu.api import FeishuApi
 from bot.platforms.feishu.inbound import FeishuInbound
@@ -24,7 +23,7 @@ class FeishuAdapter:
         self.config = config or bot.config.feishu
         self.api = FeishuApi(self.config)
         self.inbound = FeishuInbound(bot, self.api, self.config)
-        self.sender = FeishuSender(self.api, FailureReporter(bot.sessions, bot.clock).report)
+        self.sender = FeishuSender(self.api)
         bot.add_sender(PLATFORM, self.sender)
         self.webhook = FeishuWebhook(self.inbound, self.config) if self.config.mode == "webhook" else None
         self.longconn = FeishuLongConnection(self.inbound, self.config) if self.config.mode == "websocket" else None

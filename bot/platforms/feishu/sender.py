@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 
 from bot.outbox import OutboundItem
-from bot.platforms.failures import FailureReport, reporting
 from bot.platforms.feishu.api import FeishuApi, FeishuRefused
 from cards.feishu import feishu_card
 
@@ -18,14 +17,10 @@ RECALLED = 230011  # the message a reply answers was recalled
 
 
 class FeishuSender:
-    def __init__(self, api: FeishuApi, on_permanent: FailureReport | None = None) -> None:
+    def __init__(self, api: FeishuApi) -> None:
         self.api = api
-        self.on_permanent = on_permanent
 
     async def send(self, item: OutboundItem) -> str:
-        return await reporting(item, lambda: self._send(item), self.on_permanent)
-
-    async def _send(self, item: OutboundItem) -> str:
         card = feishu_card(item.message)
         if item.kind == "update" and item.reply_to:  # a clicked card's new state, in place
             await self.api.patch_card(item.reply_to, item.chat_id, card)
