@@ -307,9 +307,10 @@ class FakeDingTalk:
         return self._callback(CARD_TOPIC, data, frame_id)
 
     async def _push(self, frame: dict[str, Any]) -> None:
-        frame_id = frame["headers"]["messageId"]
+        frame_id = frame["headers"].get("messageId", "")
         now = time.monotonic()
-        if frame["type"] == "CALLBACK" and frame_id not in self.acks:
+        if frame["type"] == "CALLBACK":  # a (re)delivery waits for its own ack
+            self.acks.pop(frame_id, None)
             first = self._pending.get(frame_id, (frame, now, now))[1]
             self._pending[frame_id] = (frame, first, now)
         conn = self._live()
@@ -332,8 +333,8 @@ class FakeDingTalk:
     def _on_ack(self, ack: dict[str, Any]) -> None:
         message_id = ack.get("headers", {}).get("messageId", "")
         pending = self._pending.pop(message_id, None)
-        if pending is not None and message_id not in self.acks:
-            self.ack_latency.append(time.monotonic() - pending[1])
+        if pending is not None:
+            self.ack_latency.append(time.monotonic() - pending[2])
         self.acks[message_id] = ack
         if ack.get("code") == 200 and pending and pending[0]["headers"]["topic"] == CARD_TOPIC:
             self._apply_card_response(json.loads(pending[0]["data"]), ack)

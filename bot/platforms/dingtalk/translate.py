@@ -67,12 +67,18 @@ def _text(data: dict[str, Any]) -> str:
 def _mentions(data: dict[str, Any], text: str) -> tuple[Mention, ...]:
     """`atUsers` other than the bot, paired in order with the "@name" words left in the text.
 
+    The bot is the entry with its `chatbotUserId`, or, failing that, the one without a staff id
+    (people in the organisation have one; the official sample's ids are masked differently).
+
     DingTalk names only ids in `atUsers`; the display names appear in the text. When the counts
     differ (a name with spaces, an @ typed by hand) the pairing is unsafe and names stay empty:
     the handler then matches the mention by user id.
     """
-    bot = data.get("chatbotUserId")
-    people = [u for u in data.get("atUsers") or [] if isinstance(u, dict) and u.get("dingtalkId") != bot]
+    at = [u for u in data.get("atUsers") or [] if isinstance(u, dict)]
+    people = [u for u in at if u.get("dingtalkId") != data.get("chatbotUserId")]
+    if data.get("isInAtList") and len(people) == len(at):  # the bot's id not matched: it is the one without staffId
+        bot = next((u for u in people if not u.get("staffId")), None)
+        people = [u for u in people if u is not bot]
     names = _AT.findall(text)
     paired = len(names) == len(people)
     return tuple(Mention(user_id=str(u.get("staffId") or u.get("dingtalkId")),
