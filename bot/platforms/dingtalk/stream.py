@@ -112,6 +112,8 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
                 task.add_done_callback(self._inflight.discard)
         finally:
             watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watchdog  # before the socket closes: a ping in flight must not outlive it
 
     async def _watch(self, ws: Any) -> None:
         """Ping every `keepalive` s; a socket silent for `watchdog` s is cut, so `run` reconnects."""
