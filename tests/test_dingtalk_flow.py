@@ -35,8 +35,7 @@ def one(texts: list[str], needle: str) -> str:
     return found[0]
 
 
-async def play_until_delivery(rig: DingTalkRig) -> None:
-    """Stages 1–4 by text: request, evaluations, approval, plan, progress, delivery."""
+async def request_and_evaluate_by_text(rig: DingTalkRig) -> None:
     await rig.say("小张", "市场部", '/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部,设计部 due=2026-12-31 '
                                     'priority=高')
     one(rig.texts("市场部"), "需求已提交：XZ-2026-0001")
@@ -46,6 +45,10 @@ async def play_until_delivery(rig: DingTalkRig) -> None:
     one(rig.texts("研发部"), "评估已答复：接受")
     await rig.say("王主管", "设计部", '/evaluate XZ-2026-0001 接受 contact=@王设计 resources="1名设计" date=12-05',
                   at=(PEOPLE["王设计"],))
+
+
+async def plan_to_delivery(rig: DingTalkRig) -> None:
+    """Stages 2–4 by text after the evaluations: approval, plan, progress, delivery."""
     await rig.say("周主任", "协作管理办公室", "/approve XZ-2026-0001 lead=市场部")
     one(rig.texts("协作管理办公室"), "协作立项确认函")
     await rig.say("张经理", "市场部", '/task add XZ-2026-0001 接口开发 dept=研发部 owner=@李工 deliverable="接口" '
@@ -57,6 +60,11 @@ async def play_until_delivery(rig: DingTalkRig) -> None:
     await rig.say("张经理", "市场部", '/progress XZ-2026-0001 done="完成" undone="无" next="上线" risks="无"')
     await rig.say("李工", "研发部", "/deliver XZ-2026-0001/T1 https://docs.example.com/api 接口文档")
     rig.new("市场部")
+
+
+async def play_until_delivery(rig: DingTalkRig) -> None:
+    await request_and_evaluate_by_text(rig)
+    await plan_to_delivery(rig)
 
 
 async def test_whole_collaboration_by_text(rig: DingTalkRig) -> None:
@@ -85,7 +93,16 @@ async def test_private_chat_reply_by_webhook(rig: DingTalkRig) -> None:
 
 async def test_whole_collaboration_with_card_clicks(card_rig: DingTalkRig) -> None:
     rig = card_rig
-    await play_until_delivery(rig)
+    await rig.say("小张", "市场部", '/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部,设计部 due=2026-12-31 '
+                                    'priority=高')
+    for dept, head, contact in (("研发部", "李主管", "李工"), ("设计部", "王主管", "王设计")):
+        await rig.say(contact, dept, "/mytasks")  # the contact has spoken in the group: known by name
+        cards = [s for s in rig.new(dept) if s.kind == "card" and '"evaluate"' in s.card["forms"]]
+        assert len(cards) == 1  # the evaluation request is an interactive card with the answer form
+        answer = await rig.click(head, cards[0], "evaluate", {"id": "XZ-2026-0001", "decision": "accept"},
+                                 contact=contact, resources="2人", date="12-05")
+        assert "评估已答复：接受" in answer["cardData"]["cardParamMap"]["title"]
+    await plan_to_delivery(rig)
     await rig.say("小张", "市场部", "/accept")
     [card] = rig.new("市场部")
     assert card.kind == "card" and card.via == "card" and "/accept" in card.card["commands"]
@@ -96,7 +113,8 @@ async def test_whole_collaboration_with_card_clicks(card_rig: DingTalkRig) -> No
     posted = rig.new("市场部")
     assert not any("验收通过（92" in s.title for s in posted), [(s.title, s.via) for s in posted]  # not re-posted
     updates = [b for path, b in rig.fake.requests if path == "/v1.0/card/instances"]
-    assert [u["outTrackId"] for u in updates] == [card.out_track_id]  # the outbox's update, by PUT
+    assert updates[-1]["outTrackId"] == card.out_track_id  # the outbox's update, by PUT
+    assert len(updates) == 3  # one per successful click: two evaluations, one acceptance
     # A refused click shows the error to the clicker only; nothing changes.
     refused = await rig.click("小马", card, "accept", task="XZ-2026-0001/T1", result="通过", score="80")
     assert "userPrivateData" in refused and "cardData" not in refused
