@@ -198,3 +198,12 @@ async def test_gateway_open_without_ticket_is_an_error(fake: FakeDingTalk, api: 
     fake.inject("/v1.0/gateway/connections/open", Fault(502, times=10))
     with pytest.raises(Retryable):
         await api.open_connection([], "ua")
+
+
+def test_shipped_card_template_declares_every_variable_the_bot_fills() -> None:
+    from pathlib import Path
+
+    from bot.platforms.dingtalk.sender import card_params
+    spec = json.loads((Path(__file__).parent.parent / "cards" / "dingtalk" / "xiezuo-card.json").read_text("utf-8"))
+    assert set(spec["variables"]) == set(card_params(FORM))
+    assert set(spec["callbackParams"]) >= {"command", "values"}
