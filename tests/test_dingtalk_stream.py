@@ -176,3 +176,12 @@ async def test_stop_is_prompt_connected_or_not(db_url: str) -> None:
     assert time.monotonic() - started < 2
     await rig.bot.stop()
     rig.fake.stop()
+
+
+async def test_a_burst_from_one_new_person_is_handled_concurrently(rig: DingTalkRig) -> None:
+    frames = [await rig.fake.push_message("newcomer01", "/help", CHATS["研发部"]) for _ in range(10)]
+    for frame in frames:
+        await rig.fake.wait_ack(frame["headers"]["messageId"])
+    await rig.settle()
+    answers = rig.new("研发部")
+    assert len(answers) == 10 and not any("处理失败" in s.title for s in answers)
