@@ -7,10 +7,11 @@ re-raises so the outbox can try again much later.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -18,10 +19,37 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def pooled_session(timeout: float) -> aiohttp.ClientSession:
-    """One keep-alive connection pool per platform API, instead of a new client per call."""
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
-                                 timeout=aiohttp.ClientTimeout(total=timeout))
+class PooledSession:
+    """One keep-alive connection pool per platform API, opened on first use, instead of a client per call."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                                                  timeout=aiohttp.ClientTimeout(total=self.timeout))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def compact_json(value: Any) -> str:
+    """JSON as the platforms take it inside string fields: UTF-8 text, no spaces."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """A response body that must be a JSON object (ValueError otherwise)."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    return data
 
 
 class Retryable(Exception):

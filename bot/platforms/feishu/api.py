@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import time
 from typing import Any
@@ -17,7 +16,7 @@ import aiohttp
 
 from bot.config import FeishuConfig
 from bot.outbox import PermanentSendError
-from bot.platforms.http import Retryable, pooled_session, with_retries
+from bot.platforms.http import PooledSession, Retryable, compact_json, json_object, with_retries
 from bot.platforms.ratelimit import KeyedWindows, SlidingWindow
 
 log = logging.getLogger(__name__)
@@ -66,21 +65,17 @@ class FeishuApi:
         self.base = config.base_url.rstrip("/")
         self.app_limit = SlidingWindow(config.app_rate_per_second, WINDOW)
         self.chat_limit = KeyedWindows(config.chat_rate_per_second, WINDOW)
-        self._session: aiohttp.ClientSession | None = None
+        self._pool = PooledSession(config.request_timeout_seconds)
         self._token = ""
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = pooled_session(self.config.request_timeout_seconds)
-        return self._session
+        return self._pool.session
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._pool.close()
 
     async def token(self) -> str:
         """The tenant_access_token, fetched once and shared until shortly before it expires."""
@@ -98,18 +93,18 @@ class FeishuApi:
             self._token = ""
 
     async def send(self, chat_id: str, msg_type: str, content: dict[str, Any], key: str) -> str:
-        body = {"receive_id": chat_id, "msg_type": msg_type, "content": _dump(content), "uuid": send_uuid(key)}
+        body = {"receive_id": chat_id, "msg_type": msg_type, "content": compact_json(content), "uuid": send_uuid(key)}
         data = await self.call("POST", "/open-apis/im/v1/messages", chat_id, json=body,
                                params={"receive_id_type": "chat_id"})
         return str(data["data"]["message_id"])
 
     async def reply(self, message_id: str, chat_id: str, msg_type: str, content: dict[str, Any], key: str) -> str:
-        body = {"msg_type": msg_type, "content": _dump(content), "uuid": send_uuid(key)}
+        body = {"msg_type": msg_type, "content": compact_json(content), "uuid": send_uuid(key)}
         data = await self.call("POST", f"/open-apis/im/v1/messages/{message_id}/reply", chat_id, json=body)
         return str(data["data"]["message_id"])
 
     async def patch_card(self, message_id: str, chat_id: str, card: dict[str, Any]) -> None:
-        await self.call("PATCH", f"/open-apis/im/v1/messages/{message_id}", chat_id, json={"content": _dump(card)})
+        await self.call("PATCH", f"/open-apis/im/v1/messages/{message_id}", chat_id, json={"content": compact_json(card)})
 
     async def upload_image(self, image: bytes) -> str:
         def form() -> aiohttp.FormData:
@@ -159,7 +154,7 @@ class FeishuApi:
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             raise Retryable(f"{method} {path}: {exc!r}") from exc
         try:
-            body = _load(text)
+            body = json_object(text)
         except ValueError:
             if status >= 500 or status == 429:
                 raise Retryable(f"{method} {path}: HTTP {status}") from None
@@ -177,14 +172,3 @@ class FeishuApi:
         if code != 0:
             raise FeishuError(code, str(body.get("msg", "")))
         return body
-
-
-def _dump(content: dict[str, Any]) -> str:
-    return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-
-
-def _load(text: str) -> dict[str, Any]:
-    body = json.loads(text)
-    if not isinstance(body, dict):
-        raise ValueError("not an object")
-    return body
