@@ -185,3 +185,21 @@ async def test_a_burst_from_one_new_person_is_handled_concurrently(rig: DingTalk
     await rig.settle()
     answers = rig.new("研发部")
     assert len(answers) == 10 and not any("处理失败" in s.title for s in answers)
+
+
+async def test_serve_wires_the_adapter_when_configured(db_url: str) -> None:
+    from bot.cli import start_server
+    from tests.dingtalk_rig import dingtalk_config
+
+    fake = FakeDingTalk().start()
+    try:
+        config = dingtalk_config(db_url, fake.url)
+        config.http.port = 0
+        bot, runner, _ = await start_server(config)
+        await fake.wait_connected()
+        assert "dingtalk" in bot.senders
+        await runner.cleanup()  # disconnects the platform before the database closes
+        await wait_until(lambda: fake.connections == 0, 5, "the stream to close")
+        await bot.stop()
+    finally:
+        fake.stop()
