@@ -28,6 +28,7 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(PY) bench/router_bench.py
 	$(PY) bench/cards_bench.py
+	$(PY) bench/dingtalk_stream_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis xiezuo.db xiezuo.db-wal xiezuo.db-shm
