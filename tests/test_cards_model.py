@@ -1,8 +1,10 @@
 """The neutral card: every kind's template yields known blocks whose actions name real commands."""
 from __future__ import annotations
 
+import re
+
 import pytest
-from tests.cardkit import KINDS, every_kind, sample
+from tests.cardkit import KINDS, TEMPLATES, every_kind, sample
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,3 +85,10 @@ def test_any_text_round_trips(text: str) -> None:
     card = card_for(sample("charter", title=text, body=text, code=text))
     assert card.title == text and card.of_type("markdown")[0]["text"] == text
     assert card.of_type("buttons")[0]["buttons"][0]["values"]["id"] == text
+
+
+def test_templates_write_values_only_through_tojson() -> None:
+    """The rule that makes the above hold for future templates too: every output expression is `…|tojson`."""
+    for path in TEMPLATES.glob("*.j2"):
+        for expression in re.findall(r"\{\{(.*?)\}\}", path.read_text(encoding="utf-8"), re.S):
+            assert expression.strip().endswith("|tojson") or expression.strip() == "super()", (path.name, expression)

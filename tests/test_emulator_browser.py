@@ -63,15 +63,17 @@ async def test_request_evaluate_approve_from_cards(page: Page) -> None:
     await act_as(page, "张伟", "市场部")
     await page.click('#shortcuts button[data-say="/request"]')
     form = card(page, "发起跨部门协作需求")
-    await form.locator('input[name="name"]').fill('Q4新品推广 "双十二" </script>')
+    await form.locator('input[name="name"]').fill("Q4新品推广")
     await form.locator('textarea[name="goal"]').fill("10-12月销量10万台")
+    await form.locator('textarea[name="background"]').fill('双十二 "大促" </script><b>备货</b>')
     await form.locator('.chips[data-name="depts"] label', has_text="研发部").click()
     await form.locator('input[name="due"]').fill("2026-12-31")
     await form.locator('select[name="priority"]').select_option("high")
     await form.locator('button[type="submit"]').click()
     request = card(page, "需求已提交：XZ-2026-0001")
     await expect(request).to_be_visible()
-    await expect(request.locator(".card-fields")).to_contain_text('Q4新品推广 "双十二" </script>')
+    await expect(request.locator(".card-fields")).to_contain_text('双十二 "大促" </script><b>备货</b>')
+    assert await request.locator(".card-fields b").count() == 0, "user text stays text"
     assert await page.locator(".card[data-kind=form]").count() == 0, "the form card is replaced by the request"
 
     # 研发部's head answers by clicking; a missing contact is refused with a toast and the card stays usable.
