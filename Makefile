@@ -29,6 +29,9 @@ bench: $(STAMP)
 	$(PY) bench/router_bench.py
 	$(PY) bench/cards_bench.py
 	$(PY) bench/dingtalk_stream_bench.py
+	$(PY) bench/planner_bench.py
+	$(PY) bench/dispatcher_bench.py
+	$(PY) bench/serve_memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis xiezuo.db xiezuo.db-wal xiezuo.db-shm

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -75,6 +76,54 @@ def _as_send(group: list[OutboxMessage]) -> _Send:
     return _Send(tuple(r.id for r in group), max(r.attempts for r in group), item)
 
 
+Write = Callable[[AsyncSession], Awaitable[object]]
+
+
+class GroupCommit:
+    """Outcomes of concurrent sends, written together: one transaction per flush instead of per
+    send. A caller resumes only once its outcome is committed, so each chat still records a send
+    before making the next, while SQLite's single writer sees one commit for many chats."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self._pending: list[tuple[Write | tuple[tuple[int, ...], str], asyncio.Future[None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def write(self, fn: Write) -> None:
+        await self._add(fn)
+
+    async def sent(self, row_ids: tuple[int, ...], message_id: str) -> None:
+        """The common outcome: recorded with the others in one executemany."""
+        await self._add((row_ids, message_id))
+
+    async def _add(self, outcome: Write | tuple[tuple[int, ...], str]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((outcome, done))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        while self._pending:
+            await asyncio.sleep(0)  # let the other chats' outcomes join this commit
+            batch, self._pending = self._pending, []
+            sent = [o for o, _ in batch if isinstance(o, tuple)]
+            try:
+                async with self.sessions() as session, session.begin():
+                    for outcome, _ in batch:
+                        if not isinstance(outcome, tuple):
+                            await outcome(session)
+                    if sent:
+                        await outbox.mark_sent(session, sent, self.clock.now())
+            except Exception as exc:
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
+
+
 class Dispatcher:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], senders: dict[str, Sender], clock: Clock,
                  metrics: Metrics, batch: int = 50, max_attempts: int = 8, poll_seconds: float = 1.0,
@@ -90,6 +139,7 @@ class Dispatcher:
         self.lease = lease
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()  # one claimer per process: SQLite has a single writer
+        self._commits = GroupCommit(sessions, clock)
 
     def wake(self) -> None:
         """Send now rather than at the next poll (a user is waiting for a reply)."""
@@ -153,7 +203,7 @@ class Dispatcher:
             await self._record(outbox.retry_later, send.row_ids, when, repr(exc))
             self.metrics.sent.labels(item.platform, "retry").inc()
             return False
-        await self._record(outbox.mark_sent, send.row_ids, self.clock.now(), message_id)
+        await self._commits.sent(send.row_ids, message_id)
         self.metrics.sent.labels(item.platform, "sent").inc(len(send.row_ids))
         return True
 
@@ -162,10 +212,12 @@ class Dispatcher:
         item = send.item
         log.warning("outbox %s gave up: %s", item.key, error)
         self.metrics.sent.labels(item.platform, "failed").inc(len(send.row_ids))
-        async with self.sessions() as session, session.begin():
+
+        async def write(session: AsyncSession) -> None:
             await outbox.give_up(session, send.row_ids, error)
             if not item.key.startswith(outbox.NOTE_PREFIX):
                 await self._note_failure(session, send, error)
+        await self._commits.write(write)
 
     async def _note_failure(self, session: AsyncSession, send: _Send, error: str) -> None:
         item, now = send.item, self.clock.now()
@@ -181,5 +233,4 @@ class Dispatcher:
             for c in chats if (c.platform, c.chat_id) != (item.platform, item.chat_id)])
 
     async def _record(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
-        async with self.sessions() as session, session.begin():
-            await fn(session, *args)
+        await self._commits.write(lambda session: fn(session, *args))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from bot.app import Bot
 from bot.clock import FixedClock
@@ -19,7 +19,8 @@ from bot.events import CardAction, Chat, Command, Mention, User
 from bot.messages import Message
 from bot.platforms.memory import PLATFORM, MemorySender
 from bot.router import Outcome
-from storage import org
+from storage import migrate, org
+from storage.db import make_engine
 from storage.models import Collaboration, Participant, Task
 
 #: The demo organisation of the manuals: PMO plus five departments, a head and members each.
@@ -161,3 +162,13 @@ async def seed_open_tasks(bot: Bot, count: int, due_dates: Sequence[date], now: 
         for i in range(0, len(rows), 5000):
             await session.execute(insert(Task), rows[i:i + 5000])
     return [c.id for c in collabs]
+
+
+async def fresh_postgres(url: str) -> None:
+    """Empty a PostgreSQL test database (drops its public schema!) and migrate it to the newest."""
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await migrate.upgrade(engine)
+    await engine.dispose()

@@ -215,18 +215,19 @@ async def _link(ctx: Context, c: Collaboration, task: Task, refs: list[str]) -> 
         raise UserError(f"T{task.number} 不能依赖自己")
     graph = await workflow.dependencies(ctx.session, c.id)
     graph[task.id] = {p.id for p in preds}
-    if _has_cycle(graph, task.id):
+    if depends_on(graph, task.id, task.id):
         raise UserError(f"前置依赖形成了循环（T{task.number} 间接依赖自己），请调整 after=")
     await workflow.set_predecessors(ctx.session, task.id, [p.id for p in preds])
     return [f"⚠️ T{task.number} 开始日期 {task.start_date} 早于前置任务 T{p.number} 的完成日期 {p.due_date}"
             for p in preds if p.due_date >= task.start_date]
 
 
-def _has_cycle(graph: dict[int, set[int]], start: int) -> bool:
-    stack, seen = list(graph.get(start, ())), set()
+def depends_on(graph: dict[int, set[int]], task_id: int, pred_id: int) -> bool:
+    """Whether `task_id` waits, directly or through others, for `pred_id` (itself: a cycle)."""
+    stack, seen = list(graph.get(task_id, ())), set()
     while stack:
         node = stack.pop()
-        if node == start:
+        if node == pred_id:
             return True
         if node not in seen:
             seen.add(node)

@@ -23,6 +23,7 @@ class WorkCalendar:
         self.overrides: dict[date, bool] = dict(self._configured)
         self._warned: set[int] = set()
         self._on_uncovered_year = on_uncovered_year
+        self._known: dict[date, bool] = {}  # the package's answers: its lookup scans all its dates
 
     def use_stored_overrides(self, stored: Mapping[date, bool]) -> None:
         """Layer the database's overrides (`/calendar add`) over the configured ones."""
@@ -36,11 +37,15 @@ class WorkCalendar:
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            self._warn(day.year)
-            return day.weekday() < 5
+        known = self._known.get(day)
+        if known is None:
+            try:
+                known = chinese_calendar.is_workday(day)
+            except NotImplementedError:
+                self._warn(day.year)
+                known = day.weekday() < 5
+            self._known[day] = known
+        return known
 
     def covers(self, year: int) -> bool:
         try:

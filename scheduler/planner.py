@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from scheduler import rules
 from scheduler.calendar import WorkCalendar
 from scheduler.rules import Facts, Notice
 from storage import org, outbox, schedule
+from storage.models import Collaboration, Evaluation, Meeting, Participant, Problem, ProgressReport, Task
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,34 @@ COVERAGE_LOOKAHEAD = timedelta(days=45)
 #: Longest meeting a `/meeting` may schedule (minutes), bounding the meeting query's window.
 LONGEST_MEETING = timedelta(minutes=480)
 INSERT_CHUNK = 500
+#: A kickoff deadline on a holiday moves to the next working day: the longest break is ~10 days.
+KICKOFF_LOOKBACK = timedelta(days=10)
+
+
+@dataclass
+class _Due:
+    """What one tick read: the rows each rule looks at."""
+
+    tasks: Sequence[Task] = ()
+    rework: Sequence[Task] = ()
+    evaluations: Sequence[Evaluation] = ()
+    kickoffs: Sequence[Collaboration] = ()
+    meetings: Sequence[Meeting] = ()
+    problems: Sequence[Problem] = ()
+    retros: Sequence[Collaboration] = ()
+    pairs: Sequence[tuple[Collaboration, Participant]] = ()
+    weekly_collabs: dict[int, Collaboration] = field(default_factory=dict)
+    reports: Sequence[ProgressReport] = ()
+    counts: dict[int, dict[str, int]] = field(default_factory=dict)
+    digest_tasks: Sequence[Task] = ()
+    late: Sequence[Task] = ()
+    plans: Sequence[Task] = ()
+    graph: dict[int, set[int]] = field(default_factory=dict)
+    dept_lists: dict[int, list[int]] = field(default_factory=dict)
+
+    def empty(self) -> bool:
+        return not (self.tasks or self.rework or self.evaluations or self.kickoffs or self.meetings or self.problems
+                    or self.retros or self.pairs or self.digest_tasks)
 
 
 class Planner:
@@ -39,91 +69,107 @@ class Planner:
         self.config = config
         self.calendar = calendar
         self.clock = clock
+        self._announced: set[int] = set()  # uncovered years this process has queued a notice for
 
-    async def tick(self, now: datetime | None = None) -> int:
-        """Plan the window up to `now`; returns how many outbox rows were queued."""
+    async def tick(self, now: datetime | None = None, replay: bool = False) -> int:
+        """Plan the window up to `now`; returns how many outbox rows were queued.
+
+        `replay` plans a fast-forward (`Scheduler.advance_to`): no catch-up limit, and a notice
+        counts as live if it was live at its own moment, as it would have been had time passed.
+        """
         now = now or self.clock.now()
         oldest = now - timedelta(hours=self.config.scheduler.catchup_hours)
         async with self.sessions() as session, session.begin():
-            since = max(await schedule.lock_state(session, STATE, oldest), oldest)
+            last = await schedule.lock_state(session, STATE, oldest)
+            since = last if replay else max(last, oldest)
             if since >= now:
                 return 0
             self.calendar.use_stored_overrides({o.day: o.workday for o in await schedule.overrides(session)})
             depts = {d.id: d for d in await schedule.departments(session)}
             facts = Facts(self.calendar, self.config.policy, since, now, depts)
             notices = await self._collect(session, facts)
-            queued = await self._enqueue(session, notices, now)
+            queued = await self._enqueue(session, notices, now, replay)
             await schedule.save_state(session, STATE, now)
+        self._announced |= {n.message.data["year"] for n in notices if n.message.template == "calendar_uncovered"}
         if queued:
             log.info("planner queued %d notices for (%s, %s]", queued, since, now)
         return queued
 
     async def _collect(self, session: AsyncSession, f: Facts) -> list[Notice]:
-        p = self.config.policy
-        at = p.notice_time
+        due = await self._read(session, f)
+        uncovered = {y for y in {f.now.year, (f.now + COVERAGE_LOOKAHEAD).year} if not self.calendar.covers(y)}
+        uncovered = (uncovered | self.calendar.uncovered_years) - self._announced
+        if due.empty() and not uncovered:
+            return []  # the common tick: nothing falls due
+        await self._resolve(session, due, f)
+        return [
+            *rules.due_soon(due.tasks, f), *rules.due_today(due.tasks, f), *rules.lag_ladder(due.tasks, f),
+            *rules.upstream_late(due.late, due.plans, due.graph, f), *rules.rework_due(due.rework, f),
+            *rules.evaluation_sla(due.evaluations, f), *rules.kickoff(due.kickoffs, due.dept_lists, f),
+            *rules.meetings(due.meetings, f), *rules.weekly_reports(due.pairs, due.reports, f),
+            *rules.weekly_sync(due.weekly_collabs.values(), due.dept_lists, due.reports, due.counts, f),
+            *rules.problems(due.problems, f), *rules.retrospective_due(due.retros, f),
+            *rules.daily_digest(due.digest_tasks, f), *rules.calendar_uncovered(uncovered, f),
+        ]
+
+    async def _read(self, session: AsyncSession, f: Facts) -> _Due:
+        """Each rule's rows that can fire in the window, by bounded, indexed queries."""
+        p, at = self.config.policy, self.config.policy.notice_time
         soon = {-p.due_soon_working_days, -p.milestone_warning_working_days}
         lag = {p.lag_report_working_days + 1, p.lag_alert_working_days + 1}
-        tasks = await schedule.tasks_due_in(session, _ranges(f, (*soon, 0, *lag, 1), at))
-        rework = await schedule.rework_due_in(session, f.anchor_ranges(0, at))
-        evaluations = await schedule.pending_evaluations(
+        due = _Due()
+        due.tasks = await schedule.tasks_due_in(session, _ranges(f, (*soon, 0, *lag, 1), at))
+        due.rework = await schedule.rework_due_in(session, f.anchor_ranges(0, at))
+        due.evaluations = await schedule.pending_evaluations(
             session, _ranges(f, (-p.evaluation_remind_working_days_left, 1), at))
-        kickoffs = await schedule.approved_without_kickoff(session, f.since - timedelta(hours=p.kickoff_within_hours),
-                                                           f.now)
-        meetings = await schedule.meetings_starting(
+        due.kickoffs = await schedule.approved_without_kickoff(
+            session, f.since - KICKOFF_LOOKBACK - timedelta(hours=p.kickoff_within_hours), f.now)
+        due.meetings = await schedule.meetings_starting(
             session, f.since - LONGEST_MEETING - timedelta(hours=p.minutes_due_hours),
             f.now + timedelta(days=p.agenda_days_before, minutes=p.meeting_soon_minutes))
-        problems = await schedule.problems_planned_in(
+        due.problems = await schedule.problems_planned_in(
             session, _ranges(f, (p.problem_pmo_working_days, p.problem_leadership_working_days), at))
-        retros = await schedule.accepted_without_retro(session) if f.fire_days(at) else []
-        weekly = self._weekly_due(f)
-        pairs = await schedule.executing_participants(session) if weekly else []
+        due.retros = await schedule.accepted_without_retro(session) if f.fire_days(at) else []
+        if self._weekly_due(f):
+            due.pairs = await schedule.executing_participants(session)
+            due.weekly_collabs = {c.id: c for c, _ in due.pairs}
+            weeks = {rules.week_of(d) + timedelta(days=k) for d in f.window_days() for k in (0, -7)}
+            due.reports = [r for w in sorted(weeks) for r in await schedule.reports_of_week(session, w)]
+            due.counts = await schedule.task_counts(session, set(due.weekly_collabs))
         digest_days = f.fire_days(p.daily_digest_time) if p.daily_digest else []
-        digest_tasks = await schedule.tasks_open_due_by(
-            session, self.calendar.add_workdays(max(digest_days), p.due_soon_working_days)) if digest_days else []
-
+        if digest_days:
+            due.digest_tasks = await schedule.tasks_open_due_by(
+                session, self.calendar.add_workdays(max(digest_days), p.due_soon_working_days))
         today = set(f.fire_days(at))
-        late = [t for t in tasks if self.calendar.fire_day(t.due_date, 1) in today]
+        late = [t for t in due.tasks if self.calendar.fire_day(t.due_date, 1) in today]
         waiting = await schedule.successors(session, [t.id for t in late])
-        late = [t for t in late if t.id in waiting]
-        plans, graph = await schedule.collab_plans(session, {t.collab_id for t in late})
-        weekly_collabs = {c.id: c for c, _ in pairs}
-        weeks = {rules.week_of(d) + timedelta(days=k) for d in f.window_days() for k in (0, -7)} if pairs else set()
-        reports = [r for w in sorted(weeks) for r in await schedule.reports_of_week(session, w)]
-        collab_ids = ({t.collab_id for t in (*tasks, *rework, *digest_tasks)} | {e.collab_id for e in evaluations}
-                      | {m.collab_id for m in meetings} | {x.collab_id for x in problems})
-        f.collabs = {c.id: c for c in (*kickoffs, *retros)} | weekly_collabs
+        due.late = [t for t in late if t.id in waiting]
+        due.plans, due.graph = await schedule.collab_plans(session, {t.collab_id for t in due.late})
+        return due
+
+    async def _resolve(self, session: AsyncSession, due: _Due, f: Facts) -> None:
+        """Load the collaborations, departments and people the notices will name and @mention."""
+        collab_ids = ({t.collab_id for t in (*due.tasks, *due.rework, *due.digest_tasks)}
+                      | {x.collab_id for x in (*due.evaluations, *due.meetings, *due.problems)})
+        f.collabs = {c.id: c for c in (*due.kickoffs, *due.retros)} | due.weekly_collabs
         f.collabs |= await schedule.collabs(session, collab_ids - set(f.collabs))
-        dept_lists = await _dept_lists(session, {c.id for c in kickoffs} | set(weekly_collabs))
-        f.people = {p_.id: p_ for p_ in await schedule.heads_and_admins(session)}
-        f.people |= await schedule.people(session, _person_ids((*tasks, *plans, *rework, *digest_tasks, *evaluations,
-                                                                *meetings, *problems, *f.collabs.values(),
-                                                                *(part for _, part in pairs))) - set(f.people))
-        open_tasks = await schedule.open_tasks_of_collabs(session, set(weekly_collabs)) if weekly else []
-        uncovered = {y for y in {f.now.year, (f.now + COVERAGE_LOOKAHEAD).year} if not self.calendar.covers(y)}
-        return [
-            *rules.due_soon(tasks, f), *rules.due_today(tasks, f), *rules.lag_ladder(tasks, f),
-            *rules.upstream_late(late, plans, graph, f), *rules.rework_due(rework, f),
-            *rules.evaluation_sla(evaluations, f), *rules.kickoff(kickoffs, dept_lists, f), *rules.meetings(meetings, f),
-            *rules.weekly_reports(pairs, reports, f),
-            *rules.weekly_sync(weekly_collabs.values(), dept_lists, reports, open_tasks, f),
-            *rules.problems(problems, f), *rules.retrospective_due(retros, f), *rules.daily_digest(digest_tasks, f),
-            *rules.calendar_uncovered(uncovered | self.calendar.uncovered_years, f),
-        ]
+        due.dept_lists = await _dept_lists(session, {c.id for c in due.kickoffs} | set(due.weekly_collabs))
+        f.people = {p.id: p for p in await schedule.heads_and_admins(session)}
+        f.people |= await schedule.people(session, _person_ids(
+            (*due.tasks, *due.plans, *due.rework, *due.digest_tasks, *due.evaluations, *due.meetings, *due.problems,
+             *f.collabs.values(), *(part for _, part in due.pairs))) - set(f.people))
 
     def _weekly_due(self, f: Facts) -> bool:
         """Whether a weekly prompt, chase, escalation or sync time lies in the window."""
         p = self.config.policy
-        report_days = {d for d in f.window_days()
-                       if d == rules.report_day(self.calendar, rules.week_of(d), p.weekly_report_weekday)}
-        sync_days = {d for d in f.window_days()
-                     if d == rules.sync_day(self.calendar, rules.week_of(d), p.weekly_sync_weekday)}
+        report_days, sync_days = rules.weekly_days(f)
         return (any(d in report_days for t in (p.weekly_report_prompt_time, p.weekly_report_due_time)
                     for d in f.fire_days(t))
                 or any(d in sync_days for t in (p.weekly_report_escalate_time, p.weekly_sync_time)
                        for d in f.fire_days(t)))
 
-    async def _enqueue(self, session: AsyncSession, notices: Iterable[Notice], now: datetime) -> int:
-        live = [n for n in notices if n.expires_at is None or now < n.expires_at]
+    async def _enqueue(self, session: AsyncSession, notices: Iterable[Notice], now: datetime, replay: bool) -> int:
+        live = [n for n in notices if n.expires_at is None or (n.fire_at if replay else now) < n.expires_at]
         chats = await org.chats_of(session, sorted({d for n in live for d in n.dept_ids}))
         by_dept: dict[int, list[tuple[str, str]]] = {}
         for chat in chats:

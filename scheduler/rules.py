@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config import PolicyConfig
 from bot.messages import Field, Message
-from handlers.plan import projected_schedule
+from handlers.execution import week_of
+from handlers.plan import depends_on, projected_schedule
 from handlers.vocab import ESCALATION, MEETING_LABEL, TASK_LABEL
 from scheduler.calendar import WorkCalendar
 from storage.models import (
@@ -46,6 +47,9 @@ class Facts:
     depts: dict[int, Department]
     people: dict[int, Person] = field(default_factory=dict)
     collabs: dict[int, Collaboration] = field(default_factory=dict)
+    _handle_cache: dict[int, str] = field(default_factory=dict, repr=False)
+    _heads_cache: dict[int, list[int]] | None = field(default=None, repr=False)
+    _heads_size: int = field(default=0, repr=False)
 
     @property
     def default_zone(self) -> ZoneInfo:
@@ -95,14 +99,29 @@ class Facts:
         return c.code if c else f"#{collab_id}"
 
     def mention(self, *person_ids: int | None) -> tuple[str, ...]:
-        found = (self.people.get(i) for i in person_ids if i is not None)
-        return tuple(dict.fromkeys(f"{p.platform}:{p.user_id}" for p in found if p is not None))
+        handles = self._handles()
+        return tuple(dict.fromkeys(handles[i] for i in person_ids if i in handles))
 
     def heads(self, *dept_ids: int) -> tuple[int, ...]:
-        return tuple(p.id for p in self.people.values() if p.is_head and p.dept_id in dept_ids)
+        by_dept = self._heads()
+        return tuple(i for d in dept_ids for i in by_dept.get(d, ()))
 
     def admins(self) -> tuple[int, ...]:
         return tuple(p.id for p in self.people.values() if p.is_admin)
+
+    def _handles(self) -> dict[int, str]:
+        """person id → "platform:user_id", built once per tick (rules call this per notice)."""
+        if len(self._handle_cache) != len(self.people):
+            self._handle_cache = {p.id: f"{p.platform}:{p.user_id}" for p in self.people.values()}
+        return self._handle_cache
+
+    def _heads(self) -> dict[int, list[int]]:
+        if self._heads_cache is None or self._heads_size != len(self.people):
+            self._heads_cache, self._heads_size = defaultdict(list), len(self.people)
+            for p in sorted(self.people.values(), key=lambda p: p.id):
+                if p.is_head and p.dept_id is not None:
+                    self._heads_cache[p.dept_id].append(p.id)
+        return self._heads_cache
 
     def person_name(self, person_id: int | None) -> str:
         p = self.people.get(person_id) if person_id is not None else None
@@ -198,7 +217,7 @@ def upstream_late(late: Iterable[Task], plans: Sequence[Task], graph: dict[int, 
         projected = projected_schedule(assumed, graph, f.calendar)  # type: ignore[arg-type]
         code = f.code(pred.collab_id)
         for t in tasks:
-            if t.status not in ("todo", "doing", "delayed", "blocked") or not _depends_on(graph, t.id, pred.id):
+            if t.status not in ("todo", "doing", "delayed", "blocked") or not depends_on(graph, t.id, pred.id):
                 continue
             earliest = projected[t.id][0]
             if earliest <= t.start_date:
@@ -219,18 +238,6 @@ def _finishing_no_earlier_than(t: Task, today: date) -> SimpleNamespace:
     """A task as the projection sees it: an unfinished late task cannot finish before today."""
     due = t.due_date if t.status == "done" or t.due_date >= today else today
     return SimpleNamespace(id=t.id, start_date=t.start_date, due_date=due)
-
-
-def _depends_on(graph: dict[int, set[int]], task_id: int, pred_id: int) -> bool:
-    stack, seen = list(graph.get(task_id, ())), set()
-    while stack:
-        node = stack.pop()
-        if node == pred_id:
-            return True
-        if node not in seen:
-            seen.add(node)
-            stack.extend(graph.get(node, ()))
-    return False
 
 
 def rework_due(tasks: Iterable[Task], f: Facts) -> list[Notice]:
@@ -275,27 +282,32 @@ def evaluation_sla(evaluations: Iterable[Evaluation], f: Facts) -> list[Notice]:
 
 
 def kickoff(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], f: Facts) -> list[Notice]:
-    """Approved without a kickoff meeting: a reminder at approval, and at the deadline → lead + PMO."""
+    """Approved without a kickoff meeting: a reminder the next working morning, and at the deadline
+    (24 h after approval, moved to a working day) → lead dept and PMO."""
     out = []
     hours = f.policy.kickoff_within_hours
     for c in collabs:
         if c.approved_at is None:
             continue
-        deadline = c.approved_at + timedelta(hours=hours)
-        local = deadline.astimezone(f.zone(c.lead_dept_id))
+        zone = f.zone(c.lead_dept_id)
+        due = c.approved_at + timedelta(hours=hours)
+        deadline = f.calendar.next_workday_at(due, due.astimezone(zone).time(), zone)
+        remind_at = f.calendar.next_workday_at(c.approved_at + timedelta(minutes=1),
+                                               time.fromisoformat(f.policy.notice_time), zone)
+        local = deadline.astimezone(zone)
         data = {"code": c.code, "deadline": local.isoformat(timespec="minutes")}
-        if f.in_window(c.approved_at):
+        if remind_at < deadline and f.in_window(remind_at):
             msg = Message(f"{c.code} 请在 {hours} 小时内召开启动会",
                           f"已立项。请牵头部门{f.name(c.lead_dept_id)}在 {local:%m-%d %H:%M} 前组织启动会："
                           f"/meeting {c.code} kind=启动会 date=… time=… agenda=…", template="kickoff", data=data,
                           mentions=f.mention(*f.heads(c.lead_dept_id)), color="blue")
-            out.append(Notice(f"collab:{c.id}:kickoff:{_stamp(c.approved_at)}", c.approved_at,
+            out.append(Notice(f"collab:{c.id}:kickoff:remind:{_stamp(c.approved_at)}", remind_at,
                               tuple(dept_ids.get(c.id, [c.lead_dept_id])), msg, c.id, expires_at=deadline))
         if f.in_window(deadline):
             msg = Message(f"{c.code} 启动会逾期未安排", f"立项已超过 {hours} 小时仍未安排启动会，请牵头部门立即安排，"
                           "协作管理办公室跟进。", template="kickoff", data=data | {"overdue": True},
                           mentions=f.mention(*f.heads(c.lead_dept_id), *f.admins()), color="red")
-            out.append(Notice(f"collab:{c.id}:kickoff-overdue:{_stamp(c.approved_at)}", deadline,
+            out.append(Notice(f"collab:{c.id}:kickoff:overdue:{_stamp(c.approved_at)}", deadline,
                               (c.lead_dept_id, *f.pmo_ids()), msg, c.id))
     return out
 
@@ -348,10 +360,6 @@ def _stamp(instant: datetime) -> str:
     return instant.astimezone(timezone.utc).strftime("%Y%m%dT%H%M")
 
 
-def week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def report_day(calendar: WorkCalendar, week: date, weekday: int) -> date | None:
     """The report deadline day of a week: its Friday, or the last working day before it that week."""
     day = week + timedelta(days=weekday)
@@ -372,6 +380,14 @@ def sync_day(calendar: WorkCalendar, week: date, weekday: int) -> date | None:
     return None
 
 
+def weekly_days(f: Facts) -> tuple[list[date], list[date]]:
+    """The window's report-deadline days and weekly-sync days."""
+    p = f.policy
+    days = f.window_days()
+    return ([d for d in days if d == report_day(f.calendar, week_of(d), p.weekly_report_weekday)],
+            [d for d in days if d == sync_day(f.calendar, week_of(d), p.weekly_sync_weekday)])
+
+
 def weekly_reports(pairs: Sequence[tuple[Collaboration, Participant]], reports: Iterable[ProgressReport],
                    f: Facts) -> list[Notice]:
     """Friday prompt, Friday-evening chase of missing reports, and Monday escalation to the lead dept.
@@ -381,18 +397,16 @@ def weekly_reports(pairs: Sequence[tuple[Collaboration, Participant]], reports: 
     p = f.policy
     have = {(r.collab_id, r.dept_id, r.week) for r in reports}
     out = []
+    report_days, sync_days = weekly_days(f)
     parts_of: dict[int, list[Participant]] = defaultdict(list)
     for c, part in pairs:
         parts_of[c.id].append(part)
-        for day in f.window_days():
-            week = week_of(day)
-            if day == report_day(f.calendar, week, p.weekly_report_weekday) and (c.id, part.dept_id, week) not in have:
-                out += _report_prompts(c, part, day, week, f.zone(part.dept_id), f)
+        for day in report_days:
+            if (c.id, part.dept_id, week_of(day)) not in have:
+                out += _report_prompts(c, part, day, week_of(day), f.zone(part.dept_id), f)
     for c_id, parts in parts_of.items():
         c = f.collabs[c_id]
-        for day in f.window_days():
-            if day != sync_day(f.calendar, week_of(day), p.weekly_sync_weekday):
-                continue
+        for day in sync_days:
             at = f.calendar.at(day, time.fromisoformat(p.weekly_report_escalate_time), f.zone(c.lead_dept_id))
             last = week_of(day) - timedelta(days=7)
             due_day = report_day(f.calendar, last, p.weekly_report_weekday)
@@ -435,22 +449,18 @@ def _report_prompts(c: Collaboration, part: Participant, day: date, week: date, 
 
 
 def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], reports: Iterable[ProgressReport],
-                tasks: Iterable[Task], f: Facts) -> list[Notice]:
+                counts: dict[int, dict[str, int]], f: Facts) -> list[Notice]:
     """Monday sync reminder with last week's reports and task counts rolled up per collaboration."""
     p = f.policy
     by_collab: dict[int, list[ProgressReport]] = defaultdict(list)
     for r in reports:
         by_collab[r.collab_id].append(r)
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for t in tasks:
-        counts[t.collab_id][t.status] += 1
     out = []
+    sync_days = weekly_days(f)[1]
     for c in collabs:
         zone = f.zone(c.lead_dept_id)
-        for day in f.window_days():
+        for day in sync_days:
             week = week_of(day)
-            if day != sync_day(f.calendar, week, p.weekly_sync_weekday):
-                continue
             at = f.calendar.at(day, time.fromisoformat(p.weekly_sync_time), zone)
             if not f.in_window(at) or c.executing_at is None or c.executing_at > at:
                 continue
@@ -458,7 +468,7 @@ def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]]
             got = {r.dept_id: r for r in by_collab[c.id]}
             lines = [f"• {f.name(d)}：" + (f"完成 {got[d].done}；下周 {got[d].next_plan}；风险 {got[d].risks}"
                                            if d in got else "未提交") for d in depts]
-            status = "，".join(f"{TASK_LABEL.get(s, s)} {n}" for s, n in sorted(counts[c.id].items()))
+            status = "，".join(f"{TASK_LABEL.get(s, s)} {n}" for s, n in sorted(counts.get(c.id, {}).items()))
             msg = Message(f"{c.code} 进度同步会提醒（{p.weekly_sync_max_minutes} 分钟内）",
                           f"上周进度汇总：\n" + "\n".join(lines) + f"\n任务：{status or '—'}",
                           template="weekly_sync", data={"code": c.code, "week": (week - timedelta(days=7)).isoformat(),

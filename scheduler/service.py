@@ -7,14 +7,14 @@ weekly and daily times make those rhythms land on the minute. Every job has an e
 and a listener logs missed or failed runs (a missed run loses nothing: the next tick's window
 starts where the last successful one ended).
 
-Tests and the local emulator drive time themselves: `advance_to(when)` moves a `FixedClock` in
-steps and runs the planner and the dispatcher at each step, so "fast forward to Friday 17:00"
-delivers the same notices, in the same order, as waiting would.
+Tests and the local emulator drive time themselves: `advance_to(when)` moves a `FixedClock`,
+plans the span in one replaying tick and delivers moment by moment, so "fast forward to Friday
+17:00" delivers the same notices, in the same order, as waiting would.
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -26,6 +26,7 @@ from bot.clock import Clock, FixedClock
 from bot.config import Config
 from bot.outbox import Dispatcher
 from scheduler.planner import Planner
+from storage import outbox
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +80,26 @@ class Scheduler:
             self.dispatcher.wake()
         return queued
 
-    async def advance_to(self, when: datetime, step: timedelta = timedelta(minutes=15)) -> int:
-        """Fast-forward a `FixedClock` to `when`, ticking and delivering every `step` on the way.
+    async def advance_to(self, when: datetime) -> int:
+        """Fast-forward a `FixedClock` to `when` and deliver what would have arrived meanwhile.
 
-        The step must not exceed the shortest notice lifetime (the "starts soon" lead, 15 min by
-        default), or a notice could expire between two ticks. Returns the rows sent.
+        One replaying planner tick plans the whole span; then the clock visits each moment a
+        notice was due and the dispatcher sends what is due by then, so notices arrive in the
+        same order and with the same merging as if the time had passed. Returns the rows sent.
         """
         if not isinstance(self.clock, FixedClock):
             raise TypeError("advance_to needs the bot to run on a FixedClock")
+        await self.planner.tick(when, replay=True)
         sent = 0
-        while self.clock.now() < when:
-            self.clock.set(min(self.clock.now() + step, when))
-            await self.tick()
+        for moment in await self._due_moments(when):
+            self.clock.set(max(moment, self.clock.now()))
             sent += await self.dispatcher.drain()
-        return sent
+        self.clock.set(max(when, self.clock.now()))
+        return sent + await self.dispatcher.drain()
+
+    async def _due_moments(self, until: datetime) -> list[datetime]:
+        async with self.planner.sessions() as session:
+            return await outbox.due_moments(session, until)
 
     def _on_trouble(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:

@@ -9,8 +9,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator,
-    UniqueConstraint,
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+    UniqueConstraint, text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -368,12 +368,17 @@ class InboxEvent(Base):
     done_at: Mapped[datetime | None]
 
 
+UNSENT_ROWS = text("status IN ('pending', 'sending')")
+
+
 class OutboxMessage(Base):
     """A reply or notice waiting to be sent; `key` is unique so nothing is queued twice."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),
-                      Index("ix_outbox_chat_order", "platform", "chat_id", "status", "scheduled_at"))
+                      Index("ix_outbox_chat_order", "platform", "chat_id", "status", "scheduled_at"),
+                      # the unsent rows in send order: a claim reads its batch off this, however deep the queue
+                      Index("ix_outbox_unsent", "scheduled_at", "id", sqlite_where=UNSENT_ROWS, postgresql_where=UNSENT_ROWS))
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(191), unique=True)
     platform: Mapped[str] = mapped_column(String(16))

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage
+from storage.models import UNSENT_ROWS, OutboxMessage
 from storage.upsert import insert_ignore
 
 LEASE = timedelta(seconds=60)
@@ -49,8 +49,9 @@ async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: in
     leased or backing off elsewhere is left alone, so no chat's messages overtake each other.
     """
     stmt = (select(OutboxMessage)
-            .where(OutboxMessage.status.in_(UNSENT), OutboxMessage.due_at <= now)
-            .order_by(OutboxMessage.scheduled_at, OutboxMessage.id).limit(limit))
+            .where(UNSENT_ROWS, OutboxMessage.due_at <= now)  # the partial index's own predicate
+            .order_by(OutboxMessage.scheduled_at, OutboxMessage.id).limit(limit)
+            .with_hint(OutboxMessage, "INDEXED BY ix_outbox_unsent", "sqlite"))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     mine = {r.id: r for r in (await session.scalars(stmt)).all()}
@@ -71,10 +72,11 @@ async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: in
 async def _queue_heads(session: AsyncSession, now: datetime, mine: dict[int, OutboxMessage]) -> list[list[OutboxMessage]]:
     """Per chat, the claimed rows that form the head of that chat's queue of unsent rows."""
     chats = sorted({(r.platform, r.chat_id) for r in mine.values()})
-    last = max(r.scheduled_at for r in mine.values() if r.scheduled_at is not None)
+    last, last_id = max((r.scheduled_at, r.id) for r in mine.values())
+    up_to_mine = or_(OutboxMessage.scheduled_at < last, and_(OutboxMessage.scheduled_at == last, OutboxMessage.id <= last_id))
     queue = (await session.execute(
         select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.chat_id)
-        .where(OutboxMessage.status.in_(UNSENT), OutboxMessage.scheduled_at <= last,
+        .where(OutboxMessage.status.in_(UNSENT), up_to_mine,
                tuple_(OutboxMessage.platform, OutboxMessage.chat_id).in_(chats))
         .order_by(OutboxMessage.scheduled_at, OutboxMessage.id))).all()
     heads: dict[tuple[str, str], list[OutboxMessage]] = {}
@@ -131,9 +133,12 @@ async def _whole_groups(session: AsyncSession, groups: list[list[OutboxMessage]]
     return out
 
 
-async def mark_sent(session: AsyncSession, row_ids: Sequence[int], now: datetime, platform_message_id: str) -> None:
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
-                          .values(status="sent", sent_at=now, platform_message_id=platform_message_id, error=""))
+async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Sequence[int], str]], now: datetime) -> None:
+    """Record many sends at once: (row ids, platform message id) each, one executemany."""
+    table = OutboxMessage.__table__
+    stmt = (update(table).where(table.c.id == bindparam("row_id"))
+            .values(status="sent", sent_at=now, platform_message_id=bindparam("message_id"), error=""))
+    await session.execute(stmt, [{"row_id": i, "message_id": mid} for ids, mid in sent for i in ids])
 
 
 async def retry_later(session: AsyncSession, row_ids: Sequence[int], when: datetime, error: str) -> None:
@@ -159,6 +164,13 @@ async def withdraw(session: AsyncSession, key_prefix: str) -> int:
                                           OutboxMessage.status == "pending")
                                    .values(status="withdrawn"))
     return result.rowcount or 0
+
+
+async def due_moments(session: AsyncSession, until: datetime) -> list[datetime]:
+    """The distinct times unsent rows fall due up to `until` (a fast-forward visits each)."""
+    return list((await session.scalars(select(OutboxMessage.due_at).distinct()
+                                       .where(UNSENT_ROWS, OutboxMessage.due_at <= until)
+                                       .order_by(OutboxMessage.due_at))).all())
 
 
 async def depth(session: AsyncSession) -> int:

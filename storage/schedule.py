@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -176,11 +176,16 @@ async def reports_of_week(session: AsyncSession, week: date) -> Sequence[Progres
     return (await session.scalars(stmt)).all()
 
 
-async def open_tasks_of_collabs(session: AsyncSession, collab_ids: set[int]) -> Sequence[Task]:
+async def task_counts(session: AsyncSession, collab_ids: set[int]) -> dict[int, dict[str, int]]:
+    """collab id → task status → how many, for the weekly digest."""
     if not collab_ids:
-        return []
-    return (await session.scalars(select(Task).where(Task.collab_id.in_(sorted(collab_ids)))
-                                  .order_by(Task.collab_id, Task.number))).all()
+        return {}
+    out: dict[int, dict[str, int]] = {}
+    rows = await session.execute(select(Task.collab_id, Task.status, func.count())
+                                 .where(Task.collab_id.in_(sorted(collab_ids))).group_by(Task.collab_id, Task.status))
+    for collab_id, status, n in rows.all():
+        out.setdefault(collab_id, {})[status] = n
+    return out
 
 
 async def problems_planned_in(session: AsyncSession, ranges: Sequence[DateRange]) -> Sequence[Problem]:

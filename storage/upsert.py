@@ -16,6 +16,9 @@ async def insert_ignore(session: AsyncSession, model: type[Base], rows: list[dic
         return 0
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(rows).on_conflict_do_nothing(index_elements=conflict)
-    result = await session.execute(stmt)
-    return result.rowcount or 0
+    # executemany with RETURNING: compiled once and batched ("insertmanyvalues"), and the
+    # returned rows are exactly the ones inserted, on both dialects.
+    table = model.__table__  # the Core table: no ORM bulk-insert bookkeeping per row
+    stmt = insert(table).on_conflict_do_nothing(index_elements=conflict).returning(*(table.c[c] for c in conflict))
+    result = await session.execute(stmt, rows)
+    return len(result.all())

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from bot.testkit import TestBot, demo_config
+from bot.testkit import TestBot, demo_config, fresh_postgres
 from storage import migrate
 from storage.db import make_engine
 from storage.models import Base
@@ -62,15 +62,7 @@ def pg_ready() -> str:
         pytest.skip("PostgreSQL tests need XIEZUO_TEST_PG_URL")
     url = _async_pg(PG_URL)
 
-    async def build() -> None:
-        engine = make_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await migrate.upgrade(engine)
-        await engine.dispose()
-
-    _run_in_thread(build())
+    _run_in_thread(fresh_postgres(url))
     return url
 
 

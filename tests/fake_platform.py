@@ -46,6 +46,7 @@ class FakePlatform:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
 
     async def _send(self, request: web.Request) -> web.Response:
         body = await request.json()

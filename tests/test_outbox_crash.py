@@ -12,8 +12,8 @@ import asyncio
 import os
 import signal
 import sys
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from bot.testkit import TestBot, demo_config, seed_open_tasks
 from tests.fake_platform import FakePlatform
+from storage.db import make_engine, make_sessionmaker
 from storage.models import OutboxMessage
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -40,33 +41,56 @@ async def seed(db_url: str) -> None:
         await tb.close()
 
 
-async def spawn(db_url: str, url: str, log: Path, digest_max: int) -> asyncio.subprocess.Process:
-    env = dict(os.environ, PYTHONPATH=str(SCRIPT.parent.parent))  # the repo root: `tests` is a package
-    return await asyncio.create_subprocess_exec(sys.executable, str(SCRIPT), db_url, url, START.isoformat(),
-                                                str(digest_max), stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT,
-                                                env=env)
+class Fleet:
+    """The fake platform and the bot processes of one test; the fixture stops them all."""
+
+    def __init__(self, db_url: str, log: Path) -> None:
+        self.db_url, self.log = db_url, log
+        self.platform = FakePlatform(delay=0.003)
+        self.procs: list[asyncio.subprocess.Process] = []
+
+    async def spawn(self, digest_max: int) -> asyncio.subprocess.Process:
+        env = dict(os.environ, PYTHONPATH=str(SCRIPT.parent.parent))  # the repo root: `tests` is a package
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(SCRIPT), self.db_url, self.platform.url, START.isoformat(), str(digest_max),
+            stdout=self.log.open("ab"), stderr=asyncio.subprocess.STDOUT, env=env)
+        self.procs.append(proc)
+        return proc
+
+    def count(self, counter: Counter[str]) -> int:
+        return sum(1 for k in counter if k.startswith("task:"))
+
+    async def wait_for(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
+        for _ in range(int(seconds * 20)):
+            if condition():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}; bot log:\n{self.log.read_text(errors='replace')[-3000:]}")
+
+    async def stop(self) -> None:
+        for proc in self.procs:
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), 10)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+        await self.platform.stop()
 
 
-async def stop(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float, what: str, log: Path) -> None:
-    for _ in range(int(seconds * 20)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}; bot log:\n{log.read_text(errors='replace')[-3000:]}")
+@pytest.fixture
+async def fleet(db_url: str, tmp_path: Path) -> AsyncIterator[Fleet]:
+    await seed(db_url)
+    fleet = Fleet(db_url, tmp_path / "bots.log")
+    await fleet.platform.start()
+    try:
+        yield fleet
+    finally:
+        await fleet.stop()
 
 
 async def notice_rows(db_url: str) -> list[OutboxMessage]:
-    from storage.db import make_engine, make_sessionmaker
     engine = make_engine(db_url)
     try:
         async with make_sessionmaker(engine)() as session:
@@ -76,30 +100,18 @@ async def notice_rows(db_url: str) -> list[OutboxMessage]:
         await engine.dispose()
 
 
-async def test_sigkill_mid_fan_out_then_restart_delivers_each_notice_once(db_url: str, tmp_path: Path) -> None:
-    await seed(db_url)
-    platform = FakePlatform(delay=0.004)
-    url = await platform.start()
-    log = tmp_path / "bot.log"
-    procs = []
-    try:
-        procs.append(await spawn(db_url, url, log, digest_max=1))
-        await wait_for(lambda: sum(1 for k in platform.received() if k.startswith("task:")) >= 150, 60,
-                       "the fan-out to be under way", log)
-        procs[0].send_signal(signal.SIGKILL)
-        await procs[0].wait()
-        at_kill = sum(1 for k in platform.received() if k.startswith("task:"))
-        assert at_kill < NOTICES, "the kill came after the fan-out: nothing was tested"
-        procs.append(await spawn(db_url, url, log, digest_max=1))
-
-        def all_delivered() -> bool:
-            return sum(1 for k in platform.delivered() if k.startswith("task:")) >= NOTICES
-        await wait_for(all_delivered, 90, "every notice after the restart", log)
-        await asyncio.sleep(0.5)  # anything still to come would be a duplicate
-    finally:
-        for proc in procs:
-            await stop(proc)
-        await platform.stop()
+async def test_sigkill_mid_fan_out_then_restart_delivers_each_notice_once(fleet: Fleet, db_url: str) -> None:
+    platform = fleet.platform
+    first = await fleet.spawn(digest_max=1)
+    await fleet.wait_for(lambda: fleet.count(platform.received()) >= 150, 60, "the fan-out to be under way")
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    at_kill = fleet.count(platform.received())
+    assert at_kill < NOTICES, "the kill came after the fan-out: nothing was tested"
+    await fleet.spawn(digest_max=1)
+    await fleet.wait_for(lambda: fleet.count(platform.delivered()) >= NOTICES, 90, "every notice after the restart")
+    await asyncio.sleep(0.5)  # anything still to come would be a duplicate
+    await fleet.stop()
     rows = await notice_rows(db_url)
     assert len(rows) == NOTICES and all(r.status == "sent" and r.platform_message_id for r in rows)
     delivered, received = platform.delivered(), platform.received()
@@ -111,23 +123,15 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_each_notice_once(db_url
     assert 0 <= resent <= CHATS  # only sends in flight at the kill: one per chat at most
 
 
-async def test_two_processes_on_one_postgresql_send_each_notice_once_in_order(db_url: str, tmp_path: Path) -> None:
+async def test_two_processes_on_one_postgresql_send_each_notice_once_in_order(fleet: Fleet, db_url: str) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("several processes share PostgreSQL; SQLite is for one process")
-    await seed(db_url)
-    platform = FakePlatform(delay=0.002)
-    url = await platform.start()
-    log = tmp_path / "bots.log"
-    procs = []
-    try:
-        procs = [await spawn(db_url, url, log, digest_max=10) for _ in range(2)]
-        await wait_for(lambda: sum(1 for k in platform.delivered() if k.startswith("task:")) >= NOTICES, 90,
-                       "every notice", log)
-        await asyncio.sleep(1.0)
-    finally:
-        for proc in procs:
-            await stop(proc)
-        await platform.stop()
+    platform = fleet.platform
+    for _ in range(2):
+        await fleet.spawn(digest_max=10)
+    await fleet.wait_for(lambda: fleet.count(platform.delivered()) >= NOTICES, 90, "every notice")
+    await asyncio.sleep(1.0)
+    await fleet.stop()
     rows = await notice_rows(db_url)
     keys = [r.key for r in rows]
     received = platform.received()

@@ -2,10 +2,13 @@
 clock moves, ticks queue notices by key, the dispatcher delivers them to the memory platform."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from sqlalchemy import delete, select, update
 
 from bot.testkit import TestBot
 from storage.models import OutboxMessage, SchedulerState
@@ -173,3 +176,59 @@ async def test_bot_start_registers_the_jobs_and_stop_ends_them(tb: TestBot) -> N
     await tb.bot.stop()
     assert not tb.bot.scheduler.aps.running
 
+
+
+async def test_kickoff_reminder_then_only_the_collaboration_without_a_kickoff_is_overdue(tb: TestBot) -> None:
+    for code in (CODE, "XZ-2026-0002"):
+        for user, chat, text in [("张经理", "市场部", '/request "推广" goal="销量10万台" depts=研发部,设计部 due=2026-12-31'),
+                                 ("李主管", "研发部", f"/evaluate {code} 接受 contact=@李工"),
+                                 ("王主管", "设计部", f"/evaluate {code} 接受 contact=@王设计"),
+                                 ("周主任", "协作管理办公室", f"/approve {code} lead=研发部")]:
+            assert not (await tb.say(user, chat, text))[0].is_error, text
+    await tb.bot.planner.tick()
+    tb.clear()
+    await tick_at(tb, datetime(2026, 11, 24, 9, 31, tzinfo=SH))
+    for chat in ("市场部", "研发部", "设计部"):
+        [digest] = tb.pop(chat)  # one reminder per collaboration, merged
+        assert [i["template"] for i in digest.data["items"]] == ["kickoff", "kickoff"], chat
+    await tb.say("李主管", "研发部", f'/meeting {CODE} kind=启动会 date=2026-11-24 time=14:00 agenda="分工"')
+    tb.clear()
+    await tick_at(tb, datetime(2026, 11, 24, 10, 1, tzinfo=SH))
+    [overdue] = tb.pop("协作管理办公室")
+    assert overdue.template == "kickoff" and overdue.data == {"code": "XZ-2026-0002", "deadline": "2026-11-24T10:00+08:00",
+                                                              "overdue": True}
+
+
+async def test_fast_forward_delivers_what_waiting_would(tb: TestBot) -> None:
+    await plan(tb)
+    await tb.say("李主管", "研发部", f'/meeting {CODE} kind=周会 date=2026-11-25 time=10:00 agenda="进度"')
+    await tb.say("王设计", "设计部", f'/progress {CODE} done="初稿" next="终稿"')
+    start, end = tb.clock.now(), datetime(2026, 12, 1, 12, 0, tzinfo=SH)
+
+    tb.sender.inbox.clear()
+    now = start
+    while now < end:  # waiting: a tick every 15 minutes (the shortest notice lifetime)
+        now = min(now + timedelta(minutes=15), end)
+        await tick_at(tb, now)
+    waited = {chat: [item.covers for item in items] for chat, items in tb.sender.inbox.items()}
+    assert sum(len(v) for v in waited.values()) > 10
+
+    async with tb.bot.sessions() as session, session.begin():  # rewind: same plan, nothing sent yet
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.kind == "scheduled"))
+        await session.execute(update(SchedulerState).values(last_run_at=start))
+    tb.clock.set(start)
+    tb.sender.inbox.clear()
+    await tb.bot.scheduler.advance_to(end)
+    forwarded = {chat: [item.covers for item in items] for chat, items in tb.sender.inbox.items()}
+    assert forwarded == waited
+    assert tb.clock.now() == end
+
+
+async def test_missed_and_failed_jobs_are_logged(tb: TestBot, caplog: pytest.LogCaptureFixture) -> None:
+    when = tb.clock.now()
+    with caplog.at_level(logging.WARNING, logger="scheduler.service"):
+        tb.bot.scheduler._on_trouble(JobExecutionEvent(EVENT_JOB_MISSED, "weekly:sync", None, when))
+        tb.bot.scheduler._on_trouble(JobExecutionEvent(EVENT_JOB_ERROR, "planner", None, when,
+                                                       exception=RuntimeError("db down")))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("weekly:sync missed" in m for m in messages) and any("planner failed" in m for m in messages)

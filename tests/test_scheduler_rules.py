@@ -152,8 +152,14 @@ def test_kickoff_reminder_and_deadline() -> None:
     c = Collaboration(id=100, code="XZ-2026-0001", lead_dept_id=DESIGN, initiator_dept_id=DEV, initiator_id=11,
                       stage="planning", approved_at=sh(2026, 11, 23, 10, 3))
     got = fired(lambda f: rules.kickoff([c], {100: [DEV, DESIGN]}, f), sh(2026, 11, 23, 10), sh(2026, 11, 25))
-    assert got == [("2026-11-23 10:03", "collab:100:kickoff:20261123T0203"),
-                   ("2026-11-24 10:03", "collab:100:kickoff-overdue:20261123T0203")]
+    assert got == [("2026-11-24 09:30", "collab:100:kickoff:remind:20261123T0203"),
+                   ("2026-11-24 10:03", "collab:100:kickoff:overdue:20261123T0203")]
+    before_holiday = Collaboration(id=101, code="XZ-2026-0002", lead_dept_id=DESIGN, initiator_dept_id=DEV,
+                                   initiator_id=11, stage="planning", approved_at=sh(2026, 9, 30, 16))
+    got = fired(lambda f: rules.kickoff([before_holiday], {}, f), sh(2026, 9, 30, 15), sh(2026, 10, 9),
+                step=timedelta(hours=1))
+    assert got == [("2026-10-08 09:30", "collab:101:kickoff:remind:20260930T0800"),  # 1 Oct is a holiday
+                   ("2026-10-08 16:00", "collab:101:kickoff:overdue:20260930T0800")]
 
 
 def test_meeting_agenda_soon_minutes_due_and_overdue() -> None:
@@ -206,8 +212,8 @@ def test_weekly_rhythm_around_national_day() -> None:
 def test_monday_sync_rolls_up_last_weeks_reports() -> None:
     reports = [ProgressReport(collab_id=100, dept_id=DESIGN, week=date(2026, 11, 23), done="海报3张", next_plan="终稿",
                               risks="无")]
-    tasks = [task(1, date(2026, 12, 1)), task(2, date(2026, 12, 2), status="todo")]
-    got = rules.weekly_sync([COLLAB], {100: [DESIGN, DEV]}, reports, tasks, facts(sh(2026, 11, 30, 9), sh(2026, 11, 30, 10)))
+    counts = {100: {"doing": 1, "todo": 1}}
+    got = rules.weekly_sync([COLLAB], {100: [DESIGN, DEV]}, reports, counts, facts(sh(2026, 11, 30, 9), sh(2026, 11, 30, 10)))
     assert [n.key for n in got] == ["collab:100:sync:2026-11-30"]
     body = got[0].message.body
     assert "设计部：完成 海报3张" in body and "研发部：未提交" in body and "进行中 1" in body

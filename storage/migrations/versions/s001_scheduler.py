@@ -12,6 +12,8 @@ down_revision = 'c001'  # re-chained after c001 when merging the cards and sched
 branch_labels = None
 depends_on = None
 
+UNSENT = sa.text("status IN ('pending', 'sending')")
+
 
 def upgrade() -> None:
     op.create_table('calendar_overrides',
@@ -32,6 +34,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('scheduled_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('group_key', sa.String(length=191), nullable=True))
         batch_op.create_index('ix_outbox_chat_order', ['platform', 'chat_id', 'status', 'scheduled_at'], unique=False)
+        batch_op.create_index('ix_outbox_unsent', ['scheduled_at', 'id'], unique=False,
+                              sqlite_where=UNSENT, postgresql_where=UNSENT)
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index('ix_tasks_status_rework', ['status', 'rework_due'], unique=False)
 
@@ -40,6 +44,7 @@ def downgrade() -> None:
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.drop_index('ix_tasks_status_rework')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_unsent')
         batch_op.drop_index('ix_outbox_chat_order')
         batch_op.drop_column('group_key')
         batch_op.drop_column('scheduled_at')
