@@ -98,9 +98,7 @@ async def serve_forever(config: Config) -> None:
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
-        for adapter in adapters:
-            await adapter.stop()
+        await runner.cleanup()  # stops the platform adapters too
         await bot.stop()
 
 
