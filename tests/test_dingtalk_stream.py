@@ -203,3 +203,29 @@ async def test_serve_wires_the_adapter_when_configured(db_url: str) -> None:
         await bot.stop()
     finally:
         fake.stop()
+
+
+async def test_slow_card_action_is_acked_then_the_card_is_updated_by_put(db_url: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    rig = await DingTalkRig.create(db_url, card_template_id="tpl.schema", card_answer_seconds=0.2)
+    rig.fake.add_template("tpl.schema")
+    try:
+        await rig.say("小张", "市场部", "/request")
+        [form] = rig.new("市场部")
+        handle = rig.bot.router.handle
+
+        async def slow(event: Event) -> Outcome:
+            await asyncio.sleep(0.5)  # longer than card_answer_seconds
+            return await handle(event)
+
+        monkeypatch.setattr(rig.bot.router, "handle", slow)
+        params = {"command": "request", "values": "{}", "name": "新品", "goal": "销量10万台", "depts": "研发部",
+                  "due": "2026-12-31"}
+        ack = await rig.fake.click(PEOPLE["小张"], form.out_track_id, params)
+        assert json.loads(ack["data"])["response"] is None  # acked in time, without an answer yet
+        assert "需求已提交" not in rig.fake.card(form.out_track_id)["title"]
+        await rig.settle()  # the action finishes; the dispatcher sends its `update` row
+        assert "需求已提交" in rig.fake.card(form.out_track_id)["title"]
+        assert [b["outTrackId"] for p, b in rig.fake.requests if p == "/v1.0/card/instances"] == [form.out_track_id]
+    finally:
+        await rig.close()
