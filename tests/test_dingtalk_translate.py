@@ -84,3 +84,4 @@ def test_card_callback_sample_f8_is_not_ours_and_is_refused() -> None:
 def test_card_callback_with_broken_content_is_refused() -> None:
     with pytest.raises(translate.BadPayload):
         translate.card_action(json.loads(F8["data"]) | {"content": "{not json"}, "x")
+
