@@ -16,6 +16,6 @@ def test_example_config_documents_every_dingtalk_key() -> None:
     assert all(f"\n{f.name} = " in text for f in fields(DingTalkConfig))
 
 
-def test_secret_from_env_enables_the_adapter() -> None:
+def test_secret_comes_from_env_and_needs_a_client_id_to_enable() -> None:
     config = load_config(EXAMPLE, env={"XIEZUO_DINGTALK_CLIENT_SECRET": "s3cret"})
     assert config.dingtalk.client_secret == "s3cret" and not config.dingtalk.enabled  # no client_id yet
