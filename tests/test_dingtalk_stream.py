@@ -192,16 +192,16 @@ async def test_serve_wires_the_adapter_when_configured(db_url: str) -> None:
     from tests.dingtalk_rig import dingtalk_config
 
     fake = FakeDingTalk().start()
+    config = dingtalk_config(db_url, fake.url)
+    config.http.port = 0
+    bot, runner, _ = await asyncio.wait_for(start_server(config), 20)
     try:
-        config = dingtalk_config(db_url, fake.url)
-        config.http.port = 0
-        bot, runner, _ = await start_server(config)
         await fake.wait_connected()
         assert "dingtalk" in bot.senders
-        await runner.cleanup()  # disconnects the platform before the database closes
-        await wait_until(lambda: fake.connections == 0, 5, "the stream to close")
-        await bot.stop()
     finally:
+        await asyncio.wait_for(runner.cleanup(), 20)  # disconnects the platform before the database closes
+        await wait_until(lambda: fake.connections == 0, 5, "the stream to close")
+        await asyncio.wait_for(bot.stop(), 20)
         fake.stop()
 
 
