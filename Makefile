@@ -28,6 +28,7 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(PY) bench/router_bench.py
 	$(PY) bench/cards_bench.py
+	$(PY) bench/dingtalk_stream_bench.py
 	$(PY) bench/planner_bench.py
 	$(PY) bench/dispatcher_bench.py
 	$(PY) bench/serve_memory.py

@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.app import Bot
 from bot.clock import Clock
 from bot.config import Config, ConfigError, load_config
-from bot.server import make_app
+from bot.server import Adapter, make_app
 from storage import migrate
 
 log = logging.getLogger("xiezuo")
@@ -50,15 +50,37 @@ async def _upgrade(config: Config) -> None:
         await bot.engine.dispose()
 
 
+def platform_adapters(bot: Bot) -> list[Adapter]:
+    """The chat platforms the config enables (each SDK imported only when used)."""
+    adapters: list[Adapter] = []
+    if bot.config.feishu.enabled:
+        from bot.platforms.feishu.adapter import FeishuAdapter
+
+        adapters.append(FeishuAdapter(bot))
+    if bot.config.dingtalk.enabled:
+        from bot.platforms.dingtalk.adapter import DingTalkAdapter
+
+        adapters.append(DingTalkAdapter(bot))
+    return adapters
+
+
 async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot, web.AppRunner, str]:
-    """Build the app (adapters first), start the bot, listen; returns the URL actually bound."""
+    """Build the app (adapters first), start the bot, listen, connect the platforms; returns the bound URL.
+
+    `runner.cleanup()` disconnects the platforms again (before `bot.stop()` closes the database).
+    """
     bot = Bot(config, clock=clock)
-    app = make_app(bot)
+    adapters = platform_adapters(bot)
+    app = make_app(bot, adapters)
+    for adapter in adapters:
+        app.on_cleanup.append(lambda _app, adapter=adapter: adapter.stop())
     await bot.start()
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     await site.start()
+    for adapter in adapters:
+        await adapter.start()
     port = runner.addresses[0][1]  # the real port when the config asks for 0
     return bot, runner, f"http://{config.http.host}:{port}/"
 
@@ -76,7 +98,7 @@ async def serve_forever(config: Config) -> None:
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        await runner.cleanup()  # stops the platform adapters too
         await bot.stop()
 
 

@@ -42,6 +42,15 @@ class FeishuConfig:
     encrypt_key: str = ""
     verification_token: str = ""
     base_url: str = "https://open.feishu.cn"
+    bot_open_id: str = ""  # empty: asked from the bot info API at start-up
+    replay_window_seconds: int = 300  # webhook: refuse timestamps older or newer than this
+    max_body_bytes: int = 262_144  # webhook: larger bodies are refused unread
+    watchdog_seconds: int = 300  # long connection: restart when no frame arrives for this long
+    card_answer_seconds: float = 2.5  # card callbacks must be answered within Feishu's 3 s
+    request_timeout_seconds: float = 10.0
+    max_attempts: int = 4  # per send, before the outbox takes over with its slower backoff
+    app_rate_per_second: int = 50  # Feishu: 50 sends/s per app
+    chat_rate_per_second: int = 5  # Feishu: 5 sends/s per group
 
     @property
     def enabled(self) -> bool:
@@ -54,7 +63,17 @@ class DingTalkConfig:
     client_secret: str = ""
     robot_code: str = ""
     base_url: str = "https://api.dingtalk.com"
-    card_template_id: str = ""
+    card_template_id: str = ""  # empty: cards degrade to markdown + ActionCard with the command to type
+    request_timeout_seconds: float = 10.0
+    max_attempts: int = 4  # per send, before the outbox takes over with its slower backoff
+    app_rate_per_second: int = 20  # robot/card OpenAPI calls per second for the app (quota unpublished)
+    group_rate_per_minute: int = 20  # sends per group per minute (DingTalk's documented robot limit)
+    webhook_margin_seconds: int = 60  # a session webhook this close to expiry is not used
+    card_answer_seconds: float = 2.5  # card callbacks answer inline within this, else via the outbox
+    reconnect_base_seconds: float = 1.0
+    reconnect_max_seconds: float = 60.0
+    keepalive_seconds: float = 20.0  # stream: ping this often
+    watchdog_seconds: float = 60.0  # stream: reconnect when no frame or pong arrived for this long
 
     @property
     def enabled(self) -> bool:
@@ -237,6 +256,10 @@ def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
         raise ConfigError(f"{source}: {key} must be true or false, not {value!r}")
     if hint is int and (not isinstance(value, int) or isinstance(value, bool)):
         raise ConfigError(f"{source}: {key} must be an integer, not {value!r}")
+    if hint is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{source}: {key} must be a number, not {value!r}")
+        return float(value)
     if hint is str and not isinstance(value, str):
         raise ConfigError(f"{source}: {key} must be a string, not {value!r}")
     return value

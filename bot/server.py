@@ -4,6 +4,9 @@ Build it before `bot.start()`: adapters installed here register their senders an
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from aiohttp import web
 from sqlalchemy import text
 
@@ -13,11 +16,27 @@ from bot.platforms import local
 BOT_KEY = web.AppKey("bot", Bot)
 
 
-def make_app(bot: Bot) -> web.Application:
+class RouteProvider(Protocol):
+    """An adapter that receives platform callbacks over HTTP (e.g. Feishu's webhook)."""
+
+    def add_routes(self, app: web.Application) -> None: ...
+
+
+class Adapter(RouteProvider, Protocol):
+    """A chat platform's connection: started once the server listens, stopped before the database closes."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def make_app(bot: Bot, adapters: Iterable[RouteProvider] = ()) -> web.Application:
     app = web.Application(client_max_size=bot.config.http.max_body_bytes)
     app[BOT_KEY] = bot
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    for adapter in adapters:
+        adapter.add_routes(app)
     if bot.config.local_enabled:
         local.install(app, bot)
     return app

@@ -17,6 +17,8 @@ DAY_KINDS = (Choice("holiday", "休息日", ("假日", "节假日", "放假", "�
 DAY_LABEL = {c.value: c.label for c in DAY_KINDS}
 ADMINS = "协作管理办公室"
 
+registry.group("calendar", ("日历", "工作日历"), "工作日历：节假日与调休的单独设置")
+
 
 registry.group("calendar", ("日历", "工作日历"), "工作日历：节假日与调休的单独设置")
 

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Department, DeptChat, Person
+from storage.upsert import insert_ignore
 
 
 async def departments(session: AsyncSession) -> Sequence[Department]:
@@ -88,11 +89,12 @@ async def ensure_person(session: AsyncSession, platform: str, user_id: str, name
                         dept_id: int | None = None) -> Person:
     """The person behind (platform, user id); unknown users are registered as members."""
     found = await person(session, platform, user_id)
-    if found is None:
-        found = Person(platform=platform, user_id=user_id, name=name or user_id, dept_id=dept_id,
-                       is_admin=False, is_head=False, created_at=now)
-        session.add(found)
-        await session.flush()
+    if found is None:  # insert-or-nothing: two first messages of one person may run concurrently
+        await insert_ignore(session, Person, [{
+            "platform": platform, "user_id": user_id, "name": name or user_id, "dept_id": dept_id,
+            "is_admin": False, "is_head": False, "created_at": now}], ["platform", "user_id"])
+        found = await person(session, platform, user_id)
+        assert found is not None
     elif name and found.name != name and found.name == found.user_id:
         found.name = name
     return found

@@ -1,0 +1,206 @@
+"""DingTalk OpenAPI on one pooled aiohttp session: token cache, rate limits, retries, error mapping.
+
+The SDK's own OpenAPI helpers use blocking `requests` without timeouts and log failures instead
+of raising (platform notes §3.3, §5.3), so the bot makes the few calls it needs itself: the
+stream gateway open, the access token, robot sends to groups and people, session webhooks, and
+template cards.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import aiohttp
+
+from bot.config import DingTalkConfig
+from bot.outbox import PermanentSendError
+from bot.platforms.http import PooledSession, Retryable, compact_json, json_object, with_retries
+from bot.platforms.ratelimit import KeyedWindows, SlidingWindow
+
+log = logging.getLogger(__name__)
+
+TOKEN_PATH = "/v1.0/oauth2/accessToken"
+#: Refresh the access token this long before DingTalk says it expires (it lives 7200 s).
+TOKEN_MARGIN = 300
+#: Throttling codes (the app-robot quotas are unpublished; codes as seen in the field, §4.6).
+RATE_LIMITED = {"Forbidden.AccessDenied.QpsLimitForApi", "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+                "send.too.fast", "too.many.group", "too.many.people", "send.byToken.tooFast", "Throttling"}
+TOKEN_INVALID = {"InvalidAuthentication", "invalidAuthentication"}
+#: Refusals retrying cannot fix (§4.6, §3.1): recorded on the outbox row and reported, never retried.
+PERMANENT = {
+    "invalidParameter.robotCode.notExsit": "robot is not in the group",
+    "invalidParameter.robotCode.auth": "robotCode does not belong to this app",
+    "invalid.openConversationId": "unknown group (openConversationId)",
+    "invalidParameter.msgKey.invalid": "bad message type",
+    "invalidParameter.msgParam.invalid": "bad or oversized message",
+    "invalidParameter.userIds.overMax": "too many users",
+    "bot.stopped": "robot is disabled",
+    "param.templateUnpublished": "card template is not published",
+    "Forbidden.AccessDenied.AccessTokenPermissionDenied": "app lacks the permission",
+}
+#: Session webhook answers meaning "this webhook is gone": send through the OpenAPI instead.
+WEBHOOK_GONE = {300001, 300005, 310000}
+#: Throttling waits: `send.too.fast` is per minute, the QPS limits per second.
+SLOW_DOWN = {"send.too.fast": 10.0}
+#: Window margin over DingTalk's windows: a request's trip may take a few hundred ms more than
+#: the one before it on a busy host, and DingTalk counts at arrival (1.05 still drew throttles).
+MARGIN = 1.25
+
+
+class DingTalkError(Exception):
+    """An API error that may be transient (unknown codes are retried later by the outbox)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"dingtalk error {code}: {message}")
+        self.code = code
+
+
+class DingTalkRefused(PermanentSendError):
+    """A send DingTalk refused for good; `code` says which."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"dingtalk {code}: {PERMANENT.get(code, 'refused')} ({message})")
+        self.code = code
+
+
+class WebhookGone(Exception):
+    """The session webhook refused the message (expired, or a type it does not take)."""
+
+
+class DingTalkApi:
+    def __init__(self, config: DingTalkConfig) -> None:
+        self.config = config
+        self.base = config.base_url.rstrip("/")
+        self.robot_code = config.robot_code or config.client_id  # an internal app's robotCode is its AppKey
+        self.app_limit = SlidingWindow(config.app_rate_per_second, MARGIN)
+        self.group_limit = KeyedWindows(config.group_rate_per_minute, 60 * MARGIN)
+        self._pool = PooledSession(config.request_timeout_seconds)
+        self._token = ""
+        self._token_expires = 0.0
+        self._token_lock = asyncio.Lock()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self._pool.session
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def open_connection(self, subscriptions: list[dict[str, str]], ua: str) -> dict[str, str]:
+        """A stream ticket: `{endpoint, ticket}`, valid 90 s for one connection (§1.1)."""
+        body = {"clientId": self.config.client_id, "clientSecret": self.config.client_secret,
+                "subscriptions": subscriptions, "ua": ua}
+        data = await self._request("POST", "/v1.0/gateway/connections/open", body, auth=False)
+        if not data.get("endpoint") or not data.get("ticket"):
+            raise DingTalkError("gateway", f"no endpoint/ticket in {data!r}")
+        return data
+
+    async def token(self) -> str:
+        """The app's access token, fetched once and shared until shortly before it expires."""
+        async with self._token_lock:
+            if not self._token or time.monotonic() >= self._token_expires:
+                body = await self._request("POST", TOKEN_PATH, {"appKey": self.config.client_id,
+                                                                "appSecret": self.config.client_secret}, auth=False)
+                self._token = str(body["accessToken"])
+                self._token_expires = time.monotonic() + max(60, int(body.get("expireIn", 7200)) - TOKEN_MARGIN)
+            return self._token
+
+    async def group_send(self, conversation_id: str, msg_key: str, param: dict[str, Any]) -> str:
+        body = {"robotCode": self.robot_code, "openConversationId": conversation_id, "msgKey": msg_key,
+                "msgParam": compact_json(param)}
+        data = await self.call("POST", "/v1.0/robot/groupMessages/send", body, conversation_id)
+        return str(data.get("processQueryKey", ""))
+
+    async def users_send(self, user_ids: list[str], msg_key: str, param: dict[str, Any]) -> str:
+        """One-to-one messages to at most 20 people (§4.3).
+
+        People DingTalk reports as flow-controlled did not get it: only they are sent again, so
+        nobody who got the message gets it twice.
+        """
+        if not 1 <= len(user_ids) <= 20:
+            raise ValueError("oToMessages/batchSend takes 1 to 20 users")
+        remaining = list(user_ids)
+
+        async def attempt() -> str:
+            body = {"robotCode": self.robot_code, "userIds": remaining, "msgKey": msg_key, "msgParam": compact_json(param)}
+            data = await self.call("POST", "/v1.0/robot/oToMessages/batchSend", body, None)
+            held = [u for u in data.get("flowControlledStaffIdList") or [] if u in remaining]
+            if held:
+                remaining[:] = held
+                raise Retryable(f"flow-controlled users {held}", 1.0)
+            return str(data.get("processQueryKey", ""))
+        return await with_retries(attempt, attempts=self.config.max_attempts)
+
+    async def create_and_deliver(self, body: dict[str, Any], chat_key: str) -> None:
+        data = await self.call("POST", "/v1.0/card/instances/createAndDeliver", body, chat_key)
+        results = data.get("result")
+        results = results.get("deliverResults", []) if isinstance(results, dict) else results or []
+        failed = [r for r in results if isinstance(r, dict) and r.get("success") is False]
+        if failed:
+            raise DingTalkRefused("deliver", str(failed[0].get("errorMsg", "card not delivered")))
+
+    async def update_card(self, out_track_id: str, params: dict[str, str]) -> None:
+        body = {"outTrackId": out_track_id, "cardData": {"cardParamMap": params},
+                "cardUpdateOptions": {"updateCardDataByKey": True}}
+        await self.call("PUT", "/v1.0/card/instances", body, None)
+
+    async def webhook_send(self, url: str, body: dict[str, Any]) -> None:
+        """Post to a message's session webhook (no token); raises `WebhookGone` when it refuses."""
+        async def attempt() -> None:
+            try:
+                async with self.session.post(url, json=body) as resp:
+                    status, text = resp.status, await resp.text()
+            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+                raise Retryable(f"session webhook: {exc!r}") from exc
+            if status >= 500 or status == 429:
+                raise Retryable(f"session webhook: HTTP {status}")
+            try:
+                code = int(json_object(text).get("errcode", -1))
+            except ValueError:
+                raise WebhookGone(f"HTTP {status}: not JSON") from None
+            if code != 0:
+                raise WebhookGone(f"errcode {code}: {text[:200]}")
+        await with_retries(attempt, attempts=self.config.max_attempts)
+
+    async def call(self, method: str, path: str, body: dict[str, Any], chat_key: str | None) -> dict[str, Any]:
+        """One OpenAPI call: paced by the app and group limits, retried on transient failures."""
+        async def attempt() -> dict[str, Any]:
+            if chat_key is not None:
+                await self.group_limit.acquire(chat_key)
+            await self.app_limit.acquire()
+            return await self._request(method, path, body)
+        return await with_retries(attempt, attempts=self.config.max_attempts)
+
+    async def _request(self, method: str, path: str, body: dict[str, Any], auth: bool = True) -> dict[str, Any]:
+        headers = {}
+        token = ""
+        if auth:
+            token = await self.token()
+            headers["x-acs-dingtalk-access-token"] = token
+        try:
+            async with self.session.request(method, self.base + path, json=body, headers=headers) as resp:
+                status, text = resp.status, await resp.text()
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise Retryable(f"{method} {path}: {exc!r}") from exc
+        try:
+            data = json_object(text) if text else {}
+        except ValueError:
+            if status >= 500 or status == 429:
+                raise Retryable(f"{method} {path}: HTTP {status}") from None
+            raise DingTalkError(str(status), "not JSON") from None
+        if status < 300:
+            return data
+        code, message = str(data.get("code", status)), str(data.get("message", ""))
+        if status == 429 or code in RATE_LIMITED:
+            raise Retryable(f"rate limited ({code})", SLOW_DOWN.get(code))
+        if auth and (status == 401 or code in TOKEN_INVALID):
+            if self._token == token:
+                self._token = ""
+            raise Retryable(f"token refused ({code})", 0.0)
+        if code in PERMANENT:
+            raise DingTalkRefused(code, message)
+        if status >= 500:
+            raise Retryable(f"{method} {path}: HTTP {status} {code}")
+        raise DingTalkError(code, message)

@@ -1,0 +1,133 @@
+"""The outbox's DingTalk sender: template cards, session-webhook replies, robot messages.
+
+Which way a message goes:
+- it offers actions and `[dingtalk] card_template_id` is set → an interactive card
+  (`createAndDeliver`, callbacks over the stream);
+- the new state of a clicked card (outbox kind `update`) → `PUT /v1.0/card/instances`;
+- a reply while the asked message's session webhook lives → markdown to that webhook;
+- otherwise the robot OpenAPI: `sampleMarkdown`, an ActionCard when the message offers actions
+  (its text always shows the command to type), `sampleImageMsg` for `data["image_url"]`; to a
+  group by openConversationId, to a person (`user:<staffId>`) by one-to-one send.
+
+DingTalk has no send dedup key (Feishu has `uuid`). What keeps resends harmless is the outbox:
+a row marked sent is never sent again, and a row is resent only when its send failed or its
+process died between the platform's OK and the row's commit; that window (milliseconds) is
+the at-least-once exposure. Template cards carry a deterministic `outTrackId` from the outbox
+key, so a card resent in that window updates or collides with its own first copy.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from bot.clock import Clock
+from bot.config import DingTalkConfig
+from bot.messages import Message
+from bot.outbox import OutboundItem
+from bot.platforms.dingtalk import PLATFORM
+from bot.platforms.dingtalk.api import DingTalkApi, WebhookGone
+from bot.platforms.dingtalk.translate import USER_PREFIX
+from bot.platforms.dingtalk.webhooks import SessionWebhooks
+from cards.dingtalk import card_data, commands, markdown
+from cards.model import card_for
+
+log = logging.getLogger(__name__)
+
+MAX_BUTTONS = 5  # sampleActionCard2..5 are vertical 2–5 button cards (§3.5)
+BUTTON_CHARS = 20
+
+
+def out_track_id(key: str) -> str:
+    """A card instance id derived from the outbox key: the same row always makes the same card."""
+    return "xz" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+def send_command_url(text: str) -> str:
+    """A button that makes the DingTalk client send `text` to the bot (private chats; UNVERIFIED §3.5)."""
+    return "dtmd://dingtalkclient/sendMessage?content=" + quote(text, safe="")
+
+
+class DingTalkSender:
+    def __init__(self, api: DingTalkApi, config: DingTalkConfig, webhooks: SessionWebhooks, clock: Clock) -> None:
+        self.api = api
+        self.config = config
+        self.webhooks = webhooks
+        self.clock = clock
+
+    async def send(self, item: OutboundItem) -> str:
+        message = item.message
+        user = item.chat_id.removeprefix(USER_PREFIX) if item.chat_id.startswith(USER_PREFIX) else None
+        if item.kind == "update" and item.reply_to and self.config.card_template_id:
+            await self.api.update_card(item.reply_to, card_params(message))  # the clicked card's new state
+            return item.reply_to
+        if self.config.card_template_id and commands(card_for(message)):
+            return await self.send_card(item, user)
+        if item.kind == "reply" and not message.data.get("image_url"):
+            hook = self.webhooks.usable(item.reply_to, item.chat_id, self.clock.now())
+            if hook is not None:
+                try:
+                    await self.api.webhook_send(hook.url, self._webhook_body(message))
+                    return f"webhook:{item.key}"
+                except WebhookGone as exc:
+                    log.info("session webhook refused %s (%s); using the OpenAPI", item.key, exc)
+                    self.webhooks.forget(hook)
+        msg_key, param = robot_message(message, private=user is not None)
+        if user is not None:
+            return await self.api.users_send([user], msg_key, param)
+        return await self.api.group_send(item.chat_id, msg_key, param)
+
+    async def send_card(self, item: OutboundItem, user: str | None) -> str:
+        """An interactive template card whose buttons call back over the stream (§3.2)."""
+        track = out_track_id(item.key)
+        body: dict[str, Any] = {"cardTemplateId": self.config.card_template_id, "outTrackId": track,
+                                "callbackType": "STREAM", "cardData": {"cardParamMap": card_params(item.message)}}
+        if user is None:
+            deliver: dict[str, Any] = {"robotCode": self.api.robot_code}
+            at = _mentioned(item.message)
+            if at:
+                deliver["atUserIds"] = {uid: uid for uid in at}
+            body |= {"openSpaceId": f"dtv1.card//IM_GROUP.{item.chat_id}",
+                     "imGroupOpenSpaceModel": {"supportForward": True}, "imGroupOpenDeliverModel": deliver}
+        else:
+            body |= {"openSpaceId": f"dtv1.card//IM_ROBOT.{user}", "imRobotOpenSpaceModel": {"supportForward": True},
+                     "imRobotOpenDeliverModel": {"spaceType": "IM_ROBOT", "robotCode": self.api.robot_code}}
+        await self.api.create_and_deliver(body, item.chat_id)
+        return track
+
+    def _webhook_body(self, message: Message) -> dict[str, Any]:
+        title, text = markdown(message)
+        return {"msgtype": "markdown", "markdown": {"title": title, "text": text},
+                "at": {"atUserIds": _mentioned(message)}}
+
+
+def card_params(message: Message) -> dict[str, str]:
+    """The template's variables for a message; `error` is the slot a refused click fills per user."""
+    return card_data(message) | {"error": ""}
+
+
+def robot_message(message: Message, private: bool) -> tuple[str, dict[str, str]]:
+    """(msgKey, msgParam) of a robot OpenAPI message (§4.4, §3.5)."""
+    if image := message.data.get("image_url"):
+        return "sampleImageMsg", {"photoURL": str(image)}
+    title, text = markdown(message)
+    actions = commands(card_for(message))
+    if not actions:
+        return "sampleMarkdown", {"title": title, "text": text}
+    buttons = actions[:MAX_BUTTONS]
+    if not private:  # in a group the client cannot address the bot for the user: the text says what to type
+        return "sampleMarkdown", {"title": title, "text": text}
+    if len(buttons) == 1:
+        label, command = buttons[0]
+        return "sampleActionCard", {"title": title, "text": text, "singleTitle": label[:BUTTON_CHARS],
+                                    "singleURL": send_command_url(command)}
+    param = {"title": title, "text": text}
+    for i, (label, command) in enumerate(buttons, 1):
+        param |= {f"actionTitle{i}": label[:BUTTON_CHARS], f"actionURL{i}": send_command_url(command)}
+    return f"sampleActionCard{len(buttons)}", param
+
+
+def _mentioned(message: Message) -> list[str]:
+    prefix = f"{PLATFORM}:"
+    return [m.removeprefix(prefix) for m in message.mentions if m.startswith(prefix)]

@@ -1,0 +1,142 @@
+"""Decoded Feishu events → the bot, the same for webhook and long connection.
+
+Messages are claimed in the inbox (durable dedup on message_id) before the ack and processed
+right after it; card callbacks run inline because Feishu shows their answer (toast and updated
+card) only if it comes within 3 s; the bot joining a group is greeted with how to /bind it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from typing import Any
+
+from bot.app import Bot
+from bot.config import FeishuConfig
+from bot.events import CardAction, Command, User
+from bot.messages import Message
+from bot.platforms.feishu import PLATFORM, translate
+from bot.platforms.feishu.api import FeishuApi
+from bot.router import Outcome, strip_bot_mentions
+from cards.feishu import feishu_card
+from storage import inbox, outbox
+
+log = logging.getLogger(__name__)
+
+GREETING = Message("协作机器人已加入本群",
+                   "大家好！我负责跨部门协作的发起、评估、任务、进度、交付和复盘。\n"
+                   "请部门负责人在本群 @机器人 发送 **/bind 部门名**（如 /bind 研发部），"
+                   "把本群绑定为部门群；发送 /help 查看全部命令。", template="help", color="blue")
+
+
+class FeishuInbound:
+    def __init__(self, bot: Bot, api: FeishuApi, config: FeishuConfig) -> None:
+        self.bot = bot
+        self.api = api
+        self.config = config
+        self.bot_open_id = config.bot_open_id
+        self._names: dict[str, str] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def accept(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
+        """Take one event; returns the callback answer for card actions, else None.
+
+        Raises `translate.BadEvent` for a malformed payload (nothing is stored then).
+        """
+        kind = translate.event_type(envelope)
+        if kind == translate.MESSAGE:
+            command = translate.command(envelope, self.bot_open_id)
+            if command is not None and self._addressed(command) and await self.bot.router.claim(command):
+                self._spawn(self._process(command))
+        elif kind == translate.BOT_ADDED:
+            await self._greet(envelope)
+        elif kind == translate.CARD_ACTION:
+            try:
+                action = translate.card_action(envelope)
+            except translate.BadEvent as exc:  # the clicker gets a clear answer, nothing runs
+                log.warning("card action refused: %s", exc)
+                return {"toast": {"type": "error", "content": "无法识别的卡片操作"}}
+            return await self._card(action)
+        return None
+
+    def _addressed(self, command: Command) -> bool:
+        """Group chatter is not for the bot: only @bot messages and slash commands are."""
+        if not command.chat.is_group:
+            return True
+        return any(m.is_bot for m in command.mentions) or strip_bot_mentions(command).startswith(("/", "／"))
+
+    async def _process(self, command: Command) -> None:
+        name = await self._name(command.sender.user_id)
+        if name:
+            command = replace(command, sender=User(PLATFORM, command.sender.user_id, name))
+        await self.bot.router.process(command)
+        self.bot.dispatcher.wake()
+
+    async def _name(self, open_id: str) -> str:
+        """The sender's display name (message events carry only the open_id); cached per process."""
+        if open_id not in self._names:
+            try:
+                self._names[open_id] = await self.api.user_name(open_id)
+            except Exception as exc:  # a name is nice to have; the open_id identifies the person
+                log.info("no name for %s: %r", open_id, exc)
+                return ""
+        return self._names[open_id]
+
+    async def _card(self, action: CardAction) -> dict[str, Any]:
+        """Answer a card callback inline; if that takes too long, the reply goes via the outbox."""
+        task = self._spawn(self.bot.router.handle(action))
+        try:
+            outcome: Outcome = await asyncio.wait_for(asyncio.shield(task), self.config.card_answer_seconds)
+        except TimeoutError:
+            self.bot.dispatcher.wake()
+            return {"toast": {"type": "info", "content": "处理中，结果稍后发到群里"}}
+        if outcome.duplicate:
+            return {"toast": {"type": "info", "content": "已处理过"}}
+        self.bot.dispatcher.wake()
+        if not outcome.replies:
+            return {"toast": {"type": "success", "content": "已完成"}}
+        first = outcome.replies[0]
+        said = (first.body.splitlines() or [""])[0] if outcome.error else first.title
+        answer: dict[str, Any] = {"toast": {"type": "error" if outcome.error else "success",
+                                            "content": said[:80] or "已完成"}}
+        if not outcome.error and action.card_message_id:
+            answer["card"] = {"type": "raw", "data": feishu_card(first)}
+            if not outcome.replaces_card:  # else the outbox's `update` row carries it (a PATCH, not a post)
+                await self._answered(action)
+        return answer
+
+    async def _answered(self, action: CardAction) -> None:
+        """The first reply was shown as the updated card: do not post it again as a message."""
+        prefix = f"{PLATFORM}:{action.dedup_key}:"
+        async with self.bot.sessions() as session, session.begin():
+            await outbox.mark_answered(session, prefix, action.chat.chat_id, action.card_message_id,
+                                       self.bot.clock.now())
+
+    async def _greet(self, envelope: dict[str, Any]) -> None:
+        chat_id, _ = translate.bot_added(envelope)
+        key = f"event:{translate.event_id(envelope)}"
+        now = self.bot.clock.now()
+        async with self.bot.sessions() as session, session.begin():
+            if not await inbox.claim(session, PLATFORM, key, {"type": "bot_added", "chat": chat_id}, now):
+                return
+            await outbox.enqueue(session, [{"key": f"{PLATFORM}:{key}:greeting", "platform": PLATFORM,
+                                            "chat_id": chat_id, "kind": "notice", "payload": GREETING.to_json(),
+                                            "due_at": now, "created_at": now}])
+            await inbox.mark_done(session, PLATFORM, key, now)
+        self.bot.dispatcher.wake()
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("feishu event failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for events already acked to finish (shutdown and tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

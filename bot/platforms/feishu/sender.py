@@ -1,0 +1,35 @@
+"""The outbox's Feishu sender: every Message goes out as an interactive card.
+
+The outbox key is the send `uuid`, so a send retried after a timeout cannot post twice. A
+reply whose original message is gone is sent to the chat instead, so it still arrives.
+"""
+from __future__ import annotations
+
+import logging
+
+from bot.outbox import OutboundItem
+from bot.platforms.feishu.api import FeishuApi, FeishuRefused
+from cards.feishu import feishu_card
+
+log = logging.getLogger(__name__)
+
+RECALLED = 230011  # the message a reply answers was recalled
+
+
+class FeishuSender:
+    def __init__(self, api: FeishuApi) -> None:
+        self.api = api
+
+    async def send(self, item: OutboundItem) -> str:
+        card = feishu_card(item.message)
+        if item.kind == "update" and item.reply_to:  # a clicked card's new state, in place
+            await self.api.patch_card(item.reply_to, item.chat_id, card)
+            return item.reply_to
+        if item.reply_to:
+            try:
+                return await self.api.reply(item.reply_to, item.chat_id, "interactive", card, item.key)
+            except FeishuRefused as exc:
+                if exc.code != RECALLED:
+                    raise
+                log.info("reply target of %s is gone; sending to the chat", item.key)
+        return await self.api.send(item.chat_id, "interactive", card, item.key)

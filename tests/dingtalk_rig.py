@@ -1,0 +1,113 @@
+"""The whole bot wired to the fake DingTalk over the real stream client, for the DingTalk tests.
+
+People @mention the bot in department groups through real stream frames; tests read what the
+fake recorded in each group, as a DingTalk user would see it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from bot.app import Bot
+from bot.clock import FixedClock
+from bot.config import Config, DepartmentConfig, DingTalkConfig, RolesConfig
+from bot.platforms.dingtalk.adapter import DingTalkAdapter
+from bot.testkit import DEMO_ORG
+from tests.conftest import MONDAY
+from tests.fakes.dingtalk import FakeDingTalk, Seen
+
+CLIENT_ID = "ding-app"
+CLIENT_SECRET = "ding-secret"
+#: Demo people with DingTalk staff ids, and a group (openConversationId) per department.
+PEOPLE = {name: f"staff{i:03d}" for i, name in enumerate(
+    [head for head, _ in DEMO_ORG.values()] + [m for _, members in DEMO_ORG.values() for m in members])}
+NAMES = {staff: name for name, staff in PEOPLE.items()}
+CHATS = {dept: f"cid{i}dept==" for i, dept in enumerate(DEMO_ORG)}
+#: Fast stream timing so reconnect and watchdog tests take a second, not a minute.
+FAST = {"reconnect_base_seconds": 0.05, "reconnect_max_seconds": 0.5, "keepalive_seconds": 0.2,
+        "watchdog_seconds": 0.6, "request_timeout_seconds": 2.0}
+
+
+def dingtalk_config(db_url: str, base_url: str, depts: dict[str, str] | None = None, **dingtalk: Any) -> Config:
+    """The demo org on DingTalk; `depts` limits which departments (name → group) are DingTalk ones."""
+    config = Config()
+    config.database.url = db_url
+    config.local.enabled = False
+    config.dingtalk = replace(DingTalkConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=base_url),
+                              **(FAST | dingtalk))
+    config.roles = RolesConfig(admins=[f"dingtalk:{PEOPLE['周主任']}"])
+    config.departments = [
+        DepartmentConfig(name=dept, heads=[f"dingtalk:{PEOPLE[head]}"], is_pmo=dept == "协作管理办公室",
+                         members=[f"dingtalk:{PEOPLE[m]}" for m in members], dingtalk_chats=[CHATS[dept]])
+        for dept, (head, members) in DEMO_ORG.items() if depts is None or dept in depts]
+    return config
+
+
+@dataclass
+class DingTalkRig:
+    fake: FakeDingTalk
+    bot: Bot
+    adapter: DingTalkAdapter
+    clock: FixedClock
+    _seen: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    async def create(cls, db_url: str, config: Config | None = None, fake: FakeDingTalk | None = None,
+                     **dingtalk: Any) -> DingTalkRig:
+        fake = fake or FakeDingTalk(CLIENT_ID, CLIENT_SECRET, CLIENT_ID)
+        if fake.port == 0:
+            fake.start()
+        for dept, cid in CHATS.items():
+            fake.add_group(cid, f"{dept}群")
+        clock = FixedClock(MONDAY)
+        fake.clock = lambda: clock.now().timestamp()
+        bot = Bot(config or dingtalk_config(db_url, fake.url, **dingtalk), clock=clock)
+        await bot.prepare_database()
+        adapter = DingTalkAdapter(bot)
+        await adapter.start()
+        await fake.wait_connected()
+        return cls(fake, bot, adapter, clock)
+
+    async def close(self) -> None:
+        await self.adapter.stop()
+        await self.bot.stop()
+        self.fake.stop()
+
+    async def say(self, user: str, chat: str, text: str, **kw: Any) -> dict[str, Any]:
+        """`user` @mentions the bot in `chat` (a department, or "p2p" for a private chat) and waits."""
+        frame = await self.fake.push_message(PEOPLE[user], text, "" if chat == "p2p" else CHATS.get(chat, chat),
+                                             nick=user, **kw)
+        ack = await self.fake.wait_ack(frame["headers"]["messageId"])
+        assert ack["code"] == 200, ack
+        await self.settle()
+        return frame
+
+    async def click(self, user: str, card: Seen, command: str, values: dict[str, Any] | None = None,
+                    **inputs: str) -> dict[str, Any]:
+        """`user` presses a button of `card` that stands for `command`; returns the card update."""
+        params = {"command": command, "values": json.dumps(values or {}, ensure_ascii=False)} | inputs
+        ack = await self.fake.click(PEOPLE[user], card.out_track_id, params)
+        assert ack["code"] == 200, ack
+        await self.settle()
+        return json.loads(ack["data"])["response"] or {}
+
+    async def settle(self) -> None:
+        await self.adapter.inbound.drain()
+        await self.bot.dispatcher.drain()
+
+    def new(self, chat: str) -> list[Seen]:
+        """What the bot posted in `chat` since the last call."""
+        key = "user:" + PEOPLE[chat] if chat in PEOPLE else CHATS.get(chat, chat)
+        seen = self.fake.messages(key)
+        start = self._seen.get(key, 0)
+        self._seen[key] = len(seen)
+        return seen[start:]
+
+    def texts(self, chat: str) -> list[str]:
+        return [f"{s.title}\n{s.text}" for s in self.new(chat)]
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the bot's and the platform's clocks together."""
+        self.clock.advance(delta)

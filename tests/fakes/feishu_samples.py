@@ -1,0 +1,33 @@
+"""Official Feishu sample payloads (platform notes F1, F2, F6), verbatim apart from inline comments."""
+
+F1 = {"schema": "2.0", "header": {"event_id": "5e3702a84e847582be8db7fb73283c02",
+                                  "event_type": "im.message.receive_v1", "create_time": "1608725989000",
+                                  "token": "rvaYgkND1GOiu5MM0E1rncYC6PLtF7JV", "app_id": "cli_9f5343c580712544",
+                                  "tenant_key": "2ca1d211f64f6438"},
+      "event": {"sender": {"sender_id": {"union_id": "on_8ed6aa67826108097d9ee143816345", "user_id": "e33ggbyz",
+                                         "open_id": "ou_84aad35d084aa403a838cf73ee18467"},
+                           "sender_type": "user", "tenant_key": "736588c9260f175e"},
+                "message": {"message_id": "om_5ce6d572455d361153b7cb51da133945",
+                            "root_id": "om_5ce6d572455d361153b7cb5xxfsdfsdfdsf",
+                            "parent_id": "om_5ce6d572455d361153b7cb5xxfsdfsdfdsf", "create_time": "1609073151345",
+                            "update_time": "1687343654666", "chat_id": "oc_5ce6d572455d361153b7xx51da133945",
+                            "thread_id": "omt_d4be107c616", "chat_type": "group", "message_type": "text",
+                            "content": "{\"text\":\"@_user_1 hello\"}",
+                            "mentions": [{"key": "@_user_1",
+                                          "id": {"union_id": "on_8ed6aa67826108097d9ee143816345",
+                                                 "user_id": "e33ggbyz", "open_id": "ou_84aad35d084aa403a838cf73ee18467"},
+                                          "name": "Tom", "tenant_key": "736588c9260f175e"}],
+                            "user_agent": "Mozilla/5.0 Lark/6.7.5"}}}
+F2 = {"schema": "2.0", "header": {"event_id": "f7984f25108f8137722bb63cee927e66",
+                                  "token": "066zT6pS4QCbgj5Do145GfDbbagCHGgF", "create_time": "1603977298000000",
+                                  "event_type": "contact.user_group.created_v3", "tenant_key": "xxxxxxx",
+                                  "app_id": "cli_xxxxxxxx"}, "event": {}}
+F6_EVENT = {"operator": {"tenant_key": "2df73991750*****", "user_id": "867*****",
+                         "open_id": "ou_3c14f3a59eaf2825dbe25359f15*****", "union_id": "on_cad4860e7af114fb4ff6c5d496d*****"},
+            "token": "c-295ee57216a5dc9de90fefd0aadb4b1d7d******",
+            "action": {"value": {"key": "value"}, "tag": "button", "timezone": "Asia/Shanghai",
+                       "form_value": {"field name1": ["selectDemo1", "selectDemo2"], "field name2": "value2"},
+                       "name": "Button_lvkepfu3"},
+            "host": "im_message", "delivery_type": "url_preview",
+            "context": {"url": "xxx", "preview_token": "xxx", "open_message_id": "om_574d639e4a44e4dd646eaf628e2*****",
+                        "open_chat_id": "oc_e4d2605ca917e695f54f11aaf56*****"}}
