@@ -470,7 +470,7 @@ def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]]
                                            if d in got else "未提交") for d in depts]
             status = "，".join(f"{TASK_LABEL.get(s, s)} {n}" for s, n in sorted(counts.get(c.id, {}).items()))
             msg = Message(f"{c.code} 进度同步会提醒（{p.weekly_sync_max_minutes} 分钟内）",
-                          f"上周进度汇总：\n" + "\n".join(lines) + f"\n任务：{status or '—'}",
+                          "上周进度汇总：\n" + "\n".join(lines) + f"\n任务：{status or '—'}",
                           template="weekly_sync", data={"code": c.code, "week": (week - timedelta(days=7)).isoformat(),
                                                         "reported": sorted(f.name(d) for d in got)},
                           mentions=f.mention(*f.heads(*depts)), color="blue")

@@ -14,7 +14,7 @@ from bot.testkit import TestBot
 from handlers.context import Context
 from handlers.registry import registry
 from storage.models import AuditEntry, Collaboration, InboxEvent, OutboxMessage, ProgressReport
-from tests.scenario import CODE, REQUEST, count, ok, one, to_executing
+from tests.scenario import CODE, REQUEST, count, ok, to_executing
 
 
 def _command(text: str, message_id: str = "m-1", user: str = "小张", chat: str = "市场部",

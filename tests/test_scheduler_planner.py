@@ -19,7 +19,7 @@ CODE = "XZ-2026-0001"
 
 async def plan(tb: TestBot) -> None:
     """市场部 asks 研发部 (lead) and 设计部; T1 (研发部, 李工) due Fri 27 Nov; T2 (设计部) after T1."""
-    steps = [("张经理", "市场部", f'/request "推广" goal="销量10万台" depts=研发部,设计部 due=2026-12-31'),
+    steps = [("张经理", "市场部", '/request "推广" goal="销量10万台" depts=研发部,设计部 due=2026-12-31'),
              ("李主管", "研发部", f"/evaluate {CODE} 接受 contact=@李工"),
              ("王主管", "设计部", f"/evaluate {CODE} 接受 contact=@王设计"),
              ("周主任", "协作管理办公室", f"/approve {CODE} lead=研发部"),
