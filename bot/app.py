@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
 from sqlalchemy import inspect
 
+from bot.aio import cancel_and_wait
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.events import Event
@@ -86,11 +86,7 @@ class Bot:
 
     async def stop(self) -> None:
         self.scheduler.shutdown()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         self._tasks.clear()
         await self.engine.dispose()
 

@@ -22,8 +22,14 @@ from urllib.parse import quote_plus
 
 import dingtalk_stream
 import websockets
-from dingtalk_stream.frames import AckMessage, CallbackMessage, EventMessage, SystemMessage
+from dingtalk_stream.frames import (
+    AckMessage,
+    CallbackMessage,
+    EventMessage,
+    SystemMessage,
+)
 
+from bot.aio import cancel_and_wait
 from bot.platforms.dingtalk.api import DingTalkApi
 
 log = logging.getLogger(__name__)
@@ -84,9 +90,7 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
 
     async def stop(self, task: asyncio.Task[None]) -> None:
         """Cancel `task` (running `run`) and let frames already received finish their acks."""
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
         if self._inflight:
             await asyncio.wait(self._inflight, timeout=self.timing.ack_grace)
         for pending in list(self._inflight):
@@ -111,9 +115,7 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
         finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog  # before the socket closes: a ping in flight must not outlive it
+            await cancel_and_wait(watchdog)  # before the socket closes: a ping in flight must not outlive it
 
     async def _watch(self, ws: Any) -> None:
         """Ping every `keepalive` s; a socket silent for `watchdog` s is cut, so `run` reconnects."""

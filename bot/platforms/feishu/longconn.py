@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any
 
+from bot.aio import cancel_and_wait
 from bot.config import FeishuConfig
 from bot.platforms.feishu import translate
 from bot.platforms.feishu.inbound import FeishuInbound
@@ -43,10 +44,7 @@ class FeishuLongConnection:
         self._watchdog = asyncio.create_task(self._watch(), name="feishu-watchdog")
 
     async def stop(self) -> None:
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
+        await cancel_and_wait(self._watchdog)
         if self._thread is not None:
             await asyncio.to_thread(self._thread.stop)
             self._thread = None
@@ -78,7 +76,9 @@ class FeishuLongConnection:
         self._submit(data)
 
     def on_card(self, data: Any) -> Any:
-        from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
+        from lark_oapi.event.callback.model.p2_card_action_trigger import (
+            P2CardActionTriggerResponse,
+        )
 
         return P2CardActionTriggerResponse(self._submit(data) or {})
 
