@@ -85,7 +85,7 @@ class Bot:
             self.scheduler.start()
 
     async def stop(self) -> None:
-        self.scheduler.shutdown()
+        await self.scheduler.shutdown()
         await cancel_and_wait(*self._tasks)
         self._tasks.clear()
         await self.engine.dispose()

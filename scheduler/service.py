@@ -13,8 +13,10 @@ plans the span in one replaying tick and delivers moment by moment, so "fast for
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -22,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.aio import cancel_and_wait
 from bot.clock import Clock, FixedClock
 from bot.config import Config
 from bot.outbox import Dispatcher
@@ -35,6 +38,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 class Scheduler:
     def __init__(self, planner: Planner, dispatcher: Dispatcher, config: Config, clock: Clock) -> None:
+        self._running: set[asyncio.Task[Any]] = set()
         self.planner = planner
         self.dispatcher = dispatcher
         self.config = config
@@ -51,9 +55,16 @@ class Scheduler:
         self.aps.add_job(self.tick, id="planner:startup", name="planner:startup", replace_existing=True)
         self.aps.start()
 
-    def shutdown(self) -> None:
+    async def shutdown(self, grace_seconds: float = 5.0) -> None:
+        """Stop the clock and let a tick in progress finish, before the caller closes the database.
+
+        A tick cut off by a closed engine would wait forever on a connection thread that is gone.
+        """
         if self.aps.running:
             self.aps.shutdown(wait=False)
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace_seconds)
+            await cancel_and_wait(*self._running)
 
     def triggers(self) -> dict[str, IntervalTrigger | CronTrigger]:
         """Job id → trigger: the planner interval plus a cron per policy rhythm."""
@@ -75,7 +86,13 @@ class Scheduler:
 
     async def tick(self) -> int:
         """One planner run at the injected clock's time; wakes the dispatcher when it queued work."""
-        queued = await self.planner.tick(self.clock.now())
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            queued = await self.planner.tick(self.clock.now())
+        finally:
+            self._running.discard(task)
         if queued:
             self.dispatcher.wake()
         return queued
