@@ -26,6 +26,8 @@ from storage import inbox, outbox
 log = logging.getLogger(__name__)
 
 WORKER = "feishu-worker"
+QUIET = 0.005
+MAX_YIELD = 0.1
 
 GREETING = Message("协作机器人已加入本群",
                    "大家好！我负责跨部门协作的发起、评估、任务、进度、交付和复盘。\n"
@@ -44,8 +46,7 @@ class FeishuInbound:
         self._queues: list[asyncio.Queue[Command]] = []
         self.claims = ClaimBatcher(bot.router)
         self._acking = 0  # events being accepted right now: they go first
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._last_ack = 0.0
 
     async def accept(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
         """Take one event; returns the callback answer for card actions, else None.
@@ -53,13 +54,11 @@ class FeishuInbound:
         Raises `translate.BadEvent` for a malformed payload (nothing is stored then).
         """
         self._acking += 1
-        self._idle.clear()
         try:
             return await self._accept(envelope)
         finally:
             self._acking -= 1
-            if not self._acking:
-                self._idle.set()
+            self._last_ack = asyncio.get_running_loop().time()
 
     async def _accept(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
         kind = translate.event_type(envelope)
@@ -97,13 +96,24 @@ class FeishuInbound:
     async def _work(self, queue: asyncio.Queue[Command]) -> None:
         while True:
             command = await queue.get()
-            await self._idle.wait()  # acks first: Feishu waits for them, the work is already claimed
+            await self._quiet()
             try:
                 await self._process(command)
             except Exception:  # the inbox row stays pending: resumed at the next start
                 log.exception("processing %s failed", command.dedup_key)
             finally:
                 queue.task_done()
+
+    async def _quiet(self) -> None:
+        """Acks first: Feishu waits for them, and the work is already claimed. Start the next event
+        once no ack is running or arrived within QUIET s, or after MAX_YIELD s at the latest (so a
+        long burst still makes progress; its replies are paced at 50/s anyway)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + MAX_YIELD
+        while loop.time() < deadline:
+            if not self._acking and loop.time() - self._last_ack >= QUIET:
+                return
+            await asyncio.sleep(QUIET)
 
     async def _process(self, command: Command) -> None:
         name = await self._name(command.sender.user_id)
