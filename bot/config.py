@@ -47,6 +47,7 @@ class FeishuConfig:
     max_body_bytes: int = 262_144  # webhook: larger bodies are refused unread
     watchdog_seconds: int = 300  # long connection: restart when no frame arrives for this long
     card_answer_seconds: float = 2.5  # card callbacks must be answered within Feishu's 3 s
+    workers: int = 1  # message processing workers, each owning a shard of chats (acks always go first)
     request_timeout_seconds: float = 10.0
     max_attempts: int = 4  # per send, before the outbox takes over with its slower backoff
     app_rate_per_second: int = 50  # Feishu: 50 sends/s per app

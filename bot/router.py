@@ -56,6 +56,24 @@ class Router:
         async with self.sessions() as session, session.begin():
             return await inbox.claim(session, event.platform, event.dedup_key, _payload(event), self.clock.now())
 
+    async def claim_many(self, events: list[Event]) -> list[bool]:
+        """`claim` for a batch in one transaction (group commit); a key repeated in the batch is
+        claimed by its first event only."""
+        by_platform: dict[str, list[Event]] = {}
+        for event in events:
+            by_platform.setdefault(event.platform, []).append(event)
+        stored: set[tuple[str, str]] = set()
+        async with self.sessions() as session, session.begin():
+            for platform, group in by_platform.items():
+                keys = await inbox.claim_many(session, platform, [(e.dedup_key, _payload(e)) for e in group],
+                                              self.clock.now())
+                stored |= {(platform, k) for k in keys}
+        results = []
+        for event in events:
+            results.append((event.platform, event.dedup_key) in stored)
+            stored.discard((event.platform, event.dedup_key))
+        return results
+
     async def handle(self, event: Event) -> Outcome:
         """Claim and run an event in one transaction, for callers that answer after the work.
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxEvent
@@ -23,6 +24,20 @@ async def claim(session: AsyncSession, platform: str, key: str, payload: dict[st
         "received_at": now, "done_at": now if done else None,
     }], ["platform", "event_key"])
     return added == 1
+
+
+async def claim_many(session: AsyncSession, platform: str, items: list[tuple[str, dict[str, Any]]],
+                     now: datetime) -> set[str]:
+    """Claim several (key, payload) at once; returns the keys this call stored (the rest were seen)."""
+    rows = list({key: {"platform": platform, "event_key": key, "status": "pending", "payload": payload,
+                       "received_at": now} for key, payload in items}.values())
+    if not rows:
+        return set()
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(InboxEvent).on_conflict_do_nothing(index_elements=["platform", "event_key"])
+            .returning(InboxEvent.event_key))  # one cached statement, executemany with RETURNING
+    return set((await session.scalars(stmt, rows)).all())
 
 
 async def mark_done(session: AsyncSession, platform: str, key: str, now: datetime) -> None:

@@ -21,23 +21,15 @@ async def test_retries_until_success_and_honours_the_hint() -> None:
     assert calls[2] - calls[1] >= 0.05
 
 
-async def test_gives_up_after_the_attempts_and_never_retries_other_errors() -> None:
-    calls = 0
+@pytest.mark.parametrize(("error", "calls"), [(Retryable("busy"), 3), (KeyError("x"), 1)])
+async def test_gives_up_after_the_attempts_and_never_retries_other_errors(error: Exception, calls: int) -> None:
+    made = 0
 
-    async def always_busy() -> None:
-        nonlocal calls
-        calls += 1
-        raise Retryable("busy")
+    async def failing() -> None:
+        nonlocal made
+        made += 1
+        raise error
 
-    with pytest.raises(Retryable):
-        await with_retries(always_busy, attempts=3, base=0.001)
-    assert calls == 3
-
-    async def broken() -> None:
-        nonlocal calls
-        calls += 1
-        raise KeyError("x")
-
-    with pytest.raises(KeyError):
-        await with_retries(broken, attempts=3, base=0.001)
-    assert calls == 4
+    with pytest.raises(type(error)):
+        await with_retries(failing, attempts=3, base=0.001)
+    assert made == calls

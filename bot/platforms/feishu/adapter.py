@@ -44,5 +44,5 @@ class FeishuAdapter:
     async def stop(self) -> None:
         if self.longconn is not None:
             await self.longconn.stop()
-        await self.inbound.drain()
+        await self.inbound.close()
         await self.api.close()

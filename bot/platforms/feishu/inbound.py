@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from dataclasses import replace
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.app import Bot
 from bot.config import FeishuConfig
 from bot.events import CardAction, Command, User
 from bot.messages import Message
+from bot.platforms.claims import ClaimBatcher
 from bot.platforms.feishu import PLATFORM, translate
 from bot.platforms.feishu.api import FeishuApi
 from bot.router import Outcome, strip_bot_mentions
@@ -22,6 +24,10 @@ from cards.feishu import feishu_card
 from storage import inbox, outbox
 
 log = logging.getLogger(__name__)
+
+WORKER = "feishu-worker"
+QUIET = 0.005
+MAX_YIELD = 0.1
 
 GREETING = Message("协作机器人已加入本群",
                    "大家好！我负责跨部门协作的发起、评估、任务、进度、交付和复盘。\n"
@@ -37,17 +43,29 @@ class FeishuInbound:
         self.bot_open_id = config.bot_open_id
         self._names: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._queues: list[asyncio.Queue[Command]] = []
+        self.claims = ClaimBatcher(bot.router)
+        self._acking = 0  # events being accepted right now: they go first
+        self._last_ack = 0.0
 
     async def accept(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
         """Take one event; returns the callback answer for card actions, else None.
 
         Raises `translate.BadEvent` for a malformed payload (nothing is stored then).
         """
+        self._acking += 1
+        try:
+            return await self._accept(envelope)
+        finally:
+            self._acking -= 1
+            self._last_ack = asyncio.get_running_loop().time()
+
+    async def _accept(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
         kind = translate.event_type(envelope)
         if kind == translate.MESSAGE:
             command = translate.command(envelope, self.bot_open_id)
-            if command is not None and self._addressed(command) and await self.bot.router.claim(command):
-                self._spawn(self._process(command))
+            if command is not None and self._addressed(command) and await self.claims.claim(command):
+                self._enqueue(command)
         elif kind == translate.BOT_ADDED:
             await self._greet(envelope)
         elif kind == translate.CARD_ACTION:
@@ -65,6 +83,38 @@ class FeishuInbound:
             return True
         return any(m.is_bot for m in command.mentions) or strip_bot_mentions(command).startswith(("/", "／"))
 
+    def _enqueue(self, command: Command) -> None:
+        """Claimed messages wait for a worker: one per shard of chats, so a chat's messages run in
+        order and a burst cannot take every database connection away from the claims."""
+        if not self._queues:
+            self._queues = [asyncio.Queue() for _ in range(max(1, self.config.workers))]
+            for queue in self._queues:
+                self._spawn(self._work(queue), WORKER)
+        shard = zlib.crc32(command.chat.chat_id.encode()) % len(self._queues)
+        self._queues[shard].put_nowait(command)
+
+    async def _work(self, queue: asyncio.Queue[Command]) -> None:
+        while True:
+            command = await queue.get()
+            await self._quiet()
+            try:
+                await self._process(command)
+            except Exception:  # the inbox row stays pending: resumed at the next start
+                log.exception("processing %s failed", command.dedup_key)
+            finally:
+                queue.task_done()
+
+    async def _quiet(self) -> None:
+        """Acks first: Feishu waits for them, and the work is already claimed. Start the next event
+        once no ack is running or arrived within QUIET s, or after MAX_YIELD s at the latest (so a
+        long burst still makes progress; its replies are paced at 50/s anyway)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + MAX_YIELD
+        while loop.time() < deadline:
+            if not self._acking and loop.time() - self._last_ack >= QUIET:
+                return
+            await asyncio.sleep(QUIET)
+
     async def _process(self, command: Command) -> None:
         name = await self._name(command.sender.user_id)
         if name:
@@ -79,7 +129,7 @@ class FeishuInbound:
                 self._names[open_id] = await self.api.user_name(open_id)
             except Exception as exc:  # a name is nice to have; the open_id identifies the person
                 log.info("no name for %s: %r", open_id, exc)
-                return ""
+                self._names[open_id] = ""  # not asked again: without the scope every call fails
         return self._names[open_id]
 
     async def _card(self, action: CardAction) -> dict[str, Any]:
@@ -125,8 +175,10 @@ class FeishuInbound:
             await inbox.mark_done(session, PLATFORM, key, now)
         self.bot.dispatcher.wake()
 
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
+        if name:
+            task.set_name(name)
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
@@ -137,6 +189,16 @@ class FeishuInbound:
             log.error("feishu event failed", exc_info=task.exception())
 
     async def drain(self) -> None:
-        """Wait for events already acked to finish (shutdown and tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait for events already acked to finish (tests and shutdown)."""
+        for queue in self._queues:
+            await queue.join()
+        busy = [t for t in self._tasks if t.get_name() != WORKER]
+        await asyncio.gather(*busy, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Finish acked events, then stop the workers."""
+        await self.drain()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        self._queues = []
