@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import serve_forever
 from bot.config import ConfigError, load_config
-from fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
+from tests.fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
 
 
 def free_port() -> int:
