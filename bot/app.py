@@ -5,8 +5,6 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy import inspect
-
 from bot.aio import cancel_and_wait
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -21,7 +19,7 @@ from scheduler.calendar import WorkCalendar
 from scheduler.planner import Planner
 from scheduler.service import Scheduler
 from storage import migrate, outbox, schedule
-from storage.db import make_engine, make_sessionmaker
+from storage.db import is_migrated, make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +49,12 @@ class Bot:
     async def prepare_database(self, upgrade: bool | None = None) -> None:
         """Create or upgrade the schema (always for SQLite; PostgreSQL only when empty or asked)."""
         if upgrade is None:
-            upgrade = self.engine.dialect.name == "sqlite" or not await self._has_tables()
+            upgrade = self.engine.dialect.name == "sqlite" or not await is_migrated(self.engine)
         if upgrade:
             await migrate.upgrade(self.engine)
         async with self.sessions() as session, session.begin():
             await apply_config(session, self.config, self.clock.now())
             self.calendar.use_stored_overrides({o.day: o.workday for o in await schedule.overrides(session)})
-
-    async def _has_tables(self) -> bool:
-        async with self.engine.connect() as conn:
-            return await conn.run_sync(lambda c: inspect(c).has_table("alembic_version"))
 
     async def handle(self, event: Event) -> Outcome:
         """Entry point for adapters: dedup, run, and wake the dispatcher for the replies."""

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.app import Bot
 from bot.platforms import local
+from storage.db import ping
 
 BOT_KEY = web.AppKey("bot", Bot)
 
@@ -45,8 +45,7 @@ def make_app(bot: Bot, adapters: Iterable[RouteProvider] = ()) -> web.Applicatio
 async def healthz(request: web.Request) -> web.Response:
     bot = request.app[BOT_KEY]
     try:
-        async with bot.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(bot.engine)
     except Exception as exc:
         return web.json_response({"status": "error", "database": repr(exc)}, status=503)
     return web.json_response({"status": "ok", "database": bot.engine.dialect.name,

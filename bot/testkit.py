@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from bot.app import Bot
 from bot.clock import FixedClock
@@ -167,8 +167,5 @@ async def seed_open_tasks(bot: Bot, count: int, due_dates: Sequence[date], now: 
 async def fresh_postgres(url: str) -> None:
     """Empty a PostgreSQL test database (drops its public schema!) and migrate it to the newest."""
     engine = make_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await migrate.upgrade(engine)
+    await migrate.reset_postgres(engine)
     await engine.dispose()

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import event, inspect, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 
 def make_engine(url: str, echo: bool = False) -> AsyncEngine:
@@ -41,3 +46,15 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise unless the database answers a trivial query (for /healthz)."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+async def is_migrated(engine: AsyncEngine) -> bool:
+    """Whether Alembic has ever run on this database."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(lambda c: inspect(c).has_table("alembic_version"))

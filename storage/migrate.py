@@ -5,6 +5,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,3 +23,11 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema to `revision` inside one connection (alembic runs sync, in run_sync)."""
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
+
+
+async def reset_postgres(engine: AsyncEngine) -> None:
+    """Empty a PostgreSQL test database (drops its public schema!) and migrate it to the newest."""
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await upgrade(engine)

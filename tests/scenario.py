@@ -25,6 +25,13 @@ def ok(replies: list[Message]) -> Message:
     return replies[0]
 
 
+def one_containing(texts: list[str], needle: str) -> str:
+    """The single message among `texts` that contains `needle` (fails on none or several)."""
+    found = [t for t in texts if needle in t]
+    assert len(found) == 1, (needle, texts)
+    return found[0]
+
+
 def refused(replies: list[Message]) -> Message:
     assert replies and replies[0].is_error, replies[0].as_text() if replies else "no reply"
     return replies[0]

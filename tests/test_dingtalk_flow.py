@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.dingtalk_rig import PEOPLE, DingTalkRig
+from tests.scenario import one_containing
 
 TEMPLATE = "xiezuo-card.schema"
 
@@ -29,20 +30,14 @@ async def card_rig(db_url: str) -> AsyncIterator[DingTalkRig]:
         await rig.close()
 
 
-def one(texts: list[str], needle: str) -> str:
-    found = [t for t in texts if needle in t]
-    assert len(found) == 1, (needle, texts)
-    return found[0]
-
-
 async def request_and_evaluate_by_text(rig: DingTalkRig) -> None:
     await rig.say("小张", "市场部", '/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部,设计部 due=2026-12-31 '
                                     'priority=高')
-    one(rig.texts("市场部"), "需求已提交：XZ-2026-0001")
-    one(rig.texts("研发部"), "XZ-2026-0001")  # the evaluation request reaches the department's group
+    one_containing(rig.texts("市场部"), "需求已提交：XZ-2026-0001")
+    one_containing(rig.texts("研发部"), "XZ-2026-0001")  # the evaluation request reaches the department's group
     await rig.say("李主管", "研发部", '/evaluate XZ-2026-0001 接受 contact=@李工 resources="2名开发" date=12-05',
                   at=(PEOPLE["李工"],))
-    one(rig.texts("研发部"), "评估已答复：接受")
+    one_containing(rig.texts("研发部"), "评估已答复：接受")
     await rig.say("王主管", "设计部", '/evaluate XZ-2026-0001 接受 contact=@王设计 resources="1名设计" date=12-05',
                   at=(PEOPLE["王设计"],))
 
@@ -50,12 +45,12 @@ async def request_and_evaluate_by_text(rig: DingTalkRig) -> None:
 async def plan_to_delivery(rig: DingTalkRig) -> None:
     """Stages 2–4 by text after the evaluations: approval, plan, progress, delivery."""
     await rig.say("周主任", "协作管理办公室", "/approve XZ-2026-0001 lead=市场部")
-    one(rig.texts("协作管理办公室"), "协作立项确认函")
+    one_containing(rig.texts("协作管理办公室"), "协作立项确认函")
     await rig.say("张经理", "市场部", '/task add XZ-2026-0001 接口开发 dept=研发部 owner=@李工 deliverable="接口" '
                                       'standard="通过测试" start=11-24 due=12-10', at=(PEOPLE["李工"],))
     for user, dept in (("张经理", "市场部"), ("李主管", "研发部"), ("王主管", "设计部")):
         await rig.say(user, dept, "/confirm XZ-2026-0001")
-    one(rig.texts("研发部"), "执行方案已确认")
+    one_containing(rig.texts("研发部"), "执行方案已确认")
     await rig.say("李工", "研发部", "/status XZ-2026-0001/T1 进行中 60% 接口联调中")
     await rig.say("张经理", "市场部", '/progress XZ-2026-0001 done="完成" undone="无" next="上线" risks="无"')
     await rig.say("李工", "研发部", "/deliver XZ-2026-0001/T1 https://docs.example.com/api 接口文档")
@@ -71,15 +66,15 @@ async def test_whole_collaboration_by_text(rig: DingTalkRig) -> None:
     await play_until_delivery(rig)
     # A form command typed bare answers with the form as markdown: the exact command to type.
     await rig.say("小张", "市场部", "/accept")
-    form = one(rig.texts("市场部"), "/accept")
+    form = one_containing(rig.texts("市场部"), "/accept")
     assert "task=" in form
     await rig.say("小张", "市场部", "/accept XZ-2026-0001/T1 通过 92 符合预期")
-    one(rig.texts("市场部"), "T1 验收通过（92 分）")
+    one_containing(rig.texts("市场部"), "T1 验收通过（92 分）")
     await rig.say("小张", "市场部", "/rate XZ-2026-0001 研发部 5 5 4 很好")
-    one(rig.texts("市场部"), "协作评价：研发部")
+    one_containing(rig.texts("市场部"), "协作评价：研发部")
     await rig.say("周主任", "协作管理办公室", '/retro XZ-2026-0001 well="周会高效" improve="资源预留不足" '
                                             'lessons="提前锁定资源"')
-    one(rig.texts("协作管理办公室"), "复盘报告已归档")
+    one_containing(rig.texts("协作管理办公室"), "复盘报告已归档")
     # Replies went through the session webhooks, notices through the OpenAPI; nothing was throttled.
     assert {s.via for s in rig.fake.messages(rig_chat("协作管理办公室"))} == {"webhook", "openapi"}
     assert rig.fake.throttled == 0
@@ -121,7 +116,7 @@ async def test_whole_collaboration_with_card_clicks(card_rig: DingTalkRig) -> No
     assert "操作未完成" in rig.fake.private_card(card.out_track_id, PEOPLE["小马"])["error"]
     assert rig.fake.card(card.out_track_id)["error"] == ""
     await rig.say("小张", "市场部", "/rate XZ-2026-0001 研发部 5 5 4 很好")
-    one(rig.texts("市场部"), "协作评价：研发部")
+    one_containing(rig.texts("市场部"), "协作评价：研发部")
 
 
 def rig_chat(dept: str) -> str:
