@@ -23,7 +23,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class DatabaseConfig:
-    url: str = "sqlite+aiosqlite:///./xiezuo.db"
+    url: str = "sqlite:///./xiezuo.db"
     echo: bool = False
 
 
@@ -147,6 +147,7 @@ class SchedulerConfig:
     catchup_hours: int = 72  # after downtime, plan at most this far back
     digest_max_items: int = 10  # notices to one chat that fall due together merge into one card
     dispatch_batch: int = 50
+    dispatch_settle_ms: int = 5  # after a wake, wait this long so replies arriving together share a batch
     max_attempts: int = 8
     lease_seconds: int = 60  # a claimed row no process has confirmed is re-sent after this
 
@@ -290,6 +291,8 @@ def _validate(config: Config) -> None:
                 raise ConfigError(f"{src}: calendar.{key}: {day!r} must be a date like '2027-01-01'") from None
     if config.scheduler.tick_seconds < 1:
         raise ConfigError(f"{src}: scheduler.tick_seconds must be at least 1")
+    if not 0 <= config.scheduler.dispatch_settle_ms <= 1000:
+        raise ConfigError(f"{src}: scheduler.dispatch_settle_ms must be 0 to 1000")
     for name in ("weekly_report_weekday", "weekly_sync_weekday"):
         if not 0 <= getattr(config.policy, name) <= 6:
             raise ConfigError(f"{src}: policy.{name} must be 0 (Monday) to 6 (Sunday)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -11,9 +12,14 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_inline
+
 
 def make_engine(url: str, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite gets WAL, enforced foreign keys, a busy timeout and one connection.
+
+    A plain `sqlite://` URL (or `sqlite+pysqlite://`) runs sqlite3 on the event loop's thread
+    (storage/sqlite_inline.py); `sqlite+aiosqlite://` hands each call to aiosqlite's thread.
 
     One pooled connection serialises the process's SQLite transactions in an asyncio queue:
     SQLite has one writer anyway, and with several connections a waiting writer polls in
@@ -22,6 +28,7 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
     the other connections' writes.
     """
     kwargs: dict[str, Any] = {"echo": echo}
+    url = async_url(url)
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
         kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)  # see the docstring
@@ -31,6 +38,14 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def async_url(url: str) -> str:
+    """The URL with SQLite's synchronous drivers swapped for the inline async one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.get_driver_name() == "pysqlite":
+        return parsed.set(drivername=f"sqlite+{sqlite_inline.DRIVER}").render_as_string(hide_password=False)
+    return url
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -44,7 +44,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
 
     async def build() -> None:
-        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        engine = make_engine(f"sqlite:///{path}")
         await migrate.upgrade(engine)
         async with engine.begin() as conn:
             await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
@@ -79,7 +79,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     if request.param == "sqlite":
         path = tmp_path / "xiezuo.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite+aiosqlite:///{path}"
+        yield f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("pg_ready")
         await _truncate(url)

@@ -22,7 +22,7 @@ XIEZUO = Path(sys.executable).parent / "xiezuo"  # the installed console script
 
 def write_config(tmp_path: Path, body: str = "") -> Path:
     path = tmp_path / "xiezuo.toml"
-    path.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "cli.db"}"\n{body}', encoding="utf-8")
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "cli.db"}"\n{body}', encoding="utf-8")
     return path
 
 

@@ -20,7 +20,7 @@ def free_port() -> int:
 def test_serve_starts_the_emulator_and_prints_its_url(tmp_path: Path) -> None:
     port = free_port()
     config = tmp_path / "xiezuo.toml"
-    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "x.db"}"\n[http]\nport = {port}\n')
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n[http]\nport = {port}\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("XIEZUO_")}
     proc = subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "serve", "--config", str(config)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)

@@ -83,7 +83,7 @@ def test_defaults_without_a_file() -> None:
     config = load_config(None, env={})
     assert config.source == "<defaults>"
     assert config.database == DatabaseConfig()
-    assert config.database.url == "sqlite+aiosqlite:///./xiezuo.db"
+    assert config.database.url == "sqlite:///./xiezuo.db"
     assert (config.http.host, config.http.port) == ("127.0.0.1", 8080)
     assert config.feishu.mode == "websocket" and config.feishu.base_url == "https://open.feishu.cn"
     assert config.dingtalk.base_url == "https://api.dingtalk.com"
@@ -119,11 +119,11 @@ def test_a_full_file(tmp_path: Path) -> None:
 def test_env_secrets_overlay_the_file(tmp_path: Path) -> None:
     env = {"XIEZUO_FEISHU_APP_SECRET": "from-env", "XIEZUO_DINGTALK_CLIENT_SECRET": "ding-env",
            "XIEZUO_FEISHU_ENCRYPT_KEY": "ek-env", "XIEZUO_FEISHU_VERIFICATION_TOKEN": "vt-env",
-           "XIEZUO_DATABASE_URL": "sqlite+aiosqlite:///env.db"}
+           "XIEZUO_DATABASE_URL": "sqlite:///env.db"}
     config = load_config(write(tmp_path, FULL), env=env)
     assert config.feishu.app_secret == "from-env" and config.dingtalk.client_secret == "ding-env"
     assert config.feishu.encrypt_key == "ek-env" and config.feishu.verification_token == "vt-env"
-    assert config.database.url == "sqlite+aiosqlite:///env.db"
+    assert config.database.url == "sqlite:///env.db"
 
 
 def test_empty_env_secret_does_not_blank_the_file(tmp_path: Path) -> None:

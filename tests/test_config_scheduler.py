@@ -19,7 +19,7 @@ def test_example_config_loads() -> None:
 
 def test_calendar_overrides_reach_the_bots_calendar(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n'
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/x.db"\n'
                     '[calendar]\nholidays = ["2027-01-01"]\nworkdays = ["2027-01-09"]\n', encoding="utf-8")
     bot = Bot(load_config(path, env={}))
     assert not bot.calendar.is_workday(date(2027, 1, 1)) and bot.calendar.is_workday(date(2027, 1, 9))
@@ -28,6 +28,7 @@ def test_calendar_overrides_reach_the_bots_calendar(tmp_path: Path) -> None:
 @pytest.mark.parametrize("body, message", [
     ('[calendar]\nholidays = ["2027-1-1x"]\n', "calendar.holidays"),
     ("[scheduler]\ntick_seconds = 0\n", "scheduler.tick_seconds"),
+    ("[scheduler]\ndispatch_settle_ms = -1\n", "scheduler.dispatch_settle_ms"),
     ('[policy]\nnotice_time = "9点半"\n', "policy.notice_time"),
     ("[scheduler]\nwhen = 1\n", "scheduler.when"),
 ])

@@ -4,14 +4,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Counter
 
 
-async def test_concurrent_read_then_write_transactions_do_not_lose_updates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scheme", ["sqlite", "sqlite+aiosqlite"])
+async def test_concurrent_read_then_write_transactions_do_not_lose_updates(tmp_path: Path, scheme: str) -> None:
     """Each transaction reads a value, yields to the loop, then writes value + 1 (as handlers do)."""
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.db'}")
+    engine = make_engine(f"{scheme}:///{tmp_path / 'db.db'}")
     sessions = make_sessionmaker(engine)
     try:
         await migrate.upgrade(engine)

@@ -24,7 +24,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 @pytest.fixture
 async def emulator(tmp_path: Path) -> AsyncIterator[str]:
     config = Config()
-    config.database.url = f"sqlite+aiosqlite:///{tmp_path / 'emulator.db'}"
+    config.database.url = f"sqlite:///{tmp_path / 'emulator.db'}"
     config.http.port = 0
     bot, runner, url = await start_server(config, FixedClock(MONDAY))
     try:

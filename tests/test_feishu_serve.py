@@ -65,7 +65,7 @@ async def test_serve_routes_feishu_events(tmp_path: Path, db_url: str) -> None:
 
 
 def test_wrong_feishu_key_types_are_config_errors(tmp_path: Path) -> None:
-    path = write_config(tmp_path, "sqlite+aiosqlite:///x.db", "https://open.feishu.cn", 8080,
+    path = write_config(tmp_path, "sqlite:///x.db", "https://open.feishu.cn", 8080,
                         'card_answer_seconds = "soon"')
     with pytest.raises(ConfigError, match="card_answer_seconds must be a number"):
         load_config(path, env={})

@@ -21,7 +21,7 @@ def _differences(conn: Connection) -> list[Any]:
 
 
 async def test_fresh_sqlite_upgrade_equals_the_models(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     try:
         await migrate.upgrade(engine)
         async with engine.connect() as conn:
@@ -44,7 +44,7 @@ async def test_postgresql_upgrade_equals_the_models(request: pytest.FixtureReque
 
 
 async def test_upgrade_twice_is_a_no_op(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'twice.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'twice.db'}")
     try:
         await migrate.upgrade(engine)
         await migrate.upgrade(engine)

@@ -63,7 +63,7 @@ async def test_metrics_count_events_time_handlers_and_show_outbox_depth(client: 
 async def test_metrics_are_per_bot(client: TestClient, tmp_path: Path) -> None:
     """Two bots in one process (tests, replicas) keep separate counters."""
     config = Config()
-    config.database.url = f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
+    config.database.url = f"sqlite:///{tmp_path / 'other.db'}"
     other = Bot(config)
     try:
         other.metrics.events.labels("memory", "ok").inc(5)

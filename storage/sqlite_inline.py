@@ -1,0 +1,151 @@
+"""SQLite for the async engine without a thread hop: sqlite3 runs on the event loop's thread.
+
+aiosqlite sends every cursor, execute, fetch, commit and close to a worker thread and wakes the
+loop for each result. A command makes a dozen such calls, and the hand-offs cost ten times
+SQLite's own work: they capped the router at ~160 commands/s (docs/performance.md, Router). On a
+local WAL file with `synchronous=NORMAL` a statement or a commit takes microseconds and does not
+fsync, so doing it in place blocks the loop for less time than one hand-off takes.
+
+SQLAlchemy's async engine still wants awaitables, so this is aiosqlite's shape with coroutines
+that finish without suspending, plugged into SQLAlchemy's own aiosqlite adapter. The engine's
+one-connection pool (storage/db.py) keeps each transaction to itself. Used for `sqlite://` URLs;
+`sqlite+aiosqlite://` still selects aiosqlite.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
+)
+from sqlalchemy.util.concurrency import await_
+
+DRIVER = "xiezuo_inline"
+
+
+class Cursor:
+    """An sqlite3 cursor behind aiosqlite's coroutine methods."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    async def __aenter__(self) -> Cursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
+        self._cursor.execute(sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]]) -> Cursor:
+        self._cursor.executemany(sql, seq_of_parameters)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+
+class Connection:
+    """An sqlite3 connection behind aiosqlite's coroutine methods."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._connection = conn  # SQLAlchemy's adapter checks it before commit and rollback
+
+    def cursor(self) -> Cursor:
+        return Cursor(self._conn.cursor())
+
+    async def commit(self) -> None:
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def close(self) -> None:
+        self._conn.close()
+        self._connection = None
+
+    def stop(self) -> None:  # SQLAlchemy's forced terminate
+        self._conn.close()
+
+    async def create_function(self, *args: Any, **kw: Any) -> None:
+        self._conn.create_function(*args, **kw)
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+
+async def connect(database: str, **kw: Any) -> Connection:
+    return Connection(sqlite3.connect(database, **kw))
+
+
+class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+
+    @AsyncAdapt_aiosqlite_connection.isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:  # in place, not through aiosqlite's queue
+        self._connection._conn.isolation_level = value
+
+
+class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> _AdaptedConnection:
+        return _AdaptedConnection(self, await_(connect(*arg, **kw)))
+
+
+_MODULE = SimpleNamespace(
+    connect=connect, Connection=Connection, __version__=sqlite3.sqlite_version,
+    **{name: getattr(sqlite3, name) for name in (
+        "DatabaseError", "Error", "IntegrityError", "NotSupportedError", "OperationalError", "ProgrammingError",
+        "sqlite_version", "sqlite_version_info")},
+)
+
+
+class SQLiteDialect_inline(SQLiteDialect_aiosqlite):
+    driver = DRIVER
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> _DBAPI:  # type: ignore[override]
+        return _DBAPI(_MODULE, sqlite3)  # type: ignore[arg-type]
+
+
+dialect = SQLiteDialect_inline
+registry.register(f"sqlite.{DRIVER}", __name__, "SQLiteDialect_inline")
