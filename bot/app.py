@@ -20,6 +20,7 @@ from scheduler.planner import Planner
 from scheduler.service import Scheduler
 from storage import migrate, outbox, schedule
 from storage.db import is_migrated, make_engine, make_sessionmaker
+from storage.wal_checkpoint import WalCheckpointer
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ class Bot:
         sched = config.scheduler
         self.dispatcher = Dispatcher(self.sessions, self.senders, self.clock, self.metrics, batch=sched.dispatch_batch,
                                      max_attempts=sched.max_attempts, digest_max=sched.digest_max_items,
-                                     lease=timedelta(seconds=sched.lease_seconds))
+                                     lease=timedelta(seconds=sched.lease_seconds),
+                                     settle_seconds=sched.dispatch_settle_ms / 1000)
         self.planner = Planner(self.sessions, config, self.calendar, self.clock)
         self.scheduler = Scheduler(self.planner, self.dispatcher, config, self.clock)
         self._tasks: list[asyncio.Task[None]] = []
@@ -75,13 +77,20 @@ class Bot:
         await self.resume_unfinished()
         self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._gauge_outbox(), name="outbox-gauge"))
+        self._tasks.append(asyncio.create_task(WalCheckpointer(self.engine).run(), name="wal-checkpoint"))
         if self.config.scheduler.enabled:
             self.scheduler.start()
 
-    async def stop(self) -> None:
+    async def stop_sending(self) -> None:
+        """Stop the clock and the background loops, delivery among them. Call it before the
+        platform clients close: a send racing their shutdown would open a new connection pool.
+        What is still queued stays in the outbox for the next start."""
         await self.scheduler.shutdown()
         await cancel_and_wait(*self._tasks)
         self._tasks.clear()
+
+    async def stop(self) -> None:
+        await self.stop_sending()
         await self.engine.dispose()
 
     async def _gauge_outbox(self) -> None:

@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.app import Bot
 from bot.clock import Clock
 from bot.config import Config, ConfigError, load_config
+from bot.gc_tuning import freeze_startup_objects
 from bot.server import Adapter, make_app
 from storage import migrate
 
@@ -67,7 +68,8 @@ def platform_adapters(bot: Bot) -> list[Adapter]:
 async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot, web.AppRunner, str]:
     """Build the app (adapters first), start the bot, listen, connect the platforms; returns the bound URL.
 
-    `runner.cleanup()` disconnects the platforms again (before `bot.stop()` closes the database).
+    To stop: `bot.stop_sending()`, then `runner.cleanup()` (disconnects the platforms), then
+    `bot.stop()` (closes the database).
     """
     bot = Bot(config, clock=clock)
     adapters = platform_adapters(bot)
@@ -87,6 +89,7 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
 
 async def serve_forever(config: Config) -> None:
     bot, runner, url = await start_server(config)
+    freeze_startup_objects()
     log.info("xiezuo serving on %s (database %s)", url, _safe_url(config.database.url))
     if config.local_enabled:
         print(f"xiezuo local emulator: open {url} in a browser", flush=True)
@@ -98,6 +101,7 @@ async def serve_forever(config: Config) -> None:
     try:
         await stop.wait()
     finally:
+        await bot.stop_sending()  # before the platform clients close
         await runner.cleanup()  # stops the platform adapters too
         await bot.stop()
 

@@ -148,6 +148,8 @@ class _ClientThread(threading.Thread):
         except Exception:
             log.exception("feishu long connection client stopped")
         finally:
+            with contextlib.suppress(Exception):  # let `_shutdown` finish closing the connection
+                loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
             with contextlib.suppress(Exception):
                 loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
