@@ -6,11 +6,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxEvent
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_new
 
 
 async def claim(session: AsyncSession, platform: str, key: str, payload: dict[str, Any], now: datetime,
@@ -31,13 +30,7 @@ async def claim_many(session: AsyncSession, platform: str, items: list[tuple[str
     """Claim several (key, payload) at once; returns the keys this call stored (the rest were seen)."""
     rows = list({key: {"platform": platform, "event_key": key, "status": "pending", "payload": payload,
                        "received_at": now} for key, payload in items}.values())
-    if not rows:
-        return set()
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(InboxEvent).on_conflict_do_nothing(index_elements=["platform", "event_key"])
-            .returning(InboxEvent.event_key))  # one cached statement, executemany with RETURNING
-    return set((await session.scalars(stmt, rows)).all())
+    return {key for _, key in await insert_new(session, InboxEvent, rows, ["platform", "event_key"])}
 
 
 async def mark_done(session: AsyncSession, platform: str, key: str, now: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Department, DeptChat, Person
@@ -36,8 +36,15 @@ async def ensure_department(session: AsyncSession, name: str, timezone: str, is_
     return dept
 
 
+# Built once: the router runs these two for every event, and on SQLite building a statement
+# costs about as much as running it.
+_CHAT_BINDING = select(DeptChat).where(DeptChat.platform == bindparam("platform"),
+                                       DeptChat.chat_id == bindparam("chat_id"))
+_PERSON = select(Person).where(Person.platform == bindparam("platform"), Person.user_id == bindparam("user_id"))
+
+
 async def chat_binding(session: AsyncSession, platform: str, chat_id: str) -> DeptChat | None:
-    return await session.scalar(select(DeptChat).where(DeptChat.platform == platform, DeptChat.chat_id == chat_id))
+    return await session.scalar(_CHAT_BINDING, {"platform": platform, "chat_id": chat_id})
 
 
 async def bind_chat(session: AsyncSession, dept: Department, platform: str, chat_id: str, title: str = "") -> DeptChat:
@@ -58,7 +65,7 @@ async def chats_of(session: AsyncSession, dept_ids: Sequence[int]) -> Sequence[D
 
 
 async def person(session: AsyncSession, platform: str, user_id: str) -> Person | None:
-    return await session.scalar(select(Person).where(Person.platform == platform, Person.user_id == user_id))
+    return await session.scalar(_PERSON, {"platform": platform, "user_id": user_id})
 
 
 async def person_by_id(session: AsyncSession, person_id: int) -> Person | None:

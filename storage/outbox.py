@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,8 +41,13 @@ async def enqueue(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     return await insert_ignore(session, OutboxMessage, rows, ["key"])
 
 
+class Claim(NamedTuple):
+    groups: list[list[OutboxMessage]]  # send groups, each chat's in its order
+    full: bool  # `limit` due rows were found: more may be waiting
+
+
 async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: int = 1,
-                lease: timedelta = LEASE) -> list[list[OutboxMessage]]:
+                lease: timedelta = LEASE) -> Claim:
     """Take up to `limit` due rows for sending, as send groups in each chat's order.
 
     Other processes skip rows locked here (PostgreSQL); a chat whose queue head is locked,
@@ -56,7 +61,7 @@ async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: in
         stmt = stmt.with_for_update(skip_locked=True)
     mine = {r.id: r for r in (await session.scalars(stmt)).all()}
     if not mine:
-        return []
+        return Claim([], full=False)
     taken = await _queue_heads(session, now, mine)
     groups = await _whole_groups(session, _group(taken, digest_max))
     for group in groups:
@@ -66,7 +71,7 @@ async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: in
             row.attempts += 1
             row.group_key = group[0].key  # fixed from the first try: a retry re-sends the same content
     await session.flush()
-    return groups
+    return Claim(groups, full=len(mine) == limit)
 
 
 async def _queue_heads(session: AsyncSession, now: datetime, mine: dict[int, OutboxMessage]) -> list[list[OutboxMessage]]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -17,8 +17,11 @@ from storage.upsert import insert_ignore
 Numbered = TypeVar("Numbered", Task, Problem, Risk, ChangeRequest, Meeting)
 
 
+_COLLAB_BY_CODE = select(Collaboration).where(Collaboration.code == bindparam("code"))  # built once: most commands
+
+
 async def collab_by_code(session: AsyncSession, code: str) -> Collaboration | None:
-    return await session.scalar(select(Collaboration).where(Collaboration.code == code.strip().upper()))
+    return await session.scalar(_COLLAB_BY_CODE, {"code": code.strip().upper()})
 
 
 async def collab_by_id(session: AsyncSession, collab_id: int) -> Collaboration | None:
@@ -122,13 +125,19 @@ async def numbered(session: AsyncSession, model: type[Numbered], collab_id: int,
     return await session.scalar(select(model).where(model.collab_id == collab_id, model.number == number))
 
 
+def _count(model: type[Problem] | type[Risk] | type[ChangeRequest], status: str) -> Any:
+    return (select(func.count()).select_from(model)
+            .where(model.collab_id == bindparam("collab_id"), model.status == status).scalar_subquery())
+
+
+# One statement, built once: /board shows these for every collaboration it lists.
+_OPEN_COUNTS = select(_count(Problem, "open"), _count(Risk, "open"), _count(ChangeRequest, "pending"))
+
+
 async def open_counts(session: AsyncSession, collab_id: int) -> dict[str, int]:
     """Open problems, open risks and pending change requests, for the board."""
-    async def count(model: type, status: str) -> int:
-        return int(await session.scalar(select(func.count()).select_from(model)
-                                        .where(model.collab_id == collab_id, model.status == status)) or 0)
-    return {"problems": await count(Problem, "open"), "risks": await count(Risk, "open"),
-            "changes": await count(ChangeRequest, "pending")}
+    problems, risks, changes = (await session.execute(_OPEN_COUNTS, {"collab_id": collab_id})).one()
+    return {"problems": problems, "risks": risks, "changes": changes}
 
 
 async def rating(session: AsyncSession, collab_id: int, dept_id: int, rater_id: int) -> Rating | None:

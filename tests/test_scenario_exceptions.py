@@ -69,6 +69,8 @@ async def test_problem_escalates_from_lead_to_pmo_to_leadership(tb: TestBot) -> 
     assert logged.title == f"{CODE} 新问题 P1"
     assert tb.pop("市场部")[0].template == "problem"  # lead dept
     assert tb.pop("协作管理办公室")[0].template == "problem"  # high impact → PMO sees it at once
+    board = ok(await tb.say("周主任", "协作管理办公室", f"/board {CODE}"))
+    assert "问题 1｜风险 0｜变更待批 0" in board.as_text()
     refused(await tb.say("赵工", "研发部", f"/problem escalate {CODE}/P1"))  # a member may not escalate
     up = ok(await tb.say("张经理", "市场部", f"/problem escalate {CODE}/P1 接口方无响应"))
     assert "升级至协作管理办公室" in up.title
@@ -89,6 +91,8 @@ async def test_change_request_moves_dates_and_warns_downstream(tb: TestBot) -> N
     refused(await tb.say("小张", "市场部", f"/task edit {CODE}/T1 due=12-02"))  # the plan is fixed now
     ok(await tb.say("小张", "市场部", f"/change {CODE} kind=时间 task=T1 due=12-02 reason=问卷回收慢"))
     assert tb.pop("协作管理办公室")[0].template == "change"
+    board = ok(await tb.say("周主任", "协作管理办公室", f"/board {CODE}"))
+    assert "问题 0｜风险 0｜变更待批 1" in board.as_text()
     refused(await tb.say("小张", "市场部", f"/change approve {CODE}/C1"))  # not an approver
     approved = ok(await tb.say("周主任", "协作管理办公室", f"/change approve {CODE}/C1 同意"))
     assert "T2 最早可开始 2026-12-03" in approved.body
