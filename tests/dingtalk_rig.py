@@ -5,6 +5,7 @@ fake recorded in each group, as a DingTalk user would see it.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -68,6 +69,9 @@ class DingTalkRig:
         adapter = DingTalkAdapter(bot)
         await adapter.start()
         await fake.wait_connected()
+        # The fake counts a connection once it has answered the handshake; the bot's stream
+        # counts it a moment later, when its connect returns. Wait for both sides.
+        await asyncio.wait_for(adapter.stream.connected.wait(), 10)
         return cls(fake, bot, adapter, clock)
 
     async def close(self) -> None:

@@ -18,11 +18,13 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
+
+from tests.waiting import wait_until
 
 T = TypeVar("T")
 BOT_TOPIC = "/v1.0/im/bot/messages/get"
@@ -581,18 +583,3 @@ def _seen(msg_key: str, param: dict[str, Any], via: str) -> Seen:
 
 async def _as_coro(fn: Callable[[], None]) -> None:
     fn()
-
-
-async def wait_until(predicate: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0,
-                     what: str = "condition") -> None:
-    """Poll `predicate` until it holds; fail the test with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
