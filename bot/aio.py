@@ -1,4 +1,11 @@
-"""Small asyncio helpers the runtime and the adapters share."""
+"""Small asyncio helpers the runtime and the adapters share.
+
+Bound a wait with `async with asyncio.timeout(...)`, never `asyncio.wait_for`, in code that gets
+cancelled: on Python 3.11 `wait_for` returns the awaited result when a cancel lands in the same
+loop turn as that result, and the cancel is lost. A loop stopped that way runs on and its stop
+hangs (the dispatcher's wake, the DingTalk watchdog's pong: tests/test_outbox_dispatcher.py,
+tests/test_dingtalk_stream.py).
+"""
 from __future__ import annotations
 
 import asyncio

@@ -5,17 +5,20 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.events import Event
+from bot.platforms.dingtalk.stream import StreamClient, StreamTiming
 from bot.router import Outcome
 from storage.models import InboxEvent, OutboxMessage
 from tests.dingtalk_rig import CHATS, PEOPLE, DingTalkRig
-from tests.fakes.dingtalk import FakeDingTalk, Fault, wait_until
+from tests.fakes.dingtalk import FakeDingTalk, Fault
 from tests.fakes.dingtalk_samples import F3, F4, F7_DISCONNECT, F7_PING, F8
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -151,6 +154,32 @@ async def test_watchdog_reconnects_a_silent_stream(rig: DingTalkRig) -> None:
     await wait_until(lambda: rig.adapter.stream.connections > before, 5, "the watchdog's reconnect")
     await rig.say("李工", "研发部", "/help")
     assert len(rig.new("研发部")) == 1
+
+
+async def test_a_stop_as_a_pong_arrives_ends_the_watchdog() -> None:
+    """A cancel landing in the loop turn the pong arrives must still stop the watchdog. On Python
+    3.11 `asyncio.wait_for` swallowed such a cancel, so the watchdog pinged on and stop hung."""
+    pinged = asyncio.Event()
+    pongs: list[asyncio.Future[None]] = []
+
+    class Socket:
+        async def ping(self) -> asyncio.Future[None]:
+            pongs.append(asyncio.get_running_loop().create_future())
+            pinged.set()
+            return pongs[-1]
+
+    api = SimpleNamespace(config=SimpleNamespace(client_id="ding-app", client_secret="ding-secret"))
+    client = StreamClient(api, StreamTiming(keepalive=0.05))  # type: ignore[arg-type]
+    watchdog = asyncio.create_task(client._watch(Socket()))
+    try:
+        await asyncio.wait_for(pinged.wait(), 5)
+        pongs[-1].set_result(None)
+        watchdog.cancel()
+        await asyncio.wait({watchdog}, timeout=1)
+        assert watchdog.cancelled()
+    finally:
+        watchdog.cancel()
+        await asyncio.gather(watchdog, return_exceptions=True)
 
 
 async def test_failed_gateway_opens_back_off_and_recover(db_url: str) -> None:

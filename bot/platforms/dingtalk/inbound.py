@@ -63,7 +63,8 @@ class DingTalkInbound:
         action = translate.card_action(data, frame_id)
         task = self._spawn(self.bot.router.handle(action))
         try:
-            outcome: Outcome = await asyncio.wait_for(asyncio.shield(task), self.config.card_answer_seconds)
+            async with asyncio.timeout(self.config.card_answer_seconds):  # not wait_for: see bot/aio.py
+                outcome: Outcome = await asyncio.shield(task)
         except TimeoutError:
             task.add_done_callback(lambda _: self.bot.dispatcher.wake())
             return None

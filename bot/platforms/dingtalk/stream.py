@@ -123,7 +123,8 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
             await asyncio.sleep(self.timing.keepalive)
             with contextlib.suppress(Exception):
                 pong = await ws.ping()
-                await asyncio.wait_for(pong, self.timing.keepalive)
+                async with asyncio.timeout(self.timing.keepalive):  # not wait_for: see bot/aio.py
+                    await pong
                 self.last_alive = time.monotonic()
             if time.monotonic() - self.last_alive > self.timing.watchdog:
                 log.warning("dingtalk stream silent for %.0fs; reconnecting", time.monotonic() - self.last_alive)

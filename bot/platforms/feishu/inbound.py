@@ -136,7 +136,8 @@ class FeishuInbound:
         """Answer a card callback inline; if that takes too long, the reply goes via the outbox."""
         task = self._spawn(self.bot.router.handle(action))
         try:
-            outcome: Outcome = await asyncio.wait_for(asyncio.shield(task), self.config.card_answer_seconds)
+            async with asyncio.timeout(self.config.card_answer_seconds):  # not wait_for: see bot/aio.py
+                outcome: Outcome = await asyncio.shield(task)
         except TimeoutError:
             self.bot.dispatcher.wake()
             return {"toast": {"type": "info", "content": "处理中，结果稍后发到群里"}}
