@@ -118,16 +118,18 @@ class GroupCommit:
                         await outbox.mark_sent(session, sent, self.clock.now())
             except Exception as exc:
                 for _, done in batch:
-                    done.set_exception(exc)
+                    if not done.done():  # a cancelled caller no longer waits
+                        done.set_exception(exc)
             else:
                 for _, done in batch:
-                    done.set_result(None)
+                    if not done.done():
+                        done.set_result(None)
 
 
 class Dispatcher:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], senders: dict[str, Sender], clock: Clock,
                  metrics: Metrics, batch: int = 50, max_attempts: int = 8, poll_seconds: float = 1.0,
-                 digest_max: int = 10, lease: timedelta = outbox.LEASE) -> None:
+                 digest_max: int = 10, lease: timedelta = outbox.LEASE, settle_seconds: float = 0.0) -> None:
         self.sessions = sessions
         self.senders = senders
         self.clock = clock
@@ -137,6 +139,7 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self.digest_max = digest_max
         self.lease = lease
+        self.settle_seconds = settle_seconds
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()  # one claimer per process: SQLite has a single writer
         self._commits = GroupCommit(sessions, clock)
@@ -147,15 +150,20 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim and send one batch; returns how many rows were handled."""
+        handled, _ = await self._run_batch()
+        return handled
+
+    async def _run_batch(self) -> tuple[int, bool]:
+        """`run_once`, also saying whether the batch was full (more may be due at once)."""
         async with self._claiming:
             async with self.sessions() as session, session.begin():
-                groups = await outbox.claim(session, self.clock.now(), self.batch, self.digest_max, self.lease)
-                sends = [_as_send(g) for g in groups]
+                claimed = await outbox.claim(session, self.clock.now(), self.batch, self.digest_max, self.lease)
+                sends = [_as_send(g) for g in claimed.groups]
             by_chat: dict[tuple[str, str], list[_Send]] = defaultdict(list)
             for send in sends:
                 by_chat[(send.item.platform, send.item.chat_id)].append(send)
             await asyncio.gather(*(self._send_chat(chat_sends) for chat_sends in by_chat.values()))
-        return sum(len(s.row_ids) for s in sends)
+        return sum(len(s.row_ids) for s in sends), claimed.full
 
     async def drain(self) -> int:
         """Send everything that is due now (tests and shutdown)."""
@@ -165,15 +173,23 @@ class Dispatcher:
         return total
 
     async def run_forever(self) -> None:
+        """Send a batch whenever woken, or every `poll_seconds` for rows falling due.
+
+        After a wake it waits `settle_seconds`, so the replies of commands arriving together go
+        out in one batch: under load each batch is a claim and a commit whatever its size.
+        """
         while True:
             try:
-                if await self.run_once():
-                    continue
+                handled, full = await self._run_batch()
+                if handled and full:
+                    continue  # more may be due; a full batch of blocked chats waits like an empty one
             except Exception:
                 log.exception("outbox dispatch failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):  # not wait_for: see bot/aio.py
+                    await self._wake.wait()
             self._wake.clear()
+            await asyncio.sleep(self.settle_seconds)
 
     async def _send_chat(self, sends: list[_Send]) -> None:
         """One chat's sends in order; stop at the first that did not go out."""

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.outbox import OutboundItem
 from bot.testkit import TestBot, seed_open_tasks
 from tests.fake_platform import FakePlatform, HttpSender
+from tests.waiting import wait_until
 from storage import outbox
 from storage.db import make_engine, make_sessionmaker
 from storage.models import OutboxMessage
@@ -66,8 +67,8 @@ async def test_digest_group_survives_a_crash_between_claim_and_send(tb: TestBot)
     now = tb.clock.now()
     await put(tb, row("n1", "研发部", now), row("n2", "研发部", now), row("n3", "研发部", now))
     async with tb.bot.sessions() as session, session.begin():  # a process claims, then dies
-        [group] = await outbox.claim(session, now, 50, digest_max=10)
-        assert [r.key for r in group] == ["n1", "n2", "n3"]
+        [group], full = await outbox.claim(session, now, 50, digest_max=10)
+        assert [r.key for r in group] == ["n1", "n2", "n3"] and not full
     await put(tb, row("n4", "研发部", now + timedelta(seconds=1)))
     tb.clock.advance(outbox.LEASE + timedelta(seconds=2))
     await tb.bot.dispatcher.drain()
@@ -149,6 +150,94 @@ async def _unsent(tb: TestBot) -> int:
                                         .where(OutboxMessage.status.in_(outbox.UNSENT))) or 0)
 
 
+@pytest.fixture
+def claims(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rows taken by each claim the dispatcher makes, in order."""
+    taken: list[int] = []
+    real_claim = outbox.claim
+
+    async def counted(*args: Any, **kwargs: Any) -> outbox.Claim:
+        claimed = await real_claim(*args, **kwargs)
+        taken.append(sum(len(g) for g in claimed.groups))
+        return claimed
+
+    monkeypatch.setattr(outbox, "claim", counted)
+    return taken
+
+
+async def test_a_full_batch_is_followed_at_once_and_a_partial_one_waits_for_a_wake(
+        tb: TestBot, claims: list[int]) -> None:
+    """After a full batch more rows may be due, so the dispatcher claims again without waiting for
+    the poll; after a partial one it waits (no empty claim after every batch)."""
+    now = tb.clock.now()
+    dispatcher = tb.bot.dispatcher
+    dispatcher.batch, dispatcher.poll_seconds, dispatcher.settle_seconds = 2, 3600, 0
+    runner = asyncio.create_task(dispatcher.run_forever())
+    try:
+        await asyncio.sleep(0.05)  # past the start-up claim, waiting for a wake
+        await put(tb, *(row(f"r{i}", f"群{i}", now, kind="notice") for i in range(5)))
+        dispatcher.wake()
+        await wait_until(lambda: len(tb.sender.sent_keys) == 5, 10, "five sends")
+        await asyncio.sleep(0.05)
+        assert claims == [0, 2, 2, 1]  # start-up, then one wake: full, full, partial, and no empty claim
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+
+async def test_a_full_batch_of_blocked_chats_does_not_spin(tb: TestBot, claims: list[int]) -> None:
+    """Rows due behind a head that backs off fill the batch but cannot go: wait for the poll."""
+    now = tb.clock.now()
+    await put(tb, *(row(f"a{i}", "研发部", now, kind="notice") for i in range(1, 4)))
+    tb.bot.senders["memory"] = FlakyOnce(tb, {"a1"})  # a1 backs off; a2, a3 wait behind it
+    dispatcher = tb.bot.dispatcher
+    dispatcher.batch, dispatcher.poll_seconds, dispatcher.settle_seconds = 2, 3600, 0
+    runner = asyncio.create_task(dispatcher.run_forever())
+    try:
+        await asyncio.sleep(0.3)
+        assert claims == [2, 0]  # a1 + a2 (a1 fails, a2 released), then a2 + a3 found but blocked
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+
+async def test_replies_woken_within_the_settle_time_go_out_in_one_batch(tb: TestBot, claims: list[int]) -> None:
+    now = tb.clock.now()
+    dispatcher = tb.bot.dispatcher
+    dispatcher.poll_seconds, dispatcher.settle_seconds = 3600, 0.3
+    runner = asyncio.create_task(dispatcher.run_forever())
+    try:
+        await asyncio.sleep(0.05)  # past the start-up claim, waiting for a wake
+        await put(tb, row("first", "研发部", now, kind="notice"))
+        dispatcher.wake()
+        await asyncio.sleep(0.1)
+        assert tb.sender.sent_keys == []  # still settling
+        await put(tb, row("second", "设计部", now, kind="notice"))
+        dispatcher.wake()
+        await wait_until(lambda: len(tb.sender.sent_keys) == 2, 10, "both sends")
+        assert claims == [0, 2]  # both in the batch after the first wake
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+
+async def test_a_stop_as_it_is_woken_ends_the_dispatcher(tb: TestBot) -> None:
+    """A cancel landing in the loop turn of a wake must still stop the loop. On Python 3.11
+    `asyncio.wait_for` swallowed such a cancel, so the dispatcher ran on and shutdown hung."""
+    dispatcher = tb.bot.dispatcher
+    dispatcher.poll_seconds = 3600
+    runner = asyncio.create_task(dispatcher.run_forever())
+    try:
+        await asyncio.sleep(0.05)  # past the start-up claim, waiting for a wake
+        dispatcher.wake()
+        runner.cancel()
+        await asyncio.wait({runner}, timeout=1)
+        assert runner.cancelled()
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+
 async def test_concurrent_claims_never_split_a_chat(db_url: str, tb: TestBot) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("row locks with SKIP LOCKED: PostgreSQL only (SQLite has one writer)")
@@ -158,10 +247,10 @@ async def test_concurrent_claims_never_split_a_chat(db_url: str, tb: TestBot) ->
     sessions = make_sessionmaker(engine)
     try:
         async with sessions() as first, first.begin():
-            held = await outbox.claim(first, now, 2)  # a0, a1 locked, not committed
-            assert [g[0].key for g in held] == ["a0", "a1"]
+            held, full = await outbox.claim(first, now, 2)  # a0, a1 locked, not committed
+            assert [g[0].key for g in held] == ["a0", "a1"] and full
             async with sessions() as second, second.begin():
-                other = await asyncio.wait_for(outbox.claim(second, now, 10), 5)
+                other, _ = await asyncio.wait_for(outbox.claim(second, now, 10), 5)
             assert [g[0].key for g in other] == ["b0"]  # a2, a3 must wait for a0, a1
     finally:
         await engine.dispose()
