@@ -182,7 +182,7 @@ def main() -> None:
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         def db(name: str) -> str:
-            return args.db or f"sqlite+aiosqlite:///{os.path.join(tmp, name)}"
+            return args.db or f"sqlite:///{os.path.join(tmp, name)}"
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; "
               f"database {'given' if args.db else 'SQLite'}")
         try:

@@ -39,7 +39,7 @@ TICKS = {
 async def bench_url(tmp: str, pg: str) -> str:
     """A fresh database: a file in `tmp`, or the given PostgreSQL emptied and migrated."""
     if not pg:
-        return f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        return f"sqlite:///{Path(tmp) / 'bench.db'}"
     url = pg.replace("postgresql://", "postgresql+asyncpg://", 1)
     await fresh_postgres(url)
     return url

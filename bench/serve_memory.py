@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=20.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/serve.db"
+        url = f"sqlite:///{tmp}/serve.db"
         started = time.perf_counter()
         asyncio.run(seed(url, args.tasks))
         print(f"seeded {args.tasks} open tasks in {time.perf_counter() - started:.1f} s", flush=True)

@@ -1,9 +1,10 @@
 """What one SQL lookup costs at each layer of the stack the router uses on SQLite.
 
 The same query (a person by platform + user id, as `Router._context` runs for every command) is
-timed through sqlite3, aiosqlite, SQLAlchemy Core over the aiosqlite adapter, the ORM helper
-`storage.org.person` in an open session, and the same in its own session + transaction. The
-differences between rows are the price of each layer, which is where a command's time goes.
+timed through sqlite3, aiosqlite, then SQLAlchemy Core, the ORM helper `storage.org.person` in an
+open session, and the same in its own session + transaction, each over both SQLite drivers the
+engine can use: aiosqlite (a worker thread) and storage/sqlite_inline.py (the loop's thread).
+The differences between rows are the price of each layer, which is where a command's time goes.
 
 Usage: python bench/sql_layers_bench.py [N]   (N lookups per layer, default 2000)
 """
@@ -68,21 +69,30 @@ async def main(n: int) -> None:
                     return await cursor.fetchall()
             report("aiosqlite execute + fetchall", await timed(n, raw))
 
-        core_sql = text("SELECT * FROM people WHERE platform = :p AND user_id = :u")
-        async with engine.connect() as conn:
-            async def core(i: int) -> object:
-                return (await conn.execute(core_sql, {"p": "memory", "u": f"u{i}"})).all()
-            report("SQLAlchemy Core text() via the aiosqlite adapter", await timed(n, core))
-
-        async with sessions() as session:
-            report("ORM storage.org.person in an open session", await timed(n, lambda i: org.person(
-                session, "memory", f"u{i}")))
-
-        async def own_transaction(i: int) -> object:
-            async with sessions() as session, session.begin():
-                return await org.person(session, "memory", f"u{i}")
-        report("ORM storage.org.person in its own session + tx", await timed(n, own_transaction))
         await engine.dispose()
+        for driver, url in (("aiosqlite", f"sqlite+aiosqlite:///{path}"), ("inline sqlite3", f"sqlite:///{path}")):
+            await sqlalchemy_layers(n, driver, url)
+
+
+async def sqlalchemy_layers(n: int, driver: str, url: str) -> None:
+    """The same lookup through SQLAlchemy Core, the ORM, and the ORM in its own transaction."""
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    core_sql = text("SELECT * FROM people WHERE platform = :p AND user_id = :u")
+    async with engine.connect() as conn:
+        async def core(i: int) -> object:
+            return (await conn.execute(core_sql, {"p": "memory", "u": f"u{i}"})).all()
+        report(f"SQLAlchemy Core text(), {driver}", await timed(n, core))
+
+    async with sessions() as session:
+        report(f"ORM storage.org.person, open session, {driver}", await timed(n, lambda i: org.person(
+            session, "memory", f"u{i}")))
+
+    async def own_transaction(i: int) -> object:
+        async with sessions() as session, session.begin():
+            return await org.person(session, "memory", f"u{i}")
+    report(f"ORM storage.org.person, own session + tx, {driver}", await timed(n, own_transaction))
+    await engine.dispose()
 
 
 if __name__ == "__main__":
