@@ -12,7 +12,7 @@ from sqlalchemy import (
     JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator,
     UniqueConstraint, text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -50,7 +50,6 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     is_pmo: Mapped[bool] = mapped_column(Boolean, default=False)
-    chats: Mapped[list[DeptChat]] = relationship(back_populates="dept", lazy="selectin")
 
 
 class DeptChat(Base):
@@ -63,7 +62,6 @@ class DeptChat(Base):
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(128))
     title: Mapped[str] = mapped_column(String(128), default="")
-    dept: Mapped[Department] = relationship(back_populates="chats")
 
 
 class Person(Base):

@@ -53,7 +53,6 @@ async def bind_chat(session: AsyncSession, dept: Department, platform: str, chat
     chat = DeptChat(dept_id=dept.id, platform=platform, chat_id=chat_id, title=title)
     session.add(chat)
     await session.flush()
-    await session.refresh(dept, ["chats"])
     return chat
 
 
