@@ -18,7 +18,7 @@ from storage.models import InboxEvent, OutboxMessage
 from tests.dingtalk_rig import CHATS, PEOPLE, DingTalkRig
 from tests.fakes.dingtalk import FakeDingTalk, Fault
 from tests.fakes.dingtalk_samples import F3, F4, F7_DISCONNECT, F7_PING, F8
-from tests.waiting import wait_until
+from tests.waiting import stops_if_cancelled_as_woken, wait_until
 
 
 @pytest.fixture
@@ -171,15 +171,8 @@ async def test_a_stop_as_a_pong_arrives_ends_the_watchdog() -> None:
     api = SimpleNamespace(config=SimpleNamespace(client_id="ding-app", client_secret="ding-secret"))
     client = StreamClient(api, StreamTiming(keepalive=0.05))  # type: ignore[arg-type]
     watchdog = asyncio.create_task(client._watch(Socket()))
-    try:
-        await asyncio.wait_for(pinged.wait(), 5)
-        pongs[-1].set_result(None)
-        watchdog.cancel()
-        await asyncio.wait({watchdog}, timeout=1)
-        assert watchdog.cancelled()
-    finally:
-        watchdog.cancel()
-        await asyncio.gather(watchdog, return_exceptions=True)
+    await asyncio.wait_for(pinged.wait(), 5)
+    assert await stops_if_cancelled_as_woken(watchdog, lambda: pongs[-1].set_result(None))
 
 
 async def test_failed_gateway_opens_back_off_and_recover(db_url: str) -> None:

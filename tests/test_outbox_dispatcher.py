@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.outbox import OutboundItem
 from bot.testkit import TestBot, seed_open_tasks
 from tests.fake_platform import FakePlatform, HttpSender
-from tests.waiting import wait_until
+from tests.waiting import stops_if_cancelled_as_woken, wait_until
 from storage import outbox
 from storage.db import make_engine, make_sessionmaker
 from storage.models import OutboxMessage
@@ -227,15 +227,8 @@ async def test_a_stop_as_it_is_woken_ends_the_dispatcher(tb: TestBot) -> None:
     dispatcher = tb.bot.dispatcher
     dispatcher.poll_seconds = 3600
     runner = asyncio.create_task(dispatcher.run_forever())
-    try:
-        await asyncio.sleep(0.05)  # past the start-up claim, waiting for a wake
-        dispatcher.wake()
-        runner.cancel()
-        await asyncio.wait({runner}, timeout=1)
-        assert runner.cancelled()
-    finally:
-        runner.cancel()
-        await asyncio.gather(runner, return_exceptions=True)
+    await asyncio.sleep(0.05)  # past the start-up claim, waiting for a wake
+    assert await stops_if_cancelled_as_woken(runner, dispatcher.wake)
 
 
 async def test_concurrent_claims_never_split_a_chat(db_url: str, tb: TestBot) -> None:
