@@ -7,12 +7,14 @@ local WAL file with `synchronous=NORMAL` a statement or a commit takes microseco
 fsync, so doing it in place blocks the loop for less time than one hand-off takes.
 
 SQLAlchemy's async engine still wants awaitables, so this is aiosqlite's shape with coroutines
-that finish without suspending, plugged into SQLAlchemy's own aiosqlite adapter. The engine's
+that finish without suspending, plugged into SQLAlchemy's own aiosqlite adapter; its cursor and
+commit skip most of the adapter's greenlet switches (`_AdaptedCursor`). The engine's
 one-connection pool (storage/db.py) keeps each transaction to itself. Used for `sqlite://` URLs;
 `sqlite+aiosqlite://` still selects aiosqlite.
 """
 from __future__ import annotations
 
+import collections
 import sqlite3
 from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
@@ -21,6 +23,7 @@ from typing import Any
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
@@ -87,16 +90,10 @@ class Connection:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._connection = conn  # SQLAlchemy's adapter checks it before commit and rollback
+        self._connection: sqlite3.Connection | None = conn  # None once closed: commit and rollback skip
 
     def cursor(self) -> Cursor:
         return Cursor(self._conn.cursor())
-
-    async def commit(self) -> None:
-        self._conn.commit()
-
-    async def rollback(self) -> None:
-        self._conn.rollback()
 
     async def close(self) -> None:
         self._conn.close()
@@ -117,8 +114,66 @@ async def connect(database: str, **kw: Any) -> Connection:
     return Connection(sqlite3.connect(database, **kw))
 
 
+class _AdaptedCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's cursor adapter with one greenlet switch per statement instead of three.
+
+    The adapter awaits the cursor's creation, its execute and fetch, and its close, each a switch
+    back to the event loop and back, under an asyncio lock. Here the cursor is sqlite3's own and
+    only the execute is awaited (SQLAlchemy's async connection insists that a statement awaits
+    something). A sqlite3 call cannot interleave with another on the loop's thread, so the lock
+    had nothing to guard. Server-side cursors (streamed results) still use `Cursor` above.
+    """
+
+    __slots__ = ()
+    _awaitable_cursor_close = False  # close() closes the sqlite3 cursor in place
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return connection._conn.cursor()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    def execute(self, operation: Any, parameters: Any = None) -> None:
+        try:
+            await_(self._run(operation, parameters))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
+        try:
+            await_(self._run_many(operation, seq_of_parameters))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _run(self, operation: Any, parameters: Any) -> None:
+        if parameters is None:
+            self._cursor.execute(operation)
+        else:
+            self._cursor.execute(operation, parameters)
+        if self._cursor.description:
+            self._rows = collections.deque(self._cursor.fetchall())
+
+    async def _run_many(self, operation: Any, seq_of_parameters: Any) -> None:
+        self._cursor.executemany(operation, seq_of_parameters)
+
+
 class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
+    _cursor_cls = _AdaptedCursor
+
+    def commit(self) -> None:
+        self._in_place("commit")
+
+    def rollback(self) -> None:
+        self._in_place("rollback")
+
+    def _in_place(self, method: str) -> None:
+        """Commit or roll back without a switch; a closed connection has nothing to end."""
+        if self._connection._connection is not None:
+            try:
+                getattr(self._connection._conn, method)()
+            except Exception as error:
+                self._handle_exception(error)
 
     @AsyncAdapt_aiosqlite_connection.isolation_level.setter
     def isolation_level(self, value: str | None) -> None:  # in place, not through aiosqlite's queue

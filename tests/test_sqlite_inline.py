@@ -5,13 +5,15 @@ import threading
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy.connectors.asyncio
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import migrate, org
+from storage import migrate, org, sqlite_inline
 from storage.db import async_url, make_engine, make_sessionmaker
 from storage.models import Person
 
@@ -90,3 +92,26 @@ async def test_streamed_results_page_through_a_server_side_cursor(engine: AsyncE
             yield_per=100))
         seen = [user_id async for user_id in result]
     assert seen == [f"u{i}" for i in range(250)]
+
+
+async def test_a_statement_switches_greenlets_once(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLAlchemy's own adapter switches to the loop and back three times a statement (cursor,
+    execute, close) and once per commit; with nothing to wait for, only the execute switches."""
+    switches: list[str] = []
+
+    def counting(module: Any) -> None:
+        real = module.await_
+
+        def await_(awaitable: Any) -> Any:
+            switches.append(module.__name__)
+            return real(awaitable)
+        monkeypatch.setattr(module, "await_", await_)
+
+    for module in (sqlalchemy.connectors.asyncio, sqlite_inline):
+        counting(module)
+    sessions = make_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        await org.ensure_person(session, "memory", "u1", "u1", NOW)  # SELECT, INSERT, SELECT
+        switches.clear()
+        assert (await org.person(session, "memory", "u1")) is not None
+    assert switches == ["storage.sqlite_inline"]  # the SELECT; the commit switched not at all
