@@ -22,6 +22,7 @@ class WalCheckpointer:
     def __init__(self, engine: AsyncEngine, interval_seconds: float = 1.0) -> None:
         self.engine = engine
         self.interval_seconds = interval_seconds
+        self.completed = 0  # checkpoints run so far (tests wait on it)
 
     async def run(self) -> None:
         """Checkpoint every `interval_seconds` until cancelled (at once done for PostgreSQL)."""
@@ -34,6 +35,7 @@ class WalCheckpointer:
             await asyncio.sleep(self.interval_seconds)
             try:
                 await asyncio.to_thread(checkpoint, path)
+                self.completed += 1
             except sqlite3.Error:
                 log.exception("WAL checkpoint of %s failed", path)
 

@@ -13,6 +13,7 @@ from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 from storage.models import AuditEntry
 from storage.wal_checkpoint import WalCheckpointer, checkpoint
+from tests.waiting import wait_until
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
@@ -22,10 +23,11 @@ async def write_rows(path: Path, count: int, checkpointer: bool) -> int:
     engine = make_engine(f"sqlite:///{path}")
     sessions = make_sessionmaker(engine)
     runner = None
+    checkpoints = WalCheckpointer(engine, interval_seconds=0.02)
     try:
         await migrate.upgrade(engine)
         if checkpointer:
-            runner = asyncio.create_task(WalCheckpointer(engine, interval_seconds=0.02).run())
+            runner = asyncio.create_task(checkpoints.run())
             await asyncio.sleep(0.05)
         else:
             async with engine.connect() as conn:
@@ -35,8 +37,12 @@ async def write_rows(path: Path, count: int, checkpointer: bool) -> int:
         for i in range(count):
             async with sessions() as session, session.begin():
                 session.add(AuditEntry(at=NOW, actor_id=None, action="bench", detail={"i": i, "pad": "x" * 2000}))
-            if i % 50 == 0:
-                await asyncio.sleep(0.03)  # time for the checkpointer's thread
+            if i % 50 == 0:  # a pause in the writes, as between bursts of commands
+                if checkpointer:  # long enough for one checkpoint, however slow the machine
+                    done = checkpoints.completed
+                    await wait_until(lambda: checkpoints.completed > done, 10, "a checkpoint")
+                else:
+                    await asyncio.sleep(0.03)
         return os.path.getsize(f"{path}-wal")
     finally:
         if runner is not None:
