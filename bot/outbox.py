@@ -24,7 +24,6 @@ from bot.clock import Clock
 from bot.messages import Message
 from bot.metrics import Metrics
 from storage import org, outbox
-from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def digest(messages: list[Message]) -> Message:
                    mentions=tuple(dict.fromkeys(x for m in messages for x in m.mentions)), color=color)
 
 
-def _as_send(group: list[OutboxMessage]) -> _Send:
+def _as_send(group: list[outbox.Queued]) -> _Send:
     first = group[0]
     messages = [Message.from_json(r.payload) for r in group]
     message = messages[0] if len(group) == 1 else digest(messages)

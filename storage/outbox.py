@@ -41,28 +41,47 @@ async def enqueue(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     return await insert_ignore(session, OutboxMessage, rows, ["key"])
 
 
-# The dispatcher's statements, built once: it claims several times a second under load, and
-# building a statement costs about as much as running it on SQLite.
-_CLAIM = (select(OutboxMessage)
-          .where(UNSENT_ROWS, OutboxMessage.due_at <= bindparam("now"))  # the partial index's own predicate
-          .order_by(OutboxMessage.scheduled_at, OutboxMessage.id).limit(bindparam("limit"))
-          .with_hint(OutboxMessage, "INDEXED BY ix_outbox_unsent", "sqlite"))
-_CLAIM_LOCKED = _CLAIM.with_for_update(skip_locked=True)  # PostgreSQL: other processes skip these rows
-#: Per chat, the unsent rows queued up to the last claimed one (`last`, `last_id`) in send order.
-_QUEUES = (select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.chat_id)
-           .where(OutboxMessage.status.in_(UNSENT),
-                  or_(OutboxMessage.scheduled_at < bindparam("last"),
-                      and_(OutboxMessage.scheduled_at == bindparam("last"), OutboxMessage.id <= bindparam("last_id"))),
-                  tuple_(OutboxMessage.platform, OutboxMessage.chat_id).in_(bindparam("chats", expanding=True)))
-           .order_by(OutboxMessage.scheduled_at, OutboxMessage.id))
-_MARK_SENT = (update(OutboxMessage.__table__).where(OutboxMessage.__table__.c.id == bindparam("row_id"))
-              .values(status="sent", sent_at=bindparam("sent_at"), platform_message_id=bindparam("message_id"),
-                      error=""))
+class Queued(NamedTuple):
+    """An outbox row as the dispatcher claims and sends it (plain values: no ORM bookkeeping)."""
+
+    id: int
+    key: str
+    platform: str
+    chat_id: str
+    kind: str
+    reply_to: str | None
+    payload: dict[str, Any]
+    scheduled_at: datetime | None
+    group_key: str | None  # the digest group it went out in, once claimed
+    attempts: int
 
 
 class Claim(NamedTuple):
-    groups: list[list[OutboxMessage]]  # send groups, each chat's in its order
+    groups: list[list[Queued]]  # send groups, each chat's in its order, as stamped by the claim
     full: bool  # `limit` due rows were found: more may be waiting
+
+
+# The dispatcher's statements, built once and in Core: it claims several times a second under
+# load, and building a statement, or loading and flushing ORM objects, cost more than running it.
+_OUTBOX = OutboxMessage.__table__
+_CLAIM = (select(*(_OUTBOX.c[name] for name in Queued._fields))
+          .where(UNSENT_ROWS, _OUTBOX.c.due_at <= bindparam("now"))  # the partial index's own predicate
+          .order_by(_OUTBOX.c.scheduled_at, _OUTBOX.c.id).limit(bindparam("limit"))
+          .with_hint(_OUTBOX, "INDEXED BY ix_outbox_unsent", "sqlite"))
+_CLAIM_LOCKED = _CLAIM.with_for_update(skip_locked=True)  # PostgreSQL: other processes skip these rows
+#: Per chat, the unsent rows queued up to the last claimed one (`last`, `last_id`) in send order.
+_QUEUES = (select(_OUTBOX.c.id, _OUTBOX.c.platform, _OUTBOX.c.chat_id)
+           .where(_OUTBOX.c.status.in_(UNSENT),
+                  or_(_OUTBOX.c.scheduled_at < bindparam("last"),
+                      and_(_OUTBOX.c.scheduled_at == bindparam("last"), _OUTBOX.c.id <= bindparam("last_id"))),
+                  tuple_(_OUTBOX.c.platform, _OUTBOX.c.chat_id).in_(bindparam("chats", expanding=True)))
+           .order_by(_OUTBOX.c.scheduled_at, _OUTBOX.c.id))
+_STAMP = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
+          .values(status="sending", due_at=bindparam("lease_end"), attempts=_OUTBOX.c.attempts + 1,
+                  group_key=bindparam("stamp")))
+_MARK_SENT = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
+              .values(status="sent", sent_at=bindparam("sent_at"), platform_message_id=bindparam("message_id"),
+                      error=""))
 
 
 async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: int = 1,
@@ -74,27 +93,24 @@ async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: in
     """
     postgresql = session.bind is not None and session.bind.dialect.name == "postgresql"
     stmt = _CLAIM_LOCKED if postgresql else _CLAIM
-    mine = {r.id: r for r in (await session.scalars(stmt, {"now": now, "limit": limit})).all()}
+    mine = {r.id: Queued(*r) for r in (await session.execute(stmt, {"now": now, "limit": limit})).all()}
     if not mine:
         return Claim([], full=False)
     taken = await _queue_heads(session, now, mine)
-    groups = await _whole_groups(session, _group(taken, digest_max))
-    for group in groups:
-        for row in group:
-            row.status = "sending"
-            row.due_at = now + lease
-            row.attempts += 1
-            row.group_key = group[0].key  # fixed from the first try: a retry re-sends the same content
-    await session.flush()
+    groups = [[row._replace(attempts=row.attempts + 1, group_key=group[0].key) for row in group]
+              for group in await _whole_groups(session, _group(taken, digest_max))]
+    if groups:  # the group key is fixed from the first try: a retry re-sends the same content
+        await session.execute(_STAMP, [{"row_id": row.id, "lease_end": now + lease, "stamp": row.group_key}
+                                       for group in groups for row in group])
     return Claim(groups, full=len(mine) == limit)
 
 
-async def _queue_heads(session: AsyncSession, now: datetime, mine: dict[int, OutboxMessage]) -> list[list[OutboxMessage]]:
+async def _queue_heads(session: AsyncSession, now: datetime, mine: dict[int, Queued]) -> list[list[Queued]]:
     """Per chat, the claimed rows that form the head of that chat's queue of unsent rows."""
     chats = sorted({(r.platform, r.chat_id) for r in mine.values()})
     last, last_id = max((r.scheduled_at, r.id) for r in mine.values())
     queue = (await session.execute(_QUEUES, {"chats": chats, "last": last, "last_id": last_id})).all()
-    heads: dict[tuple[str, str], list[OutboxMessage]] = {}
+    heads: dict[tuple[str, str], list[Queued]] = {}
     blocked: set[tuple[str, str]] = set()
     for row_id, platform, chat_id in queue:
         chat = (platform, chat_id)
@@ -107,12 +123,12 @@ async def _queue_heads(session: AsyncSession, now: datetime, mine: dict[int, Out
     return list(heads.values())
 
 
-def _group(chats: list[list[OutboxMessage]], digest_max: int) -> list[list[OutboxMessage]]:
+def _group(chats: list[list[Queued]], digest_max: int) -> list[list[Queued]]:
     """Split each chat's rows into sends: a stamped group stays whole; runs of scheduled notices
     merge up to `digest_max`; everything else goes alone."""
-    out: list[list[OutboxMessage]] = []
+    out: list[list[Queued]] = []
     for rows in chats:
-        current: list[OutboxMessage] = []
+        current: list[Queued] = []
         for row in rows:
             joins = current and (row.group_key is not None and row.group_key == current[0].group_key
                                  or row.group_key is None and current[0].group_key is None
@@ -127,7 +143,7 @@ def _group(chats: list[list[OutboxMessage]], digest_max: int) -> list[list[Outbo
     return out
 
 
-async def _whole_groups(session: AsyncSession, groups: list[list[OutboxMessage]]) -> list[list[OutboxMessage]]:
+async def _whole_groups(session: AsyncSession, groups: list[list[Queued]]) -> list[list[Queued]]:
     """Drop a stamped group the batch limit cut short (and its chat's later rows): it must be
     re-sent exactly as first sent, under the same idempotency key."""
     stamped = [g[0].group_key for g in groups if g[0].group_key]
