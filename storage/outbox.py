@@ -96,7 +96,7 @@ async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: in
     mine = {r.id: Queued(*r) for r in (await session.execute(stmt, {"now": now, "limit": limit})).all()}
     if not mine:
         return Claim([], full=False)
-    taken = await _queue_heads(session, now, mine)
+    taken = await _queue_heads(session, mine)
     groups = [[row._replace(attempts=row.attempts + 1, group_key=group[0].key) for row in group]
               for group in await _whole_groups(session, _group(taken, digest_max))]
     if groups:  # the group key is fixed from the first try: a retry re-sends the same content
@@ -105,7 +105,7 @@ async def claim(session: AsyncSession, now: datetime, limit: int, digest_max: in
     return Claim(groups, full=len(mine) == limit)
 
 
-async def _queue_heads(session: AsyncSession, now: datetime, mine: dict[int, Queued]) -> list[list[Queued]]:
+async def _queue_heads(session: AsyncSession, mine: dict[int, Queued]) -> list[list[Queued]]:
     """Per chat, the claimed rows that form the head of that chat's queue of unsent rows."""
     chats = sorted({(r.platform, r.chat_id) for r in mine.values()})
     last, last_id = max((r.scheduled_at, r.id) for r in mine.values())
@@ -166,7 +166,8 @@ async def _whole_groups(session: AsyncSession, groups: list[list[Queued]]) -> li
 
 async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Sequence[int], str]], now: datetime) -> None:
     """Record many sends at once: (row ids, platform message id) each, one executemany."""
-    await session.execute(_MARK_SENT, [{"row_id": i, "message_id": mid, "sent_at": now} for ids, mid in sent for i in ids])
+    await session.execute(_MARK_SENT, [{"row_id": i, "message_id": mid, "sent_at": now}
+                                       for ids, mid in sent for i in ids])
 
 
 async def retry_later(session: AsyncSession, row_ids: Sequence[int], when: datetime, error: str) -> None:

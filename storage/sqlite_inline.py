@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -134,14 +134,15 @@ class _AdaptedCursor(AsyncAdapt_aiosqlite_cursor):
         return cursor
 
     def execute(self, operation: Any, parameters: Any = None) -> None:
-        try:
-            await_(self._run(operation, parameters))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+        self._await(self._run(operation, parameters))
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
+        self._await(self._run_many(operation, seq_of_parameters))
+
+    def _await(self, statement: Coroutine[Any, Any, None]) -> None:
+        """The statement's one switch; its errors as the adapter raises them."""
         try:
-            await_(self._run_many(operation, seq_of_parameters))
+            await_(statement)
         except Exception as error:
             self._adapt_connection._handle_exception(error)
 
