@@ -120,10 +120,8 @@ class Router:
         return outcome
 
     async def _context(self, session: AsyncSession, event: Event) -> Context:
-        chat_dept = None
-        if event.chat.is_group:
-            binding = await org.chat_binding(session, event.chat.platform, event.chat.chat_id)
-            chat_dept = binding.dept_id if binding else None
+        chat = event.chat
+        chat_dept = await org.chat_dept(session, chat.platform, chat.chat_id) if chat.is_group else None
         now = self.clock.now()
         actor = await org.ensure_person(session, event.sender.platform, event.sender.user_id, event.sender.name,
                                         now, dept_id=chat_dept)

@@ -18,8 +18,7 @@ async def apply_config(session: AsyncSession, config: Config, now: datetime) -> 
         for platform, chats in (("feishu", item.feishu_chats), ("dingtalk", item.dingtalk_chats),
                                 ("local", item.local_chats)):
             for chat_id in chats:
-                existing = await org.chat_binding(session, platform, chat_id)
-                if existing is None or existing.dept_id != dept.id:
+                if await org.chat_dept(session, platform, chat_id) != dept.id:
                     await org.bind_chat(session, dept, platform, chat_id, item.name)
         for ref, head in [(r, True) for r in item.heads] + [(r, False) for r in item.members]:
             platform, _, user_id = ref.partition(":")

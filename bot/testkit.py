@@ -82,7 +82,7 @@ class TestBot:
             for dept_cfg in config.departments:
                 dept = await org.dept_by_name(session, dept_cfg.name)
                 assert dept is not None
-                if await org.chat_binding(session, PLATFORM, dept.name) is None:
+                if await org.chat_dept(session, PLATFORM, dept.name) is None:
                     await org.bind_chat(session, dept, PLATFORM, dept.name, dept.name)
 
     async def close(self) -> None:

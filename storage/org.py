@@ -38,13 +38,14 @@ async def ensure_department(session: AsyncSession, name: str, timezone: str, is_
 
 # Built once: the router runs these two for every event, and on SQLite building a statement
 # costs about as much as running it.
-_CHAT_BINDING = select(DeptChat).where(DeptChat.platform == bindparam("platform"),
-                                       DeptChat.chat_id == bindparam("chat_id"))
+_CHAT_DEPT = select(DeptChat.dept_id).where(DeptChat.platform == bindparam("platform"),
+                                            DeptChat.chat_id == bindparam("chat_id"))
 _PERSON = select(Person).where(Person.platform == bindparam("platform"), Person.user_id == bindparam("user_id"))
 
 
-async def chat_binding(session: AsyncSession, platform: str, chat_id: str) -> DeptChat | None:
-    return await session.scalar(_CHAT_BINDING, {"platform": platform, "chat_id": chat_id})
+async def chat_dept(session: AsyncSession, platform: str, chat_id: str) -> int | None:
+    """The id of the department a group chat is bound to, if any."""
+    return await session.scalar(_CHAT_DEPT, {"platform": platform, "chat_id": chat_id})
 
 
 async def bind_chat(session: AsyncSession, dept: Department, platform: str, chat_id: str, title: str = "") -> DeptChat:
