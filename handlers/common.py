@@ -125,16 +125,24 @@ def is_head(ctx: Context, dept_id: int | None) -> bool:
     return ctx.actor.is_head and dept_id is not None and ctx.actor.dept_id == dept_id
 
 
-async def is_contact(ctx: Context, c: Collaboration, dept_id: int | None) -> bool:
-    if dept_id is None or ctx.actor.dept_id != dept_id:
-        return False
-    part = await workflow.participant(ctx.session, c.id, dept_id)
-    return part is not None and part.contact_id == ctx.actor.id
+def is_contact_of(ctx: Context, part: Participant) -> bool:
+    """The actor is the 对接人 this participant row names, and still in its department."""
+    return ctx.actor.dept_id == part.dept_id and part.contact_id == ctx.actor.id
 
 
 async def speaks_for(ctx: Context, c: Collaboration, dept_id: int | None) -> bool:
     """Head of the department, or its 对接人 in this collaboration."""
-    return is_head(ctx, dept_id) or await is_contact(ctx, c, dept_id)
+    if is_head(ctx, dept_id):
+        return True
+    if dept_id is None or ctx.actor.dept_id != dept_id:
+        return False
+    part = await workflow.participant(ctx.session, c.id, dept_id)
+    return part is not None and is_contact_of(ctx, part)
+
+
+def speaks_for_participant(ctx: Context, part: Participant) -> bool:
+    """`speaks_for` the participant's department, when its row is loaded already."""
+    return is_head(ctx, part.dept_id) or is_contact_of(ctx, part)
 
 
 async def leads(ctx: Context, c: Collaboration) -> bool:

@@ -80,8 +80,8 @@ async def submit_progress(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id, stages=("executing",))
     common.require_stage(c, "executing", action="提交周进度")
     dept = await common.actor_dept(ctx, v.dept)
-    await common.participant_or_error(ctx, c, dept)
-    common.require(await common.speaks_for(ctx, c, dept.id) or common.is_admin(ctx), f"提交{dept.name}的周进度",
+    part = await common.participant_or_error(ctx, c, dept)
+    common.require(common.speaks_for_participant(ctx, part) or common.is_admin(ctx), f"提交{dept.name}的周进度",
                    f"{dept.name}对接人或负责人")
     if not v.done or not v.next:
         raise UserError("周进度至少要写本周完成（done=）和下周计划（next=）")
