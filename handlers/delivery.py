@@ -5,7 +5,7 @@ from bot.commands import Param, UserError, Values
 from bot.messages import Field, Message
 from handlers import common
 from handlers.context import Context
-from handlers.execution import TASK_UPDATERS, may_update_task
+from handlers.execution import changeable_task
 from handlers.registry import registry
 from handlers.vocab import RESULT_LABEL, RESULTS
 from scheduler.withdraw import withdraw
@@ -19,13 +19,7 @@ from storage.models import Acceptance, Collaboration, Delivery, Rating, Retrospe
                         aliases=("交付物", "链接")),
                   example="/deliver XZ-2026-0001/T2 https://docs.example.com/report 用户需求分析文档", form=True)
 async def deliver(ctx: Context, v: Values) -> None:
-    c, task = await common.task(ctx, v.task)
-    common.require_stage(c, "executing", action="提交交付物")
-    common.require(await may_update_task(ctx, c, task), f"提交 T{task.number} 的交付物", TASK_UPDATERS)
-    if task.status == "done":
-        raise UserError(f"T{task.number} 已验收通过")
-    if task.status == "review":
-        raise UserError(f"T{task.number} 已提交验收，等待发起人验收（/accept {c.code}/T{task.number}）")
+    c, task = await changeable_task(ctx, v.task, "提交交付物")
     delivery = Delivery(task_id=task.id, content=v.content, submitted_by=ctx.actor.id, submitted_at=ctx.now)
     ctx.session.add(delivery)
     task.status, task.progress, task.updated_at = "review", 100, ctx.now

@@ -25,6 +25,20 @@ async def may_update_task(ctx: Context, c: Collaboration, task: Task) -> bool:
 TASK_UPDATERS = "任务第一责任人、负责部门负责人/对接人、牵头部门或协作管理办公室"
 
 
+async def changeable_task(ctx: Context, ref: str, action: str) -> tuple[Collaboration, Task]:
+    """The task `ref` names, if the actor may still change it: the collaboration is executing, the
+    actor is one of its updaters, and it is neither waiting for acceptance nor accepted (from then
+    on only /accept moves it). `action` says what was tried, e.g. "更新任务状态"."""
+    c, task = await common.task(ctx, ref)
+    common.require_stage(c, "executing", action=action)
+    common.require(await may_update_task(ctx, c, task), f"{action}（T{task.number}）", TASK_UPDATERS)
+    if task.status == "review":
+        raise UserError(f"T{task.number} 已提交验收，等待发起人验收（/accept {c.code}/T{task.number}）")
+    if task.status == "done":
+        raise UserError(f"T{task.number} 已验收通过，不能再{action}")
+    return c, task
+
+
 @registry.command("status", ("状态", "更新"), "更新任务状态和进度",
                   Param("task", "任务编号", "task", positional=True, required=True),
                   Param("state", "状态", "choice", positional=True, required=True, choices=TASK_STATES),
@@ -32,15 +46,9 @@ TASK_UPDATERS = "任务第一责任人、负责部门负责人/对接人、牵�
                   Param("note", "说明", "textarea", positional=True, rest=True, aliases=("备注", "原因")),
                   example="/status XZ-2026-0001/T3 进行中 60% 接口联调中")
 async def update_status(ctx: Context, v: Values) -> None:
-    c, task = await common.task(ctx, v.task)
-    common.require_stage(c, "executing", action="更新任务状态")
-    common.require(await may_update_task(ctx, c, task), f"更新 T{task.number}", TASK_UPDATERS)
+    c, task = await changeable_task(ctx, v.task, "更新任务状态")
     if v.state == "done":
         raise UserError(f"任务完成需经验收：请提交交付物 /deliver {c.code}/T{task.number} 链接或说明")
-    if task.status == "review":
-        raise UserError(f"T{task.number} 已提交验收，等待发起人验收（/accept）")
-    if task.status == "done":
-        raise UserError(f"T{task.number} 已验收完成，不能再改状态")
     if v.state in ("blocked", "delayed") and not v.note:
         raise UserError(f"标记“{TASK_LABEL[v.state]}”时请写明原因：/status T{task.number} {TASK_LABEL[v.state]} 原因")
     before = task.status

@@ -53,6 +53,7 @@ IN_EXECUTION = [
     ("小张", "市场部", f"/status {CODE}/T1 进行中 150%", "0–100"),
     ("小张", "市场部", f"/status {CODE}/T1 睡觉", "状态只能是"),
     ("小张", "市场部", f"/deliver {CODE}/T1 a", "/accept"),  # delivered below: awaiting acceptance
+    ("小张", "市场部", f"/status {CODE}/T1 进行中 50", "等待发起人验收"),
     ("小张", "市场部", f"/accept {CODE}/T1 通过 101", "0–100"),
     ("小张", "市场部", f"/accept {CODE}/T1 优秀 90", "验收结果只能是"),
     ("小张", "市场部", f"/retro {CODE} well=a improve=b lessons=c", "阶段"),
@@ -61,6 +62,11 @@ IN_EXECUTION = [
     ("小张", "市场部", f"/meeting {CODE} date=2026-11-01 time=10:00 agenda=复盘", "已经过去"),
     ("小张", "市场部", f"/meeting {CODE} date=明天 time=25:00 agenda=复盘", "时间"),
     ("小张", "市场部", f"/minutes {CODE}/M1 内容", "没有会议 M1"),
+]
+
+AFTER_ACCEPTANCE = [  # of T1: only /accept moved it, nothing moves it back
+    ("小张", "市场部", f"/status {CODE}/T1 进行中 50", "已验收通过"),
+    ("小张", "市场部", f"/deliver {CODE}/T1 新版本", "已验收通过"),
 ]
 
 
@@ -90,6 +96,8 @@ async def test_while_executing(tb: TestBot) -> None:
     await _expect_clean_refusals(tb, IN_EXECUTION[:5])
     assert not (await tb.say("小张", "市场部", f"/deliver {CODE}/T1 https://docs.example.com/report"))[0].is_error
     await _expect_clean_refusals(tb, IN_EXECUTION[5:])
+    assert not (await tb.say("小张", "市场部", f"/accept {CODE}/T1 通过 90"))[0].is_error
+    await _expect_clean_refusals(tb, AFTER_ACCEPTANCE)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "/", "／", "@", "=", "==", "帮助 帮助 帮助", "\x00", "👍"])
