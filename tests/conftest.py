@@ -18,6 +18,7 @@ from bot.testkit import TestBot, demo_config, fresh_postgres
 from storage import migrate
 from storage.db import make_engine
 from storage.models import Base
+from tests.lifetime import running
 
 PG_URL = os.environ.get("XIEZUO_TEST_PG_URL", "")
 REQUIRE_PG = os.environ.get("XIEZUO_REQUIRE_PG") == "1"
@@ -89,8 +90,5 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 @pytest.fixture
 async def tb(db_url: str) -> AsyncIterator[TestBot]:
     """The demo organisation on the memory platform, clock at Monday 2026-11-23 10:00."""
-    bot = await TestBot.create(demo_config(db_url), MONDAY)
-    try:
+    async with running(TestBot.create(demo_config(db_url), MONDAY)) as bot:
         yield bot
-    finally:
-        await bot.close()

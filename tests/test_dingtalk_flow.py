@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.dingtalk_rig import PEOPLE, DingTalkRig
+from tests.lifetime import running
 from tests.scenario import one_containing
 
 TEMPLATE = "xiezuo-card.schema"
@@ -13,21 +14,15 @@ TEMPLATE = "xiezuo-card.schema"
 
 @pytest.fixture
 async def rig(db_url: str) -> AsyncIterator[DingTalkRig]:
-    rig = await DingTalkRig.create(db_url)
-    try:
+    async with running(DingTalkRig.create(db_url)) as rig:
         yield rig
-    finally:
-        await rig.close()
 
 
 @pytest.fixture
 async def card_rig(db_url: str) -> AsyncIterator[DingTalkRig]:
-    rig = await DingTalkRig.create(db_url, card_template_id=TEMPLATE)
-    rig.fake.add_template(TEMPLATE)
-    try:
+    async with running(DingTalkRig.create(db_url, card_template_id=TEMPLATE)) as rig:
+        rig.fake.add_template(TEMPLATE)
         yield rig
-    finally:
-        await rig.close()
 
 
 async def request_and_evaluate_by_text(rig: DingTalkRig) -> None:

@@ -18,16 +18,14 @@ from storage.models import InboxEvent, OutboxMessage
 from tests.dingtalk_rig import CHATS, PEOPLE, DingTalkRig
 from tests.fakes.dingtalk import FakeDingTalk, Fault
 from tests.fakes.dingtalk_samples import F3, F4, F7_DISCONNECT, F7_PING, F8
+from tests.lifetime import running
 from tests.waiting import stops_if_cancelled_as_woken, wait_until
 
 
 @pytest.fixture
 async def rig(db_url: str) -> AsyncIterator[DingTalkRig]:
-    rig = await DingTalkRig.create(db_url)
-    try:
+    async with running(DingTalkRig.create(db_url)) as rig:
         yield rig
-    finally:
-        await rig.close()
 
 
 async def count(rig: DingTalkRig, model: Any, **where: Any) -> int:
@@ -87,9 +85,8 @@ async def test_redelivered_frames_have_one_effect(rig: DingTalkRig) -> None:
 
 
 async def test_redelivered_card_callback_has_one_effect(db_url: str) -> None:
-    rig = await DingTalkRig.create(db_url, card_template_id="tpl.schema")
-    rig.fake.add_template("tpl.schema")
-    try:
+    async with running(DingTalkRig.create(db_url, card_template_id="tpl.schema")) as rig:
+        rig.fake.add_template("tpl.schema")
         await rig.say("小张", "市场部", "/request")
         [form] = rig.new("市场部")
         params = {"command": "request", "values": "{}", "name": "新品", "goal": "销量10万台", "depts": "研发部",
@@ -100,8 +97,6 @@ async def test_redelivered_card_callback_has_one_effect(db_url: str) -> None:
         assert json.loads(ack1["data"])["response"] is not None
         assert json.loads(ack2["data"])["response"] is None  # the duplicate changes nothing
         assert len(rig.new("研发部")) == 1
-    finally:
-        await rig.close()
 
 
 async def test_ack_is_sent_before_the_work_is_done(rig: DingTalkRig, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -178,26 +173,21 @@ async def test_a_stop_as_a_pong_arrives_ends_the_watchdog() -> None:
 async def test_failed_gateway_opens_back_off_and_recover(db_url: str) -> None:
     fake = FakeDingTalk().start()
     fake.inject("/v1.0/gateway/connections/open", Fault(status=503, times=3))
-    rig = await DingTalkRig.create(db_url, fake=fake)
-    try:
+    async with running(DingTalkRig.create(db_url, fake=fake)) as rig:
         assert len(fake.opens) == 4 and rig.adapter.stream.connections == 1
-    finally:
-        await rig.close()
 
 
 async def test_stop_is_prompt_connected_or_not(db_url: str) -> None:
-    rig = await DingTalkRig.create(db_url)
-    started = time.monotonic()
-    await rig.adapter.stop()
-    assert time.monotonic() - started < 2 and rig.adapter.stream.websocket is None
-    rig.fake.inject("/v1.0/gateway/connections/open", Fault(status=500, times=100, delay=5))  # opening hangs
-    await rig.adapter.start()
-    await asyncio.sleep(0.2)
-    started = time.monotonic()
-    await rig.adapter.stop()
-    assert time.monotonic() - started < 2
-    await rig.bot.stop()
-    rig.fake.stop()
+    async with running(DingTalkRig.create(db_url)) as rig:
+        started = time.monotonic()
+        await rig.adapter.stop()
+        assert time.monotonic() - started < 2 and rig.adapter.stream.websocket is None
+        rig.fake.inject("/v1.0/gateway/connections/open", Fault(status=500, times=100, delay=5))  # opening hangs
+        await rig.adapter.start()
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        await rig.adapter.stop()
+        assert time.monotonic() - started < 2
 
 
 async def test_a_burst_from_one_new_person_is_handled_concurrently(rig: DingTalkRig) -> None:
@@ -229,9 +219,8 @@ async def test_serve_wires_the_adapter_when_configured(db_url: str) -> None:
 
 async def test_slow_card_action_is_acked_then_the_card_is_updated_by_put(db_url: str,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    rig = await DingTalkRig.create(db_url, card_template_id="tpl.schema", card_answer_seconds=0.2)
-    rig.fake.add_template("tpl.schema")
-    try:
+    async with running(DingTalkRig.create(db_url, card_template_id="tpl.schema", card_answer_seconds=0.2)) as rig:
+        rig.fake.add_template("tpl.schema")
         await rig.say("小张", "市场部", "/request")
         [form] = rig.new("市场部")
         handle = rig.bot.router.handle
@@ -249,5 +238,3 @@ async def test_slow_card_action_is_acked_then_the_card_is_updated_by_put(db_url:
         await rig.settle()  # the action finishes; the dispatcher sends its `update` row
         assert "需求已提交" in rig.fake.card(form.out_track_id)["title"]
         assert [b["outTrackId"] for p, b in rig.fake.requests if p == "/v1.0/card/instances"] == [form.out_track_id]
-    finally:
-        await rig.close()

@@ -6,16 +6,14 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.feishu_rig import FeishuRig
+from tests.lifetime import running
 from tests.scenario import one_containing
 
 
 @pytest.fixture(params=["websocket", "webhook"])
 async def rig(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[FeishuRig]:
-    rig = await FeishuRig.create(db_url, request.param)
-    try:
+    async with running(FeishuRig.create(db_url, request.param)) as rig:
         yield rig
-    finally:
-        await rig.close()
 
 
 async def test_whole_collaboration(rig: FeishuRig) -> None:

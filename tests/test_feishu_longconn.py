@@ -10,16 +10,14 @@ import pytest
 from tests.fakes.feishu import FakeFeishu, bot_added_event
 from tests.fakes.feishu_samples import F1
 from tests.feishu_rig import CHATS, PEOPLE, FeishuRig
+from tests.lifetime import running
 
 
 @pytest.fixture
 async def rig(db_url: str) -> AsyncIterator[FeishuRig]:
     fake = FakeFeishu(ping_interval=1, users={oid: name for name, oid in PEOPLE.items()})
-    rig = await FeishuRig.create(db_url, "websocket", fake=fake, watchdog_seconds=3)
-    try:
+    async with running(FeishuRig.create(db_url, "websocket", fake=fake, watchdog_seconds=3)) as rig:
         yield rig
-    finally:
-        await rig.close()
 
 
 async def test_message_is_acked_and_answered(rig: FeishuRig) -> None:

@@ -16,6 +16,7 @@ from bot.platforms.feishu.api import FeishuApi, FeishuRefused, send_uuid
 from bot.platforms.feishu.sender import FeishuSender
 from tests.fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
 from tests.feishu_rig import CHATS, FeishuRig
+from tests.lifetime import running
 from storage import outbox
 from storage.models import OutboxMessage
 
@@ -119,8 +120,7 @@ def test_long_outbox_keys_are_hashed_to_a_valid_uuid() -> None:
 
 
 async def test_through_the_outbox_every_notice_arrives_exactly_once(db_url: str) -> None:
-    rig = await FeishuRig.create(db_url, "webhook", request_timeout_seconds=0.5)
-    try:
+    async with running(FeishuRig.create(db_url, "webhook", request_timeout_seconds=0.5)) as rig:
         bot, fake = rig.bot, rig.fake
         fake.faults.server_errors, fake.faults.rate_limits, fake.faults.rate_limit_reset = 3, 3, 0
         fake.faults.slow, fake.faults.slow_seconds = 2, 1.0
@@ -142,5 +142,3 @@ async def test_through_the_outbox_every_notice_arrives_exactly_once(db_url: str)
         assert [r.chat_id for r in failed] == ["oc_dissolved"] and "232009" in failed[0].error
         pmo = fake.texts(CHATS["协作管理办公室"])
         assert len([t for t in pmo if "消息发送失败" in t]) == 1  # the admins were told (by the dispatcher), once
-    finally:
-        await rig.close()

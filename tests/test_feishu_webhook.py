@@ -14,15 +14,13 @@ from bot.platforms.feishu import crypto
 from tests.fakes.feishu import bot_added_event, card_event, signed_request
 from tests.fakes.feishu_samples import F1, F2, F6_EVENT
 from tests.feishu_rig import CHATS, ENCRYPT_KEY, PEOPLE, TOKEN, FeishuRig
+from tests.lifetime import running
 from storage.models import InboxEvent, OutboxMessage
 
 @pytest.fixture
 async def rig(db_url: str) -> AsyncIterator[FeishuRig]:
-    rig = await FeishuRig.create(db_url, "webhook", max_body_bytes=64 * 1024)
-    try:
+    async with running(FeishuRig.create(db_url, "webhook", max_body_bytes=64 * 1024)) as rig:
         yield rig
-    finally:
-        await rig.close()
 
 
 def with_token(envelope: dict, token: str = TOKEN) -> dict:

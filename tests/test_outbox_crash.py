@@ -22,9 +22,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.testkit import TestBot, demo_config, seed_open_tasks
-from tests.fake_platform import FakePlatform
 from storage.db import make_engine, make_sessionmaker
 from storage.models import OutboxMessage
+from tests.fake_platform import FakePlatform
+from tests.lifetime import running
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 23, 9, 30, 30, tzinfo=SH)  # Monday, just after the 09:30 notices fire
@@ -34,11 +35,8 @@ CHATS = 5  # the demo org's non-PMO departments: tasks are spread over them
 
 
 async def seed(db_url: str) -> None:
-    tb = await TestBot.create(demo_config(db_url), datetime(2026, 11, 23, 9, 0, tzinfo=SH))
-    try:
+    async with running(TestBot.create(demo_config(db_url), datetime(2026, 11, 23, 9, 0, tzinfo=SH))) as tb:
         await seed_open_tasks(tb.bot, NOTICES, [date(2026, 11, 23)], tb.clock.now())
-    finally:
-        await tb.close()
 
 
 class Fleet:
