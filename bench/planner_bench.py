@@ -40,9 +40,8 @@ async def bench_url(tmp: str, pg: str) -> str:
     """A fresh database: a file in `tmp`, or the given PostgreSQL emptied and migrated."""
     if not pg:
         return f"sqlite:///{Path(tmp) / 'bench.db'}"
-    url = pg.replace("postgresql://", "postgresql+asyncpg://", 1)
-    await fresh_postgres(url)
-    return url
+    await fresh_postgres(pg)
+    return pg
 
 
 async def one_size(url: str, size: int, span: int, repeat: int) -> dict[str, tuple[float, int]]:

@@ -217,10 +217,12 @@ def load_config(path: str | os.PathLike[str] | None = None, env: typing.Mapping[
             raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     config = _build(Config, raw, source, "")
     config.source = source
+    from_env: dict[str, str] = {}  # "section.key" → the variable it came from, for error messages
     for var, (section, key) in ENV_SECRETS.items():
         if env.get(var):
             setattr(getattr(config, section), key, env[var])
-    _validate(config)
+            from_env[f"{section}.{key}"] = var
+    _validate(config, from_env)
     return config
 
 
@@ -271,11 +273,17 @@ def _key(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
 
-def _validate(config: Config) -> None:
+def _validate(config: Config, from_env: dict[str, str]) -> None:
     from datetime import time as dtime
     from zoneinfo import ZoneInfo
 
+    from storage.db import url_problem
+
     src = config.source
+    problem = url_problem(config.database.url)
+    if problem:
+        via = f" (from {from_env['database.url']})" if "database.url" in from_env else ""
+        raise ConfigError(f"{src}: database.url{via} {problem}")
     for name in ("weekly_report_prompt_time", "weekly_report_due_time", "weekly_report_escalate_time",
                  "weekly_sync_time", "daily_digest_time", "quiet_start", "notice_time"):
         value = getattr(config.policy, name)

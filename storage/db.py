@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -41,11 +42,40 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
 
 
 def async_url(url: str) -> str:
-    """The URL with SQLite's synchronous drivers swapped for the inline async one."""
+    """The URL with a default synchronous driver swapped for the async one the bot runs on:
+    `sqlite://` (or `sqlite+pysqlite://`) → the inline driver, `postgresql://` → asyncpg."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.get_driver_name() == "pysqlite":
         return parsed.set(drivername=f"sqlite+{sqlite_inline.DRIVER}").render_as_string(hide_password=False)
+    if parsed.drivername == "postgresql":
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     return url
+
+
+#: What `make_engine` runs on, per database: SQLite inline or through aiosqlite, PostgreSQL through asyncpg.
+ASYNC_DRIVERS = {"sqlite": (sqlite_inline.DRIVER, "aiosqlite"), "postgresql": ("asyncpg",)}
+
+
+def url_problem(url: str) -> str | None:
+    """What keeps `url` from working as the bot's database, said for a config error; None if nothing.
+
+    Checked at start-up, so that a typo fails with the key named rather than as a driver's
+    ImportError (and so that no secret in the URL is echoed back).
+    """
+    try:
+        parsed = make_url(async_url(url))
+    except ArgumentError:
+        return "is not a database URL; write e.g. sqlite:///./xiezuo.db or postgresql://user:password@host/xiezuo"
+    backend = parsed.get_backend_name()
+    if backend not in ASYNC_DRIVERS:
+        return f"names {backend!r}; xiezuo keeps its data in SQLite or PostgreSQL"
+    if parsed.get_driver_name() not in ASYNC_DRIVERS[backend]:
+        return (f"asks for the {parsed.get_driver_name()!r} driver; write sqlite:///… or postgresql://… "
+                "and the bot picks its own")
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        return ("must name a SQLite file, e.g. sqlite:///./xiezuo.db: an in-memory database would forget "
+                "every collaboration when the bot stops")
+    return None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

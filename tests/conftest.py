@@ -35,10 +35,6 @@ def _run_in_thread(coro: Coroutine[Any, Any, None]) -> None:
         pool.submit(asyncio.run, coro).result()
 
 
-def _async_pg(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+asyncpg://", 1) if url.startswith("postgresql://") else url
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate once; each test gets a copy of the file (an upgrade per test would dominate run time)."""
@@ -61,10 +57,8 @@ def pg_ready() -> str:
         if REQUIRE_PG:
             pytest.fail("XIEZUO_REQUIRE_PG=1 but XIEZUO_TEST_PG_URL is not set")
         pytest.skip("PostgreSQL tests need XIEZUO_TEST_PG_URL")
-    url = _async_pg(PG_URL)
-
-    _run_in_thread(fresh_postgres(url))
-    return url
+    _run_in_thread(fresh_postgres(PG_URL))  # a plain postgresql:// URL: make_engine picks asyncpg
+    return PG_URL
 
 
 async def _truncate(url: str) -> None:

@@ -126,6 +126,26 @@ def test_env_secrets_overlay_the_file(tmp_path: Path) -> None:
     assert config.database.url == "sqlite:///env.db"
 
 
+@pytest.mark.parametrize("url, words", [
+    ("nonsense", "is not a database URL"),
+    ("mysql://root:hunter2@127.0.0.1/xiezuo", "SQLite or PostgreSQL"),
+    ("postgresql+psycopg2://bot:hunter2@db/xiezuo", "'psycopg2' driver"),
+    ("sqlite://", "must name a SQLite file"),
+    ("sqlite:///:memory:", "must name a SQLite file"),
+])
+def test_an_unusable_database_url_is_refused_at_start_up(tmp_path: Path, url: str, words: str) -> None:
+    message = error(tmp_path, f"[database]\nurl = {url!r}\n")
+    assert "database.url" in message and words in message and "hunter2" not in message
+    with pytest.raises(ConfigError, match="database.url \\(from XIEZUO_DATABASE_URL\\)"):
+        load_config(None, env={"XIEZUO_DATABASE_URL": url})
+
+
+@pytest.mark.parametrize("url", ["sqlite:///./x.db", "sqlite+aiosqlite:////tmp/x.db", "postgresql://bot@db/xiezuo",
+                                 "postgresql+asyncpg://bot:pw@db:5433/xiezuo"])
+def test_usable_database_urls_load(url: str) -> None:
+    assert load_config(None, env={"XIEZUO_DATABASE_URL": url}).database.url == url
+
+
 def test_empty_env_secret_does_not_blank_the_file(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, FULL), env={"XIEZUO_FEISHU_APP_SECRET": ""})
     assert config.feishu.app_secret == "from-file"

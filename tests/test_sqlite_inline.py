@@ -33,8 +33,10 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     ("sqlite+pysqlite:////tmp/x.db", "sqlite+xiezuo_inline:////tmp/x.db"),
     ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
     ("postgresql+asyncpg://u:secret@127.0.0.1/db", "postgresql+asyncpg://u:secret@127.0.0.1/db"),
+    ("postgresql://u:secret@127.0.0.1/db", "postgresql+asyncpg://u:secret@127.0.0.1/db"),
+    ("postgresql+psycopg2://u@127.0.0.1/db", "postgresql+psycopg2://u@127.0.0.1/db"),  # refused by the config check
 ])
-def test_plain_sqlite_urls_select_the_inline_driver(url: str, expected: str) -> None:
+def test_plain_urls_select_the_async_drivers(url: str, expected: str) -> None:
     assert async_url(url) == expected
 
 
