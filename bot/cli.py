@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
+from collections.abc import Iterator
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.app import Bot
 from bot.clock import Clock
@@ -17,6 +21,11 @@ from bot.server import Adapter, make_app
 from storage import migrate
 
 log = logging.getLogger("xiezuo")
+
+
+class StartupError(Exception):
+    """The bot cannot start for a reason outside it (database unreachable, port taken): said in
+    one line, with exit code 1, instead of a traceback."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,20 +44,35 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"xiezuo: config error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "db":
-        asyncio.run(_upgrade(config))
-        print(f"database upgraded: {_safe_url(config.database.url)}")
-        return 0
-    asyncio.run(serve_forever(config))
+    try:
+        if args.command == "db":
+            asyncio.run(_upgrade(config))
+            print(f"database upgraded: {_safe_url(config.database.url)}")
+            return 0
+        asyncio.run(serve_forever(config))
+    except StartupError as exc:
+        print(f"xiezuo: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 async def _upgrade(config: Config) -> None:
     bot = Bot(config)
     try:
-        await migrate.upgrade(bot.engine)
+        with _opening_database(config):
+            await migrate.upgrade(bot.engine)
     finally:
         await bot.engine.dispose()
+
+
+@contextlib.contextmanager
+def _opening_database(config: Config) -> Iterator[None]:
+    """Database errors while starting, as a StartupError naming the database (without its password)."""
+    try:
+        yield
+    except (OSError, SQLAlchemyError) as exc:
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        raise StartupError(f"cannot open the database {_safe_url(config.database.url)}: {reason}") from exc
 
 
 def platform_adapters(bot: Bot) -> list[Adapter]:
@@ -76,11 +100,23 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
     app = make_app(bot, adapters)
     for adapter in adapters:
         app.on_cleanup.append(lambda _app, adapter=adapter: adapter.stop())
-    await bot.start()
+    try:
+        with _opening_database(config):
+            await bot.start()
+    except StartupError:
+        await bot.stop()
+        raise
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        await bot.stop()
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise StartupError(f"cannot listen on {config.http.host}:{config.http.port}: {reason}; "
+                           "another process has the port, or set [http] port in the config") from exc
     for adapter in adapters:
         await adapter.start()
     port = runner.addresses[0][1]  # the real port when the config asks for 0

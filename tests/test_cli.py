@@ -64,6 +64,34 @@ def test_config_error_from_a_real_process(tmp_path: Path) -> None:
     assert "policy.rework_working_days" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["serve"], ["db", "upgrade"]])
+@pytest.mark.parametrize("url, reason", [
+    ("postgresql://bot:hunter2@127.0.0.1:{port}/xiezuo", "Connect call failed"),  # nothing listens there
+    ("sqlite:///{tmp}/no/such/dir/x.db", "unable to open database file"),
+])
+def test_an_unreachable_database_exits_1_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     command: list[str], url: str, reason: str) -> None:
+    url = url.format(port=free_port(), tmp=tmp_path)
+    config = write_config(tmp_path, f"[http]\nport = {free_port()}\n").read_text(encoding="utf-8")
+    path = tmp_path / "unreachable.toml"
+    path.write_text(config.replace(f"sqlite:///{tmp_path / 'cli.db'}", url), encoding="utf-8")
+    assert main([*command, "--config", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("xiezuo: cannot open the database ") and reason in err and "\n" not in err
+    assert "hunter2" not in err
+
+
+def test_a_taken_port_exits_1_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_config(tmp_path, f"[http]\nport = {port}\n[local]\nenabled = false\n")
+        assert main(["serve", "--config", str(config)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"xiezuo: cannot listen on 127.0.0.1:{port}: ") and "[http] port" in err
+
+
 def _get(url: str) -> tuple[int, bytes]:
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.status, response.read()
