@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.net import free_port
 
 XIEZUO = Path(sys.executable).parent / "xiezuo"  # the installed console script
 
@@ -24,12 +25,6 @@ def write_config(tmp_path: Path, body: str = "") -> Path:
     path = tmp_path / "xiezuo.toml"
     path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "cli.db"}"\n{body}', encoding="utf-8")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_help_exits_zero() -> None:

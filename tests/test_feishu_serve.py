@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -12,12 +11,7 @@ import pytest
 from bot.cli import serve_forever
 from bot.config import ConfigError, load_config
 from tests.fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.net import free_port
 
 
 def write_config(tmp_path: Path, db_url: str, fake_url: str, port: int,

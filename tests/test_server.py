@@ -1,7 +1,6 @@
 """bot/server.py: /healthz and /metrics over a real bot, through aiohttp's test client."""
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from bot.app import Bot
 from bot.config import Config
 from bot.server import BOT_KEY, make_app
 from bot.testkit import TestBot
+from tests.net import free_port
 
 
 @pytest.fixture
@@ -31,11 +31,8 @@ async def test_healthz_reports_ok_and_the_database_dialect(client: TestClient, d
 
 
 async def test_healthz_is_503_when_the_database_is_unreachable() -> None:
-    with socket.socket() as sock:  # a port nothing listens on once the socket is closed
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     config = Config()
-    config.database.url = f"postgresql+asyncpg://xiezuo@127.0.0.1:{port}/xiezuo"
+    config.database.url = f"postgresql+asyncpg://xiezuo@127.0.0.1:{free_port()}/xiezuo"  # nothing listens
     bot = Bot(config)
     try:
         async with TestClient(TestServer(make_app(bot))) as http:
