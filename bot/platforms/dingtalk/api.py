@@ -167,10 +167,8 @@ class DingTalkApi:
     async def call(self, method: str, path: str, body: dict[str, Any], chat_key: str | None) -> dict[str, Any]:
         """One OpenAPI call: paced by the app and group limits, retried on transient failures."""
         async def attempt() -> dict[str, Any]:
-            if chat_key is not None:
-                await self.group_limit.acquire(chat_key)
-            await self.app_limit.acquire()
-            return await self._request(method, path, body)
+            async with self.group_limit.slot(chat_key), self.app_limit.slot():
+                return await self._request(method, path, body)
         return await with_retries(attempt, attempts=self.config.max_attempts)
 
     async def _request(self, method: str, path: str, body: dict[str, Any], auth: bool = True) -> dict[str, Any]:

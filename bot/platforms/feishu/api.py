@@ -132,10 +132,8 @@ class FeishuApi:
                    params: dict[str, str] | None = None, form: Any = None) -> dict[str, Any]:
         """One API call: paced by the app and chat limits, retried on transient failures."""
         async def attempt() -> dict[str, Any]:
-            if chat_id is not None:
-                await self.chat_limit.acquire(chat_id)
-            await self.app_limit.acquire()
-            return await self._request(method, path, json=json, params=params, data=form() if form else None)
+            async with self.chat_limit.slot(chat_id), self.app_limit.slot():
+                return await self._request(method, path, json=json, params=params, data=form() if form else None)
         return await with_retries(attempt, attempts=self.config.max_attempts)
 
     async def _request(self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None,
