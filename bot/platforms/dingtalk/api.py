@@ -44,9 +44,10 @@ PERMANENT = {
 WEBHOOK_GONE = {300001, 300005, 310000}
 #: Throttling waits: `send.too.fast` is per minute, the QPS limits per second.
 SLOW_DOWN = {"send.too.fast": 10.0}
-#: Window margin over DingTalk's windows: a request's trip may take a few hundred ms more than
-#: the one before it on a busy host, and DingTalk counts at arrival (1.05 still drew throttles).
-MARGIN = 1.25
+#: Window margin over DingTalk's windows, for clock differences only: the limiter counts a call
+#: from when its answer came back, so however long a trip takes, DingTalk (which counts on
+#: arrival) sees calls `limit` apart at least a window apart (bot/platforms/ratelimit.py).
+MARGIN = 1.05
 
 
 class DingTalkError(Exception):
