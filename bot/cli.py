@@ -19,6 +19,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.gc_tuning import freeze_startup_objects
 from bot.server import Adapter, make_app
 from storage import migrate
+from storage.db import shown_url
 
 log = logging.getLogger("xiezuo")
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "db":
             asyncio.run(_upgrade(config))
-            print(f"database upgraded: {_safe_url(config.database.url)}")
+            print(f"database upgraded: {shown_url(config.database.url)}")
             return 0
         asyncio.run(serve_forever(config))
     except StartupError as exc:
@@ -72,7 +73,7 @@ def _opening_database(config: Config) -> Iterator[None]:
         yield
     except (OSError, SQLAlchemyError) as exc:
         reason = exc.orig if isinstance(exc, DBAPIError) else exc
-        raise StartupError(f"cannot open the database {_safe_url(config.database.url)}: {reason}") from exc
+        raise StartupError(f"cannot open the database {shown_url(config.database.url)}: {reason}") from exc
 
 
 def platform_adapters(bot: Bot) -> list[Adapter]:
@@ -126,7 +127,7 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
 async def serve_forever(config: Config) -> None:
     bot, runner, url = await start_server(config)
     freeze_startup_objects()
-    log.info("xiezuo serving on %s (database %s)", url, _safe_url(config.database.url))
+    log.info("xiezuo serving on %s (database %s)", url, shown_url(config.database.url))
     if config.local_enabled:
         print(f"xiezuo local emulator: open {url} in a browser", flush=True)
     print(f"xiezuo is running: {url}  (healthz: {url}healthz, metrics: {url}metrics)", flush=True)
@@ -140,12 +141,3 @@ async def serve_forever(config: Config) -> None:
         await bot.stop_sending()  # before the platform clients close
         await runner.cleanup()  # stops the platform adapters too
         await bot.stop()
-
-
-def _safe_url(url: str) -> str:
-    """The database URL without its password, for logs."""
-    head, sep, tail = url.partition("@")
-    if not sep or ":" not in head.split("//", 1)[-1]:
-        return url
-    scheme, _, creds = head.partition("//")
-    return f"{scheme}//{creds.split(':')[0]}:***@{tail}"

@@ -52,8 +52,13 @@ def async_url(url: str) -> str:
     return url
 
 
+def shown_url(url: str) -> str:
+    """The URL as logs and messages may show it: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 #: What `make_engine` runs on, per database: SQLite inline or through aiosqlite, PostgreSQL through asyncpg.
-ASYNC_DRIVERS = {"sqlite": (sqlite_inline.DRIVER, "aiosqlite"), "postgresql": ("asyncpg",)}
+_ASYNC_DRIVERS = {"sqlite": (sqlite_inline.DRIVER, "aiosqlite"), "postgresql": ("asyncpg",)}
 
 
 def url_problem(url: str) -> str | None:
@@ -67,9 +72,9 @@ def url_problem(url: str) -> str | None:
     except ArgumentError:
         return "is not a database URL; write e.g. sqlite:///./xiezuo.db or postgresql://user:password@host/xiezuo"
     backend = parsed.get_backend_name()
-    if backend not in ASYNC_DRIVERS:
+    if backend not in _ASYNC_DRIVERS:
         return f"names {backend!r}; xiezuo keeps its data in SQLite or PostgreSQL"
-    if parsed.get_driver_name() not in ASYNC_DRIVERS[backend]:
+    if parsed.get_driver_name() not in _ASYNC_DRIVERS[backend]:
         return (f"asks for the {parsed.get_driver_name()!r} driver; write sqlite:///… or postgresql://… "
                 "and the bot picks its own")
     if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
