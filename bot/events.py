@@ -61,7 +61,8 @@ class CardAction:
     """A submitted card form or clicked card button.
 
     `command` names the command it stands for (e.g. "evaluate") and `values` carries the form
-    fields; the router runs it through the same handler as the typed command.
+    fields; the router runs it through the same handler as the typed command. `form` says a
+    form was submitted (rather than a plain button pressed).
     """
 
     chat: Chat
@@ -70,6 +71,7 @@ class CardAction:
     command: str
     values: dict[str, Any] = field(default_factory=dict)
     card_message_id: str = ""
+    form: bool = False
 
     @property
     def platform(self) -> str:

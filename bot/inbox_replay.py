@@ -17,7 +17,7 @@ async def unfinished_events(sessions: async_sessionmaker[AsyncSession]) -> list[
         user = User(row.platform, p["user"], p.get("name", ""))
         if p.get("type") == "card":
             events.append(CardAction(chat, user, row.event_key.removeprefix("card:"), p["command"], p["values"],
-                                     p.get("card_message_id", "")))
+                                     p.get("card_message_id", ""), bool(p.get("form"))))
         else:
             mentions = tuple(Mention(*m) for m in p.get("mentions", []))
             events.append(Command(chat, user, p["message_id"], p["text"], mentions))

@@ -95,7 +95,7 @@ class Router:
                 outcome.command = spec.name
                 assert spec.handler is not None
                 if values is None:
-                    ctx.reply(form_message(spec, event.values if isinstance(event, CardAction) else None))
+                    ctx.reply(await self._form(session, spec, event))
                 else:
                     await spec.handler(ctx, values)
                     if spec.mutates and not ctx.audited:
@@ -118,6 +118,13 @@ class Router:
             self.metrics.events.labels(event.platform, "failed").inc()
         self.metrics.latency.labels(outcome.command or "invalid").observe(time.perf_counter() - started)
         return outcome
+
+    async def _form(self, session: AsyncSession, spec: CommandSpec, event: Event) -> Message:
+        """The command's form, pre-filled from the clicked button, offering the org's departments and people."""
+        depts = [d.name for d in await org.departments(session)]
+        people = [{"value": p.user_id, "label": f"{p.name or p.user_id}（{dept}）", "platform": p.platform}
+                  for p, dept in await org.members(session)]
+        return form_message(spec, event.values if isinstance(event, CardAction) else None, depts, people)
 
     async def _context(self, session: AsyncSession, event: Event) -> Context:
         chat = event.chat
@@ -154,8 +161,8 @@ class Router:
             else:
                 ctx.reply(Message("提示", note, color="yellow"))
         replies = [o for o in ctx.outgoing if o.kind == "reply"]
-        if replaces_card and replies and isinstance(event, CardAction) and event.card_message_id:
-            replies[0].kind, replies[0].reply_to = "update", event.card_message_id
+        if isinstance(event, CardAction) and event.card_message_id:
+            replies = _card_answers(ctx, event, replies, replaces_card)
         await self._enqueue(ctx.session, event, ctx.outgoing)
         if claimed:  # claimed before this transaction; otherwise the claim was written as done
             await inbox.mark_done(ctx.session, event.platform, event.dedup_key, ctx.now)
@@ -192,6 +199,29 @@ class Router:
         } for i, o in enumerate(items)])
 
 
+def _card_answers(ctx: Context, event: CardAction, replies: list[Outgoing], replaces_card: bool) -> list[Outgoing]:
+    """Where a click's replies go: a shared card changes in place only to a new state of its own
+    object (docs/cards.md, "Shared cards"). A plain button's workflow result is that; a submitted
+    form's own object is the submission, so the form turns into 「已提交」 and the result is
+    posted under it; anything else (a form to fill, a board, a list) is posted under the card."""
+    for reply in replies:
+        reply.reply_to = reply.reply_to or event.card_message_id
+    if not (replaces_card and replies):
+        return replies
+    if not event.form:
+        replies[0].kind = "update"
+        return replies
+    stub = Outgoing(replies[0].address, submitted(replies[0].message), reply_to=event.card_message_id, kind="update")
+    ctx.outgoing.insert(ctx.outgoing.index(replies[0]), stub)
+    return [stub, *replies]
+
+
+def submitted(result: Message) -> Message:
+    """What a submitted form turns into, so nobody submits it twice."""
+    return Message(f"已提交 → {result.title}", "此表单已提交，结果见下方回复。", template="submitted",
+                   data={"code": result.data.get("code", ""), "result": result.title}, color="grey")
+
+
 class _Duplicate(Exception):
     """The event's key is in the inbox already: it was handled, or is being handled, elsewhere."""
 
@@ -213,7 +243,7 @@ def _payload(event: Event) -> dict[str, Any]:
             "group": event.chat.is_group}
     if isinstance(event, CardAction):
         return base | {"type": "card", "command": event.command, "values": event.values,
-                       "card_message_id": event.card_message_id}
+                       "card_message_id": event.card_message_id, "form": event.form}
     return base | {"type": "command", "text": event.text[:4000], "message_id": event.message_id,
                    "mentions": [[m.user_id, m.name, m.text, m.is_bot] for m in event.mentions]}
 

@@ -1,13 +1,23 @@
-"""Feishu card JSON 2.0 from a neutral card (platform-notes/feishu.md §4).
+"""The Feishu card codec: a neutral card → card JSON 2.0, and a `card.action.trigger` action back
+to (command, values). The button and form contract exists here and nowhere else (docs/cards.md).
 
-Rules kept here: `schema` "2.0" with `body.elements`; no `action` module (buttons sit in the
-elements); forms only at the root, never holding a table; every form element and button has a
-unique `name`; `config.update_multi` true (the only value 2.0 allows, and what lets a callback or
-PATCH update the card for everyone); the whole card stays under 30 KB. User text is either
-`plain_text` or escaped markdown, and the dict is serialized by `json.dumps`.
+Encoding rules (platform-notes/feishu.md §4): `schema` "2.0" with `body.elements`; no `action`
+module (buttons sit in the elements); forms only at the root, never holding a table; every form
+element and button has a unique `name`; `config.update_multi` true (the only value 2.0 allows, and
+what lets a callback or PATCH update the card for everyone); the request body that carries the
+card stays under 30 KB. User text is either `plain_text` or escaped markdown, and the dict is
+serialized by `json.dumps`.
+
+The contract: every button carries its command and preset values twice, in its callback
+`behaviors[].value` ({"command", "values"}) and in its `name` (`x<n>_<base32 of [command,
+values]>`). Feishu echoes the value for plain buttons; whether it echoes it for a form's submit
+button is not settled by the docs, but it always sends the clicked element's `name`, so decoding
+works under either reading. Form inputs are named after the command's parameters, and their
+answers arrive in `form_value`.
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -16,6 +26,7 @@ from bot.messages import Message
 from cards.model import Block, Card, card_for
 from cards.text import clip, one_line
 
+PLATFORM = "feishu"
 LIMIT_BYTES = 30 * 1024
 TITLE_CHARS = 100
 TEXT_CHARS = 4000
@@ -23,11 +34,14 @@ FIELD_CHARS = 1000
 TABLE_ROWS = 100
 COLORS = {"red": "red", "yellow": "yellow", "green": "green", "blue": "blue", "grey": "grey"}
 STYLES = {"primary": "primary_filled", "danger": "danger", "default": "default"}
-_MD_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "*": "&#42;", "~": "&#126;", "`": "&#96;", "[": "&#91;",
-               "]": "&#93;", "_": "&#95;", "#": "&#35;"}
+#: Numeric character references, the escapes Feishu's card-markdown docs list for special characters.
+_MD_SPECIAL = {c: f"&#{ord(c)};" for c in "&<>*~`[]_#"}
 _MD_RE = re.compile("[" + re.escape("".join(_MD_SPECIAL)) + "]")
 _USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # open_id / user_id; anything else is not put in a tag
 _TZ_SUFFIX = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{2}:\d{2}|\d{4}-\d{2}-\d{2} \d{2}:\d{2}) [+-]\d{4}$")
+_NAME = re.compile(r"^x\d+_([a-z2-7]+)$")
+#: Answers that come in the action itself, outside a form (platform-notes/feishu.md §4 table).
+_LOOSE_ANSWERS = ("input_value", "option", "options", "checked")
 
 
 def md_escape(text: str) -> str:
@@ -41,22 +55,69 @@ def feishu_card(message: Message) -> dict[str, Any]:
     scale = 1.0
     while True:
         built = _Builder(card, scale).build()
-        if scale < 0.05 or len(json.dumps(built, ensure_ascii=False).encode()) <= LIMIT_BYTES:
+        if scale < 0.05 or body_bytes(built) <= LIMIT_BYTES:
             return built
         scale /= 2
 
 
-def action_values(action: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A `card.action.trigger` action → (command, values) for a `CardAction`.
+def body_bytes(card: dict[str, Any]) -> int:
+    """The size Feishu counts: the request body that carries the card as its `content` string."""
+    content = json.dumps(card, ensure_ascii=False, separators=(",", ":"))
+    return len(json.dumps({"content": content}, ensure_ascii=False, separators=(",", ":")).encode())
 
-    The button's callback value names the command and its fixed values; a form adds
-    `form_value`, whose picker values ("2024-04-01 +0800") lose their zone suffix.
+
+class BadAction(ValueError):
+    """A card action that names no command of ours (not one of our buttons, or a mangled one)."""
+
+
+def decode_action(action: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
+    """A `card.action.trigger` action → (command, values, whether a form was submitted).
+
+    The command and preset values come from the button's echoed `value` or, failing that, from
+    its `name`; a form adds `form_value`, whose picker answers ("2024-04-01 +0800") lose their
+    zone suffix; an input outside a form answers in `input_value`/`option`/`options`.
     """
-    value = action.get("value") or {}
-    values = dict(value.get("values") or {})
-    for key, item in (action.get("form_value") or {}).items():
-        values[key] = _TZ_SUFFIX.sub(r"\1", item) if isinstance(item, str) else item
-    return str(value.get("command", "")), values
+    value = action.get("value")
+    if isinstance(value, dict) and value.get("command"):
+        command, values = str(value["command"]), value.get("values") or {}
+    else:
+        command, values = _from_name(str(action.get("name") or ""))
+    if not isinstance(values, dict):
+        raise BadAction("button values are not an object")
+    values = dict(values)
+    form = action.get("form_value")
+    for key, item in (form.items() if isinstance(form, dict) else ()):
+        values[str(key)] = _answer(item)
+    for key in _LOOSE_ANSWERS:
+        if action.get(key) not in (None, "") and action.get("name") and not isinstance(form, dict):
+            values[str(action["name"])] = _answer(action[key])
+    return command, values, isinstance(form, dict)
+
+
+def _answer(item: Any) -> Any:
+    if isinstance(item, str):
+        return _TZ_SUFFIX.sub(r"\1", item)
+    if isinstance(item, list):
+        return [_answer(i) for i in item]
+    return item
+
+
+def button_name(index: int, command: str, values: dict[str, Any]) -> str:
+    """A button's `name`: unique in the card (`index`) and carrying its command and values."""
+    raw = json.dumps([command, values], ensure_ascii=False, separators=(",", ":")).encode()
+    return f"x{index}_" + base64.b32encode(raw).decode().rstrip("=").lower()
+
+
+def _from_name(name: str) -> tuple[str, Any]:
+    match = _NAME.match(name)
+    if match is None:
+        raise BadAction(f"card action without a command (name {name[:40]!r})")
+    code = match.group(1).upper()
+    try:
+        command, values = json.loads(base64.b32decode(code + "=" * (-len(code) % 8)))
+    except (ValueError, TypeError) as exc:
+        raise BadAction(f"unreadable button name {name[:40]!r}") from exc
+    return str(command), values
 
 
 class _Builder:
@@ -142,14 +203,31 @@ class _Builder:
         return [{"tag": "form", "name": self.name("form"), "elements": inner}]
 
     def _input(self, field: dict[str, Any]) -> dict[str, Any]:
+        """One form input named after its parameter, so `form_value` is keyed by parameter."""
         kind, name, value = field["kind"], field["name"], field.get("value")
         base: dict[str, Any] = {"name": name, "required": bool(field["required"])}
-        placeholder = _plain(clip(field.get("placeholder") or f"请填写{field['label']}", 100))
-        if kind in ("choice", "bool"):
-            options = field["choices"] or [{"value": "true", "label": "是"}, {"value": "false", "label": "否"}]
-            element = base | {"tag": "select_static", "placeholder": _plain("请选择"),
-                              "options": [{"text": _plain(clip(o["label"], 60)), "value": str(o["value"])}
-                                          for o in options]}
+        choices = field.get("choices") or ([{"value": "true", "label": "是"}, {"value": "false", "label": "否"}]
+                                           if kind == "bool" else [])
+        if kind in ("person", "people"):
+            # Without `options` Feishu offers the members of the chat the card is in (§4): the
+            # department concerned when the card sits in its group.
+            tag = "select_person" if kind == "person" else "multi_select_person"
+            element = base | {"tag": tag, "placeholder": _plain(f"选择{clip(field['label'], 20)}")}
+            options = [{"value": c["value"]} for c in choices if c.get("platform") == PLATFORM]
+            if options:
+                element["options"] = options
+            if isinstance(value, str) and value in {o["value"] for o in options}:
+                element["initial_option"] = value
+            return element
+        if choices:
+            options = [{"text": _plain(clip(o["label"], 60)), "value": str(o["value"])} for o in choices]
+            if kind in ("depts", "tasks"):
+                element = base | {"tag": "multi_select_static", "placeholder": _plain("请选择"), "options": options}
+                chosen = [str(v) for v in (value if isinstance(value, list) else str(value or "").split(",")) if v]
+                if chosen:
+                    element["selected_values"] = chosen
+                return element
+            element = base | {"tag": "select_static", "placeholder": _plain("请选择"), "options": options}
             if value not in (None, ""):
                 element["initial_option"] = str(value)
             return element
@@ -163,6 +241,7 @@ class _Builder:
             if value:
                 element["initial_time"] = str(value)
             return element
+        placeholder = _plain(clip(field.get("placeholder") or f"请填写{field['label']}", 100))
         element = base | {"tag": "input", "placeholder": placeholder, "max_length": 1000}
         if kind in ("textarea", "text*"):
             element |= {"input_type": "multiline_text", "rows": 3}
@@ -172,8 +251,9 @@ class _Builder:
 
     def _button(self, label: str, command: str, values: dict[str, Any], style: str,
                 submit: bool = False) -> dict[str, Any]:
+        self.names += 1
         button: dict[str, Any] = {
-            "tag": "button", "name": self.name("button"), "text": _plain(clip(label, 40)),
+            "tag": "button", "name": button_name(self.names, command, values), "text": _plain(clip(label, 40)),
             "type": STYLES.get(style, "default"),
             "behaviors": [{"type": "callback", "value": {"command": command, "values": values}}],
         }

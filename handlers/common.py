@@ -104,11 +104,15 @@ async def actor_dept(ctx: Context, name: str | None = None) -> Department:
 
 
 async def person(ctx: Context, ref: str) -> Person:
-    """A person from "@张三" or "张三": the message's @mentions first, then names in the org."""
+    """A person from "@张三", "张三" or a platform user id (what a card's person picker sends): the
+    message's @mentions first, then ids, then names in the org."""
     name = ref.strip().lstrip("@＠")
     for m in getattr(ctx.event, "mentions", ()):
         if not m.is_bot and (m.text == ref.strip() or m.name == name or m.user_id == name):
             return await org.ensure_person(ctx.session, ctx.event.chat.platform, m.user_id, m.name, ctx.now)
+    picked = await org.person(ctx.session, ctx.event.chat.platform, name)  # a card's person picker gives the id
+    if picked is not None:
+        return picked
     named = await org.people_named(ctx.session, name)
     if len(named) == 1:
         return named[0]

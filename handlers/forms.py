@@ -1,7 +1,7 @@
 """A command's parameters as a form to fill: the reply to a form command typed bare or opened from a card."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.commands import CommandSpec
@@ -9,6 +9,8 @@ from bot.messages import Message
 
 #: Card button values carrying this key ask for the command's form (pre-filled) instead of running it.
 OPEN_FORM = "_form"
+#: A larger organisation gets no list of people (a card has a size limit); pickers then offer the chat's members.
+MAX_PEOPLE = 100
 
 
 def form_fields(spec: CommandSpec, only: Iterable[str] | None = None) -> list[dict[str, Any]]:
@@ -24,9 +26,20 @@ def wants_form(values: Mapping[str, Any]) -> bool:
     return bool(values.get(OPEN_FORM))
 
 
-def form_message(spec: CommandSpec, values: Mapping[str, Any] | None = None) -> Message:
-    """The form of `spec`; `values` pre-fill it (e.g. the collaboration a card button was on)."""
+def form_message(spec: CommandSpec, values: Mapping[str, Any] | None = None, depts: Sequence[str] = (),
+                 people: Sequence[Mapping[str, str]] = ()) -> Message:
+    """The form of `spec`; `values` pre-fill it (e.g. the collaboration a card button was on).
+
+    Department fields offer `depts` and person fields `people` ({value: platform user id, label,
+    platform}), so a card can show pickers; each platform's codec keeps the people it can name.
+    """
     body = f"请填写表单，或直接输入命令：\n{spec.help_text()}"
     prefill = {k: v for k, v in (values or {}).items() if k != OPEN_FORM and v not in (None, "", [])}
+    fields = form_fields(spec)
+    for field in fields:
+        if field["kind"] in ("dept", "depts") and not field["choices"]:
+            field["choices"] = [{"value": name, "label": name} for name in depts]
+        elif field["kind"] in ("person", "people") and not field["choices"] and len(people) <= MAX_PEOPLE:
+            field["choices"] = [dict(p) for p in people]
     return Message(spec.summary, body, template="form",
-                   data={"command": spec.name, "fields": form_fields(spec), "values": prefill})
+                   data={"command": spec.name, "fields": fields, "values": prefill})

@@ -105,3 +105,10 @@ async def ensure_person(session: AsyncSession, platform: str, user_id: str, name
     elif name and found.name != name and found.name == found.user_id:
         found.name = name
     return found
+
+
+async def members(session: AsyncSession) -> Sequence[tuple[Person, str]]:
+    """Everyone who belongs to a department, with its name, department by department."""
+    stmt = (select(Person, Department.name).join(Department, Person.dept_id == Department.id)
+            .order_by(Department.id, Person.is_head.desc(), Person.id))
+    return [(p, name) for p, name in (await session.execute(stmt)).all()]

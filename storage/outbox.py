@@ -212,15 +212,3 @@ async def next_due(session: AsyncSession) -> datetime | None:
     return await session.scalar(select(func.min(OutboxMessage.due_at))
                                 .where(OutboxMessage.status.in_(("pending", "sending"))))
 
-
-async def mark_answered(session: AsyncSession, key_prefix: str, chat_id: str, message_id: str, now: datetime) -> bool:
-    """Mark the first pending reply under `key_prefix` as sent: it was shown inline (a card callback's answer)."""
-    row = await session.scalar(select(OutboxMessage)
-                               .where(OutboxMessage.key.startswith(key_prefix, autoescape=True),
-                                      OutboxMessage.kind == "reply", OutboxMessage.chat_id == chat_id,
-                                      OutboxMessage.status == "pending")
-                               .order_by(OutboxMessage.id).limit(1))
-    if row is None:
-        return False
-    row.status, row.sent_at, row.platform_message_id = "sent", now, message_id
-    return True

@@ -19,7 +19,8 @@ from bot.platforms.feishu.adapter import FeishuAdapter
 from bot.server import make_app
 from bot.testkit import DEMO_ORG
 from tests.conftest import MONDAY
-from tests.fakes.feishu import APP_ID, APP_SECRET, BOT_OPEN_ID, FakeFeishu, card_event, message_event, signed_request
+from tests.fakes.feishu import (APP_ID, APP_SECRET, BOT_OPEN_ID, Clicker, FakeFeishu, Posted, card_event, message_event,
+                                signed_request)
 
 ENCRYPT_KEY = "fake-encrypt-key"
 TOKEN = "fake-verification-token"
@@ -28,6 +29,8 @@ BOT_NAME = "协作机器人"
 PEOPLE = {name: f"ou_p{i}" for i, name in enumerate(
     [head for head, _ in DEMO_ORG.values()] + [m for _, members in DEMO_ORG.values() for m in members])}
 CHATS = {dept: f"oc_c{i}" for i, dept in enumerate(DEMO_ORG)}
+#: Who is in each department's group: what a person picker there offers.
+MEMBERS = {CHATS[dept]: {PEOPLE[head], *(PEOPLE[m] for m in members)} for dept, (head, members) in DEMO_ORG.items()}
 
 
 def feishu_config(db_url: str, base_url: str, mode: str, **feishu: Any) -> Config:
@@ -53,6 +56,7 @@ class FeishuRig:
     mode: str
     server: TestServer | None = None
     http: aiohttp.ClientSession | None = None
+    clicker: Clicker = field(default_factory=lambda: Clicker(people=dict(PEOPLE), members=MEMBERS))
     _seen: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -115,13 +119,25 @@ class FeishuRig:
         await self.deliver(self.message(user, chat, f"@{BOT_NAME} {text}"))
         await self.settle()
 
-    async def click(self, user: str, chat: str, card_message_id: str, value: dict[str, Any],
-                    form: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        answer = await self.deliver(card_event(CHATS.get(chat, chat), PEOPLE[user], card_message_id, value, form,
-                                               token=TOKEN))
-        self.fake.show_callback_answer(card_message_id, answer)
+    async def click(self, user: str, card: Posted | str, label: str, **form: Any) -> dict[str, Any] | None:
+        """`user` clicks the button `label` of a card the bot sent, filling its form with `form`,
+        as the Feishu client would (`Clicker`); returns the callback's answer."""
+        posted = card if isinstance(card, Posted) else self.fake.posted[card]
+        action = self.clicker.action(posted.content, posted.chat_id, label, form)
+        answer = await self.deliver(card_event(posted.chat_id, PEOPLE[user], posted.message_id, action, token=TOKEN))
+        self.fake.show_callback_answer(posted.message_id, answer)
         await self.settle()
         return answer
+
+    def text(self, card: Posted) -> str:
+        return card.text
+
+    def card(self, chat: str, containing: str = "") -> Posted:
+        """The newest card in `chat` (whose text contains `containing`)."""
+        cards = [p for p in self.fake.chat(CHATS.get(chat, chat)) if p.msg_type == "interactive"
+                 and containing in p.text]
+        assert cards, f"no card with {containing!r} in {chat}: {[p.text[:40] for p in self.fake.chat(CHATS.get(chat, chat))]}"
+        return cards[-1]
 
     async def settle(self) -> None:
         await self.adapter.inbound.drain()

@@ -9,13 +9,13 @@ import pytest
 from tests.cardkit import ROWS, every_kind, sample
 
 from bot.messages import Field, Message
-from cards.feishu import LIMIT_BYTES, action_values, feishu_card
+from cards.feishu import LIMIT_BYTES, body_bytes, decode_action, feishu_card
 from cards.text import MARKER
 
 #: Tags this renderer may emit; 2.0 rejects unknown properties, and has no `action` module.
-TAGS = {"markdown", "form", "input", "select_static", "date_picker", "picker_time", "button", "column_set", "column",
-        "table", "chart", "img"}
-INTERACTIVE = {"input", "select_static", "date_picker", "picker_time", "button"}
+INTERACTIVE = {"input", "select_static", "multi_select_static", "select_person", "multi_select_person", "date_picker",
+               "picker_time", "button"}
+TAGS = INTERACTIVE | {"markdown", "form", "column_set", "column", "table", "chart", "img"}
 
 
 def walk(elements: list[dict[str, Any]], depth: int = 0) -> Iterator[tuple[dict[str, Any], int]]:
@@ -32,7 +32,7 @@ def check_rules(card: dict[str, Any]) -> None:
     assert card["config"]["update_multi"] is True
     assert set(card) == {"schema", "config", "header", "body"}
     assert card["header"]["title"]["tag"] == "plain_text"
-    assert len(json.dumps(card, ensure_ascii=False).encode()) <= LIMIT_BYTES
+    assert body_bytes(card) <= LIMIT_BYTES
     names = []
     for element, depth in walk(card["body"]["elements"]):
         assert element["tag"] in TAGS, element["tag"]
@@ -94,13 +94,13 @@ def test_mentions_are_feishu_at_tags_for_feishu_users_only() -> None:
     assert "<at id=ou_1></at>" in contents and "staff1" not in contents
 
 
-def test_action_values_from_the_official_callback_sample() -> None:
+def test_decode_action_from_the_official_callback_sample() -> None:
     action = {"value": {"command": "evaluate", "values": {"id": "XZ-2026-0001", "decision": "accept"}},
               "tag": "button", "timezone": "Asia/Shanghai",
               "form_value": {"contact": "李强", "date": "2024-04-01 +0800", "time": "00:00 +0800",
                              "depts": ["研发部", "设计部"], "resources": "2名开发"},
               "name": "button_1"}
-    command, values = action_values(action)
-    assert command == "evaluate"
+    command, values, submitted = decode_action(action)
+    assert command == "evaluate" and submitted
     assert values == {"id": "XZ-2026-0001", "decision": "accept", "contact": "李强", "date": "2024-04-01",
                       "time": "00:00", "depts": ["研发部", "设计部"], "resources": "2名开发"}

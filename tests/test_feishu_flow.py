@@ -1,11 +1,14 @@
-"""A whole collaboration played by Feishu users, in both inbound modes, against the fake Feishu."""
+"""A whole collaboration played by Feishu users, in both inbound modes, against the fake Feishu:
+once by typing, once only by clicking the cards the bot sent (under both readings of whether
+Feishu echoes a form's submit-button value)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.feishu_rig import FeishuRig
+from tests.click_play import whole_collaboration
+from tests.feishu_rig import CHATS, FeishuRig
 from tests.lifetime import running
 from tests.scenario import one_containing
 
@@ -16,12 +19,11 @@ async def rig(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[Feis
         yield rig
 
 
-async def test_whole_collaboration(rig: FeishuRig) -> None:
+async def test_whole_collaboration_by_text(rig: FeishuRig) -> None:
     await rig.say("小张", "市场部", '/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部,设计部 due=2026-12-31 '
                                     'priority=高')
     one_containing(rig.new("市场部"), "需求已提交：XZ-2026-0001")
     one_containing(rig.new("研发部"), "XZ-2026-0001")  # the evaluation request reaches the department's group
-
     await rig.say("李主管", "研发部", '/evaluate XZ-2026-0001 接受 contact=@李工 resources="2名开发" date=12-05')
     one_containing(rig.new("研发部"), "评估已答复：接受")
     await rig.say("王主管", "设计部", '/evaluate XZ-2026-0001 接受 contact=@王设计 resources="1名设计" date=12-05')
@@ -35,20 +37,7 @@ async def test_whole_collaboration(rig: FeishuRig) -> None:
     await rig.say("李工", "研发部", "/status XZ-2026-0001/T1 进行中 60% 接口联调中")
     await rig.say("张经理", "市场部", '/progress XZ-2026-0001 done="完成" undone="无" next="上线" risks="无"')
     await rig.say("李工", "研发部", "/deliver XZ-2026-0001/T1 https://docs.example.com/api 接口文档")
-    rig.new("市场部")
-
-    # Acceptance through a card form: typed bare, the bot answers with a form; submitting it
-    # runs /accept, and the answer replaces the form in place.
-    await rig.say("小张", "市场部", "/accept")
-    form = rig.fake.chat(rig_chat(rig, "市场部"))[-1]
-    assert form.content["body"]["elements"][-1]["tag"] == "form"
-    answer = await rig.click("小张", "市场部", form.message_id, {"command": "accept"},
-                             {"task": "XZ-2026-0001/T1", "result": "通过", "score": "92", "comment": "符合预期"})
-    assert answer is not None and answer["toast"]["type"] == "success"
-    assert "验收通过" in rig.fake.posted[form.message_id].text  # the form became the result
-    after = rig.new("市场部")
-    assert not any("验收通过（92 分）" in t for t in after[1:]), after  # not posted a second time
-
+    await rig.say("小张", "市场部", "/accept XZ-2026-0001/T1 通过 92 符合预期")
     await rig.say("小张", "市场部", "/rate XZ-2026-0001 研发部 5 5 4 很好")
     one_containing(rig.new("市场部"), "协作评价：研发部")
     await rig.say("周主任", "协作管理办公室", '/retro XZ-2026-0001 well="周会高效" improve="资源预留不足" '
@@ -57,7 +46,21 @@ async def test_whole_collaboration(rig: FeishuRig) -> None:
     assert rig.fake.rejected_429 == 0
 
 
-def rig_chat(rig: FeishuRig, dept: str) -> str:
-    from tests.feishu_rig import CHATS
+@pytest.mark.parametrize("echo", [True, False], ids=["submit-value-echoed", "submit-name-only"])
+async def test_whole_collaboration_by_clicks(rig: FeishuRig, echo: bool) -> None:
+    rig.clicker.echo_submit_value = echo
+    await whole_collaboration(rig)
+    assert rig.fake.rejected_429 == 0
 
-    return CHATS[dept]
+
+async def test_a_submitted_form_becomes_its_result_link_and_cannot_be_sent_twice(rig: FeishuRig) -> None:
+    await rig.say("张经理", "市场部", "/request")
+    form = rig.card("市场部")
+    answer = await rig.click("张经理", form, "提交", name="Q4新品推广", goal="销量10万台", depts=["研发部"],
+                             due="2026-12-31")
+    assert answer is not None and answer["toast"]["type"] == "success"
+    assert form.text.startswith("【已提交 → 需求已提交：XZ-2026-0001】")
+    assert not any(e["tag"] == "form" for e in form.content["body"]["elements"]), "no inputs left to submit"
+    result = rig.card("市场部", "需求已提交：XZ-2026-0001")
+    assert result.reply_to == form.message_id  # posted under the form
+    assert CHATS["市场部"] == result.chat_id

@@ -28,11 +28,13 @@ async def test_message_is_acked_and_answered(rig: FeishuRig) -> None:
 
 
 async def test_card_callback_is_answered_in_the_ack(rig: FeishuRig) -> None:
-    await rig.say("小张", "市场部", "/help bind")
-    card = rig.fake.chat(CHATS["市场部"])[-1]
-    answer = await rig.click("小张", "市场部", card.message_id, {"command": "help"}, {"command": "bind"})
+    await rig.say("小张", "市场部", "/help")
+    card = rig.card("市场部")
+    answer = await rig.click("小张", card, "发起需求")
     assert answer is not None and answer["toast"]["type"] == "success"
-    assert answer["card"]["data"]["schema"] == "2.0"
+    assert "card" not in answer, "the shared /help card stays as it was"
+    form = rig.card("市场部")
+    assert form.reply_to == card.message_id and form.content["body"]["elements"][-1]["tag"] == "form"
 
 
 async def test_duplicates_over_the_socket_have_one_effect(rig: FeishuRig) -> None:

@@ -6,7 +6,9 @@ import json
 import pytest
 
 from bot.platforms.feishu import translate
-from tests.fakes.feishu import card_event, message_event
+from cards.feishu import feishu_card
+from tests.cardkit import sample
+from tests.fakes.feishu import Clicker, card_event, message_event
 from tests.fakes.feishu_samples import F1, F6_EVENT
 
 
@@ -56,13 +58,26 @@ def test_malformed_message_events_are_bad(breakage: str) -> None:
         translate.command(event, "")
 
 
-def test_card_action_merges_preset_values_and_form() -> None:
-    event = card_event("oc_1", "ou_1", "om_card", {"command": "accept", "task": "XZ-2026-0001/T1"},
-                       {"result": "通过", "score": "92"})
-    action = translate.card_action(event)
-    assert action.command == "accept" and action.card_message_id == "om_card"
-    assert action.values == {"task": "XZ-2026-0001/T1", "result": "通过", "score": "92"}
-    assert action.action_id == event["header"]["event_id"] and action.sender.user_id == "ou_1"
+@pytest.mark.parametrize("echo", [True, False], ids=["value-echoed", "name-only"])
+def test_card_action_from_a_clicked_form(echo: bool) -> None:
+    """The click is built from the card the codec rendered, under both readings of the docs."""
+    card = feishu_card(sample("delivery"))
+    clicker = Clicker(people={"李强": "ou_1"}, echo_submit_value=echo)
+    action = clicker.action(card, "oc_1", "部分通过", {"score": "70", "comment": "文档缺一节"})
+    assert ("value" in action) is echo
+    event = translate.card_action(card_event("oc_1", "ou_1", "om_card", action))
+    assert event.command == "accept" and event.card_message_id == "om_card" and event.form
+    assert event.values == {"task": "XZ-2026-0001/T1", "result": "partial", "score": "70", "comment": "文档缺一节"}
+    assert event.action_id and event.sender.user_id == "ou_1"
+
+
+def test_card_action_from_a_plain_button() -> None:
+    card = feishu_card(sample("task"))
+    action = Clicker().action(card, "oc_1", "任务分工表")
+    event = translate.card_action(card_event("oc_1", "ou_1", "om_card", action))
+    assert (event.command, event.values, event.form) == ("task list", {"id": "XZ-2026-0001"}, False)
+    del action["value"]  # a client that sent only the element's name
+    assert translate.card_action(card_event("oc_1", "ou_1", "om_card", action)).command == "task list"
 
 
 def test_official_card_sample_without_command_is_bad() -> None:

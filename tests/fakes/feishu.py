@@ -15,7 +15,10 @@ import itertools
 import json
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from datetime import time as time_
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -25,6 +28,7 @@ from bot.platforms.feishu import crypto
 APP_ID = "cli_fake_app"
 APP_SECRET = "fake-secret"
 BOT_OPEN_ID = "ou_bot"
+CARD_LIMIT_BYTES = 30 * 1024
 
 
 @dataclass
@@ -212,6 +216,8 @@ class FakeFeishu:
                     ) -> web.Response:
         if (denied := await self._gate(request, chat_id)) is not None:
             return denied
+        if (refused := await self._check_card(request, body)) is not None:
+            return refused
         uuid = body.get("uuid") or ""
         if len(uuid) > 50:
             return web.json_response({"code": 230001, "msg": "uuid too long"}, status=400)
@@ -229,6 +235,22 @@ class FakeFeishu:
                                   "data": {"message_id": message_id, "chat_id": chat_id,
                                            "msg_type": body["msg_type"]}})
 
+    async def _check_card(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
+        """Feishu's checks of a card: 30 KB counted on the request body as sent (230025), and
+        every form input and button named, uniquely (else the card cannot be built, 230099)."""
+        if body.get("msg_type") != "interactive":
+            return None
+        if len(await request.read()) > CARD_LIMIT_BYTES:
+            return web.json_response({"code": 230025, "msg": "message content too long"}, status=400)
+        card = json.loads(body["content"])
+        elements = list(_walk(card.get("body", {}).get("elements", [])))
+        names = [e["name"] for e in elements if e.get("name")]
+        in_forms = [e for f in elements if f.get("tag") == "form" for e in _walk(f["elements"])
+                    if e.get("tag") in INPUT_TAGS | {"button"}]
+        if not all(e.get("name") for e in in_forms) or len(names) != len(set(names)):
+            return web.json_response({"code": 230099, "msg": "card build failed: names must be unique"}, status=400)
+        return None
+
     async def _maybe_slow(self) -> None:
         """A slow answer after the work is done: the client times out although the send happened."""
         if self.faults.slow:
@@ -241,7 +263,10 @@ class FakeFeishu:
             return web.json_response({"code": 230011, "msg": "message not found"}, status=400)
         if (denied := await self._gate(request, posted.chat_id)) is not None:
             return denied
-        card = json.loads((await request.json())["content"])
+        body = await request.json()
+        if (refused := await self._check_card(request, body | {"msg_type": "interactive"})) is not None:
+            return refused
+        card = json.loads(body["content"])
         if not card.get("config", {}).get("update_multi"):
             return web.json_response({"code": 230099, "msg": "card is not shared"}, status=400)
         posted.content = card
@@ -387,14 +412,133 @@ def message_event(chat_id: str, open_id: str, text: str, mentions: list[tuple[st
                                  for i, (oid, name) in enumerate(mentions, 1)]}}, token, event_id)
 
 
-def card_event(chat_id: str, open_id: str, message_id: str, value: dict[str, Any],
-               form_value: dict[str, Any] | None = None, token: str = "") -> dict[str, Any]:
+def card_event(chat_id: str, open_id: str, message_id: str, action: dict[str, Any], token: str = "") -> dict[str, Any]:
+    """card.action.trigger as Feishu sends it (fixture F6), around an `action` object."""
     return envelope("card.action.trigger", {
         "operator": {"tenant_key": "fake_tenant", "user_id": open_id, "open_id": open_id, "union_id": f"on_{open_id}"},
-        "token": "c-fake", "host": "im_message",
-        "action": {"value": value, "tag": "button", "timezone": "Asia/Shanghai", "form_value": form_value or {},
-                   "name": "submit"},
+        "token": "c-fake", "host": "im_message", "action": action,
         "context": {"open_message_id": message_id, "open_chat_id": chat_id}}, token)
+
+
+class FormRefused(AssertionError):
+    """The Feishu client would not send this click (a required field empty, a choice not offered)."""
+
+
+@dataclass
+class Clicker:
+    """How the Feishu client turns a click on a sent card into the callback's `action`.
+
+    Built only from the card JSON: the button's `behaviors[].value` verbatim and its `name`; a
+    form's inputs as `form_value`, keyed by input `name`, in the pickers' formats. Whether Feishu
+    echoes a submit button's value is an open fact (docs/cards.md), so `echo_submit_value` plays
+    either reading. `people` maps display names to open_ids, `members` a chat's open_ids.
+    """
+
+    people: dict[str, str] = field(default_factory=dict)
+    members: dict[str, set[str]] = field(default_factory=dict)
+    echo_submit_value: bool = True
+    zone: str = "+0800"
+
+    def action(self, card: dict[str, Any], chat_id: str, label: str, form: dict[str, Any] | None = None
+               ) -> dict[str, Any]:
+        found = _find_button(card["body"]["elements"], label, None)
+        if found is None:
+            raise AssertionError(f"no button {label!r} on the card; it has {_labels(card['body']['elements'])}")
+        button, container = found
+        action: dict[str, Any] = {"tag": "button", "timezone": "Asia/Shanghai", "name": button.get("name", "")}
+        value = next((b.get("value") for b in button.get("behaviors", ()) if b.get("type") == "callback"), None)
+        submit = container is not None and button.get("form_action_type") == "submit"
+        if value is not None and (not submit or self.echo_submit_value):
+            action["value"] = value
+        if container is None:
+            if form:
+                raise AssertionError(f"button {label!r} is not in a form; nothing to fill")
+            return action
+        inputs = {e["name"]: e for e in _walk(container["elements"]) if e.get("tag") in INPUT_TAGS}
+        unknown = set(form or {}) - set(inputs)
+        if unknown:
+            raise AssertionError(f"{sorted(unknown)} are not inputs of this form; it has {sorted(inputs)}")
+        answers = {}
+        for name, element in inputs.items():
+            typed = (form or {}).get(name)
+            answer = self._answer(element, chat_id, typed) if typed not in (None, "", []) else _initial(element)
+            if answer in (None, "", []):
+                if element.get("required"):
+                    raise FormRefused(f"有必填项未填写：{name}")
+                continue
+            answers[name] = answer
+        action["form_value"] = answers
+        return action
+
+    def _answer(self, element: dict[str, Any], chat_id: str, typed: Any) -> Any:
+        tag = element["tag"]
+        if tag in ("multi_select_static", "multi_select_person"):
+            items = typed if isinstance(typed, list) else [typed]
+            single = "select_static" if tag == "multi_select_static" else "select_person"
+            return [self._answer(element | {"tag": single}, chat_id, item) for item in items]
+        if isinstance(typed, list):
+            raise AssertionError(f"{element['name']} takes one value, not {typed!r}")
+        text = str(typed)
+        if tag == "select_static":
+            for option in element.get("options", ()):
+                if text in (option["value"], option["text"]["content"]):
+                    return option["value"]
+            offered = [o["text"]["content"] for o in element.get("options", ())]
+            raise FormRefused(f"{element['name']}: {text!r} is not offered ({offered})")
+        if tag == "select_person":
+            open_id = self.people.get(text, text)
+            allowed = {o["value"] for o in element.get("options", ())} or self.members.get(chat_id)
+            if allowed is not None and open_id not in allowed:
+                raise FormRefused(f"{element['name']}: {text!r} is not offered in this chat")
+            return open_id
+        if tag == "date_picker":
+            date.fromisoformat(text)  # a picker can only give a real date
+            return f"{text} {self.zone}"
+        if tag == "picker_time":
+            time_.fromisoformat(text)
+            return f"{text} {self.zone}"
+        return text
+
+
+INPUT_TAGS = {"input", "select_static", "multi_select_static", "select_person", "multi_select_person", "date_picker",
+              "picker_time", "picker_datetime", "checker"}
+
+
+def _walk(elements: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for element in elements:
+        yield element
+        for column in element.get("columns", ()):
+            yield from _walk(column.get("elements", ()))
+        yield from _walk(element.get("elements", ()))
+
+
+def _find_button(elements: list[dict[str, Any]], label: str, form: dict[str, Any] | None
+                 ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    for element in elements:
+        if element.get("tag") == "button" and element.get("text", {}).get("content") == label:
+            return element, form
+        inner = [e for column in element.get("columns", ()) for e in column.get("elements", ())]
+        inner += element.get("elements", [])
+        found = _find_button(inner, label, element if element.get("tag") == "form" else form)
+        if found is not None:
+            return found
+    return None
+
+
+def _labels(elements: list[dict[str, Any]]) -> list[str]:
+    return [e["text"]["content"] for e in _walk(elements) if e.get("tag") == "button"]
+
+
+def _initial(element: dict[str, Any]) -> Any:
+    """What an untouched input submits: its initial value, as its picker formats it."""
+    for key in ("default_value", "initial_option", "selected_values"):
+        if element.get(key) not in (None, ""):
+            return element[key]
+    if element.get("initial_date"):
+        return f"{element['initial_date']} +0800"
+    if element.get("initial_time"):
+        return f"{element['initial_time']} +0800"
+    return None
 
 
 def bot_added_event(chat_id: str, name: str, operator: str, token: str = "") -> dict[str, Any]:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import zlib
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.app import Bot
 from bot.config import FeishuConfig
@@ -24,6 +24,7 @@ from cards.feishu import feishu_card
 from storage import inbox, outbox
 
 log = logging.getLogger(__name__)
+E = TypeVar("E", Command, CardAction)
 
 WORKER = "feishu-worker"
 QUIET = 0.005
@@ -116,11 +117,13 @@ class FeishuInbound:
             await asyncio.sleep(QUIET)
 
     async def _process(self, command: Command) -> None:
-        name = await self._name(command.sender.user_id)
-        if name:
-            command = replace(command, sender=User(PLATFORM, command.sender.user_id, name))
-        await self.bot.router.process(command)
+        await self.bot.router.process(await self._named(command))
         self.bot.dispatcher.wake()
+
+    async def _named(self, event: E) -> E:
+        """The event with its sender's display name (Feishu events carry only the open_id)."""
+        name = await self._name(event.sender.user_id)
+        return replace(event, sender=User(PLATFORM, event.sender.user_id, name)) if name else event
 
     async def _name(self, open_id: str) -> str:
         """The sender's display name (message events carry only the open_id); cached per process."""
@@ -134,7 +137,7 @@ class FeishuInbound:
 
     async def _card(self, action: CardAction) -> dict[str, Any]:
         """Answer a card callback inline; if that takes too long, the reply goes via the outbox."""
-        task = self._spawn(self.bot.router.handle(action))
+        task = self._spawn(self.bot.router.handle(await self._named(action)))
         try:
             async with asyncio.timeout(self.config.card_answer_seconds):  # not wait_for: see bot/aio.py
                 outcome: Outcome = await asyncio.shield(task)
@@ -150,18 +153,9 @@ class FeishuInbound:
         said = (first.body.splitlines() or [""])[0] if outcome.error else first.title
         answer: dict[str, Any] = {"toast": {"type": "error" if outcome.error else "success",
                                             "content": said[:80] or "已完成"}}
-        if not outcome.error and action.card_message_id:
+        if outcome.replaces_card and action.card_message_id:  # else the replies are posted under the card
             answer["card"] = {"type": "raw", "data": feishu_card(first)}
-            if not outcome.replaces_card:  # else the outbox's `update` row carries it (a PATCH, not a post)
-                await self._answered(action)
         return answer
-
-    async def _answered(self, action: CardAction) -> None:
-        """The first reply was shown as the updated card: do not post it again as a message."""
-        prefix = f"{PLATFORM}:{action.dedup_key}:"
-        async with self.bot.sessions() as session, session.begin():
-            await outbox.mark_answered(session, prefix, action.chat.chat_id, action.card_message_id,
-                                       self.bot.clock.now())
 
     async def _greet(self, envelope: dict[str, Any]) -> None:
         chat_id, _ = translate.bot_added(envelope)

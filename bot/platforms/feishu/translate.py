@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.events import CardAction, Chat, Command, Mention, User
 from bot.platforms.feishu import PLATFORM
+from cards.feishu import BadAction, decode_action
 
 MESSAGE = "im.message.receive_v1"
 BOT_ADDED = "im.chat.member.bot.added_v1"
@@ -95,31 +96,22 @@ def _post_text(body: dict[str, Any]) -> str:
 
 
 def card_action(envelope: dict[str, Any]) -> CardAction:
-    """A card.action.trigger callback: the button's `value` names the command, the form fills it.
-
-    Contract with `cards/feishu.py`: every button carries `value = {"command": name, ...preset
-    values}` and form inputs are named after the command's parameters.
-    """
+    """A card.action.trigger callback as the command its button stands for (decoded by the card
+    codec, `cards.feishu.decode_action`, which also wrote the button)."""
     event = _dict(envelope, "event")
     action = _dict(event, "action")
     context = _dict(event, "context")
-    value = action.get("value")
-    if not isinstance(value, dict) or not value.get("command"):
-        raise BadEvent("card action without a command")
+    try:
+        command, values, submitted = decode_action(action)
+    except BadAction as exc:
+        raise BadEvent(str(exc)) from None
     open_id = _open_id(event.get("operator"))
     chat_id = context.get("open_chat_id")
     action_id = event_id(envelope)
     if not (open_id and chat_id and action_id):
         raise BadEvent("card action without operator, chat or event id")
-    values: dict[str, Any] = {k: v for k, v in value.items() if k != "command"}
-    form = action.get("form_value")
-    if isinstance(form, dict):
-        values.update(form)
-    for key in ("option", "input_value"):
-        if action.get(key) not in (None, "") and action.get("name"):
-            values[str(action["name"])] = action[key]
-    return CardAction(Chat(PLATFORM, str(chat_id)), User(PLATFORM, open_id, ""), action_id, str(value["command"]),
-                      values, str(context.get("open_message_id") or ""))
+    return CardAction(Chat(PLATFORM, str(chat_id)), User(PLATFORM, open_id, ""), action_id, command, values,
+                      str(context.get("open_message_id") or ""), form=submitted)
 
 
 def bot_added(envelope: dict[str, Any]) -> tuple[str, str]:
