@@ -23,7 +23,7 @@ from bot.events import CardAction, Command, Event
 from bot.messages import Address, Message
 from bot.metrics import Metrics
 from handlers.context import Context, Outgoing
-from handlers.forms import form_message, wants_form
+from handlers.forms import form_message, person_choices, wants_form
 from scheduler.calendar import WorkCalendar
 from storage import inbox, org, outbox
 
@@ -122,8 +122,7 @@ class Router:
     async def _form(self, session: AsyncSession, spec: CommandSpec, event: Event) -> Message:
         """The command's form, pre-filled from the clicked button, offering the org's departments and people."""
         depts = [d.name for d in await org.departments(session)]
-        people = [{"value": p.user_id, "label": f"{p.name or p.user_id}（{dept}）", "platform": p.platform}
-                  for p, dept in await org.members(session)]
+        people = person_choices(await org.members(session))
         return form_message(spec, event.values if isinstance(event, CardAction) else None, depts, people)
 
     async def _context(self, session: AsyncSession, event: Event) -> Context:

@@ -1,20 +1,29 @@
-"""DingTalk: variables for a card template, and markdown with the text command to type instead.
+"""The DingTalk card codec: template variables and markdown out, template callbacks back in.
 
 DingTalk cards that call back over Stream need a template made on its card platform
-(platform-notes/dingtalk.md §3.1); `card_data` fills such a template's variables (`cardParamMap`
-values must all be strings, §3.2). Without a template, `markdown` gives a `sampleMarkdown`
-message (§4.4) whose buttons and forms become the exact slash command to type, since robot
-markdown has no callback buttons. `msgParam` must stay under 15,000 bytes (§4.2).
+(platform-notes/dingtalk.md §3.1); `card_data` fills the shipped template's variables
+(`cards/dingtalk/xiezuo-card.json`; `cardParamMap` values must all be strings, §3.2), and
+`decode_params` reads what that template's buttons send back: `command`, `values` (the button's
+preset values, a JSON object or its string), `form` on a form's buttons, and one param per form
+input named after the command's parameter. Without a template, `markdown` gives a
+`sampleMarkdown` message (§4.4) whose buttons and forms become the exact slash command to type,
+since robot markdown has no callback buttons. `msgParam` must stay under 15,000 bytes (§4.2).
 """
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from bot.messages import Message
 from cards.model import Block, Card, card_for
 from cards.text import clip, command_text, one_line
 from handlers import registry
 from handlers.forms import OPEN_FORM, form_fields
 
+PLATFORM = "dingtalk"
+ZONE = ZoneInfo("Asia/Shanghai")
 TITLE_CHARS = 64
 TEXT_CHARS = 3000
 PARAM_BYTES = 15_000
@@ -38,7 +47,8 @@ def card_data(message: Message) -> dict[str, str]:
     """`cardParamMap` for the configured card template: every value a string (JSON for lists)."""
     card = card_for(message)
     actions = commands(card)
-    forms = [{"command": b["command"], "fields": b["fields"], "buttons": b["buttons"]} for b in card.of_type("form")]
+    forms = [{"command": b["command"], "fields": [_field(f) for f in b["fields"]], "buttons": b["buttons"]}
+             for b in card.of_type("form")]
     buttons = [{"label": b["label"], "command": b["command"], "values": b["values"], "text": text}
                for block in card.of_type("buttons") for b, (_, text) in zip(block["buttons"], _button_lines(block))]
     return {
@@ -51,6 +61,46 @@ def card_data(message: Message) -> dict[str, str]:
         "forms": json.dumps(forms, ensure_ascii=False),
         "commands": "\n".join(f"{label}：{text}" for label, text in actions),
     }
+
+
+def _field(field: dict[str, Any]) -> dict[str, Any]:
+    """A form field for the template; a person field offers only the people DingTalk can name."""
+    if field["kind"] in ("person", "people"):
+        return field | {"choices": [{"value": c["value"], "label": c["label"]} for c in field.get("choices") or ()
+                                    if c.get("platform") == PLATFORM]}
+    return field
+
+
+class BadParams(ValueError):
+    """Callback params that no button of the template sends."""
+
+
+#: Params of the template's buttons; every other param is a form input.
+RESERVED_PARAMS = {"command", "values", "form"}
+
+
+def decode_params(params: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
+    """A template callback's `cardPrivateData.params` → (command, values, whether a form was sent)."""
+    command = str(params.get("command") or "")
+    raw = params.get("values") or {}
+    try:
+        values = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise BadParams("card callback values are not JSON") from None
+    if not command or not isinstance(values, dict):
+        raise BadParams("card callback without a command or with values that are not an object")
+    inputs = {str(k): _input(v) for k, v in params.items() if k not in RESERVED_PARAMS}
+    return command, dict(values) | inputs, bool(params.get("form")) or bool(inputs)
+
+
+def _input(value: Any) -> Any:
+    """A form input as the template sends it; a date picker's epoch milliseconds become a date."""
+    if isinstance(value, list):
+        return [_input(v) for v in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(int(value) / 1000, UTC).astimezone(ZONE)
+        return moment.date().isoformat()
+    return value
 
 
 def commands(card: Card) -> list[tuple[str, str]]:

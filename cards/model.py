@@ -50,12 +50,16 @@ def _button(label: str, command: str, values: dict[str, Any] | None = None, styl
     return {"label": label, "command": command, "values": values, "style": style, "form": form}
 
 
-def _fields(command: str, *names: str, **defaults: Any) -> list[dict[str, Any]]:
-    """Form fields taken from the command's own params, so card and typed command validate alike."""
+def _fields(command: str, *names: str, choices: dict[str, list[dict[str, Any]]] | None = None,
+            **defaults: Any) -> list[dict[str, Any]]:
+    """Form fields taken from the command's own params, so card and typed command validate alike;
+    `choices` offers options to fields that have none of their own (e.g. the people of a dept)."""
     fields = form_fields(registry.specs[command], names or None)
     for field in fields:
         if defaults.get(field["name"]) is not None:
             field["value"] = defaults[field["name"]]
+        if not field["choices"] and (choices or {}).get(field["name"]):
+            field["choices"] = list((choices or {})[field["name"]])
     return fields
 
 

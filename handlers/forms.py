@@ -43,3 +43,9 @@ def form_message(spec: CommandSpec, values: Mapping[str, Any] | None = None, dep
             field["choices"] = [dict(p) for p in people]
     return Message(spec.summary, body, template="form",
                    data={"command": spec.name, "fields": fields, "values": prefill})
+
+
+def person_choices(people: Iterable[tuple[Any, str]]) -> list[dict[str, str]]:
+    """(Person, dept name) pairs as the choices of a person field: platform user id, label, platform."""
+    return [{"value": p.user_id, "label": f"{p.name or p.user_id}（{dept}）", "platform": p.platform}
+            for p, dept in people]

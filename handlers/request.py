@@ -7,6 +7,7 @@ from bot.commands import Param, UserError, Values
 from bot.messages import Field, Message
 from handlers import common
 from handlers.context import Context
+from handlers.forms import person_choices
 from handlers.registry import registry
 from handlers.vocab import LEVEL_LABEL, PRIORITY, PRIORITY_COLOR
 from storage import counters, org, workflow
@@ -82,7 +83,9 @@ async def open_evaluation_round(ctx: Context, c: Collaboration, dept_ids: list[i
             f"协作评估邀请：{c.code} {c.name}",
             f"请于 {due} 前从可行性、资源匹配度、风险影响三方面评估并答复，指定唯一对接人：\n"
             f"/evaluate {c.code} 接受 contact=@对接人 resources=… date=…（或 拒绝/需补充信息 comment=原因）",
-            fields, template="evaluation_request", data={"code": c.code, "due": due.isoformat()},
+            fields, template="evaluation_request",
+            data={"code": c.code, "due": due.isoformat(),
+                  "contacts": person_choices(await org.members(ctx.session, dept_id))},
             mentions=ctx.mention(*heads), color=PRIORITY_COLOR[c.priority]), c)
     await ctx.notify_pmo(Message(f"新协作需求待评估：{c.code} {c.name}",
                                  f"请于 {convene} 前组织需求评估会（/meeting {c.code} kind=评估会 …）。",

@@ -88,14 +88,25 @@ class DingTalkRig:
         await self.settle()
         return frame
 
-    async def click(self, user: str, card: Seen, command: str, values: dict[str, Any] | None = None,
-                    **inputs: str) -> dict[str, Any]:
-        """`user` presses a button of `card` that stands for `command`; returns the card update."""
-        params = {"command": command, "values": json.dumps(values or {}, ensure_ascii=False)} | inputs
-        ack = await self.fake.click(PEOPLE[user], card.out_track_id, params)
+    async def click(self, user: str, card: Seen, label: str, **form: Any) -> dict[str, Any]:
+        """`user` presses the button `label` of `card` (filling its form); returns the card update."""
+        ack = await self.fake.click(PEOPLE[user], card.out_track_id, label, form)
         assert ack["code"] == 200, ack
         await self.settle()
         return json.loads(ack["data"])["response"] or {}
+
+    def card(self, chat: str, containing: str = "") -> Seen:
+        """The newest interactive card in `chat` whose title or text contains `containing`."""
+        key = "user:" + PEOPLE[chat] if chat in PEOPLE else CHATS.get(chat, chat)
+        seen = self.fake.messages(key)
+        cards = [s for s in seen if s.kind == "card" and containing in self.text(s)]
+        assert cards, f"no card with {containing!r} in {chat}: {[s.title for s in seen]}"
+        return cards[-1]
+
+    def text(self, card: Seen) -> str:
+        """A card's current title and text (after callbacks and updates)."""
+        now = self.fake.card(card.out_track_id)
+        return f"{now.get('title', '')}\n{now.get('markdown', '')}"
 
     async def settle(self) -> None:
         await self.adapter.inbound.drain()

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.click_play import whole_collaboration
 from tests.dingtalk_rig import PEOPLE, DingTalkRig
 from tests.lifetime import running
 from tests.scenario import one_containing
@@ -81,37 +82,34 @@ async def test_private_chat_reply_by_webhook(rig: DingTalkRig) -> None:
     assert len(seen) == 1 and seen[0].via == "webhook" and "/request" in seen[0].text
 
 
-async def test_whole_collaboration_with_card_clicks(card_rig: DingTalkRig) -> None:
+@pytest.mark.parametrize("objects", [True, False], ids=["params-as-objects", "params-as-strings"])
+async def test_whole_collaboration_by_clicks(card_rig: DingTalkRig, objects: bool) -> None:
+    card_rig.fake.template.objects = objects
+    card_rig.fake.template.dates_as_millis = not objects
+    for user, dept in (("李工", "研发部"), ("李主管", "研发部")):  # DingTalk names people once they write
+        await card_rig.say(user, dept, "/help")
+    await whole_collaboration(card_rig)
+    assert card_rig.fake.throttled == 0
+
+
+async def test_a_clicked_card_is_updated_by_the_answer_and_a_refusal_shows_to_the_clicker(card_rig: DingTalkRig
+                                                                                         ) -> None:
     rig = card_rig
-    await rig.say("小张", "市场部", '/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部,设计部 due=2026-12-31 '
-                                    'priority=高')
-    for dept, head, contact in (("研发部", "李主管", "李工"), ("设计部", "王主管", "王设计")):
-        await rig.say(contact, dept, "/mytasks")  # the contact has spoken in the group: known by name
-        cards = [s for s in rig.new(dept) if s.kind == "card" and '"evaluate"' in s.card["forms"]]
-        assert len(cards) == 1  # the evaluation request is an interactive card with the answer form
-        answer = await rig.click(head, cards[0], "evaluate", {"id": "XZ-2026-0001", "decision": "accept"},
-                                 contact=contact, resources="2人", date="12-05")
-        assert "评估已答复：接受" in answer["cardData"]["cardParamMap"]["title"]
-    await plan_to_delivery(rig)
-    await rig.say("小张", "市场部", "/accept")
-    [card] = rig.new("市场部")
-    assert card.kind == "card" and card.via == "card" and "/accept" in card.card["commands"]
-    answer = await rig.click("小张", card, "accept", task="XZ-2026-0001/T1", result="通过", score="92",
-                             comment="符合预期")
-    assert "验收通过" in answer["cardData"]["cardParamMap"]["title"]
-    assert "验收通过" in rig.fake.card(card.out_track_id)["title"]  # the card shows the result to everyone
-    posted = rig.new("市场部")
-    assert not any("验收通过（92" in s.title for s in posted), [(s.title, s.via) for s in posted]  # not re-posted
+    await rig.say("小张", "市场部", "/request")
+    form = rig.card("市场部")
+    answer = await rig.click("小张", form, "提交", name="Q4新品推广", goal="10-12月销量10万台", depts=["研发部"],
+                             due="2026-12-31")
+    assert answer["cardData"]["cardParamMap"]["title"] == "已提交 → 需求已提交：XZ-2026-0001"
+    assert rig.fake.card(form.out_track_id)["title"].startswith("已提交")  # everyone sees it submitted
+    rig.card("市场部", "需求已提交：XZ-2026-0001")  # the result, posted under it
     updates = [b for path, b in rig.fake.requests if path == "/v1.0/card/instances"]
-    assert updates[-1]["outTrackId"] == card.out_track_id  # the outbox's update, by PUT
-    assert len(updates) == 3  # one per successful click: two evaluations, one acceptance
+    assert [u["outTrackId"] for u in updates] == [form.out_track_id]  # the outbox's update, by PUT
     # A refused click shows the error to the clicker only; nothing changes.
-    refused = await rig.click("小马", card, "accept", task="XZ-2026-0001/T1", result="通过", score="80")
+    invite = rig.card("研发部", "协作评估邀请")
+    refused = await rig.click("小马", invite, "接受", resources="2人", date="2026-12-05")
     assert "userPrivateData" in refused and "cardData" not in refused
-    assert "操作未完成" in rig.fake.private_card(card.out_track_id, PEOPLE["小马"])["error"]
-    assert rig.fake.card(card.out_track_id)["error"] == ""
-    await rig.say("小张", "市场部", "/rate XZ-2026-0001 研发部 5 5 4 很好")
-    one_containing(rig.texts("市场部"), "协作评价：研发部")
+    assert "操作未完成" in rig.fake.private_card(invite.out_track_id, PEOPLE["小马"])["error"]
+    assert rig.fake.card(invite.out_track_id)["error"] == ""
 
 
 def rig_chat(dept: str) -> str:

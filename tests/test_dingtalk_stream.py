@@ -89,10 +89,10 @@ async def test_redelivered_card_callback_has_one_effect(db_url: str) -> None:
         rig.fake.add_template("tpl.schema")
         await rig.say("小张", "市场部", "/request")
         [form] = rig.new("市场部")
-        params = {"command": "request", "values": "{}", "name": "新品", "goal": "销量10万台", "depts": "研发部",
-                  "due": "2026-12-31"}
-        ack1 = await rig.fake.click(PEOPLE["小张"], form.out_track_id, params, frame_id="card-frame-1")
-        ack2 = await rig.fake.click(PEOPLE["小张"], form.out_track_id, params, frame_id="card-frame-1")
+        fields = {"name": "新品", "goal": "销量10万台", "depts": ["研发部"], "due": "2026-12-31"}
+        params = rig.fake.template.params(rig.fake.card(form.out_track_id), "提交", fields)
+        ack1 = await rig.fake.callback(PEOPLE["小张"], form.out_track_id, params, frame_id="card-frame-1")
+        ack2 = await rig.fake.callback(PEOPLE["小张"], form.out_track_id, params, frame_id="card-frame-1")
         await rig.settle()
         assert json.loads(ack1["data"])["response"] is not None
         assert json.loads(ack2["data"])["response"] is None  # the duplicate changes nothing
@@ -230,9 +230,8 @@ async def test_slow_card_action_is_acked_then_the_card_is_updated_by_put(db_url:
             return await handle(event)
 
         monkeypatch.setattr(rig.bot.router, "handle", slow)
-        params = {"command": "request", "values": "{}", "name": "新品", "goal": "销量10万台", "depts": "研发部",
-                  "due": "2026-12-31"}
-        ack = await rig.fake.click(PEOPLE["小张"], form.out_track_id, params)
+        fields = {"name": "新品", "goal": "销量10万台", "depts": ["研发部"], "due": "2026-12-31"}
+        ack = await rig.fake.click(PEOPLE["小张"], form.out_track_id, "提交", fields)
         assert json.loads(ack["data"])["response"] is None  # acked in time, without an answer yet
         assert "需求已提交" not in rig.fake.card(form.out_track_id)["title"]
         await rig.settle()  # the action finishes; the dispatcher sends its `update` row

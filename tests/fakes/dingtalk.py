@@ -14,13 +14,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import threading
 import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType, web
 
@@ -105,6 +109,7 @@ class FakeDingTalk:
         self._runner: web.AppRunner | None = None
         self._redeliver_task: asyncio.Task[None] | None = None
         self.port = 0
+        self.template = Template()
 
     # ----------------------------------------------------------------- lifecycle
     @property
@@ -224,8 +229,16 @@ class FakeDingTalk:
         await wait_until(lambda: message_id in self.acks, timeout, f"the ack of frame {message_id}")
         return self.acks[message_id]
 
-    async def click(self, user: str, out_track_id: str, params: dict[str, Any], frame_id: str = "") -> dict[str, Any]:
-        """A user presses a card button; returns the ack (with the card update the bot answered)."""
+    async def click(self, user: str, out_track_id: str, label: str, form: dict[str, Any] | None = None,
+                    frame_id: str = "") -> dict[str, Any]:
+        """A user presses the button `label` of a card (filling its form); returns the ack, with the
+        card update the bot answered. The params are what the shipped template sends (`Template`)."""
+        variables = self._sync(lambda: dict(self.cards[out_track_id]["data"]))
+        params = self.template.params(variables, label, form or {})
+        return await self.callback(user, out_track_id, params, frame_id)
+
+    async def callback(self, user: str, out_track_id: str, params: dict[str, Any], frame_id: str = "") -> dict[str, Any]:
+        """A card callback with these params, as any card of the app would send it."""
         frame = await self.call(self._click_frame(user, out_track_id, params, frame_id))
         await self.push_frame(frame)
         return await self.wait_ack(frame["headers"]["messageId"])
@@ -583,3 +596,96 @@ def _seen(msg_key: str, param: dict[str, Any], via: str) -> Seen:
 
 async def _as_coro(fn: Callable[[], None]) -> None:
     fn()
+
+
+#: The card template the project ships (docs/dingtalk.md): the fake's buttons behave as it says.
+TEMPLATE_FILE = Path(__file__).resolve().parents[2] / "cards" / "dingtalk" / "xiezuo-card.json"
+_EXPR = re.compile(r"^\$\{([\w.]+)\}$")
+
+
+class ClickRefused(AssertionError):
+    """The DingTalk client would not send this (a choice the select does not offer, a bad date)."""
+
+
+@dataclass
+class Template:
+    """Plays the shipped template: finds a button by its text among the card's variables and
+    builds the callback params its layout declares (`${item.command}`, `${button.values}`, one
+    `${field_<name>}` per form input).
+
+    Open facts, played both ways by the flags: whether an object variable arrives as an object or
+    as its JSON string (`objects`), and whether a date picker sends "YYYY-MM-DD" or epoch
+    milliseconds (`dates_as_millis`).
+    """
+
+    objects: bool = True
+    dates_as_millis: bool = False
+    layout: list[dict[str, Any]] = field(default_factory=lambda: json.loads(TEMPLATE_FILE.read_text())["layout"])
+
+    def params(self, variables: dict[str, str], label: str, form: dict[str, Any]) -> dict[str, Any]:
+        offered = []
+        for block in self.layout:
+            if block["component"] == "ButtonBlock":
+                for item in json.loads(variables.get(block["loopOver"], "[]")):
+                    scope = {"item": item}
+                    offered.append(_resolve(block["text"], scope))
+                    if offered[-1] == label:
+                        if form:
+                            raise AssertionError(f"button {label!r} has no form to fill")
+                        return self._fill(block["params"], scope)
+            if block["component"] == "Loop":
+                button_block = next(c for c in block["children"] if c["component"] == "ButtonBlock")
+                for item in json.loads(variables.get(block["over"], "[]")):
+                    for button in item["buttons"]:
+                        scope = {"item": item, "button": button}
+                        offered.append(_resolve(button_block["text"], scope))
+                        if offered[-1] == label:
+                            return self._fill(button_block["params"], scope, item["fields"], form)
+        raise AssertionError(f"no button {label!r} on the card; it has {offered}")
+
+    def _fill(self, template: dict[str, str], scope: dict[str, Any], fields: list[dict[str, Any]] = (),  # type: ignore[assignment]
+              form: dict[str, Any] | None = None) -> dict[str, Any]:
+        form = dict(form or {})
+        unknown = set(form) - {f["name"] for f in fields}
+        if unknown:
+            raise AssertionError(f"{sorted(unknown)} are not inputs of this form")
+        params: dict[str, Any] = {}
+        for key, expr in template.items():
+            if key == "<field name>":
+                for f in fields:
+                    typed = form.get(f["name"], f.get("value"))
+                    if typed not in (None, "", []):
+                        params[f["name"]] = self._input(f, typed)
+                continue
+            value = _resolve(expr, scope)
+            params[key] = value if self.objects or isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return params
+
+    def _input(self, f: dict[str, Any], typed: Any) -> Any:
+        choices = f.get("choices") or []
+        items = typed if isinstance(typed, list) else [typed]
+        if choices:
+            picked = []
+            for item in items:
+                match = next((c["value"] for c in choices  # "李工" picks the option shown as 李工（研发部）
+                              if str(item) in (str(c["value"]), c["label"], c["label"].split("（")[0])), None)
+                if match is None:
+                    raise ClickRefused(f"{f['name']}: {item!r} is not offered ({[c['label'] for c in choices]})")
+                picked.append(match)
+            items = picked
+        if f["kind"] == "date" and self.dates_as_millis:
+            day = date.fromisoformat(str(items[0]))
+            return int(datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp() * 1000)
+        if isinstance(typed, list) or len(items) > 1:
+            return items if self.objects else ",".join(map(str, items))
+        return items[0]
+
+
+def _resolve(expr: str, scope: dict[str, Any]) -> Any:
+    match = _EXPR.match(expr)
+    if match is None:
+        return expr
+    value: Any = scope
+    for part in match.group(1).split("."):
+        value = value[part]
+    return value

@@ -14,10 +14,9 @@ from typing import Any
 
 from bot.events import CardAction, Chat, Command, Mention, User
 from bot.platforms.dingtalk import PLATFORM
+from cards.dingtalk import decode_params
 
 USER_PREFIX = "user:"
-#: Card callback params the bot's template sends; anything else is a form input.
-RESERVED_PARAMS = {"command", "values", "action"}
 _AT = re.compile(r"@(\S+)")
 
 
@@ -94,25 +93,21 @@ def _webhook(data: dict[str, Any]) -> Webhook | None:
 
 
 def card_action(data: dict[str, Any], frame_id: str) -> CardAction:
-    """A card button press (topic /v1.0/card/instances/callback) as the command it stands for.
-
-    The template's buttons send `command` and `values` (a JSON object as a string, since card
-    params are strings); inputs of a form arrive as further params named after the fields.
-    """
+    """A card button press (topic /v1.0/card/instances/callback) as the command it stands for;
+    the params are decoded by the card codec (`cards.dingtalk.decode_params`), which wrote them."""
     user_id = str(data.get("userId") or "")
     try:
         content = json.loads(data.get("content") or "{}")
         params = dict((content.get("cardPrivateData") or {}).get("params") or {})
-        values = json.loads(params.get("values") or "{}")
+        command, values, submitted = decode_params(params)
     except (ValueError, TypeError, AttributeError) as exc:
-        raise BadPayload(f"card callback content is not JSON: {exc}") from None
-    command = str(params.get("command") or "")
-    if not user_id or not command or not isinstance(values, dict):
-        raise BadPayload("card callback without user, command or values")
-    values |= {k: v for k, v in params.items() if k not in RESERVED_PARAMS}
+        raise BadPayload(f"card callback not ours: {exc}") from None
+    if not user_id:
+        raise BadPayload("card callback without a user")
     space_id = str(data.get("spaceId") or "")
     if data.get("spaceType") == "IM_GROUP" and space_id:
         chat = Chat(PLATFORM, space_id, True)
     else:
         chat = Chat(PLATFORM, user_chat(user_id), False)
-    return CardAction(chat, User(PLATFORM, user_id), frame_id, command, values, str(data.get("outTrackId") or ""))
+    return CardAction(chat, User(PLATFORM, user_id), frame_id, command, values, str(data.get("outTrackId") or ""),
+                      form=submitted)
