@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.messages import Message
 from cards.model import Block, Card, card_for
-from cards.text import clip, command_text, one_line
+from cards.text import PLACEHOLDER, clip, command_text, one_line
 from handlers import registry
 from handlers.forms import OPEN_FORM, form_fields
 
@@ -89,15 +89,15 @@ def decode_params(params: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
         raise BadParams("card callback values are not JSON") from None
     if not command or not isinstance(values, dict):
         raise BadParams("card callback without a command or with values that are not an object")
-    inputs = {str(k): _input(v) for k, v in params.items() if k not in RESERVED_PARAMS}
+    spec = registry.specs.get(command)
+    dates = {p.name for p in spec.params if p.kind == "date"} if spec else set()
+    inputs = {str(k): _date(v) if k in dates else v for k, v in params.items() if k not in RESERVED_PARAMS}
     return command, dict(values) | inputs, bool(params.get("form")) or bool(inputs)
 
 
-def _input(value: Any) -> Any:
-    """A form input as the template sends it; a date picker's epoch milliseconds become a date."""
-    if isinstance(value, list):
-        return [_input(v) for v in value]
-    if isinstance(value, int | float) and not isinstance(value, bool):
+def _date(value: Any) -> Any:
+    """A date picker's answer: "YYYY-MM-DD" as it is, epoch milliseconds as the date they fall on."""
+    if isinstance(value, int | float) and not isinstance(value, bool) or str(value).isdigit():
         moment = datetime.fromtimestamp(int(value) / 1000, UTC).astimezone(ZONE)
         return moment.date().isoformat()
     return value
@@ -120,6 +120,26 @@ def commands(card: Card) -> list[tuple[str, str]]:
             if optional:
                 lines.append(("可选参数", " ".join(optional)))
     return lines
+
+
+def sendable(card: Card) -> list[tuple[str, str]]:
+    """(label, text) of the actions a button can send as the user's message as they stand: commands
+    that need nothing more typed, and forms asked for bare (the bot answers with the form). Actions
+    that need input are left to the card's text, which shows what to type."""
+    actions: list[tuple[str, str]] = []
+    for block in card.blocks:
+        if block["type"] == "buttons":
+            for button, (label, text) in zip(block["buttons"], _button_lines(block)):
+                preset = [k for k in button["values"] if k != OPEN_FORM]
+                if PLACEHOLDER not in text:
+                    actions.append((label, text))
+                elif button.get("form") and not preset and registry.specs[button["command"]].form:
+                    actions.append((label, f"/{button['command']}"))
+        elif block["type"] == "form":
+            fixed = {f["name"]: f["value"] for f in block["fields"] if f.get("value") not in (None, "")}
+            if all(f["name"] in fixed for f in block["fields"] if f["required"]):
+                actions += [(b["label"], command_text(block["command"], fixed | b["values"])) for b in block["buttons"]]
+    return actions
 
 
 def _button_lines(block: Block) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 MARKER = "…（已截断）"
+PLACEHOLDER = "=<"  # how `command_text` marks a field still to fill: name=<label>
 _QUOTE_NEEDED = (" ", "\t", "\n", '"', "“", "”", "=", "'")
 
 
@@ -43,5 +44,5 @@ def command_text(command: str, values: Mapping[str, Any], placeholders: Mapping[
         words.append(f"{key}={quote(','.join(str(v) for v in items))}")
     for key, label in (placeholders or {}).items():
         if key not in values:
-            words.append(f"{key}=<{label}>")
+            words.append(f"{key}{PLACEHOLDER}{label}>")
     return " ".join(words)

@@ -132,11 +132,16 @@ async def test_permanent_refusal_is_not_retried(fake: FakeDingTalk, api: DingTal
 async def test_private_chat_gets_one_to_one_messages_with_command_buttons(fake: FakeDingTalk,
                                                                           api: DingTalkApi) -> None:
     sender, _ = sender_for(api, FixedClock(MONDAY))
-    await sender.send(item("p1", chat="user:staff9", message=FORM))
-    [seen] = fake.messages("user:staff9")
-    assert seen.kind == "actionCard" and "/accept" in seen.text  # the command to type is always in the text
-    [(label, url)] = seen.buttons
-    assert url.startswith("dtmd://dingtalkclient/sendMessage?content=") and "/accept" in unquote(url)
+    filled = Message("验收", template="form", data=FORM.data | {"values": {"task": "XZ-2026-0001/T1"}})
+    await sender.send(item("p1", chat="user:staff9", message=filled))
+    await sender.send(item("p2", chat="user:staff9", message=FORM))
+    button_card, text_only = fake.messages("user:staff9")
+    assert button_card.kind == "actionCard" and "/accept" in button_card.text  # the command is always in the text
+    [(label, url)] = button_card.buttons
+    assert url.startswith("dtmd://dingtalkclient/sendMessage?content=")
+    assert unquote(url).endswith("/accept task=XZ-2026-0001/T1")
+    # A button would have to send a placeholder for the task: the text says what to type instead.
+    assert text_only.kind == "markdown" and "/accept task=<任务>" in text_only.text
 
 
 async def test_group_form_without_template_is_markdown_with_the_command(fake: FakeDingTalk, api: DingTalkApi) -> None:

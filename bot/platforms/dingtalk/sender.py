@@ -30,7 +30,7 @@ from bot.platforms.dingtalk import PLATFORM
 from bot.platforms.dingtalk.api import DingTalkApi, WebhookGone
 from bot.platforms.dingtalk.translate import USER_PREFIX
 from bot.platforms.dingtalk.webhooks import SessionWebhooks
-from cards.dingtalk import card_data, commands, markdown
+from cards.dingtalk import card_data, commands, markdown, sendable
 from cards.model import card_for
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def robot_message(message: Message, private: bool) -> tuple[str, dict[str, str]]
     if image := message.data.get("image_url"):
         return "sampleImageMsg", {"photoURL": str(image)}
     title, text = markdown(message)
-    actions = commands(card_for(message))
+    actions = sendable(card_for(message))
     if not actions:
         return "sampleMarkdown", {"title": title, "text": text}
     buttons = actions[:MAX_BUTTONS]

@@ -97,7 +97,7 @@ async def action(request: web.Request) -> web.Response:
     if not isinstance(values, dict):
         raise web.HTTPBadRequest(text="values must be an object")
     event = CardAction(chat, user, uuid.uuid4().hex, str(body.get("command", "")), values,
-                       card_message_id=str(body.get("message_id", "")))
+                       card_message_id=str(body.get("message_id", "")), form=bool(body.get("form")))
     outcome = await request.app[LOCAL_BOT_KEY].handle(event)
     if outcome.error:
         toast = outcome.replies[0].body.split("\n\n")[0] if outcome.replies else "操作未完成"

@@ -221,11 +221,11 @@ function formValues(form) {
   return values;
 }
 
-async function act(card, command, values) {
+async function act(card, command, values, form = false) {
   const msg = card.closest(".msg");
   card.classList.add("busy");
   try {
-    const res = await api("/api/action", { chat: state.chat, user: state.me, message_id: msg.dataset.id, command, values });
+    const res = await api("/api/action", { chat: state.chat, user: state.me, message_id: msg.dataset.id, command, values, form });
     if (res.toast) toast(res.toast, res.ok);
   } catch (err) {
     toast(`操作失败：${err.message}`, false);
@@ -264,7 +264,7 @@ function wire() {
     e.preventDefault();
     const form = e.target;
     const extra = JSON.parse(e.submitter?.dataset.values || "{}");
-    act(form.closest(".card"), form.dataset.command, { ...formValues(form), ...extra });
+    act(form.closest(".card"), form.dataset.command, { ...formValues(form), ...extra }, true);
   });
 }
 
