@@ -6,6 +6,7 @@ and the people to @mention. It round-trips through JSON because it waits in the 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ class Message:
     fields: tuple[Field, ...] = ()
     template: str = ""
     data: dict[str, Any] = field(default_factory=dict)
-    mentions: tuple[str, ...] = ()  # platform user ids to @mention, resolved per platform
+    mentions: tuple[str, ...] = ()  # people to @mention as `mention_ref`s, resolved per platform
     color: str = "blue"  # red / yellow / green / blue / grey: header colour by priority or state
     is_error: bool = False
 
@@ -55,3 +56,20 @@ class Address:
 
     platform: str
     chat_id: str
+
+
+def mention_ref(platform: str, user_id: str, name: str = "") -> str:
+    """A person to @mention: "platform:user_id", with "|name" when known (DingTalk shows names; a
+    person never seen by name is stored under their id, which is no name)."""
+    return f"{platform}:{user_id}|{name}" if name and name != user_id else f"{platform}:{user_id}"
+
+
+def mentioned(refs: Iterable[str], platform: str) -> list[tuple[str, str]]:
+    """(user id, display name) of the people among `refs` (a message's mentions) on `platform`."""
+    people = []
+    for ref in refs:
+        where, _, rest = ref.partition(":")
+        if where == platform:
+            user_id, _, name = rest.partition("|")
+            people.append((user_id, name))
+    return people

@@ -21,7 +21,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.messages import Message
+from bot.messages import Message, mention_ref
 from bot.metrics import Metrics
 from storage import org, outbox
 
@@ -240,7 +240,7 @@ class Dispatcher:
         note = Message("消息发送失败", f"发往 {item.platform}:{item.chat_id} 的消息“{item.message.title}”无法送达："
                        f"{error[:300]}\n请检查机器人是否仍在该群、群是否已解散，必要时重新 /bind。", template="send_failed",
                        data={"platform": item.platform, "chat_id": item.chat_id, "key": item.key}, color="red",
-                       mentions=tuple(f"{p.platform}:{p.user_id}" for p in admins))
+                       mentions=tuple(mention_ref(p.platform, p.user_id, p.name) for p in admins))
         chats = await org.chats_of(session, [d.id for d in await org.pmo_departments(session)])
         await outbox.enqueue(session, [
             {"key": f"{outbox.NOTE_PREFIX}{send.row_ids[0]}|{c.platform}:{c.chat_id}", "platform": c.platform,

@@ -12,11 +12,12 @@ since robot markdown has no callback buttons. `msgParam` must stay under 15,000 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.messages import Message
+from bot.messages import Message, mentioned
 from cards.model import Block, Card, card_for
 from cards.text import PLACEHOLDER, clip, command_text, one_line
 from handlers import registry
@@ -25,18 +26,25 @@ from handlers.forms import OPEN_FORM, form_fields
 PLATFORM = "dingtalk"
 ZONE = ZoneInfo("Asia/Shanghai")
 TITLE_CHARS = 64
+ZWSP = "\u200b"
+_INLINE = re.compile(r"\]\(|!\[|\*\*|__|~~|<[A-Za-z/!]")
+_LINE_START = re.compile(r"(?m)^(\s*)(#|>|[-+*] |\d+\. )")
 TEXT_CHARS = 3000
 PARAM_BYTES = 15_000
 COLORS = {"red": "#F54A45", "yellow": "#FF8800", "green": "#34C724", "blue": "#3370FF", "grey": "#8F959E"}
 
 
-def markdown(message: Message) -> tuple[str, str]:
-    """(title, text) of a `sampleMarkdown` message; forms and buttons become typed commands."""
+def markdown(message: Message, at_ids: bool = False) -> tuple[str, str]:
+    """(title, text) of a `sampleMarkdown` message; forms and buttons become typed commands.
+
+    The people it names end the text: as "@userId" when the send carries them in `at.atUserIds`
+    (`at_ids`, what makes DingTalk notify and show them), else by name, never as a raw id.
+    """
     card = card_for(message)
     title = clip(one_line(card.title), TITLE_CHARS) or "协作机器人"
     budget = TEXT_CHARS
     while True:
-        text = _markdown_text(card, title, budget)
+        text = _markdown_text(card, title, budget, at_ids)
         size = len(json.dumps({"title": title, "text": text}, ensure_ascii=False).encode())
         if size <= PARAM_BYTES or budget <= 100:
             return title, text
@@ -154,36 +162,47 @@ def _button_lines(block: Block) -> list[tuple[str, str]]:
     return lines
 
 
-def _markdown_text(card: Card, title: str, budget: int) -> str:
-    parts = [f"#### {title}", _body(card, budget)]
+def _markdown_text(card: Card, title: str, budget: int, at_ids: bool) -> str:
+    parts = [f"#### {md_escape(title)}", _body(card, budget)]
     actions = commands(card)
     if actions:
         parts.append("回复机器人（群里请先 @机器人）：")
         parts.append("\n".join(f"- {label}：{text}" for label, text in actions))
-    mentions = [m.partition(":")[2] for m in card.mentions if m.startswith("dingtalk:")]
-    if mentions:
-        parts.append(" ".join(f"@{uid}" for uid in mentions))
+    people = mentioned(card.mentions, PLATFORM)
+    shown = [f"@{uid}" if at_ids else f"@{md_escape(name)}" for uid, name in people if at_ids or name]
+    if shown:
+        parts.append(" ".join(shown))
     return "\n\n".join(p for p in parts if p)
 
 
+def md_escape(text: str) -> str:
+    """User text that DingTalk markdown shows as text: a zero-width space breaks every construct of
+    its subset (links, images, emphasis, headings, quotes, lists, `<font>`), so nothing depends on
+    whether its renderer honours backslash escapes (docs/cards.md, "Escaping")."""
+    text = _INLINE.sub(lambda m: m[0][0] + ZWSP + m[0][1:], text)
+    return _LINE_START.sub(lambda m: m[1] + ZWSP + m[2], text)
+
+
 def _body(card: Card, budget: int) -> str:
-    """The card's text blocks as DingTalk markdown (headings, bold, lists: its supported subset)."""
+    """The card's text blocks as DingTalk markdown (headings, bold, lists: its supported subset),
+    every piece of user text through `md_escape`."""
+    e = md_escape
     parts: list[str] = []
     for block in card.blocks:
         kind = block["type"]
         if kind in ("markdown", "note"):
-            text = clip(block["text"], budget).replace("\n", "  \n")
+            text = e(clip(block["text"], budget)).replace("\n", "  \n")
             parts.append(f"> {text}" if kind == "note" else text)
         elif kind == "fields":
-            parts.append("\n".join(f"- **{clip(i['label'], 60)}**：{clip(i['value'], budget // 4)}"
+            parts.append("\n".join(f"- **{e(clip(i['label'], 60))}**：{e(clip(i['value'], budget // 4))}"
                                    for i in block["items"]))
         elif kind == "table":
-            rows = ["｜".join(clip(row.get(c["key"], ""), 60) for c in block["columns"]) for row in block["rows"]]
-            header = "｜".join(c["label"] for c in block["columns"])
+            rows = ["｜".join(e(clip(row.get(c["key"], ""), 60)) for c in block["columns"]) for row in block["rows"]]
+            header = "｜".join(e(c["label"]) for c in block["columns"])
             parts.append(clip("\n".join(f"- {r}" for r in [f"**{header}**", *rows]), budget))
         elif kind == "chart":
-            parts.append("\n".join(f"- {s['label']}：{'█' * min(int(s['value']), 30)} {s['value']}"
+            parts.append("\n".join(f"- {e(s['label'])}：{'█' * min(int(s['value']), 30)} {s['value']}"
                                    for s in block["series"]))
         elif kind == "image":
-            parts.append(f"![{clip(block.get('alt', ''), 40)}]({block.get('url', '')})")
+            parts.append(f"![{e(clip(block.get('alt', ''), 40))}]({block.get('url', '')})")
     return "\n\n".join(p for p in parts if p)

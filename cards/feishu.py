@@ -22,7 +22,7 @@ import json
 import re
 from typing import Any
 
-from bot.messages import Message
+from bot.messages import Message, mentioned
 from cards.model import Block, Card, card_for
 from cards.text import clip, one_line
 
@@ -139,8 +139,7 @@ class _Builder:
         elements: list[dict[str, Any]] = []
         for block in self.card.blocks:
             elements.extend(getattr(self, f"_{block['type']}")(block))
-        mentions = [m.partition(":")[2] for m in self.card.mentions if m.startswith("feishu:")]
-        mentions = [uid for uid in mentions if _USER_ID.match(uid)]
+        mentions = [uid for uid, _ in mentioned(self.card.mentions, PLATFORM) if _USER_ID.match(uid)]
         if mentions:
             elements.append(_markdown(" ".join(f"<at id={uid}></at>" for uid in mentions)))
         return {

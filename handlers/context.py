@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.events import Event
-from bot.messages import Address, Message
+from bot.messages import Address, Message, mention_ref
 from scheduler.calendar import WorkCalendar
 from storage import audit, org
 from storage.models import Collaboration, Person
@@ -89,7 +89,7 @@ class Context:
         self.audited = True
 
     def mention(self, *people: Person | None) -> tuple[str, ...]:
-        return tuple(f"{p.platform}:{p.user_id}" for p in people if p is not None)
+        return tuple(mention_ref(p.platform, p.user_id, p.name) for p in people if p is not None)
 
 
 def _plain(value: Any) -> Any:

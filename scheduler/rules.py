@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from bot.config import PolicyConfig
-from bot.messages import Field, Message
+from bot.messages import Field, Message, mention_ref
 from handlers.execution import week_of
 from handlers.plan import depends_on, projected_schedule
 from handlers.vocab import ESCALATION, MEETING_LABEL, TASK_LABEL
@@ -112,7 +112,7 @@ class Facts:
     def _handles(self) -> dict[int, str]:
         """person id → "platform:user_id", built once per tick (rules call this per notice)."""
         if len(self._handle_cache) != len(self.people):
-            self._handle_cache = {p.id: f"{p.platform}:{p.user_id}" for p in self.people.values()}
+            self._handle_cache = {p.id: mention_ref(p.platform, p.user_id, p.name) for p in self.people.values()}
         return self._handle_cache
 
     def _heads(self) -> dict[int, list[int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -54,7 +55,19 @@ def test_markdown_tells_the_exact_command() -> None:
     assert title == "XZ-2026-0001 卡片"
     assert "- 接受：/evaluate id=XZ-2026-0001 decision=accept" in text
     assert "contact=（对接人）" in text, "optional fields are listed too"
-    assert "@staff1" in text and "ou_1" not in text
+    assert "@staff1" not in text and "ou_1" not in text, "no raw ids, and the sample's person has no name"
+    named = replace(sample("evaluation_request"), mentions=("dingtalk:staff1|李工", "feishu:ou_1|李强"))
+    assert markdown(named)[1].endswith("@李工"), "by name when the send carries no at-list"
+    assert markdown(named, at_ids=True)[1].endswith("@staff1"), "as the id DingTalk highlights from at.atUserIds"
+
+
+def test_user_text_cannot_become_a_link_or_a_heading() -> None:
+    hostile = Message("# 标题 [点我](https://evil.example)", "[点我](https://evil.example)\n# 大标题\n> 引用 **粗**",
+                      (Field("![图](https://evil.example/x.png)", "<font color=red>红</font>"),))
+    title, text = markdown(hostile)
+    assert "](" not in text and "![" not in text and "**粗**" not in text and "<font" not in text
+    assert not any(line.startswith(("# ", "> 引用")) for line in text.splitlines()), text
+    assert "https://evil.example" in text, "the address is still there to read"
 
 
 @pytest.mark.parametrize("text", ['"quotes"\nnewline', "{{ x }}", "</script>", "🎉" * 50, "长" * 10_000])

@@ -127,3 +127,23 @@ def rig_chat(dept: str) -> str:
     from tests.dingtalk_rig import CHATS
 
     return CHATS[dept]
+
+
+async def test_people_named_in_a_notice_are_really_notified(rig: DingTalkRig) -> None:
+    """groupMessages/send cannot @ anyone: without a fresh session webhook in the group the named
+    people get the notice one-to-one; with one, its at-list notifies them in the group."""
+    await rig.say("小张", "市场部", '/request "新品" goal="销量10万台" depts=研发部 due=2026-12-31')
+    [invite] = rig.new("研发部")
+    assert invite.via == "openapi" and "staff" not in invite.text  # never a raw staff id
+    assert (PEOPLE["李主管"], "one-to-one") in {(u, how) for u, how, _ in rig.fake.notified}
+    assert "协作评估邀请" in rig.new("李主管")[0].title
+
+    rig.fake.notified.clear()
+    await rig.say("李主管", "研发部", "/help")  # now 研发部 has a fresh session webhook
+    rig.new("研发部")
+    await rig.say("小张", "市场部", '/request "新品二" goal="销量20万台" depts=研发部 due=2026-12-31')
+    [invite] = rig.new("研发部")
+    assert invite.via == "webhook" and f"@{PEOPLE['李主管']}" in invite.text
+    assert [how for u, how, _ in rig.fake.notified if u == PEOPLE["李主管"]] == ["webhook-at"]  # once, in the group
+    assert (PEOPLE["周主任"], "one-to-one") in {(u, how) for u, how, _ in rig.fake.notified}  # the PMO's group was quiet
+    assert "@李主管" not in invite.text  # the client shows the highlighted id as the name

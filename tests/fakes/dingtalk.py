@@ -95,6 +95,7 @@ class FakeDingTalk:
         self.requests: list[tuple[str, dict[str, Any]]] = []  # every OpenAPI call (path, body)
         self.tokens_issued = 0
         self.throttled = 0
+        self.notified: list[tuple[str, str, str]] = []  # (staffId, how, title): who DingTalk really notified
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._tokens: dict[str, float] = {}
         self._tickets: dict[str, float] = {}
@@ -465,6 +466,8 @@ class FakeDingTalk:
             error = self._check_robot(body)
         if error is not None:
             return error
+        if {"at", "atUserIds", "atMobiles", "isAtAll"} & (set(body) | set(body.get("_param") or {})):
+            return _bad("invalidParameter.msgParam.invalid", "群消息不支持@人")  # §4.2, a documented code
         cid = body.get("openConversationId", "")
         if cid not in self.groups:
             return _bad("invalid.openConversationId", "机器人不在群中或群不存在")
@@ -491,6 +494,7 @@ class FakeDingTalk:
         param = body.pop("_param")
         for user in users:
             self.seen[f"user:{user}"].append(_seen(body["msgKey"], param, "openapi"))
+            self.notified.append((user, "one-to-one", param.get("title", "")))
         return web.json_response({"processQueryKey": uuid.uuid4().hex, "invalidStaffIdList": [],
                                   "flowControlledStaffIdList": [], "filteredStaffIdList": []})
 
@@ -506,6 +510,9 @@ class FakeDingTalk:
         if kind not in ("text", "markdown"):
             return web.json_response({"errcode": 300005, "errmsg": "不支持的消息类型"})
         at = tuple((body.get("at") or {}).get("atUserIds") or ())
+        text = body.get("text", {}).get("content") or body.get("markdown", {}).get("text", "")
+        title = body.get("markdown", {}).get("title", "")
+        self.notified += [(u, "webhook-at", title) for u in at if f"@{u}" in text]  # highlighted only if in the text
         if kind == "text":
             self.seen[chat_key].append(Seen("text", "", body["text"]["content"], "webhook", at))
         else:

@@ -4,10 +4,14 @@ Which way a message goes:
 - it offers actions and `[dingtalk] card_template_id` is set → an interactive card
   (`createAndDeliver`, callbacks over the stream);
 - the new state of a clicked card (outbox kind `update`) → `PUT /v1.0/card/instances`;
-- a reply while the asked message's session webhook lives → markdown to that webhook;
+- a reply, or a notice that names people, while a session webhook of that chat lives →
+  markdown to that webhook, with the people in `at.atUserIds` (the only group send that notifies);
 - otherwise the robot OpenAPI: `sampleMarkdown`, an ActionCard when the message offers actions
-  (its text always shows the command to type), `sampleImageMsg` for `data["image_url"]`; to a
-  group by openConversationId, to a person (`user:<staffId>`) by one-to-one send.
+  that a button can send as they stand (its text always shows the command to type),
+  `sampleImageMsg` for `data["image_url"]`; to a group by openConversationId, to a person
+  (`user:<staffId>`) by one-to-one send.
+A group message that did not go through a webhook's at-list shows the people it names by name
+and is also sent to each of them one-to-one, so they are notified (docs/dingtalk.md, "Mentions").
 
 DingTalk has no send dedup key (Feishu has `uuid`). What keeps resends harmless is the outbox:
 a row marked sent is never sent again, and a row is resent only when its send failed or its
@@ -24,11 +28,11 @@ from urllib.parse import quote
 
 from bot.clock import Clock
 from bot.config import DingTalkConfig
-from bot.messages import Message
+from bot.messages import Message, mentioned
 from bot.outbox import OutboundItem
 from bot.platforms.dingtalk import PLATFORM
 from bot.platforms.dingtalk.api import DingTalkApi, WebhookGone
-from bot.platforms.dingtalk.translate import USER_PREFIX
+from bot.platforms.dingtalk.translate import USER_PREFIX, Webhook
 from bot.platforms.dingtalk.webhooks import SessionWebhooks
 from cards.dingtalk import card_data, commands, markdown, sendable
 from cards.model import card_for
@@ -62,21 +66,43 @@ class DingTalkSender:
         if item.kind == "update" and item.reply_to and self.config.card_template_id:
             await self.api.update_card(item.reply_to, card_params(message))  # the clicked card's new state
             return item.reply_to
+        named = mentioned(message.mentions, PLATFORM) if user is None else []
         if self.config.card_template_id and commands(card_for(message)):
-            return await self.send_card(item, user)
-        if item.kind == "reply" and not message.data.get("image_url"):
-            hook = self.webhooks.usable(item.reply_to, item.chat_id, self.clock.now())
-            if hook is not None:
-                try:
-                    await self.api.webhook_send(hook.url, self._webhook_body(message))
-                    return f"webhook:{item.key}"
-                except WebhookGone as exc:
-                    log.info("session webhook refused %s (%s); using the OpenAPI", item.key, exc)
-                    self.webhooks.forget(hook)
-        msg_key, param = robot_message(message, private=user is not None)
-        if user is not None:
-            return await self.api.users_send([user], msg_key, param)
-        return await self.api.group_send(item.chat_id, msg_key, param)
+            sent = await self.send_card(item, user)
+        elif (item.kind == "reply" or named) and not message.data.get("image_url") \
+                and (hook := self.webhooks.usable(item.reply_to, item.chat_id, self.clock.now())) is not None \
+                and await self._via_webhook(hook, message, item.key):
+            return f"webhook:{item.key}"  # its at-list notified the people named
+        else:
+            msg_key, param = robot_message(message, private=user is not None)
+            if user is not None:
+                return await self.api.users_send([user], msg_key, param)
+            sent = await self.api.group_send(item.chat_id, msg_key, param)
+        await self._tell(named, message, item.key)
+        return sent
+
+    async def _via_webhook(self, hook: Webhook, message: Message, key: str) -> bool:
+        title, text = markdown(message, at_ids=True)
+        body = {"msgtype": "markdown", "markdown": {"title": title, "text": text},
+                "at": {"atUserIds": [uid for uid, _ in mentioned(message.mentions, PLATFORM)]}}
+        try:
+            await self.api.webhook_send(hook.url, body)
+            return True
+        except WebhookGone as exc:
+            log.info("session webhook refused %s (%s); using the OpenAPI", key, exc)
+            self.webhooks.forget(hook)
+            return False
+
+    async def _tell(self, named: list[tuple[str, str]], message: Message, key: str) -> None:
+        """A group send by OpenAPI notifies nobody (platform-notes/dingtalk.md §4.2): the people it
+        names also get it one-to-one. Best effort: the group message is out, and a retry of this
+        row would post it twice, so a failure here is logged, not raised."""
+        for start in range(0, len(named), 20):
+            people = [uid for uid, _ in named[start:start + 20]]
+            try:
+                await self.api.users_send(people, *robot_message(message, private=True))
+            except Exception as exc:
+                log.warning("one-to-one copy of %s to %s failed: %r", key, people, exc)
 
     async def send_card(self, item: OutboundItem, user: str | None) -> str:
         """An interactive template card whose buttons call back over the stream (§3.2)."""
@@ -85,9 +111,9 @@ class DingTalkSender:
                                 "callbackType": "STREAM", "cardData": {"cardParamMap": card_params(item.message)}}
         if user is None:
             deliver: dict[str, Any] = {"robotCode": self.api.robot_code}
-            at = _mentioned(item.message)
+            at = {uid: name or uid for uid, name in mentioned(item.message.mentions, PLATFORM)}
             if at:
-                deliver["atUserIds"] = {uid: uid for uid in at}
+                deliver["atUserIds"] = at  # userId → the name shown
             body |= {"openSpaceId": f"dtv1.card//IM_GROUP.{item.chat_id}",
                      "imGroupOpenSpaceModel": {"supportForward": True}, "imGroupOpenDeliverModel": deliver}
         else:
@@ -95,11 +121,6 @@ class DingTalkSender:
                      "imRobotOpenDeliverModel": {"spaceType": "IM_ROBOT", "robotCode": self.api.robot_code}}
         await self.api.create_and_deliver(body, item.chat_id)
         return track
-
-    def _webhook_body(self, message: Message) -> dict[str, Any]:
-        title, text = markdown(message)
-        return {"msgtype": "markdown", "markdown": {"title": title, "text": text},
-                "at": {"atUserIds": _mentioned(message)}}
 
 
 def card_params(message: Message) -> dict[str, str]:
@@ -126,8 +147,3 @@ def robot_message(message: Message, private: bool) -> tuple[str, dict[str, str]]
     for i, (label, command) in enumerate(buttons, 1):
         param |= {f"actionTitle{i}": label[:BUTTON_CHARS], f"actionURL{i}": send_command_url(command)}
     return f"sampleActionCard{len(buttons)}", param
-
-
-def _mentioned(message: Message) -> list[str]:
-    prefix = f"{PLATFORM}:"
-    return [m.removeprefix(prefix) for m in message.mentions if m.startswith(prefix)]
