@@ -57,6 +57,15 @@ class Address:
     platform: str
     chat_id: str
 
+    @classmethod
+    def private(cls, platform: str, user_id: str) -> Address:
+        """The bot's private chat with a person: "user:<platform user id>", which each sender maps
+        to its platform's way of writing to one person."""
+        return cls(platform, f"{PRIVATE_PREFIX}{user_id}")
+
+
+PRIVATE_PREFIX = "user:"
+
 
 def mention_ref(platform: str, user_id: str, name: str = "") -> str:
     """A person to @mention: "platform:user_id", with "|name" when known (DingTalk shows names; a

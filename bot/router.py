@@ -202,9 +202,13 @@ def _card_answers(ctx: Context, event: CardAction, replies: list[Outgoing], repl
     """Where a click's replies go: a shared card changes in place only to a new state of its own
     object (docs/cards.md, "Shared cards"). A plain button's workflow result is that; a submitted
     form's own object is the submission, so the form turns into 「已提交」 and the result is
-    posted under it; anything else (a form to fill, a board, a list) is posted under the card."""
+    posted under it; anything else (a form to fill, a board, a list) is posted under the card,
+    or in the clicker's private chat when it is about them alone (my tasks, my projects)."""
     for reply in replies:
-        reply.reply_to = reply.reply_to or event.card_message_id
+        if reply.personal:  # about the clicker alone: to their private chat, not under the shared card
+            reply.address = Address.private(event.sender.platform, event.sender.user_id)
+        else:
+            reply.reply_to = reply.reply_to or event.card_message_id
     if not (replaces_card and replies):
         return replies
     if not event.form:

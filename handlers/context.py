@@ -28,6 +28,7 @@ class Outgoing:
     reply_to: str | None = None
     kind: str = "notice"
     collab_id: int | None = None
+    personal: bool = False  # only for the actor: a shared card's click answers it in private
 
 
 @dataclass
@@ -55,9 +56,10 @@ class Context:
     def origin(self) -> Address:
         return Address(self.event.chat.platform, self.event.chat.chat_id)
 
-    def reply(self, message: Message) -> None:
+    def reply(self, message: Message, personal: bool = False) -> None:
+        """Answer the actor where they asked; `personal` marks content about the actor alone."""
         message_id = getattr(self.event, "message_id", None)
-        self.outgoing.append(Outgoing(self.origin, message, reply_to=message_id, kind="reply"))
+        self.outgoing.append(Outgoing(self.origin, message, reply_to=message_id, kind="reply", personal=personal))
 
     async def notify(self, dept_ids: Iterable[int], message: Message, collab: Collaboration | None = None,
                      skip_origin: bool = True) -> None:

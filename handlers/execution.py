@@ -118,11 +118,12 @@ async def board(ctx: Context, v: Values) -> None:
     if not mine and common.is_admin(ctx):
         mine = await workflow.collabs_involving(ctx.session, None, ctx.actor.id, ACTIVE_STAGES)
     if not mine:
-        ctx.reply(Message("我的协作项目", "目前没有进行中的协作项目。发起新需求：/request"))
+        ctx.reply(Message("我的协作项目", "目前没有进行中的协作项目。发起新需求：/request"), personal=True)
         return
     lines = [f"{c.code} {c.name}｜{STAGES[c.stage]}｜期望 {c.expected_date}" for c in mine]
     ctx.reply(Message("我的协作项目", "\n".join(lines), template="board_list",
-                      data={"items": [{"code": c.code, "name": c.name, "stage": c.stage} for c in mine]}))
+                      data={"items": [{"code": c.code, "name": c.name, "stage": c.stage} for c in mine]}),
+              personal=True)
 
 
 async def board_message(ctx: Context, c: Collaboration) -> Message:
@@ -157,7 +158,7 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
 async def my_tasks(ctx: Context, v: Values) -> None:
     rows = await workflow.open_tasks_of(ctx.session, ctx.actor.id, OPEN_TASK_STATES)
     if not rows:
-        ctx.reply(Message("我的任务", "你目前没有未完成的任务。"))
+        ctx.reply(Message("我的任务", "你目前没有未完成的任务。"), personal=True)
         return
     lines = []
     for task, code in rows:
@@ -166,4 +167,4 @@ async def my_tasks(ctx: Context, v: Values) -> None:
                      f"截止 {task.due_date}{late}")
     ctx.reply(Message(f"我的任务（{len(rows)}）", "\n".join(lines), template="my_tasks",
                       data={"items": [{"task": f"{code}/T{t.number}", "title": t.title, "due": t.due_date.isoformat(),
-                                       "status": t.status} for t, code in rows]}))
+                                       "status": t.status} for t, code in rows]}), personal=True)

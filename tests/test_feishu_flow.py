@@ -3,12 +3,13 @@ once by typing, once only by clicking the cards the bot sent (under both reading
 Feishu echoes a form's submit-button value)."""
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
 
 from tests.click_play import whole_collaboration
-from tests.feishu_rig import CHATS, FeishuRig
+from tests.feishu_rig import CHATS, PEOPLE, FeishuRig
 from tests.lifetime import running
 from tests.scenario import one_containing
 
@@ -64,3 +65,20 @@ async def test_a_submitted_form_becomes_its_result_link_and_cannot_be_sent_twice
     result = rig.card("市场部", "需求已提交：XZ-2026-0001")
     assert result.reply_to == form.message_id  # posted under the form
     assert CHATS["市场部"] == result.chat_id
+
+
+async def test_reading_buttons_leave_the_shared_card_alone(rig: FeishuRig) -> None:
+    """A button whose answer is not a new state of the card's own object posts a new message:
+    under the card, or to the clicker alone when it is about them (my tasks)."""
+    await rig.say("张经理", "市场部", "/help")
+    card = rig.card("市场部")
+    before = json.dumps(card.content, ensure_ascii=False)
+    answer = await rig.click("小马", card, "我的任务")
+    assert answer is not None and "card" not in answer
+    assert json.dumps(card.content, ensure_ascii=False) == before and card.versions == 1
+    [mine] = rig.fake.chat(f"user:{PEOPLE['小马']}")
+    assert "我的任务" in mine.text
+    assert rig.card("市场部") is card, "nothing new in the group"
+    await rig.click("小马", card, "发起需求")
+    form = rig.card("市场部")
+    assert form is not card and form.reply_to == card.message_id and card.versions == 1

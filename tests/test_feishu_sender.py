@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -10,10 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import FeishuConfig
-from bot.messages import Message
+from bot.messages import Field, Message
 from bot.outbox import OutboundItem
 from bot.platforms.feishu.api import FeishuApi, FeishuRefused, send_uuid
 from bot.platforms.feishu.sender import FeishuSender
+from cards.feishu import LIMIT_BYTES, body_bytes, feishu_card
 from tests.fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
 from tests.feishu_rig import CHATS, FeishuRig
 from tests.lifetime import running
@@ -142,3 +144,25 @@ async def test_through_the_outbox_every_notice_arrives_exactly_once(db_url: str)
         assert [r.chat_id for r in failed] == ["oc_dissolved"] and "232009" in failed[0].error
         pmo = fake.texts(CHATS["协作管理办公室"])
         assert len([t for t in pmo if "消息发送失败" in t]) == 1  # the admins were told (by the dispatcher), once
+
+
+async def test_the_30_kb_limit_is_counted_on_the_request_body(fake: FakeFeishu, api: FeishuApi) -> None:
+    """Quotes and newlines are escaped once more when the card travels as the `content` string:
+    a card of 27 KB can make a 36 KB body. The renderer shrinks it to fit the body, the fake
+    (like Feishu, code 230025) counts the body."""
+    message = Message("很长的卡片", "", tuple(Field(f"字段{i}", '"' * 900) for i in range(12)))
+    whole = feishu_card_unshrunk(message)
+    assert len(json.dumps(whole, ensure_ascii=False).encode()) < LIMIT_BYTES < body_bytes(whole)
+    card = feishu_card(message)
+    assert body_bytes(card) <= LIMIT_BYTES
+    await api.send("oc_1", "interactive", card, "k-fits")
+    with pytest.raises(FeishuRefused) as refused:
+        await api.send("oc_1", "interactive", whole, "k-too-big")
+    assert refused.value.code == 230025
+
+
+def feishu_card_unshrunk(message: Message) -> dict[str, object]:
+    from cards.feishu import _Builder
+    from cards.model import card_for
+
+    return _Builder(card_for(message), 1.0).build()

@@ -83,6 +83,7 @@ async def test_bot_added_greets_once(rig: FeishuRig) -> None:
     await rig.settle()
     texts = rig.fake.texts("oc_new")
     assert len(texts) == 1 and "/bind" in texts[0]
+    assert "**第一步**：" in texts[0] and "&#42;" not in texts[0], "the greeting's step is bold, not starred text"
 
 
 async def test_duplicate_deliveries_have_one_effect(rig: FeishuRig) -> None:

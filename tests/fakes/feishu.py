@@ -202,9 +202,14 @@ class FakeFeishu:
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await request.json()
-        if request.query.get("receive_id_type") != "chat_id":
+        kind, receiver = request.query.get("receive_id_type"), str(body.get("receive_id", ""))
+        if kind == "open_id":  # to one person: their private chat with the bot
+            if receiver not in self.users:
+                return web.json_response({"code": 230013, "msg": "no availability to the user"}, status=400)
+            return await self._post(request, f"user:{receiver}", body, None)
+        if kind != "chat_id":
             return web.json_response({"code": 230001, "msg": "bad receive_id_type"}, status=400)
-        return await self._post(request, str(body.get("receive_id", "")), body, None)
+        return await self._post(request, receiver, body, None)
 
     async def _reply(self, request: web.Request) -> web.Response:
         parent = self.posted.get(request.match_info["message_id"])

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from bot.config import FeishuConfig
+from bot.messages import PRIVATE_PREFIX
 from bot.outbox import PermanentSendError
 from bot.platforms.http import PooledSession, Retryable, compact_json, json_object, with_retries
 from bot.platforms.ratelimit import KeyedWindows, SlidingWindow
@@ -93,9 +94,12 @@ class FeishuApi:
             self._token = ""
 
     async def send(self, chat_id: str, msg_type: str, content: dict[str, Any], key: str) -> str:
-        body = {"receive_id": chat_id, "msg_type": msg_type, "content": compact_json(content), "uuid": send_uuid(key)}
+        """Send to a chat, or to a person for "user:<open_id>" (the bot's private chat with them)."""
+        receiver, kind = (chat_id.removeprefix(PRIVATE_PREFIX), "open_id") if chat_id.startswith(PRIVATE_PREFIX) \
+            else (chat_id, "chat_id")
+        body = {"receive_id": receiver, "msg_type": msg_type, "content": compact_json(content), "uuid": send_uuid(key)}
         data = await self.call("POST", "/open-apis/im/v1/messages", chat_id, json=body,
-                               params={"receive_id_type": "chat_id"})
+                               params={"receive_id_type": kind})
         return str(data["data"]["message_id"])
 
     async def reply(self, message_id: str, chat_id: str, msg_type: str, content: dict[str, Any], key: str) -> str:

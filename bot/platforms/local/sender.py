@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.messages import Message
+from bot.messages import PRIVATE_PREFIX, Message
 from bot.outbox import OutboundItem
 from cards.html import Directory, render_html
 from storage import local_chat, org
@@ -65,14 +65,16 @@ class LocalSender:
 
     async def send(self, item: OutboundItem) -> str:
         now = self.clock.now()
+        chat_id = "p2p:" + item.chat_id.removeprefix(PRIVATE_PREFIX) if item.chat_id.startswith(PRIVATE_PREFIX) \
+            else item.chat_id
         async with self.sessions() as session, session.begin():
             row = None
             if item.kind == "update" and item.reply_to and item.reply_to.isdigit():
-                row = await local_chat.replace_payload(session, item.chat_id, int(item.reply_to),
+                row = await local_chat.replace_payload(session, chat_id, int(item.reply_to),
                                                        item.message.to_json(), now)
             kind = "update" if row is not None else "message"
             if row is None:
-                row = await local_chat.add(session, item.chat_id, "", BOT_NAME, now, payload=item.message.to_json())
+                row = await local_chat.add(session, chat_id, "", BOT_NAME, now, payload=item.message.to_json())
             shown = view(row, await directory(session))
         await self.hub.broadcast({"type": kind, "message": shown})
         return str(shown["id"])
