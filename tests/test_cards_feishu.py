@@ -1,7 +1,6 @@
 """Feishu card JSON 2.0 against platform-notes/feishu.md §4 and the callback sample F6."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
