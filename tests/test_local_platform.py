@@ -14,6 +14,7 @@ from bot.clock import FixedClock
 from bot.config import Config
 from bot.platforms.local.demo import DEMO_ORG
 from bot.server import make_app
+from tests.fakes import emulator
 
 
 @pytest.fixture
@@ -83,21 +84,28 @@ async def test_plain_group_chat_is_not_for_the_bot_but_private_chat_is(
 
 
 async def test_card_click_updates_the_card_or_toasts_the_error(client: tuple[TestClient[Any, Any], Bot]) -> None:
+    """Clicks are what the page's script sends for the card HTML the bot rendered (tests/fakes/emulator.py)."""
     test_client, bot = client
     await post(test_client, bot, "/api/say", {"chat": "市场部", "user": "张伟", "text": "/request"})
-    form_id = (await history(test_client, "市场部"))[-1]["id"]
-    values = {"name": "Q4新品推广", "goal": "尽快", "depts": ["研发部"], "due": "2026-12-31"}
-    bad = await post(test_client, bot, "/api/action", {"chat": "市场部", "user": "张伟", "message_id": form_id,
-                                                        "command": "request", "values": values})
+    form = (await history(test_client, "市场部"))[-1]
+    fill = {"name": "Q4新品推广", "goal": "尽快", "depts": ["研发部"], "due": "2026-12-31"}
+
+    async def submit(fields: dict[str, Any]) -> dict[str, Any]:
+        sent = emulator.click(form["html"], "提交", fields)
+        return await post(test_client, bot, "/api/action", {"chat": "市场部", "user": "张伟", "message_id": form["id"]}
+                          | sent)
+
+    bad = await submit(fill)
     assert bad["ok"] is False and "量化" in bad["toast"] and bad["replaces_card"] is False
     before = await history(test_client, "市场部")
-    assert before[-1]["id"] == form_id and 'data-kind="form"' in before[-1]["html"], "the form stays usable"
-    good = await post(test_client, bot, "/api/action", {"chat": "市场部", "user": "张伟", "message_id": form_id,
-                                                         "command": "request", "values": values | {"goal": "销量10万台"}})
+    assert before[-1]["id"] == form["id"] and 'data-kind="form"' in before[-1]["html"], "the form stays usable"
+    good = await submit(fill | {"goal": "销量10万台"})
     assert good == {"ok": True, "replaces_card": True, "toast": "已提交"}
-    after = {m["id"]: m for m in await history(test_client, "市场部")}
-    assert after[form_id]["edited"] and "需求已提交：XZ-2026-0001" in after[form_id]["html"]
-    assert len(after) == len(before), "updated in place, not posted again"
+    after = await history(test_client, "市场部")
+    submitted = next(m for m in after if m["id"] == form["id"])
+    assert submitted["edited"] and 'data-kind="submitted"' in submitted["html"]
+    assert "已提交 → 需求已提交：XZ-2026-0001" in submitted["html"], "the form says it was sent, and where"
+    assert "需求已提交：XZ-2026-0001" in after[-1]["preview"] and len(after) == len(before) + 1
     assert "协作评估邀请" in (await history(test_client, "研发部"))[-1]["preview"]
 
 
