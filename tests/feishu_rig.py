@@ -133,10 +133,11 @@ class FeishuRig:
         return card.text
 
     def card(self, chat: str, containing: str = "") -> Posted:
-        """The newest card in `chat` (whose text contains `containing`)."""
-        cards = [p for p in self.fake.chat(CHATS.get(chat, chat)) if p.msg_type == "interactive"
-                 and containing in p.text]
-        assert cards, f"no card with {containing!r} in {chat}: {[p.text[:40] for p in self.fake.chat(CHATS.get(chat, chat))]}"
+        """The newest card in `chat` (a department, or a person's private chat) whose text contains `containing`."""
+        chat_id = f"user:{PEOPLE[chat]}" if chat in PEOPLE else CHATS.get(chat, chat)
+        shown = self.fake.chat(chat_id)
+        cards = [p for p in shown if p.msg_type == "interactive" and containing in p.text]
+        assert cards, f"no card with {containing!r} in {chat}: {[p.text[:40] for p in shown]}"
         return cards[-1]
 
     async def settle(self) -> None:
