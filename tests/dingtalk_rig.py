@@ -9,6 +9,7 @@ import asyncio
 import json
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from urllib.parse import unquote
 from typing import Any
 
 from bot.app import Bot
@@ -19,6 +20,7 @@ from bot.testkit import DEMO_ORG
 from tests.conftest import MONDAY
 from tests.fakes.dingtalk import FakeDingTalk, Seen
 
+SEND_MESSAGE = "dtmd://dingtalkclient/sendMessage?content="
 CLIENT_ID = "ding-app"
 CLIENT_SECRET = "ding-secret"
 #: Demo people with DingTalk staff ids, and a group (openConversationId) per department.
@@ -94,6 +96,13 @@ class DingTalkRig:
         assert ack["code"] == 200, ack
         await self.settle()
         return json.loads(ack["data"])["response"] or {}
+
+    async def press(self, user: str, seen: Seen, title: str) -> None:
+        """`user` presses an ActionCard button: the DingTalk client sends the text its
+        `dtmd://dingtalkclient/sendMessage?content=` link carries, as the user, in the private chat."""
+        url = dict(seen.buttons)[title]
+        assert url.startswith(SEND_MESSAGE), url
+        await self.say(user, "p2p", unquote(url.removeprefix(SEND_MESSAGE)))
 
     def card(self, chat: str, containing: str = "") -> Seen:
         """The newest interactive card in `chat` whose title or text contains `containing`."""

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 
@@ -147,3 +149,19 @@ async def test_people_named_in_a_notice_are_really_notified(rig: DingTalkRig) ->
     assert [how for u, how, _ in rig.fake.notified if u == PEOPLE["李主管"]] == ["webhook-at"]  # once, in the group
     assert (PEOPLE["周主任"], "one-to-one") in {(u, how) for u, how, _ in rig.fake.notified}  # the PMO's group was quiet
     assert "@李主管" not in invite.text  # the client shows the highlighted id as the name
+
+
+async def test_an_action_card_button_sends_its_command_as_the_user(rig: DingTalkRig) -> None:
+    """Without a card template, the task owner's one-to-one copy of the new task is an ActionCard;
+    its 任务分工表 button makes the client send the command, which the bot answers in private."""
+    await request_and_evaluate_by_text(rig)
+    await rig.say("周主任", "协作管理办公室", "/approve XZ-2026-0001 lead=市场部")
+    rig.advance(timedelta(hours=2))  # 研发部's session webhooks have expired: the notice goes by OpenAPI
+    await rig.say("张经理", "市场部", '/task add XZ-2026-0001 接口开发 dept=研发部 owner=@李工 deliverable="接口" '
+                                      'standard="通过测试" start=11-24 due=12-10', at=(PEOPLE["李工"],))
+    [copy] = [s for s in rig.new("李工") if "T1" in s.title]
+    assert copy.kind == "actionCard" and "任务分工表" in dict(copy.buttons)
+    assert all("<" not in unquote(url) for _, url in copy.buttons), "no button sends a placeholder"
+    await rig.press("李工", copy, "任务分工表")
+    [table] = rig.new("李工")
+    assert "任务分工表" in table.title and "接口开发" in table.text
