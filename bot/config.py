@@ -43,6 +43,7 @@ class FeishuConfig:
     verification_token: str = ""
     base_url: str = "https://open.feishu.cn"
     bot_open_id: str = ""  # empty: asked from the bot info API at start-up
+    insecure_dev: bool = False  # webhook mode without encrypt_key: unsigned pushes accepted (development only)
     replay_window_seconds: int = 300  # webhook: refuse timestamps older or newer than this
     max_body_bytes: int = 262_144  # webhook: larger bodies are refused unread
     watchdog_seconds: int = 300  # long connection: restart when no frame arrives for this long
@@ -238,6 +239,16 @@ def _build(cls: type, raw: Any, source: str, where: str) -> Any:
     return cls(**values)
 
 
+#: Keys whose values no message may show.
+SECRETS = {"feishu.app_secret", "feishu.encrypt_key", "feishu.verification_token", "dingtalk.client_secret",
+           "database.url"}
+
+
+def _shown(key: str, value: Any) -> str:
+    """A value for an error message: secrets only by their type."""
+    return f"a {type(value).__name__} (value not shown)" if key in SECRETS else repr(value)
+
+
 def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
@@ -245,7 +256,7 @@ def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
         return _build(hint, value, source, key)
     if origin is Literal:
         if value not in args:
-            raise ConfigError(f"{source}: {key} must be one of {', '.join(map(repr, args))}, not {value!r}")
+            raise ConfigError(f"{source}: {key} must be one of {', '.join(map(repr, args))}, not {_shown(key, value)}")
         return value
     if origin in (types.UnionType, typing.Union):
         if value is None and type(None) in args:
@@ -254,18 +265,18 @@ def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
         return _coerce(inner[0], value, source, key)
     if origin is list:
         if not isinstance(value, list):
-            raise ConfigError(f"{source}: {key} must be a list, not {type(value).__name__}")
+            raise ConfigError(f"{source}: {key} must be a list, not a {type(value).__name__}")
         return [_coerce(args[0], item, source, f"{key}[{i}]") for i, item in enumerate(value)]
     if hint is bool and not isinstance(value, bool):
-        raise ConfigError(f"{source}: {key} must be true or false, not {value!r}")
+        raise ConfigError(f"{source}: {key} must be true or false, not {_shown(key, value)}")
     if hint is int and (not isinstance(value, int) or isinstance(value, bool)):
-        raise ConfigError(f"{source}: {key} must be an integer, not {value!r}")
+        raise ConfigError(f"{source}: {key} must be an integer, not {_shown(key, value)}")
     if hint is float:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise ConfigError(f"{source}: {key} must be a number, not {value!r}")
+            raise ConfigError(f"{source}: {key} must be a number, not {_shown(key, value)}")
         return float(value)
     if hint is str and not isinstance(value, str):
-        raise ConfigError(f"{source}: {key} must be a string, not {value!r}")
+        raise ConfigError(f"{source}: {key} must be a string, not {_shown(key, value)}")
     return value
 
 
@@ -328,6 +339,11 @@ def _validate(config: Config, from_env: dict[str, str]) -> None:
         _check_user_ref(src, "roles.admins", ref)
     if not 1 <= config.http.port <= 65535:
         raise ConfigError(f"{src}: http.port must be 1..65535")
+    feishu = config.feishu
+    if feishu.enabled and feishu.mode == "webhook" and not feishu.encrypt_key and not feishu.insecure_dev:
+        raise ConfigError(f"{src}: feishu.encrypt_key must be set in webhook mode: it encrypts and signs Feishu's "
+                          "pushes, and without it anyone who can reach /feishu/events could act as anyone "
+                          "(feishu.insecure_dev = true accepts unsigned pushes, for local development only)")
 
 
 def _check_user_ref(src: str, key: str, ref: str) -> None:

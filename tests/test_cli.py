@@ -59,6 +59,16 @@ def test_config_error_from_a_real_process(tmp_path: Path) -> None:
     assert "policy.rework_working_days" in result.stderr
 
 
+def test_an_unsigned_webhook_does_not_start(tmp_path: Path) -> None:
+    """Webhook mode without encrypt_key would take unsigned POSTs from anyone as the PMO."""
+    config = write_config(tmp_path, '[feishu]\napp_id = "cli_x"\napp_secret = "hunter2"\nmode = "webhook"\n')
+    result = subprocess.run([str(XIEZUO), "serve", "--config", str(config)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert "feishu.encrypt_key" in result.stderr and "hunter2" not in result.stderr + result.stdout
+    assert not (tmp_path / "cli.db").exists()
+
+
 @pytest.mark.parametrize("command", [["serve"], ["db", "upgrade"]])
 @pytest.mark.parametrize("url, reason", [
     ("postgresql://bot:hunter2@127.0.0.1:{port}/xiezuo", "Connect call failed"),  # nothing listens there

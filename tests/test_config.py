@@ -132,6 +132,7 @@ def test_env_secrets_overlay_the_file(tmp_path: Path) -> None:
     ("postgresql+psycopg2://bot:hunter2@db/xiezuo", "'psycopg2' driver"),
     ("sqlite://", "must name a SQLite file"),
     ("sqlite:///:memory:", "must name a SQLite file"),
+    ("postgresql://bot:hunter2@db:notaport/xiezuo", "is not a database URL"),
 ])
 def test_an_unusable_database_url_is_refused_at_start_up(tmp_path: Path, url: str, words: str) -> None:
     message = error(tmp_path, f"[database]\nurl = {url!r}\n")
@@ -262,3 +263,27 @@ def test_config_example_commented_examples_are_valid(tmp_path: Path) -> None:
     assert config.roles.admins == ["feishu:ou_0123456789abcdef", "dingtalk:manager4455"]
     assert [d.name for d in config.departments] == ["研发部", "协作管理办公室"]
     assert config.departments[0].feishu_chats == ["oc_1234567890abcdef"] and config.departments[1].is_pmo
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[feishu]\napp_id = "cli_x"\napp_secret = ["hunter2"]\n', "feishu.app_secret"),
+    ('[feishu]\nencrypt_key = 42424242\n', "feishu.encrypt_key"),
+    ('[feishu]\nverification_token = true\n', "feishu.verification_token"),
+    ('[dingtalk]\nclient_secret = ["hunter2"]\n', "dingtalk.client_secret"),
+])
+def test_a_secret_of_the_wrong_type_is_named_but_never_shown(tmp_path: Path, text: str, key: str) -> None:
+    message = error(tmp_path, text)
+    assert key in message and "hunter2" not in message and "42424242" not in message and "value not shown" in message
+
+
+WEBHOOK = '[feishu]\napp_id = "cli_x"\napp_secret = "s"\nmode = "webhook"\nverification_token = "t"\n'
+
+
+def test_webhook_mode_without_encrypt_key_is_refused(tmp_path: Path) -> None:
+    """Without encrypt_key Feishu's pushes are neither encrypted nor signed: anyone reaching
+    /feishu/events could post as the PMO."""
+    message = error(tmp_path, WEBHOOK)
+    assert "feishu.encrypt_key" in message and "insecure_dev" in message
+    assert load_config(write(tmp_path, WEBHOOK + 'encrypt_key = "k"\n'), env={}).feishu.encrypt_key == "k"
+    assert load_config(write(tmp_path, WEBHOOK + "insecure_dev = true\n"), env={}).feishu.insecure_dev
+    assert load_config(write(tmp_path, WEBHOOK.replace("webhook", "websocket")), env={}).feishu.mode == "websocket"

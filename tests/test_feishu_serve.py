@@ -26,6 +26,7 @@ port = {port}
 app_id = "{APP_ID}"
 app_secret = "{APP_SECRET}"
 mode = "webhook"
+encrypt_key = "ek"
 verification_token = "vt"
 base_url = "{fake_url}"
 {extra}

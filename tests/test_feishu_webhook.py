@@ -129,3 +129,31 @@ async def test_forged_or_malformed_requests_are_refused(rig: FeishuRig, forgery:
     await rig.settle()
     assert await stored(rig) == (0, 0)
     assert rig.fake.texts(CHATS["市场部"]) == []
+
+
+def _malformed() -> list[tuple[str, dict]]:
+    message = json.loads(json.dumps(F1))
+    cases = [("header is a string", {"schema": "2.0", "header": "im.message.receive_v1", "event": F1["event"]}),
+             ("header is a list", {"schema": "2.0", "header": [TOKEN], "event": {}})]
+    for path, value in (("event", "x"), ("event.message", ["x"]), ("event.message.mentions", "@_user_1"),
+                        ("event.sender", None), ("event.message.content", 5)):
+        broken = json.loads(json.dumps(message))
+        *parents, leaf = path.split(".")
+        target = broken
+        for part in parents:
+            target = target[part]
+        target[leaf] = value
+        cases.append((f"{path} = {value!r}", broken))
+    card = card_event("oc_c1", "ou_p1", "om_1", {"value": "not an object", "tag": "button"}, token=TOKEN)
+    cases.append(("card action value is a string", card))
+    return cases
+
+
+@pytest.mark.parametrize(("what", "envelope"), _malformed(), ids=[w for w, _ in _malformed()])
+async def test_a_signed_malformed_event_is_a_4xx_and_stores_nothing(rig: FeishuRig, what: str, envelope: dict) -> None:
+    if isinstance(envelope.get("header"), dict):
+        envelope["header"]["token"] = TOKEN
+    status, body = await rig.post(*signed_request(envelope, ENCRYPT_KEY))
+    assert status < 500, (what, status, body)
+    await rig.settle()
+    assert await stored(rig) == (0, 0)

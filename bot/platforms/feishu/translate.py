@@ -24,22 +24,25 @@ class BadEvent(ValueError):
 
 
 def event_type(envelope: dict[str, Any]) -> str:
-    header = envelope.get("header")
-    if isinstance(header, dict):
-        return str(header.get("event_type", ""))
+    if "header" in envelope:
+        return str(_header(envelope).get("event_type", ""))
     event = envelope.get("event")
     return str(event.get("type", "")) if isinstance(event, dict) else ""
 
 
 def event_id(envelope: dict[str, Any]) -> str:
-    header = envelope.get("header")
-    return str((header or {}).get("event_id") or envelope.get("uuid") or "")
+    return str(_header(envelope).get("event_id") or envelope.get("uuid") or "")
 
 
 def token(envelope: dict[str, Any]) -> str:
     """The verification token: `header.token` in v2 events, top-level `token` in v1 and challenges."""
+    return str(_header(envelope).get("token") or envelope.get("token") or "")
+
+
+def _header(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The v2 header; a header that is not an object counts as none (the event is then refused)."""
     header = envelope.get("header")
-    return str((header or {}).get("token") or envelope.get("token") or "")
+    return header if isinstance(header, dict) else {}
 
 
 def command(envelope: dict[str, Any], bot_open_id: str) -> Command | None:

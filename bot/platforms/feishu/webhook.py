@@ -35,6 +35,9 @@ class FeishuWebhook:
         self.inbound = inbound
         self.config = config
         self.clock = clock
+        if not config.encrypt_key:  # config refuses this unless insecure_dev is set
+            log.warning("feishu webhook runs WITHOUT encrypt_key (insecure_dev = true): unsigned pushes are "
+                        "accepted, and anyone who reaches %s can act as anyone. Development only.", PATH)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post(PATH, self.handle)
