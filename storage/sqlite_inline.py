@@ -3,8 +3,9 @@
 aiosqlite sends every cursor, execute, fetch, commit and close to a worker thread and wakes the
 loop for each result. A command makes a dozen such calls, and the hand-offs cost ten times
 SQLite's own work: they capped the router at ~160 commands/s (docs/performance.md, Router). On a
-local WAL file with `synchronous=NORMAL` a statement or a commit takes microseconds and does not
-fsync, so doing it in place blocks the loop for less time than one hand-off takes.
+local WAL file a statement takes microseconds and a commit one WAL fsync (`synchronous=FULL`,
+about 0.5 ms on a local disk), so doing it in place blocks the loop little longer than the
+hand-offs would; for a database on a slow disk, `sqlite+aiosqlite://` keeps the thread.
 
 SQLAlchemy's async engine still wants awaitables, so this is aiosqlite's shape with coroutines
 that finish without suspending, plugged into SQLAlchemy's own aiosqlite adapter; its cursor and

@@ -1,8 +1,8 @@
 """SQLite WAL checkpoints on a worker thread, so that no command's commit pays for one.
 
 By default SQLite copies the write-ahead log back into the database file inside whichever
-commit takes the log past 1000 pages, and with `synchronous=NORMAL` that checkpoint is the only
-time it fsyncs. On the event loop's thread (storage/sqlite_inline.py) that was a 5–15 ms stall,
+commit takes the log past 1000 pages, and that checkpoint writes and fsyncs the database file
+itself. On the event loop's thread (storage/sqlite_inline.py) that was a 5–15 ms stall,
 several times a second under load: ~100 commits over 5 ms in 20 s of the router bench, against
 none without. While it runs, the bot switches that off for its connection and runs a PASSIVE
 checkpoint from a thread every second instead; SQLite lets the writer go on appending meanwhile.
