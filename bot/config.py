@@ -125,6 +125,8 @@ class PolicyConfig:
     quiet_start: str = "09:00"
     max_field_chars: int = 2000
     max_title_chars: int = 200
+    separate_duties: bool = True  # nobody approves their own request or accepts their own delivery
+    enrol_unknown_speakers: bool = True  # an unknown person who speaks in a bound group joins its dept
 
 
 @dataclass

@@ -127,7 +127,8 @@ class Router:
 
     async def _context(self, session: AsyncSession, event: Event) -> Context:
         chat = event.chat
-        chat_dept = await org.chat_dept(session, chat.platform, chat.chat_id) if chat.is_group else None
+        enrol = chat.is_group and self.config.policy.enrol_unknown_speakers  # an unknown speaker joins the group's dept
+        chat_dept = await org.chat_dept(session, chat.platform, chat.chat_id) if enrol else None
         now = self.clock.now()
         actor = await org.ensure_person(session, event.sender.platform, event.sender.user_id, event.sender.name,
                                         now, dept_id=chat_dept)

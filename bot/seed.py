@@ -6,11 +6,17 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
-from storage import org
+from storage import audit, org, schedule
 
 
 async def apply_config(session: AsyncSession, config: Config, now: datetime) -> None:
-    """Idempotent: running it on every start keeps the org in step with the config file."""
+    """Idempotent: running it on every start keeps the org in step with the config file.
+
+    Roles come only from the config, so it is their source of truth both ways: a head or admin
+    it no longer lists loses the role. Every change of role has an audit entry.
+    """
+    heads = {ref for item in config.departments for ref in item.heads}
+    admins = set(config.roles.admins)
     for item in config.departments:
         dept = await org.ensure_department(session, item.name, item.timezone or config.policy.timezone, item.is_pmo)
         dept.is_pmo = item.is_pmo
@@ -20,12 +26,17 @@ async def apply_config(session: AsyncSession, config: Config, now: datetime) -> 
             for chat_id in chats:
                 if await org.chat_dept(session, platform, chat_id) != dept.id:
                     await org.bind_chat(session, dept, platform, chat_id, item.name)
-        for ref, head in [(r, True) for r in item.heads] + [(r, False) for r in item.members]:
+        for ref in item.heads + item.members:
             platform, _, user_id = ref.partition(":")
             person = await org.ensure_person(session, platform, user_id, "", now, dept_id=dept.id)
             person.dept_id = dept.id
-            person.is_head = person.is_head or head
-    for ref in config.roles.admins:
+    people = {f"{p.platform}:{p.user_id}": p for p in await schedule.heads_and_admins(session)}
+    for ref in admins | heads:
         platform, _, user_id = ref.partition(":")
-        person = await org.ensure_person(session, platform, user_id, "", now)
-        person.is_admin = True
+        people[ref] = await org.ensure_person(session, platform, user_id, "", now)
+    for ref, person in people.items():
+        for role, listed in (("is_head", ref in heads), ("is_admin", ref in admins)):
+            if getattr(person, role) != listed:
+                setattr(person, role, listed)
+                audit.record(session, now, None, "config role", detail={"person": ref, "role": role[3:],
+                                                                         "granted": listed})

@@ -52,6 +52,11 @@ async def bind_group(ctx: Context, v: Values) -> None:
         dept = await org.ensure_department(ctx.session, v.dept.strip(), ctx.config.policy.timezone)
     common.require(common.is_admin(ctx) or common.is_head(ctx, dept.id), f"把本群绑定到{dept.name}",
                    f"{dept.name}负责人或协作管理办公室")
+    bound = await org.chat_dept(ctx.session, chat.platform, chat.chat_id)
+    if bound is not None and bound != dept.id:  # moving another department's group away from it
+        current = await org.dept_by_id(ctx.session, bound)
+        common.require(common.is_admin(ctx), f"把{current.name if current else '其他部门'}的群改绑到{dept.name}",
+                       "协作管理办公室")
     await org.bind_chat(ctx.session, dept, chat.platform, chat.chat_id, chat.title)
     if ctx.actor.dept_id is None:
         ctx.actor.dept_id = dept.id

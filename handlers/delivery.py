@@ -51,6 +51,9 @@ async def accept(ctx: Context, v: Values) -> None:
     delivery = await workflow.latest_delivery(ctx.session, task.id)
     if task.status != "review" or delivery is None or await workflow.acceptance_of(ctx.session, delivery.id):
         raise UserError(f"T{task.number} 还没有待验收的交付物：请负责部门先 /deliver")
+    if ctx.config.policy.separate_duties and delivery.submitted_by == ctx.actor.id:
+        raise UserError(f"不能验收自己提交的交付物 T{task.number}：请发起人或协作管理办公室的其他成员验收"
+                        "（职责分离，policy.separate_duties）")
     if v.result != "pass" and not v.comment:
         raise UserError(f"“{RESULT_LABEL[v.result]}”时请写明需整改的内容")
     rework_due = None

@@ -93,6 +93,8 @@ async def _tell_pmo_when_complete(ctx: Context, c: Collaboration) -> None:
 async def approve(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id, stages=("evaluating",))
     common.require(common.is_admin(ctx), "批准立项", "协作管理办公室")
+    if ctx.config.policy.separate_duties and c.initiator_id == ctx.actor.id:
+        raise UserError(f"不能批准自己发起的需求 {c.code}：请协作管理办公室的其他成员批准（职责分离，policy.separate_duties）")
     common.require_stage(c, "evaluating", action="立项")
     answers = await workflow.evaluations(ctx.session, c.id, c.eval_round)
     waiting = [a for a in answers if a.decision != "accept"]

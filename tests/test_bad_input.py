@@ -96,7 +96,8 @@ async def test_while_executing(tb: TestBot) -> None:
     await _expect_clean_refusals(tb, IN_EXECUTION[:5])
     assert not (await tb.say("小张", "市场部", f"/deliver {CODE}/T1 https://docs.example.com/report"))[0].is_error
     await _expect_clean_refusals(tb, IN_EXECUTION[5:])
-    assert not (await tb.say("小张", "市场部", f"/accept {CODE}/T1 通过 90"))[0].is_error
+    # 小张 delivered T1 himself, so the PMO accepts it (separation of duties).
+    assert not (await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 通过 90"))[0].is_error
     await _expect_clean_refusals(tb, AFTER_ACCEPTANCE)
 
 

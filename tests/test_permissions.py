@@ -6,7 +6,9 @@ lead-dept head 张经理; dept head 李主管 (研发部); contact 李工 (研�
 """
 from __future__ import annotations
 
+from bot.platforms.memory import PLATFORM
 from bot.testkit import TestBot
+from storage import org
 from storage.models import AuditEntry
 from tests.scenario import CODE, approve, count, evaluate_all, ok, raise_request, snapshot, to_executing
 
@@ -15,10 +17,10 @@ CHAT = {"周主任": "协作管理办公室", "小张": "市场部", "张经理"
 EVERYONE = tuple(CHAT)
 
 
-async def attempt(tb: TestBot, command: str, allowed: set[str], once: bool = False) -> None:
+async def attempt(tb: TestBot, command: str, allowed: set[str], once: bool = False, by: str = "") -> None:
     """Everyone outside `allowed` is refused (naming who may) with nothing stored; the allowed succeed.
 
-    For a one-shot action (`once`), only the first allowed person performs it, after all refusals.
+    For a one-shot action (`once`), only the first allowed person (or `by`) performs it, after all refusals.
     """
     for actor in (a for a in EVERYONE if a not in allowed):
         before = await snapshot(tb)
@@ -26,7 +28,7 @@ async def attempt(tb: TestBot, command: str, allowed: set[str], once: bool = Fal
         assert replies and replies[0].is_error, f"{actor} should be refused: {command}"
         assert "只有" in replies[0].body, replies[0].body
         assert await snapshot(tb) == before, f"{actor}'s refused {command} changed the database"
-    for actor in (a for a in EVERYONE if a in allowed):
+    for actor in ([by] if by else [a for a in EVERYONE if a in allowed]):
         replies = await tb.say(actor, CHAT[actor], command)
         assert replies and not replies[0].is_error, f"{actor} should be allowed {command}: {replies[0].as_text()}"
         if once:
@@ -70,7 +72,7 @@ async def test_execution_rights(tb: TestBot) -> None:
     await attempt(tb, f"/meeting {CODE} kind=周会 date=下周一 time=09:30 agenda=进度同步", {"周主任", "张经理", "小张"})
     await attempt(tb, f"/minutes {CODE}/M1 进度正常", {"周主任", "张经理", "小张"}, once=True)
     await attempt(tb, f"/problem escalate {CODE}/P1", {"周主任", "张经理", "小张"}, once=True)
-    await attempt(tb, f"/deliver {CODE}/T2 https://git.example.com/v1", updaters, once=True)
+    await attempt(tb, f"/deliver {CODE}/T2 https://git.example.com/v1", updaters, once=True, by="李工")
     await attempt(tb, f"/accept {CODE}/T2 通过 90", {"小张", "周主任"}, once=True)
     for actor in EVERYONE:  # reading is for everyone
         ok(await tb.say(actor, CHAT[actor], f"/board {CODE}"))
@@ -82,8 +84,53 @@ async def test_closing_rights(tb: TestBot) -> None:
     await to_executing(tb)
     for user, chat, number in (("小张", "市场部", 1), ("李工", "研发部", 2), ("王设计", "设计部", 3)):
         ok(await tb.say(user, chat, f"/deliver {CODE}/T{number} 链接"))
-        ok(await tb.say("小张", "市场部", f"/accept {CODE}/T{number} 通过 90"))
+        accepter = ("周主任", "协作管理办公室") if user == "小张" else ("小张", "市场部")  # not one's own delivery
+        ok(await tb.say(*accepter, f"/accept {CODE}/T{number} 通过 90"))
     await attempt(tb, f"/rate {CODE} 研发部 5 4 5", {"小张", "周主任"})
     audits = await count(tb, AuditEntry)
     await attempt(tb, f'/retro {CODE} well=好 improve=改 lessons=经验', {"周主任", "张经理", "小张"}, once=True)
     assert await count(tb, AuditEntry) == audits + 1
+
+
+async def test_a_head_cannot_take_another_departments_group(tb: TestBot) -> None:
+    """研发部's head may bind a group to 研发部, but not move 市场部's group away from 市场部."""
+    before = await snapshot(tb)
+    [refused] = await tb.say("李主管", "市场部", "/bind 研发部")
+    assert refused.is_error and "协作管理办公室" in refused.body and "市场部" in refused.body
+    assert await snapshot(tb) == before
+    [moved] = await tb.say("周主任", "市场部", "/bind 研发部")
+    assert not moved.is_error and "研发部" in moved.title
+
+
+async def test_separation_of_duties_is_a_policy_that_defaults_to_on(tb: TestBot) -> None:
+    """Nobody approves their own request or accepts their own delivery, PMO included."""
+    own = '/request "PMO自己的需求" goal="覆盖100%部门" depts=研发部 due=2026-12-31'
+    ok(await tb.say("周主任", "协作管理办公室", own))
+    ok(await tb.say("李主管", "研发部", "/evaluate XZ-2026-0001 接受 contact=@李工"))
+    before = await snapshot(tb)
+    [refused] = await tb.say("周主任", "协作管理办公室", "/approve XZ-2026-0001")
+    assert refused.is_error and "自己发起" in refused.body and "separate_duties" in refused.body
+    assert await snapshot(tb) == before
+    tb.bot.config.policy.separate_duties = False
+    ok(await tb.say("周主任", "协作管理办公室", "/approve XZ-2026-0001"))
+
+
+async def test_nobody_accepts_their_own_delivery(tb: TestBot) -> None:
+    await to_executing(tb)
+    ok(await tb.say("小张", "市场部", f"/deliver {CODE}/T1 https://docs.example.com/survey 调研报告"))
+    before = await snapshot(tb)
+    [refused] = await tb.say("小张", "市场部", f"/accept {CODE}/T1 通过 90")
+    assert refused.is_error and "自己提交" in refused.body
+    assert await snapshot(tb) == before
+    ok(await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 通过 90"))
+
+
+async def test_enrolling_unknown_speakers_is_a_visible_policy(tb: TestBot) -> None:
+    await tb.say("新同事", "研发部", "/help")
+    tb.bot.config.policy.enrol_unknown_speakers = False
+    await tb.say("访客", "研发部", "/help")
+    async with tb.bot.sessions() as session:
+        newcomer, visitor = [await org.person(session, PLATFORM, u) for u in ("新同事", "访客")]
+        research = await org.dept_by_name(session, "研发部")
+    assert newcomer is not None and research is not None and newcomer.dept_id == research.id
+    assert visitor is not None and visitor.dept_id is None
