@@ -105,7 +105,7 @@ class Router:
             self.metrics.events.labels(event.platform, "ok").inc()
         except _Duplicate:
             self.metrics.events.labels(event.platform, "duplicate").inc()
-            return Outcome(duplicate=True)
+            return await self._first_outcome(event)
         except UserError as err:
             outcome.error = True
             outcome.replies = await self._fail(event, _error_message(err), settle=True, claimed=claimed)
@@ -164,6 +164,8 @@ class Router:
         if isinstance(event, CardAction) and event.card_message_id:
             replies = _card_answers(ctx, event, replies, replaces_card)
         await self._enqueue(ctx.session, event, ctx.outgoing)
+        if isinstance(event, CardAction) and replies:
+            await self._keep(ctx.session, event, error=False, first=replies[0].message, replaces_card=replaces_card)
         if claimed:  # claimed before this transaction; otherwise the claim was written as done
             await inbox.mark_done(ctx.session, event.platform, event.dedup_key, ctx.now)
         return [o.message for o in replies]
@@ -187,7 +189,26 @@ class Router:
             if not isinstance(event, CardAction):
                 reply = Outgoing(_origin(event), message, reply_to=event.message_id, kind="reply")
                 await self._enqueue(session, event, [reply], suffix="error")
+            elif settle:
+                await self._keep(session, event, error=True, first=message, replaces_card=False)
         return [message]
+
+    async def _keep(self, session: AsyncSession, event: CardAction, error: bool, first: Message,
+                    replaces_card: bool) -> None:
+        """A card click's answer, kept with its inbox row: the platform may deliver the click again
+        (a retry after a slow answer) and must then see the same answer, not a generic one."""
+        kept = {"error": error, "replaces_card": replaces_card, "first": first.to_json()}
+        await inbox.keep_outcome(session, event.platform, event.dedup_key, _payload(event) | {"outcome": kept})
+
+    async def _first_outcome(self, event: Event) -> Outcome:
+        """A duplicate's outcome: the first delivery's answer when it was kept, else just "duplicate"."""
+        if isinstance(event, CardAction):
+            async with self.sessions() as session:
+                kept = await inbox.outcome(session, event.platform, event.dedup_key)
+            if kept is not None:
+                return Outcome(replies=[Message.from_json(kept["first"])], duplicate=True, error=bool(kept["error"]),
+                               command=event.command, replaces_card=bool(kept["replaces_card"]))
+        return Outcome(duplicate=True)
 
     async def _enqueue(self, session: AsyncSession, event: Event, items: list[Outgoing], suffix: str = "") -> None:
         now = self.clock.now()

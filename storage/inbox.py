@@ -38,6 +38,20 @@ async def mark_done(session: AsyncSession, platform: str, key: str, now: datetim
                           .values(status="done", done_at=now))
 
 
+async def keep_outcome(session: AsyncSession, platform: str, key: str, payload: dict[str, Any]) -> None:
+    """Store the event's payload with its outcome, so a redelivery is answered as the first was."""
+    await session.execute(update(InboxEvent).where(InboxEvent.platform == platform, InboxEvent.event_key == key)
+                          .values(payload=payload))
+
+
+async def outcome(session: AsyncSession, platform: str, key: str) -> dict[str, Any] | None:
+    """The outcome kept with an event by `keep_outcome`, if any."""
+    payload = await session.scalar(select(InboxEvent.payload).where(InboxEvent.platform == platform,
+                                                                    InboxEvent.event_key == key))
+    found = (payload or {}).get("outcome")
+    return found if isinstance(found, dict) else None
+
+
 async def release(session: AsyncSession, platform: str, key: str) -> None:
     """Forget a claim whose work failed, so a redelivery can try again."""
     await session.execute(delete(InboxEvent).where(InboxEvent.platform == platform, InboxEvent.event_key == key,

@@ -157,3 +157,19 @@ async def test_a_signed_malformed_event_is_a_4xx_and_stores_nothing(rig: FeishuR
     assert status < 500, (what, status, body)
     await rig.settle()
     assert await stored(rig) == (0, 0)
+
+
+async def test_a_redelivered_click_is_answered_as_the_first(rig: FeishuRig) -> None:
+    """Feishu retries a callback it did not see answered in time: the retry must get the same
+    answer (here a refusal), never a generic 「已完成」, and change nothing."""
+    await rig.say("小马", "市场部", "/request")
+    form = rig.card("市场部")
+    action = rig.clicker.action(form.content, form.chat_id, "提交", {"name": "含糊", "goal": "尽快提升体验",
+                                                                   "depts": ["研发部"], "due": "2026-12-31"})
+    event = card_event(form.chat_id, PEOPLE["小马"], form.message_id, action, token=TOKEN)
+    first = await rig.deliver(event)
+    again = await rig.deliver(event)
+    assert first is not None and first["toast"]["type"] == "error" and "量化" in first["toast"]["content"]
+    assert again == first
+    await rig.settle()
+    assert not any("需求已提交" in t for t in rig.fake.texts(CHATS["市场部"]))

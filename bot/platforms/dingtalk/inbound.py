@@ -68,7 +68,7 @@ class DingTalkInbound:
         except TimeoutError:
             task.add_done_callback(lambda _: self.bot.dispatcher.wake())
             return None
-        if outcome.duplicate or not outcome.replies:
+        if not outcome.replies:  # a duplicate answers with the first delivery's kept outcome
             return None
         self.bot.dispatcher.wake()
         first = outcome.replies[0]

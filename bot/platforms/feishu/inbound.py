@@ -144,7 +144,7 @@ class FeishuInbound:
         except TimeoutError:
             self.bot.dispatcher.wake()
             return {"toast": {"type": "info", "content": "处理中，结果稍后发到群里"}}
-        if outcome.duplicate:
+        if outcome.duplicate and not outcome.replies:  # still in flight elsewhere, or not a click we answered
             return {"toast": {"type": "info", "content": "已处理过"}}
         self.bot.dispatcher.wake()
         if not outcome.replies:
