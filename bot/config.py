@@ -334,6 +334,8 @@ def _validate(config: Config, from_env: dict[str, str]) -> None:
             raise ConfigError(f"{src}: departments[{i}].name must not be empty")
         if dept.name in seen:
             raise ConfigError(f"{src}: departments[{i}].name {dept.name!r} is listed twice")
+        if len(dept.name) > 64:  # storage.models.NAME_CHARS, the same on SQLite and PostgreSQL
+            raise ConfigError(f"{src}: departments[{i}].name is longer than 64 characters")
         seen.add(dept.name)
         for ref in dept.heads + dept.members:
             _check_user_ref(src, f"departments[{i}]", ref)

@@ -4,7 +4,7 @@ Adapters fill these; the router and handlers read them and never see a platform 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -83,3 +83,25 @@ class CardAction:
 
 
 Event = Command | CardAction
+
+
+def cleaned(event: Event) -> Event:
+    """The event without NUL characters, which PostgreSQL cannot store in text or JSON and SQLite
+    would keep: both databases then see the same input (nobody types one on purpose)."""
+    if isinstance(event, Command):
+        if "\x00" not in event.text and not any("\x00" in m.name for m in event.mentions) \
+                and "\x00" not in event.sender.name:
+            return event
+        return replace(event, text=_strip(event.text), sender=replace(event.sender, name=_strip(event.sender.name)),
+                       mentions=tuple(replace(m, name=_strip(m.name), text=_strip(m.text)) for m in event.mentions))
+    return replace(event, values=_strip(event.values), sender=replace(event.sender, name=_strip(event.sender.name)))
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    if isinstance(value, dict):
+        return {_strip(k): _strip(v) for k, v in value.items()}
+    return value

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.commands import CommandSpec, Registry, UserError, Values, bind, bind_values, parse
 from bot.config import Config
-from bot.events import CardAction, Command, Event
+from bot.events import CardAction, Command, Event, cleaned
 from bot.messages import Address, Message
 from bot.metrics import Metrics
 from handlers.context import Context, Outgoing
@@ -53,6 +53,7 @@ class Router:
 
     async def claim(self, event: Event) -> bool:
         """Store the event's key before acking; False means it was seen already."""
+        event = cleaned(event)
         async with self.sessions() as session, session.begin():
             return await inbox.claim(session, event.platform, event.dedup_key, _payload(event), self.clock.now())
 
@@ -60,6 +61,7 @@ class Router:
         """`claim` for a batch in one transaction (group commit); a key repeated in the batch is
         claimed by its first event only."""
         by_platform: dict[str, list[Event]] = {}
+        events = [cleaned(e) for e in events]
         for event in events:
             by_platform.setdefault(event.platform, []).append(event)
         stored: set[tuple[str, str]] = set()
@@ -84,6 +86,7 @@ class Router:
     async def process(self, event: Event, claimed: bool = True) -> Outcome:
         """Run an event to completion; `claimed=False` claims it inside the same transaction."""
         started = time.perf_counter()
+        event = cleaned(event)
         outcome = Outcome()
         try:
             async with self.sessions() as session, session.begin():

@@ -7,6 +7,7 @@ from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
 from storage import org
+from storage.models import NAME_CHARS
 
 
 @registry.command("help", ("帮助", "?", "？", "菜单"), "命令列表，或某个命令的用法和示例",
@@ -46,6 +47,8 @@ async def bind_group(ctx: Context, v: Values) -> None:
     chat = ctx.event.chat
     if not chat.is_group:
         raise UserError("请在部门群里 @机器人 发送 /bind，私聊不能绑定")
+    if len(v.dept.strip()) > NAME_CHARS:
+        raise UserError(f"部门名太长（{len(v.dept.strip())} 字），最多 {NAME_CHARS} 字", usage=ctx.registry.usage("bind"))
     dept = await org.dept_by_name(ctx.session, v.dept)
     if dept is None:
         common.require(common.is_admin(ctx), f"新建部门“{v.dept}”", "协作管理办公室")

@@ -44,10 +44,15 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+#: Lengths of names, the same on SQLite (which would store longer ones) and PostgreSQL (which refuses them).
+NAME_CHARS = 64
+TITLE_CHARS = 128
+
+
 class Department(Base):
     __tablename__ = "departments"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_CHARS), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     is_pmo: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -61,7 +66,7 @@ class DeptChat(Base):
     dept_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(128))
-    title: Mapped[str] = mapped_column(String(128), default="")
+    title: Mapped[str] = mapped_column(String(TITLE_CHARS), default="")
 
 
 class Person(Base):
@@ -70,7 +75,7 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[str] = mapped_column(String(128))
-    name: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_CHARS), index=True)
     dept_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_head: Mapped[bool] = mapped_column(Boolean, default=False)

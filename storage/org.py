@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Department, DeptChat, Person
+from storage.models import NAME_CHARS, TITLE_CHARS, Department, DeptChat, Person
 from storage.upsert import insert_ignore
 
 
@@ -51,7 +51,7 @@ async def chat_dept(session: AsyncSession, platform: str, chat_id: str) -> int |
 async def bind_chat(session: AsyncSession, dept: Department, platform: str, chat_id: str, title: str = "") -> DeptChat:
     """Bind a chat to `dept`, moving it off any department it served before."""
     await session.execute(delete(DeptChat).where(DeptChat.platform == platform, DeptChat.chat_id == chat_id))
-    chat = DeptChat(dept_id=dept.id, platform=platform, chat_id=chat_id, title=title)
+    chat = DeptChat(dept_id=dept.id, platform=platform, chat_id=chat_id, title=title[:TITLE_CHARS])
     session.add(chat)
     await session.flush()
     return chat
@@ -94,7 +94,9 @@ async def admins(session: AsyncSession) -> Sequence[Person]:
 
 async def ensure_person(session: AsyncSession, platform: str, user_id: str, name: str, now: datetime,
                         dept_id: int | None = None) -> Person:
-    """The person behind (platform, user id); unknown users are registered as members."""
+    """The person behind (platform, user id); unknown users are registered as members. The name is
+    what the platform shows, shortened to fit (never refused)."""
+    name = name[:NAME_CHARS]
     found = await person(session, platform, user_id)
     if found is None:  # insert-or-nothing: two first messages of one person may run concurrently
         await insert_ignore(session, Person, [{

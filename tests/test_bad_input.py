@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.events import Chat, Command, Mention, User
+from bot.platforms.memory import PLATFORM
 from bot.testkit import TestBot
-from tests.scenario import CODE, approve, evaluate_all, plan, raise_request, snapshot, to_executing
+from storage.models import Collaboration, Person
+from tests.scenario import CODE, approve, evaluate_all, ok, one, plan, raise_request, snapshot, to_executing
 
 LONG = "长" * 2001
 
@@ -107,3 +110,21 @@ async def test_odd_messages_get_a_reply(tb: TestBot, text: str) -> None:
     replies = await tb.say("小张", "市场部", text)
     assert replies and replies[0].body
     assert await snapshot(tb) == before
+
+
+async def test_the_same_answers_on_both_databases_for_what_postgresql_cannot_store(tb: TestBot) -> None:
+    """NUL characters, and names longer than the columns, used to be PostgreSQL-only internal
+    errors. What people type that is too long is refused with the limit; what the platform sends
+    (display names, mention names) is shortened; NULs are dropped."""
+    reply = ok(await tb.say("小张", "市场部", '/request "新\x00品" goal="销量10万台" depts=研发部 due=2026-12-31'))
+    assert "需求已提交" in reply.title and (await one(tb, Collaboration, code="XZ-2026-0001")).name == "新品"
+    long_name = "很长的名字" * 30
+    outcome = await tb.push(Command(Chat(PLATFORM, "研发部", True), User(PLATFORM, "newcomer", long_name), "m-long",
+                                    "/help", (Mention("x" * 100, "提" * 200, "@" + "提" * 200),)))
+    assert not outcome.error
+    person = await one(tb, Person, user_id="newcomer")
+    assert person.name == long_name[:64]
+    assert not (await tb.push(Command(Chat(PLATFORM, "研发部", True), User(PLATFORM, "newcomer", long_name),
+                                      "m-again", "/mytasks"))).error, "the same person goes on working"
+    [refused] = await tb.say("周主任", "协作管理办公室", "/bind " + "部" * 80)
+    assert refused.is_error and "最多 64 字" in refused.body
