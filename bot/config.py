@@ -32,6 +32,7 @@ class HttpConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     max_body_bytes: int = 1_048_576
+    ops_token: str = ""  # when set, /metrics and /healthz want "Authorization: Bearer <token>" (or env XIEZUO_OPS_TOKEN)
 
 
 @dataclass
@@ -201,6 +202,7 @@ ENV_SECRETS = {
     "XIEZUO_FEISHU_VERIFICATION_TOKEN": ("feishu", "verification_token"),
     "XIEZUO_DINGTALK_CLIENT_SECRET": ("dingtalk", "client_secret"),
     "XIEZUO_DATABASE_URL": ("database", "url"),
+    "XIEZUO_OPS_TOKEN": ("http", "ops_token"),
 }
 
 
@@ -243,7 +245,7 @@ def _build(cls: type, raw: Any, source: str, where: str) -> Any:
 
 #: Keys whose values no message may show.
 SECRETS = {"feishu.app_secret", "feishu.encrypt_key", "feishu.verification_token", "dingtalk.client_secret",
-           "database.url"}
+           "database.url", "http.ops_token"}
 
 
 def _shown(key: str, value: Any) -> str:

@@ -4,6 +4,8 @@ Build it before `bot.start()`: adapters installed here register their senders an
 """
 from __future__ import annotations
 
+import hmac
+import logging
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -13,6 +15,7 @@ from bot.app import Bot
 from bot.platforms import local
 from storage.db import ping
 
+log = logging.getLogger(__name__)
 BOT_KEY = web.AppKey("bot", Bot)
 
 
@@ -42,16 +45,29 @@ def make_app(bot: Bot, adapters: Iterable[RouteProvider] = ()) -> web.Applicatio
     return app
 
 
+def _allowed(request: web.Request) -> bool:
+    """The operations endpoints, behind `[http] ops_token` when one is set (constant-time check)."""
+    token = request.app[BOT_KEY].config.http.ops_token
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    return not token or hmac.compare_digest(given.encode(), token.encode())
+
+
 async def healthz(request: web.Request) -> web.Response:
+    """Up or not, in words that reveal no internals (the error itself goes to the log)."""
+    if not _allowed(request):
+        return web.json_response({"status": "unauthorized"}, status=401)
     bot = request.app[BOT_KEY]
     try:
         await ping(bot.engine)
-    except Exception as exc:
-        return web.json_response({"status": "error", "database": repr(exc)}, status=503)
+    except Exception:
+        log.exception("health check: the database does not answer")
+        return web.json_response({"status": "error", "database": "unreachable"}, status=503)
     return web.json_response({"status": "ok", "database": bot.engine.dialect.name,
                               "platforms": sorted(bot.senders)})
 
 
 async def metrics(request: web.Request) -> web.Response:
+    if not _allowed(request):
+        return web.json_response({"status": "unauthorized"}, status=401)
     body = request.app[BOT_KEY].metrics.render()
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})

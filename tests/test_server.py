@@ -38,7 +38,8 @@ async def test_healthz_is_503_when_the_database_is_unreachable() -> None:
         async with TestClient(TestServer(make_app(bot))) as http:
             response = await http.get("/healthz")
             assert response.status == 503
-            assert (await response.json())["status"] == "error"
+            body = await response.json()
+            assert body == {"status": "error", "database": "unreachable"}, "no driver text, host or port"
     finally:
         await bot.engine.dispose()
 
@@ -68,3 +69,12 @@ async def test_metrics_are_per_bot(client: TestClient, tmp_path: Path) -> None:
         assert 'xiezuo_events_total{outcome="ok",platform="memory"} 5.0' not in text
     finally:
         await other.engine.dispose()
+
+
+async def test_an_ops_token_guards_metrics_and_healthz(tb: TestBot) -> None:
+    tb.bot.config.http.ops_token = "s3cret-ops"
+    async with TestClient(TestServer(make_app(tb.bot))) as http:
+        for path in ("/metrics", "/healthz"):
+            assert (await http.get(path)).status == 401
+            assert (await http.get(path, headers={"Authorization": "Bearer guess"})).status == 401
+            assert (await http.get(path, headers={"Authorization": "Bearer s3cret-ops"})).status == 200
