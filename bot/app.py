@@ -65,18 +65,30 @@ class Bot:
             self.dispatcher.wake()
         return outcome
 
-    async def resume_unfinished(self) -> int:
-        """Re-run events that were acked but not finished when the last process stopped."""
-        events = await unfinished_events(self.sessions)
+    async def resume_unfinished(self, statuses: tuple[str, ...] = ("pending",)) -> int:
+        """Re-run events that were acked but not finished: when the last process stopped
+        (`pending`, at start-up), or whose work failed (`failed`, every `event_retry_seconds`)."""
+        events = await unfinished_events(self.sessions, statuses)
         for event in events:
             await self.router.process(event)
+        if events:
+            self.dispatcher.wake()
         return len(events)
+
+    async def _retry_failed_events(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.scheduler.event_retry_seconds)
+            try:
+                await self.resume_unfinished(("failed",))
+            except Exception:
+                log.exception("retrying failed events")
 
     async def start(self) -> None:
         await self.prepare_database()
         await self.resume_unfinished()
         self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._gauge_outbox(), name="outbox-gauge"))
+        self._tasks.append(asyncio.create_task(self._retry_failed_events(), name="event-retry"))
         self._tasks.append(asyncio.create_task(WalCheckpointer(self.engine).run(), name="wal-checkpoint"))
         if self.config.scheduler.enabled:
             self.scheduler.start()

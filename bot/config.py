@@ -154,6 +154,9 @@ class SchedulerConfig:
     dispatch_settle_ms: int = 5  # after a wake, wait this long so replies arriving together share a batch
     max_attempts: int = 8
     lease_seconds: int = 60  # a claimed row no process has confirmed is re-sent after this
+    event_retries: int = 3  # an event's transaction is tried again at once on a lost connection, deadlock…
+    event_retry_seconds: int = 60  # an acked event whose work still failed is tried again this often…
+    event_max_attempts: int = 10  # … this many times, then reported to the PMO as a permanent failure
 
 
 @dataclass

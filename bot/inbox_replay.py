@@ -7,9 +7,10 @@ from bot.events import CardAction, Chat, Command, Event, Mention, User
 from storage import inbox
 
 
-async def unfinished_events(sessions: async_sessionmaker[AsyncSession]) -> list[Event]:
+async def unfinished_events(sessions: async_sessionmaker[AsyncSession], statuses: tuple[str, ...] = ("pending",)
+                            ) -> list[Event]:
     async with sessions() as session:
-        rows = await inbox.unfinished(session)
+        rows = await inbox.unfinished(session, statuses=statuses)
     events: list[Event] = []
     for row in rows:
         p = row.payload

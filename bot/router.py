@@ -9,6 +9,7 @@ the error reply; an unexpected error leaves the event unclaimed so a redelivery 
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ from handlers.context import Context, Outgoing
 from handlers.forms import form_message, person_choices, wants_form
 from scheduler.calendar import WorkCalendar
 from storage import inbox, org, outbox
+from storage.db import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +86,24 @@ class Router:
         return await self.process(event, claimed=False)
 
     async def process(self, event: Event, claimed: bool = True) -> Outcome:
-        """Run an event to completion; `claimed=False` claims it inside the same transaction."""
-        started = time.perf_counter()
+        """Run an event to completion; `claimed=False` claims it inside the same transaction.
+
+        A transient database failure (lost connection, deadlock, serialization failure) runs the
+        whole transaction again, `scheduler.event_retries` times with a short backoff.
+        """
         event = cleaned(event)
+        retries = self.config.scheduler.event_retries
+        for attempt in range(retries + 1):
+            try:
+                return await self._process(event, claimed, last=attempt == retries)
+            except _Transient as exc:
+                log.warning("transient database error on %s (try %d of %d): %r", event.dedup_key, attempt + 1,
+                            retries + 1, exc.__cause__)
+                await asyncio.sleep(0.05 * 4 ** attempt)
+        raise AssertionError("unreachable: the last try does not raise _Transient")
+
+    async def _process(self, event: Event, claimed: bool, last: bool) -> Outcome:
+        started = time.perf_counter()
         outcome = Outcome()
         try:
             async with self.sessions() as session, session.begin():
@@ -113,11 +130,13 @@ class Router:
             outcome.error = True
             outcome.replies = await self._fail(event, _error_message(err), settle=True, claimed=claimed)
             self.metrics.events.labels(event.platform, "rejected").inc()
-        except Exception:
+        except Exception as exc:
+            if is_transient(exc) and not last:
+                raise _Transient from exc
             log.exception("handling %s failed", event.dedup_key)
             outcome.error = True
             message = Message("处理失败", "机器人内部出错，本次操作没有保存，请稍后重试。", color="red", is_error=True)
-            outcome.replies = await self._fail(event, message, settle=False, claimed=claimed)
+            outcome.replies = await self._fail(event, message, settle=False, claimed=claimed, error=repr(exc))
             self.metrics.events.labels(event.platform, "failed").inc()
         self.metrics.latency.labels(outcome.command or "invalid").observe(time.perf_counter() - started)
         return outcome
@@ -173,11 +192,13 @@ class Router:
             await inbox.mark_done(ctx.session, event.platform, event.dedup_key, ctx.now)
         return [o.message for o in replies]
 
-    async def _fail(self, event: Event, message: Message, settle: bool, claimed: bool) -> list[Message]:
+    async def _fail(self, event: Event, message: Message, settle: bool, claimed: bool, error: str = "") -> list[Message]:
         """Queue the error reply, and settle the event (a refusal) or leave it retryable (a crash).
 
-        A refused card click is answered inline only (a toast on the card, which stays usable),
-        not with a second message in the chat.
+        An acked event (`claimed`) whose work failed is kept as failed, never dropped: the
+        platform will not deliver it again, so the bot retries it (`Bot`'s retry loop) and reports
+        it to the PMO once it has failed `event_max_attempts` times. A refused card click is
+        answered inline only (a toast on the card, which stays usable), not with a second message.
         """
         async with self.sessions() as session, session.begin():
             now = self.clock.now()
@@ -188,13 +209,28 @@ class Router:
                 else:
                     await inbox.mark_done(session, event.platform, event.dedup_key, now)
             elif claimed:
-                await inbox.release(session, event.platform, event.dedup_key)
+                tries = await inbox.mark_failed(session, event.platform, event.dedup_key, error,
+                                                self.config.scheduler.event_max_attempts)
+                if tries >= self.config.scheduler.event_max_attempts:
+                    await self._report_dead(session, event, tries, error)
             if not isinstance(event, CardAction):
                 reply = Outgoing(_origin(event), message, reply_to=event.message_id, kind="reply")
                 await self._enqueue(session, event, [reply], suffix="error")
             elif settle:
                 await self._keep(session, event, error=True, first=message, replaces_card=False)
         return [message]
+
+    async def _report_dead(self, session: AsyncSession, event: Event, tries: int, error: str) -> None:
+        """An acked event that failed for good: the PMO hears of it, with what was asked."""
+        asked = event.text if isinstance(event, Command) else f"卡片操作 /{event.command} {event.values}"
+        note = Message("消息处理失败", f"{event.sender.name or event.sender.user_id} 在 {event.platform} 的请求已重试 "
+                       f"{tries} 次仍未成功，已停止重试，请人工处理：\n{asked[:500]}\n\n错误：{error[:200]}",
+                       color="red", is_error=True)
+        now = self.clock.now()
+        chats = await org.chats_of(session, [d.id for d in await org.pmo_departments(session)])
+        await outbox.enqueue(session, [{"key": f"{event.platform}:{event.dedup_key}:dead:{c.platform}:{c.chat_id}",
+                                        "platform": c.platform, "chat_id": c.chat_id, "kind": "notice",
+                                        "payload": note.to_json(), "due_at": now, "created_at": now} for c in chats])
 
     async def _keep(self, session: AsyncSession, event: CardAction, error: bool, first: Message,
                     replaces_card: bool) -> None:
@@ -248,6 +284,10 @@ def submitted(result: Message) -> Message:
     """What a submitted form turns into, so nobody submits it twice."""
     return Message(f"已提交 → {result.title}", "此表单已提交，结果见下方回复。", template="submitted",
                    data={"code": result.data.get("code", ""), "result": result.title}, color="grey")
+
+
+class _Transient(Exception):
+    """A transient database failure inside an event's transaction: run the transaction again."""
 
 
 class _Duplicate(Exception):

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -39,6 +39,27 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+#: SQLSTATEs worth another try: serialization failure, deadlock, the server shutting a connection
+#: (pg_terminate_backend, restart), and every connection exception (class 08).
+_TRANSIENT_STATES = {"40001", "40P01", "57P01", "57P02", "57P03"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether `exc` is a database failure that a new transaction may not meet again: a lost
+    connection, a serialization failure or deadlock, a locked SQLite file."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        state = str(getattr(seen, "sqlstate", "") or getattr(seen, "pgcode", "") or "")
+        if state in _TRANSIENT_STATES or state.startswith("08"):
+            return True
+        if "database is locked" in str(seen) or isinstance(seen, ConnectionError):
+            return True
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+    return False
 
 
 def async_url(url: str) -> str:

@@ -52,15 +52,23 @@ async def outcome(session: AsyncSession, platform: str, key: str) -> dict[str, A
     return found if isinstance(found, dict) else None
 
 
-async def release(session: AsyncSession, platform: str, key: str) -> None:
-    """Forget a claim whose work failed, so a redelivery can try again."""
-    await session.execute(delete(InboxEvent).where(InboxEvent.platform == platform, InboxEvent.event_key == key,
-                                                   InboxEvent.status == "pending"))
+async def mark_failed(session: AsyncSession, platform: str, key: str, error: str, max_attempts: int) -> int:
+    """Record a failed try of an acked event; it is never deleted: retried later (`retryable`),
+    and "dead" after `max_attempts`. Returns the number of tries so far."""
+    row = await session.scalar(select(InboxEvent).where(InboxEvent.platform == platform, InboxEvent.event_key == key))
+    if row is None:
+        return 0
+    attempts = int(row.payload.get("attempts", 0)) + 1
+    row.payload = row.payload | {"attempts": attempts, "error": error[:500]}
+    row.status = "dead" if attempts >= max_attempts else "failed"
+    return attempts
 
 
-async def unfinished(session: AsyncSession, limit: int = 1000) -> Sequence[InboxEvent]:
-    """Events acked but not yet processed (e.g. the process died): resumed at start-up."""
-    return (await session.scalars(select(InboxEvent).where(InboxEvent.status == "pending")
+async def unfinished(session: AsyncSession, limit: int = 1000, statuses: tuple[str, ...] = ("pending",)
+                     ) -> Sequence[InboxEvent]:
+    """Events acked but not finished: `pending` (the process died; resumed at start-up) or `failed`
+    (their work failed; retried later)."""
+    return (await session.scalars(select(InboxEvent).where(InboxEvent.status.in_(statuses))
                                   .order_by(InboxEvent.id).limit(limit))).all()
 
 
