@@ -85,6 +85,15 @@ class Context:
     async def notify_pmo(self, message: Message, collab: Collaboration | None = None) -> None:
         await self.notify([d.id for d in await org.pmo_departments(self.session)], message, collab)
 
+    def workdays_after(self, days: int) -> date:
+        """The date `days` working days after today; a reply that shows it is told when it rests on
+        estimated holidays (a year the State Council has not announced yet)."""
+        due = self.calendar.add_workdays(self.today, days)
+        if self.calendar.estimated(self.today, due):
+            self.warnings.append(f"{due} 按估算的法定节假日计算：国务院尚未公布 {due.year} 年的放假安排，"
+                                 "调休上班日无法估算；公布后请管理员用 /calendar 校正")
+        return due
+
     def audit(self, action: str, collab: Collaboration | None = None, **detail: Any) -> None:
         audit.record(self.session, self.now, self.actor.id, action, collab.id if collab else None,
                      _plain(detail))

@@ -61,7 +61,7 @@ async def accept(ctx: Context, v: Values) -> None:
         task.status, task.done_at, task.rework_due = "done", ctx.now, None
         await withdraw(ctx.session, f"task:{task.id}")
     else:
-        rework_due = ctx.calendar.add_workdays(ctx.today, ctx.config.policy.rework_working_days)
+        rework_due = ctx.workdays_after(ctx.config.policy.rework_working_days)
         task.status, task.progress, task.rework_due = "doing", min(task.progress, 90), rework_due
     task.updated_at = ctx.now
     ctx.session.add(Acceptance(task_id=task.id, delivery_id=delivery.id, result=v.result, score=v.score,
@@ -85,7 +85,7 @@ async def accept(ctx: Context, v: Values) -> None:
 
 async def _all_accepted(ctx: Context, c: Collaboration) -> None:
     c.stage, c.accepted_at = "accepted", ctx.now
-    retro_due = ctx.calendar.add_workdays(ctx.today, ctx.config.policy.retrospective_working_days)
+    retro_due = ctx.workdays_after(ctx.config.policy.retrospective_working_days)
     scores = [a.score for a in await workflow.acceptances(ctx.session, c.id) if a.result == "pass"]
     message = Message(f"成果验收确认：{c.code} {c.name}",
                       f"全部任务验收通过（平均 {sum(scores) / len(scores):.0f} 分）。\n"

@@ -72,8 +72,8 @@ async def raise_request(ctx: Context, v: Values) -> None:
 
 async def open_evaluation_round(ctx: Context, c: Collaboration, dept_ids: list[int]) -> None:
     """Ask each invited department to evaluate within the policy SLA, and tell the PMO."""
-    due = ctx.calendar.add_workdays(ctx.today, ctx.config.policy.evaluation_answer_working_days)
-    convene = ctx.calendar.add_workdays(ctx.today, ctx.config.policy.evaluation_convene_working_days)
+    due = ctx.workdays_after(ctx.config.policy.evaluation_answer_working_days)
+    convene = ctx.workdays_after(ctx.config.policy.evaluation_convene_working_days)
     ctx.session.add_all(Evaluation(collab_id=c.id, dept_id=d, round=c.eval_round, requested_at=ctx.now,
                                    answer_due=due) for d in dept_ids)
     fields = await request_fields(ctx, c)

@@ -1,8 +1,10 @@
-"""Working days in China: admin overrides over `chinese_calendar` over a weekends-only fallback.
+"""Working days in China: admin overrides over `chinese_calendar` over estimated statutory holidays
+over weekends.
 
 `chinese_calendar` only knows years the State Council has announced and raises for later ones;
-such a year falls back to Monday–Friday with one loud warning per year, never an exception,
-because a reminder must not crash on a date in 2027.
+such a year uses the statutory holidays estimated from the law (scheduler/holidays.py) on top of
+Monday–Friday, with one loud warning per year, never an exception, because a reminder must not
+crash on a date in 2027. Make-up working days (调休) of such a year cannot be estimated.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+
+from scheduler.holidays import statutory_holidays
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +28,7 @@ class WorkCalendar:
         self._warned: set[int] = set()
         self._on_uncovered_year = on_uncovered_year
         self._known: dict[date, bool] = {}  # the package's answers: its lookup scans all its dates
+        self._covered: dict[int, bool] = {}
 
     def use_stored_overrides(self, stored: Mapping[date, bool]) -> None:
         """Layer the database's overrides (`/calendar add`) over the configured ones."""
@@ -43,16 +48,24 @@ class WorkCalendar:
                 known = chinese_calendar.is_workday(day)
             except NotImplementedError:
                 self._warn(day.year)
-                known = day.weekday() < 5
+                known = day.weekday() < 5 and day not in statutory_holidays(day.year)
             self._known[day] = known
         return known
 
+    def estimated(self, start: date, end: date) -> bool:
+        """Whether counting working days over [start, end] relies on estimated holidays: a day in a
+        year the holiday data does not cover, and not fixed by an admin override."""
+        years = range(min(start, end).year, max(start, end).year + 1)
+        return any(not self.covers(y) for y in years)
+
     def covers(self, year: int) -> bool:
-        try:
-            chinese_calendar.is_workday(date(year, 6, 1))
-            return True
-        except NotImplementedError:
-            return False
+        if year not in self._covered:
+            try:
+                chinese_calendar.is_workday(date(year, 6, 1))
+                self._covered[year] = True
+            except NotImplementedError:
+                self._covered[year] = False
+        return self._covered[year]
 
     def add_workdays(self, start: date, days: int) -> date:
         """The date `days` working days after `start` (start itself not counted)."""
@@ -115,7 +128,8 @@ class WorkCalendar:
         if year in self._warned:
             return
         self._warned.add(year)
-        log.warning("chinese_calendar has no holiday data for %s: using Monday–Friday; "
-                    "add holidays with /calendar or [calendar] in config", year)
+        log.warning("chinese_calendar has no holiday data for %s: using Monday–Friday and the statutory "
+                    "holidays estimated from the law (no 调休 make-up days); correct them with /calendar or "
+                    "[calendar] in config once the State Council announces %s", year, year)
         if self._on_uncovered_year:
             self._on_uncovered_year(year)

@@ -73,16 +73,18 @@ def test_next_workday() -> None:
     assert cal.next_workday(date(2026, 9, 30)) == date(2026, 9, 30)
 
 
-def test_uncovered_year_falls_back_to_weekdays_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
+def test_uncovered_year_falls_back_to_weekdays_and_estimated_holidays_and_warns_once(
+        caplog: pytest.LogCaptureFixture) -> None:
     years: list[int] = []
     cal = WorkCalendar(on_uncovered_year=years.append)
     assert cal.covers(2026) and not cal.covers(2027)
     with caplog.at_level(logging.WARNING, logger="scheduler.calendar"):
         week = [cal.is_workday(date(2027, 3, 1) + timedelta(days=i)) for i in range(7)]
         assert week == [True] * 5 + [False] * 2
-        assert cal.is_workday(date(2027, 10, 1)), "no holiday data: a Friday is a workday"
+        assert not cal.is_workday(date(2027, 10, 1)), "a Friday, but 国庆 by the estimate from the law"
+        assert cal.is_workday(date(2027, 10, 8)), "调休 cannot be estimated: the week after is plain weekdays"
         assert cal.add_workdays(date(2027, 3, 5), 1) == date(2027, 3, 8)
-        assert cal.workdays_between(date(2026, 12, 31), date(2027, 1, 4)) == 2
+        assert cal.workdays_between(date(2026, 12, 31), date(2027, 1, 4)) == 1  # (31 Dec, 4 Jan]: 元旦 is off
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "2027" in warnings[0].getMessage()
     assert years == [2027]

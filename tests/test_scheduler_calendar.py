@@ -1,4 +1,4 @@
-"""Working days: 2026 National Day and its 调休 Saturday, the 2027 fallback, overrides, and the
+"""Working days: 2026 National Day and its 调休 Saturday, the 2027 estimate, overrides, and the
 inverse "which anchors fire on this day" that the planner's range queries rely on."""
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ def test_uncovered_year_falls_back_and_warns_once(caplog) -> None:  # type: igno
     told: list[int] = []
     cal = WorkCalendar(on_uncovered_year=told.append)
     with caplog.at_level(logging.WARNING):
-        assert cal.is_workday(date(2027, 1, 1))  # a Friday: weekends-only fallback
-        assert not cal.is_workday(date(2027, 1, 2))
-        assert cal.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 1)
+        assert not cal.is_workday(date(2027, 1, 1))  # a Friday, but 元旦 by the estimate from the law
+        assert not cal.is_workday(date(2027, 1, 2)) and cal.is_workday(date(2027, 1, 8))
+        assert cal.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
     assert told == [2027]
     assert sum("2027" in r.message for r in caplog.records) == 1
     assert cal.uncovered_years == {2027}

@@ -145,17 +145,18 @@ async def test_weekly_prompt_and_report_withdraw_the_chase(tb: TestBot) -> None:
 
 
 async def test_calendar_command_changes_the_working_days(tb: TestBot) -> None:
-    refused = await tb.say("李主管", "研发部", "/calendar add 2027-01-01 holiday 元旦")
+    # 2027-01-08 is a Friday the estimate leaves a working day; the admins make it a holiday.
+    refused = await tb.say("李主管", "研发部", "/calendar add 2027-01-08 holiday 调休")
     assert refused[0].is_error and "协作管理办公室" in refused[0].body
-    ok = await tb.say("周主任", "协作管理办公室", "/calendar add 2027-01-01 休息日 元旦")
-    assert not ok[0].is_error and not tb.bot.calendar.is_workday(datetime(2027, 1, 1).date())
+    ok = await tb.say("周主任", "协作管理办公室", "/calendar add 2027-01-08 休息日 调休")
+    assert not ok[0].is_error and not tb.bot.calendar.is_workday(datetime(2027, 1, 8).date())
     listed = await tb.say("周主任", "协作管理办公室", "/calendar list 2027")
-    assert "2027-01-01 休息日 元旦" in listed[0].body and listed[0].data["covered"] is False
+    assert "2027-01-08 休息日 调休" in listed[0].body and listed[0].data["covered"] is False
     bad = await tb.say("周主任", "协作管理办公室", "/calendar add 2027-13-01 holiday")
     assert bad[0].is_error
-    gone = await tb.say("周主任", "协作管理办公室", "/calendar remove 2027-01-01")
-    assert not gone[0].is_error and tb.bot.calendar.is_workday(datetime(2027, 1, 1).date())
-    again = await tb.say("周主任", "协作管理办公室", "/calendar remove 2027-01-01")
+    gone = await tb.say("周主任", "协作管理办公室", "/calendar remove 2027-01-08")
+    assert not gone[0].is_error and tb.bot.calendar.is_workday(datetime(2027, 1, 8).date())
+    again = await tb.say("周主任", "协作管理办公室", "/calendar remove 2027-01-08")
     assert again[0].is_error
 
 

@@ -84,13 +84,13 @@ def test_due_today_on_a_make_up_saturday_and_before_a_sunday_deadline() -> None:
                    ("2026-10-10 09:30", "task:2:due-today:2026-10-11")]
 
 
-def test_due_soon_across_the_year_end_uses_overrides_for_2027() -> None:
+def test_due_soon_across_the_year_end_uses_estimates_and_overrides_for_2027() -> None:
     t = task(1, date(2027, 1, 4))
     plain = fired(lambda f: rules.due_soon([t], f), sh(2026, 12, 25), sh(2027, 1, 5))
-    assert plain == [("2026-12-30 09:30", "task:1:due-soon:2027-01-04")]  # 1 Jan counted as Friday work
-    holiday = WorkCalendar({date(2027, 1, 1): False})
-    fixed = fired(lambda f: rules.due_soon([t], f), sh(2026, 12, 25), sh(2027, 1, 5), calendar=holiday)
-    assert fixed == [("2026-12-29 09:30", "task:1:due-soon:2027-01-04")]
+    assert plain == [("2026-12-29 09:30", "task:1:due-soon:2027-01-04")]  # 元旦, estimated from the law, is off
+    worked = WorkCalendar({date(2027, 1, 1): True})  # an admin's override wins over the estimate
+    fixed = fired(lambda f: rules.due_soon([t], f), sh(2026, 12, 25), sh(2027, 1, 5), calendar=worked)
+    assert fixed == [("2026-12-30 09:30", "task:1:due-soon:2027-01-04")]
 
 
 def test_escalation_ladder_over_a_week_of_lag() -> None:
