@@ -89,6 +89,8 @@ class LocalConfig:
 
     enabled: bool | None = None
     seed_demo: bool = True
+    allow_remote: bool = False  # listen beyond loopback (http.host): needs `password`, for demos only
+    password: str = ""  # with allow_remote: the emulator's access password (HTTP Basic auth)
 
 
 @dataclass
@@ -248,7 +250,7 @@ def _build(cls: type, raw: Any, source: str, where: str) -> Any:
 
 #: Keys whose values no message may show.
 SECRETS = {"feishu.app_secret", "feishu.encrypt_key", "feishu.verification_token", "dingtalk.client_secret",
-           "database.url", "http.ops_token"}
+           "database.url", "http.ops_token", "local.password"}
 
 
 def _shown(key: str, value: Any) -> str:
@@ -348,6 +350,11 @@ def _validate(config: Config, from_env: dict[str, str]) -> None:
         _check_user_ref(src, "roles.admins", ref)
     if not 1 <= config.http.port <= 65535:
         raise ConfigError(f"{src}: http.port must be 1..65535")
+    if config.local_enabled and config.http.host not in ("127.0.0.1", "localhost", "::1") and not (
+            config.local.allow_remote and config.local.password):
+        raise ConfigError(f"{src}: http.host {config.http.host!r} would open the local emulator, where anyone can act "
+                          "as anyone, beyond this machine: keep 127.0.0.1, or set local.allow_remote = true with a "
+                          "local.password (demos only)")
     feishu = config.feishu
     if feishu.enabled and feishu.mode == "webhook" and not feishu.encrypt_key and not feishu.insecure_dev:
         raise ConfigError(f"{src}: feishu.encrypt_key must be set in webhook mode: it encrypts and signs Feishu's "

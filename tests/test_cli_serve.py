@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.net import free_port
+from tests.fakes.emulator import page_token
 
 
 def test_serve_starts_the_emulator_and_prints_its_url(tmp_path: Path) -> None:
@@ -24,7 +25,10 @@ def test_serve_starts_the_emulator_and_prints_its_url(tmp_path: Path) -> None:
         line = proc.stdout.readline()
         url = f"http://127.0.0.1:{port}/"
         assert line.strip() == f"xiezuo local emulator: open {url} in a browser"
-        with urllib.request.urlopen(f"{url}api/state", timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            token = page_token(response.read().decode())
+        request = urllib.request.Request(f"{url}api/state", headers={"X-Xiezuo-Token": token})
+        with urllib.request.urlopen(request, timeout=10) as response:
             state = json.load(response)
         assert len(state["chats"]) == 7 and state["chats"][0]["title"] == "协作管理办公室"
     finally:

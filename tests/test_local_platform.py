@@ -26,6 +26,8 @@ async def client(db_url: str) -> AsyncIterator[tuple[TestClient[Any, Any], Bot]]
     await bot.prepare_database()
     test_client: TestClient[Any, Any] = TestClient(TestServer(app))
     await test_client.start_server()
+    page = await (await test_client.get("/")).text()  # as the browser does: the page gives the API token
+    test_client.session.headers["X-Xiezuo-Token"] = emulator.page_token(page)
     try:
         yield test_client, bot
     finally:

@@ -4,6 +4,7 @@ with its inputs (chips as lists, `text*` as lines) and the submit button's `data
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -58,6 +59,16 @@ class _Card(HTMLParser):
             self._button["label"] += data.strip()
         if self._field is not None and self._field[0] == "textarea":
             self._field[2]["text"] += data
+
+
+TOKEN = re.compile(r'<meta name="xiezuo-token" content="([^"]+)">')
+
+
+def page_token(page: str) -> str:
+    """The API token the emulator page carries for its script (`X-Xiezuo-Token`)."""
+    found = TOKEN.search(page)
+    assert found, "the page carries no token"
+    return found.group(1)
 
 
 def click(html: str, label: str, form: dict[str, Any] | None = None) -> dict[str, Any]:

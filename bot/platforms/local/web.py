@@ -17,11 +17,13 @@ from aiohttp import WSMsgType, web
 from bot.app import Bot
 from bot.events import CardAction, Chat, Command, Mention, User
 from bot.platforms.local.demo import PLATFORM
+from bot.platforms.local.guard import Guard
 from bot.platforms.local.sender import Hub, directory, preview, view
 from storage import local_chat
 
 STATIC = Path(__file__).with_name("static")
 HUB_KEY = web.AppKey("local_hub", Hub)
+GUARD_KEY = web.AppKey("local_guard", Guard)
 LOCAL_BOT_KEY = web.AppKey("local_bot", Bot)
 MAX_TEXT = 20_000
 _MENTION = re.compile(r"[@＠]([^\s@＠,，。;；=]+)")
@@ -30,6 +32,9 @@ _MENTION = re.compile(r"[@＠]([^\s@＠,，。;；=]+)")
 def add_routes(app: web.Application, bot: Bot, hub: Hub) -> None:
     app[HUB_KEY] = hub
     app[LOCAL_BOT_KEY] = bot
+    guard = Guard(bot.config)
+    app[GUARD_KEY] = guard
+    app.middlewares.append(guard.middleware)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)
     app.router.add_get("/api/state", state)
@@ -40,8 +45,10 @@ def add_routes(app: web.Application, bot: Bot, hub: Hub) -> None:
     app.on_shutdown.append(_close_sockets)
 
 
-async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+async def index(request: web.Request) -> web.Response:
+    """The page, carrying this process's API token for its script (bot/platforms/local/guard.py)."""
+    page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{token}}", request.app[GUARD_KEY].token)
+    return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 async def state(request: web.Request) -> web.Response:

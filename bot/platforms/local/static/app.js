@@ -28,9 +28,12 @@ function chatInfo(id) {
   return { id, title: chat.title, sub: `${members} 位成员 · 协作机器人 · 以 / 开头的消息发给机器人`, kind: "group" };
 }
 
+const TOKEN = document.querySelector('meta[name="xiezuo-token"]').content;
+
 async function api(path, body) {
-  const res = await fetch(path, body === undefined ? {} : {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  const headers = { "X-Xiezuo-Token": TOKEN };
+  const res = await fetch(path, body === undefined ? { headers } : {
+    method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(await res.text());
   return res.json();
