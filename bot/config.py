@@ -7,6 +7,7 @@ surfacing as a confusing error hours later in a reminder job.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import types
@@ -350,7 +351,7 @@ def _validate(config: Config, from_env: dict[str, str]) -> None:
         _check_user_ref(src, "roles.admins", ref)
     if not 1 <= config.http.port <= 65535:
         raise ConfigError(f"{src}: http.port must be 1..65535")
-    if config.local_enabled and config.http.host not in ("127.0.0.1", "localhost", "::1") and not (
+    if config.local_enabled and not is_loopback(config.http.host) and not (
             config.local.allow_remote and config.local.password):
         raise ConfigError(f"{src}: http.host {config.http.host!r} would open the local emulator, where anyone can act "
                           "as anyone, beyond this machine: keep 127.0.0.1, or set local.allow_remote = true with a "
@@ -360,6 +361,19 @@ def _validate(config: Config, from_env: dict[str, str]) -> None:
         raise ConfigError(f"{src}: feishu.encrypt_key must be set in webhook mode: it encrypts and signs Feishu's "
                           "pushes, and without it anyone who can reach /feishu/events could act as anyone "
                           "(feishu.insecure_dev = true accepts unsigned pushes, for local development only)")
+
+
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address) stays on this machine."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_user_ref(src: str, key: str, ref: str) -> None:

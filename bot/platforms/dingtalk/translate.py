@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.events import CardAction, Chat, Command, Mention, User
+from bot.messages import PRIVATE_PREFIX
 from bot.platforms.dingtalk import PLATFORM
 from cards.dingtalk import decode_params
 
-USER_PREFIX = "user:"
+USER_PREFIX = PRIVATE_PREFIX  # the bot's private chat with a person (bot.messages.Address.private)
 _AT = re.compile(r"@(\S+)")
 
 

@@ -16,28 +16,17 @@ from __future__ import annotations
 
 import base64
 import hmac
-import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.config import Config
+from bot.config import LOOPBACK_NAMES, Config, is_loopback
 
 log = logging.getLogger(__name__)
-LOOPBACK_NAMES = {"127.0.0.1", "localhost", "[::1]", "::1"}
 EMULATOR_PATHS = ("/api/", "/ws", "/static/")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class Guard:
