@@ -4,6 +4,7 @@ a real browser page of another origin can neither post as someone nor read the l
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -91,8 +92,11 @@ async def test_a_page_of_another_origin_cannot_act_or_listen(emulator: tuple[str
       ws.onopen = () => {{ document.title = "OPEN"; }};
       ws.onerror = () => {{ document.title = "REFUSED"; }};
     </script></body></html>"""
+    async def page(_: web.Request) -> web.Response:
+        return web.Response(text=attack, content_type="text/html")
+
     app = web.Application()
-    app.router.add_get("/", lambda _: web.Response(text=attack, content_type="text/html"))
+    app.router.add_get("/", page)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -117,6 +121,10 @@ async def test_a_page_of_another_origin_cannot_act_or_listen(emulator: tuple[str
     assert await stored(bot) == (0, 0)
 
 
+def basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
 def test_listening_beyond_loopback_needs_allow_remote_and_a_password(tmp_path: Path) -> None:
     path = tmp_path / "x.toml"
     path.write_text('[http]\nhost = "0.0.0.0"\n')
@@ -139,9 +147,9 @@ async def test_a_remote_emulator_asks_for_its_password(tmp_path: Path) -> None:
         async with aiohttp.ClientSession() as http:
             async with http.get(url) as resp:
                 assert resp.status == 401 and "Basic" in resp.headers["WWW-Authenticate"]
-            async with http.get(url, auth=aiohttp.BasicAuth("any", "wrong")) as resp:
+            async with http.get(url, headers=basic("any", "wrong")) as resp:
                 assert resp.status == 401
-            async with http.get(url, auth=aiohttp.BasicAuth("any", "demo-pass")) as resp:
+            async with http.get(url, headers=basic("any", "demo-pass")) as resp:
                 assert resp.status == 200
     finally:
         await runner.cleanup()
