@@ -7,7 +7,7 @@ and the people to @mention. It round-trips through JSON because it waits in the 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -65,6 +65,14 @@ class Address:
 
 
 PRIVATE_PREFIX = "user:"
+
+
+RESEND_MARK = "（补发，可能重复）"
+
+
+def as_resend(message: Message) -> Message:
+    """A message sent again that the reader may already have: it says so (docs/reliability.md)."""
+    return replace(message, title=RESEND_MARK + message.title)
 
 
 def mention_ref(platform: str, user_id: str, name: str = "") -> str:

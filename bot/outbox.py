@@ -15,7 +15,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,6 +37,8 @@ class OutboundItem:
     message: Message
     reply_to: str | None = None
     covers: tuple[str, ...] = ()  # the outbox keys this send delivers (several for a digest)
+    resend: bool = False  # tried before: the platform may already have shown it (docs/reliability.md)
+    age: timedelta = timedelta(0)  # since it was first due: how long ago the first try can have been
 
 
 class Sender(Protocol):
@@ -66,13 +68,20 @@ def digest(messages: list[Message]) -> Message:
                    mentions=tuple(dict.fromkeys(x for m in messages for x in m.mentions)), color=color)
 
 
-def _as_send(group: list[outbox.Queued]) -> _Send:
+def _as_send(group: list[outbox.Queued], now: datetime) -> _Send:
     first = group[0]
     messages = [Message.from_json(r.payload) for r in group]
     message = messages[0] if len(group) == 1 else digest(messages)
+    attempts = max(r.attempts for r in group)  # counting this one
+    due = min((r.scheduled_at for r in group if r.scheduled_at is not None), default=now)
     item = OutboundItem(first.key, first.platform, first.chat_id, first.kind, message, first.reply_to,
-                        tuple(r.key for r in group))
-    return _Send(tuple(r.id for r in group), max(r.attempts for r in group), item)
+                        tuple(r.key for r in group), resend=attempts > 1, age=now - _aware(due, now))
+    return _Send(tuple(r.id for r in group), attempts, item)
+
+
+def _aware(moment: datetime, like: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes; compare them with the clock's aware ones."""
+    return moment.replace(tzinfo=like.tzinfo) if moment.tzinfo is None and like.tzinfo else moment
 
 
 Write = Callable[[AsyncSession], Awaitable[object]]
@@ -156,8 +165,9 @@ class Dispatcher:
         """`run_once`, also saying whether the batch was full (more may be due at once)."""
         async with self._claiming:
             async with self.sessions() as session, session.begin():
-                claimed = await outbox.claim(session, self.clock.now(), self.batch, self.digest_max, self.lease)
-                sends = [_as_send(g) for g in claimed.groups]
+                now = self.clock.now()
+                claimed = await outbox.claim(session, now, self.batch, self.digest_max, self.lease)
+                sends = [_as_send(g, now) for g in claimed.groups]
             by_chat: dict[tuple[str, str], list[_Send]] = defaultdict(list)
             for send in sends:
                 by_chat[(send.item.platform, send.item.chat_id)].append(send)

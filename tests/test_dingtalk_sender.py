@@ -220,3 +220,11 @@ async def test_the_fake_refuses_an_at_list_on_a_group_send_like_dingtalk(fake: F
     with pytest.raises(DingTalkRefused):
         await api.group_send(GROUP, "sampleMarkdown", {"title": "t", "text": "@staff9", "atUserIds": ["staff9"]})
     assert fake.notified == []
+
+
+async def test_a_resend_says_it_may_be_a_duplicate(fake: FakeDingTalk, api: DingTalkApi) -> None:
+    """DingTalk has no send key: any second try may follow a first that was shown."""
+    sender, _ = sender_for(api, FixedClock(MONDAY))
+    await sender.send(replace(item("r1"), resend=True))
+    await sender.send(item("r2"))
+    assert [s.text.splitlines()[0] for s in fake.messages(GROUP)] == ["#### （补发，可能重复）通知", "#### 通知"]

@@ -5,6 +5,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -166,3 +167,16 @@ def feishu_card_unshrunk(message: Message) -> dict[str, object]:
     from cards.model import card_for
 
     return _Builder(card_for(message), 1.0).build()
+
+
+async def test_a_resend_is_marked_only_past_the_uuid_window(fake: FakeFeishu, api: FeishuApi) -> None:
+    """Inside Feishu's hour a repeated `uuid` is dropped, so a resend goes out as it was; past it
+    the first copy may be in the chat already, so the resend says 「（补发，可能重复）」."""
+    sender = FeishuSender(api)
+    fresh = replace(item("k-fresh", title="提醒A"), resend=True, age=timedelta(minutes=10))
+    late = replace(item("k-late", title="提醒B"), resend=True, age=timedelta(hours=2))
+    first = item("k-first", title="提醒C")
+    for one in (fresh, late, first):
+        await sender.send(one)
+    titles = [p.content["header"]["title"]["content"] for p in fake.chat("oc_a")]
+    assert titles == ["提醒A", "（补发，可能重复）提醒B", "提醒C"]

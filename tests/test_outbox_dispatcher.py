@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot.messages import Message
 from bot.outbox import OutboundItem
 from bot.testkit import TestBot, seed_open_tasks
 from tests.fake_platform import FakePlatform, HttpSender
@@ -247,3 +248,21 @@ async def test_concurrent_claims_never_split_a_chat(db_url: str, tb: TestBot) ->
             assert [g[0].key for g in other] == ["b0"]  # a2, a3 must wait for a0, a1
     finally:
         await engine.dispose()
+
+
+async def test_a_row_tried_before_is_sent_as_a_resend(tb: TestBot) -> None:
+    """A claimed row whose process died before recording the send is claimed again after its
+    lease: the sender is told it is a resend, and how old the row is."""
+    await tb.say("小张", "市场部", "/help")
+    tb.sender.inbox.clear()
+    async with tb.bot.sessions() as session, session.begin():
+        await outbox.enqueue(session, [{"key": "n:resend", "platform": "memory", "chat_id": "研发部", "kind": "notice",
+                                        "payload": Message("提醒", "正文").to_json(), "due_at": tb.clock.now(),
+                                        "created_at": tb.clock.now()}])
+    async with tb.bot.sessions() as session, session.begin():  # a process claims it, then dies
+        claimed = await outbox.claim(session, tb.clock.now(), 10)
+    assert [r.key for g in claimed.groups for r in g] == ["n:resend"]
+    tb.clock.advance(timedelta(minutes=2))  # past the lease
+    await tb.bot.dispatcher.drain()
+    [sent] = tb.sender.inbox["研发部"]
+    assert sent.resend and sent.age == timedelta(minutes=2)

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from bot.clock import Clock
 from bot.config import DingTalkConfig
-from bot.messages import Message, mentioned
+from bot.messages import Message, as_resend, mentioned
 from bot.outbox import OutboundItem
 from bot.platforms.dingtalk import PLATFORM
 from bot.platforms.dingtalk.api import DingTalkApi, WebhookGone
@@ -62,6 +62,8 @@ class DingTalkSender:
 
     async def send(self, item: OutboundItem) -> str:
         message = item.message
+        if item.resend and item.kind != "update":
+            message = as_resend(message)  # DingTalk has no send key: the first try may have been shown
         user = item.chat_id.removeprefix(USER_PREFIX) if item.chat_id.startswith(USER_PREFIX) else None
         if item.kind == "update" and item.reply_to and self.config.card_template_id:
             await self.api.update_card(item.reply_to, card_params(message))  # the clicked card's new state

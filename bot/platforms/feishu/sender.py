@@ -6,7 +6,9 @@ reply whose original message is gone is sent to the chat instead, so it still ar
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from bot.messages import as_resend
 from bot.outbox import OutboundItem
 from bot.platforms.feishu.api import FeishuApi, FeishuRefused
 from cards.feishu import feishu_card
@@ -14,6 +16,9 @@ from cards.feishu import feishu_card
 log = logging.getLogger(__name__)
 
 RECALLED = 230011  # the message a reply answers was recalled
+#: Feishu drops a repeated send `uuid` for one hour (platform-notes/feishu.md §5); less a margin for
+#: the time between the first try and its row becoming due again.
+UUID_WINDOW = timedelta(minutes=55)
 
 
 class FeishuSender:
@@ -21,7 +26,10 @@ class FeishuSender:
         self.api = api
 
     async def send(self, item: OutboundItem) -> str:
-        card = feishu_card(item.message)
+        message = item.message
+        if item.resend and item.kind != "update" and item.age >= UUID_WINDOW:
+            message = as_resend(message)  # past Feishu's dedup window the first copy may still be there
+        card = feishu_card(message)
         if item.kind == "update" and item.reply_to:  # a clicked card's new state, in place
             await self.api.patch_card(item.reply_to, item.chat_id, card)
             return item.reply_to
