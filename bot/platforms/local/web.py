@@ -23,7 +23,7 @@ from storage import local_chat
 
 STATIC = Path(__file__).with_name("static")
 HUB_KEY = web.AppKey("local_hub", Hub)
-GUARD_KEY = web.AppKey("local_guard", Guard)
+PAGE_KEY = web.AppKey("local_page", str)
 LOCAL_BOT_KEY = web.AppKey("local_bot", Bot)
 MAX_TEXT = 20_000
 _MENTION = re.compile(r"[@＠]([^\s@＠,，。;；=]+)")
@@ -33,7 +33,7 @@ def add_routes(app: web.Application, bot: Bot, hub: Hub) -> None:
     app[HUB_KEY] = hub
     app[LOCAL_BOT_KEY] = bot
     guard = Guard(bot.config)
-    app[GUARD_KEY] = guard
+    app[PAGE_KEY] = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{token}}", guard.token)
     app.middlewares.append(guard.middleware)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)
@@ -47,8 +47,7 @@ def add_routes(app: web.Application, bot: Bot, hub: Hub) -> None:
 
 async def index(request: web.Request) -> web.Response:
     """The page, carrying this process's API token for its script (bot/platforms/local/guard.py)."""
-    page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{token}}", request.app[GUARD_KEY].token)
-    return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
+    return web.Response(text=request.app[PAGE_KEY], content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 async def state(request: web.Request) -> web.Response:
