@@ -20,6 +20,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.aio import cancel_and_wait
 from bot.clock import Clock
 from bot.messages import Message, mention_ref
 from bot.metrics import Metrics
@@ -201,13 +202,32 @@ class Dispatcher:
             await asyncio.sleep(self.settle_seconds)
 
     async def _send_chat(self, sends: list[_Send]) -> None:
-        """One chat's sends in order; stop at the first that did not go out."""
-        for i, send in enumerate(sends):
-            if not await self._deliver(send):
-                rest = [row_id for later in sends[i + 1:] for row_id in later.row_ids]
-                if rest:
-                    await self._record(outbox.release, rest, self.clock.now())
-                return
+        """One chat's sends in order; stop at the first that did not go out.
+
+        While they go out (a platform's pacing can hold them for minutes: DingTalk allows 20 a
+        minute per group), their lease is renewed, so the chat stays this process's and no other
+        process claims and sends its rows again (docs/reliability.md).
+        """
+        unsent = [row_id for send in sends for row_id in send.row_ids]
+        keeper = asyncio.create_task(self._hold(unsent))
+        try:
+            for i, send in enumerate(sends):
+                delivered = await self._deliver(send)
+                del unsent[:len(send.row_ids)]
+                if not delivered:
+                    if unsent:
+                        await self._record(outbox.release, list(unsent), self.clock.now())
+                    return
+        finally:
+            await cancel_and_wait(keeper)
+
+    async def _hold(self, unsent: list[int]) -> None:
+        """Renew the lease of a chat's unsent rows a few times per lease, until cancelled."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            if unsent:
+                await self._record(outbox.renew, list(unsent), self.clock.now() + self.lease)
 
     async def _deliver(self, send: _Send) -> bool:
         """Send one item; True when the chat may go on (sent, or given up for good)."""

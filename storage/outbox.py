@@ -170,6 +170,13 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Sequence[int], s
                                        for ids, mid in sent for i in ids])
 
 
+async def renew(session: AsyncSession, row_ids: Sequence[int], lease_end: datetime) -> None:
+    """Extend the lease of rows still being sent: the chat stays this process's while it paces them."""
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)),
+                                                      OutboxMessage.status == "sending")
+                          .values(due_at=lease_end))
+
+
 async def retry_later(session: AsyncSession, row_ids: Sequence[int], when: datetime, error: str) -> None:
     await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
                           .values(status="pending", due_at=when, error=error[:2000]))

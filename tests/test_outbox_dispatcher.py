@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot.clock import SystemClock
 from bot.messages import Message
-from bot.outbox import OutboundItem
+from bot.metrics import Metrics
+from bot.outbox import Dispatcher, OutboundItem
 from bot.testkit import TestBot, seed_open_tasks
 from tests.fake_platform import FakePlatform, HttpSender
 from tests.waiting import stops_if_cancelled_as_woken, wait_until
@@ -266,3 +268,39 @@ async def test_a_row_tried_before_is_sent_as_a_resend(tb: TestBot) -> None:
     await tb.bot.dispatcher.drain()
     [sent] = tb.sender.inbox["研发部"]
     assert sent.resend and sent.age == timedelta(minutes=2)
+
+
+class Paced:
+    """A platform that lets one chat's sends through slowly, like DingTalk's 20 a minute per group."""
+
+    def __init__(self, seconds: float, sent: list[str]) -> None:
+        self.seconds, self.sent = seconds, sent
+
+    async def send(self, item: OutboundItem) -> str:
+        await asyncio.sleep(self.seconds)
+        self.sent.append(item.key)
+        return f"m-{item.key}"
+
+
+async def test_a_chat_paced_past_its_lease_stays_with_the_process_sending_it(db_url: str, tb: TestBot) -> None:
+    """Two processes (dispatchers on one database). The first claims a chat's six notices and its
+    platform paces them out for longer than the lease; the second keeps claiming meanwhile. The
+    first renews its lease while it sends, so the second never takes a row: each goes out once."""
+    now = SystemClock().now()
+    await put(tb, *(row(f"paced{i}", "研发部", now, kind="notice") for i in range(6)))
+    sent: list[str] = []
+    lease = timedelta(seconds=0.6)
+    engine = make_engine(db_url)
+    other_sessions = make_sessionmaker(engine) if db_url.startswith("postgresql") else tb.bot.sessions
+    first = Dispatcher(tb.bot.sessions, {"memory": Paced(0.3, sent)}, SystemClock(), Metrics(), lease=lease)
+    second = Dispatcher(other_sessions, {"memory": Paced(0.0, sent)}, SystemClock(), Metrics(), lease=lease)
+    try:
+        sending = asyncio.create_task(first.run_once())
+        taken = 0
+        while not sending.done():  # 1.8 s of pacing, three leases long
+            await asyncio.sleep(0.1)
+            taken += await second.run_once()
+        assert await sending == 6
+        assert taken == 0 and sorted(sent) == [f"paced{i}" for i in range(6)]
+    finally:
+        await engine.dispose()
