@@ -271,11 +271,8 @@ class Dispatcher:
                        f"{error[:300]}\n请检查机器人是否仍在该群、群是否已解散，必要时重新 /bind。", template="send_failed",
                        data={"platform": item.platform, "chat_id": item.chat_id, "key": item.key}, color="red",
                        mentions=tuple(mention_ref(p.platform, p.user_id, p.name) for p in admins))
-        chats = await org.chats_of(session, [d.id for d in await org.pmo_departments(session)])
-        await outbox.enqueue(session, [
-            {"key": f"{outbox.NOTE_PREFIX}{send.row_ids[0]}|{c.platform}:{c.chat_id}", "platform": c.platform,
-             "chat_id": c.chat_id, "kind": "notice", "payload": note.to_json(), "due_at": now, "created_at": now}
-            for c in chats if (c.platform, c.chat_id) != (item.platform, item.chat_id)])
+        await outbox.notify_pmo(session, f"{outbox.NOTE_PREFIX}{send.row_ids[0]}|", note.to_json(), now,
+                                skip=(item.platform, item.chat_id))
 
     async def _record(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
         await self._commits.write(lambda session: fn(session, *args))

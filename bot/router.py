@@ -226,11 +226,7 @@ class Router:
         note = Message("消息处理失败", f"{event.sender.name or event.sender.user_id} 在 {event.platform} 的请求已重试 "
                        f"{tries} 次仍未成功，已停止重试，请人工处理：\n{asked[:500]}\n\n错误：{error[:200]}",
                        color="red", is_error=True)
-        now = self.clock.now()
-        chats = await org.chats_of(session, [d.id for d in await org.pmo_departments(session)])
-        await outbox.enqueue(session, [{"key": f"{event.platform}:{event.dedup_key}:dead:{c.platform}:{c.chat_id}",
-                                        "platform": c.platform, "chat_id": c.chat_id, "kind": "notice",
-                                        "payload": note.to_json(), "due_at": now, "created_at": now} for c in chats])
+        await outbox.notify_pmo(session, f"{event.platform}:{event.dedup_key}:dead:", note.to_json(), self.clock.now())
 
     async def _keep(self, session: AsyncSession, event: CardAction, error: bool, first: Message,
                     replaces_card: bool) -> None:

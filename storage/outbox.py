@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import org
 from storage.models import UNSENT_ROWS, OutboxMessage
 from storage.upsert import insert_ignore
 
@@ -162,6 +163,16 @@ async def _whole_groups(session: AsyncSession, groups: list[list[Queued]]) -> li
             continue
         out.append(g)
     return out
+
+
+async def notify_pmo(session: AsyncSession, key_prefix: str, message: dict[str, Any], now: datetime,
+                     skip: tuple[str, str] | None = None) -> None:
+    """Queue `message` (a Message's JSON) to every group chat of the PMO departments, except
+    `skip` (platform, chat id); each row's key is `key_prefix` + "platform:chat"."""
+    chats = await org.chats_of(session, [d.id for d in await org.pmo_departments(session)])
+    await enqueue(session, [{"key": f"{key_prefix}{c.platform}:{c.chat_id}", "platform": c.platform,
+                             "chat_id": c.chat_id, "kind": "notice", "payload": message, "due_at": now,
+                             "created_at": now} for c in chats if (c.platform, c.chat_id) != skip])
 
 
 async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Sequence[int], str]], now: datetime) -> None:
