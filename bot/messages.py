@@ -6,6 +6,8 @@ and the people to @mention. It round-trips through JSON because it waits in the 
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -68,6 +70,24 @@ PRIVATE_PREFIX = "user:"
 
 
 RESEND_MARK = "（补发，可能重复）"
+
+#: The objects whose cards the bot keeps current in every chat it sent them to (docs/cards.md, "Copies").
+OBJECT_KINDS = ("collab", "task", "problem", "risk", "change", "meeting")
+
+
+def showing(message: Message, kind: str, row_id: int) -> Message:
+    """`message` as the card of one object (`kind` of OBJECT_KINDS, its row id).
+
+    It carries `data["object"]` ("change:12") and `data["state"]`, a digest of what the card shows
+    of the object (kind, fields, colour, data), not of its title or body, which say what just
+    happened. Two cards of the object in the same state have the same digest: a copy whose digest
+    differs from the object's current card is out of date.
+    """
+    assert kind in OBJECT_KINDS, kind
+    data = {k: v for k, v in message.data.items() if k not in ("object", "state")}
+    shown = [message.template, [[f.label, f.value] for f in message.fields], message.color, data]
+    state = hashlib.sha256(json.dumps(shown, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return replace(message, data=data | {"object": f"{kind}:{row_id}", "state": state})
 
 
 def as_resend(message: Message) -> Message:

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,7 +24,7 @@ from bot.aio import cancel_and_wait
 from bot.clock import Clock
 from bot.messages import Message, mention_ref
 from bot.metrics import Metrics
-from storage import org, outbox
+from storage import copies, org, outbox
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,11 @@ class OutboundItem:
 class Sender(Protocol):
     async def send(self, item: OutboundItem) -> str:
         """Deliver one message; returns the platform's message id."""
+        ...
+
+    def edit_window(self, item: OutboundItem, message_id: str) -> timedelta | None:
+        """How long the platform lets the bot update this sent message in place; None: never
+        (docs/cards.md, "Copies")."""
         ...
 
 
@@ -88,6 +93,12 @@ def _aware(moment: datetime, like: datetime) -> datetime:
 Write = Callable[[AsyncSession], Awaitable[object]]
 
 
+class _Sent(NamedTuple):
+    row_ids: tuple[int, ...]
+    message_id: str
+    shown: copies.Shown | None
+
+
 class GroupCommit:
     """Outcomes of concurrent sends, written together: one transaction per flush instead of per
     send. A caller resumes only once its outcome is committed, so each chat still records a send
@@ -96,17 +107,18 @@ class GroupCommit:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessions = sessions
         self.clock = clock
-        self._pending: list[tuple[Write | tuple[tuple[int, ...], str], asyncio.Future[None]]] = []
+        self._pending: list[tuple[Write | _Sent, asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
     async def write(self, fn: Write) -> None:
         await self._add(fn)
 
-    async def sent(self, row_ids: tuple[int, ...], message_id: str) -> None:
-        """The common outcome: recorded with the others in one executemany."""
-        await self._add((row_ids, message_id))
+    async def sent(self, row_ids: tuple[int, ...], message_id: str, shown: copies.Shown | None = None) -> None:
+        """The common outcome: recorded with the others in one executemany; `shown` is the card
+        copy the send made or updated, if it shows an object."""
+        await self._add(_Sent(row_ids, message_id, shown))
 
-    async def _add(self, outcome: Write | tuple[tuple[int, ...], str]) -> None:
+    async def _add(self, outcome: Write | _Sent) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((outcome, done))
         if self._flushing is None or self._flushing.done():
@@ -117,14 +129,16 @@ class GroupCommit:
         while self._pending:
             await asyncio.sleep(0)  # let the other chats' outcomes join this commit
             batch, self._pending = self._pending, []
-            sent = [o for o, _ in batch if isinstance(o, tuple)]
+            sent = [o for o, _ in batch if isinstance(o, _Sent)]
             try:
                 async with self.sessions() as session, session.begin():
                     for outcome, _ in batch:
-                        if not isinstance(outcome, tuple):
+                        if not isinstance(outcome, _Sent):
                             await outcome(session)
                     if sent:
-                        await outbox.mark_sent(session, sent, self.clock.now())
+                        now = self.clock.now()
+                        await outbox.mark_sent(session, [(o.row_ids, o.message_id) for o in sent], now)
+                        await copies.record(session, [o.shown for o in sent if o.shown is not None], now)
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():  # a cancelled caller no longer waits
@@ -248,9 +262,20 @@ class Dispatcher:
             await self._record(outbox.retry_later, send.row_ids, when, repr(exc))
             self.metrics.sent.labels(item.platform, "retry").inc()
             return False
-        await self._commits.sent(send.row_ids, message_id)
+        await self._commits.sent(send.row_ids, message_id, self._shown(sender, item, message_id))
         self.metrics.sent.labels(item.platform, "sent").inc(len(send.row_ids))
         return True
+
+    def _shown(self, sender: Sender, item: OutboundItem, message_id: str) -> copies.Shown | None:
+        """The card copy a send leaves in the chat, when its message shows an object, or when an
+        update replaced a copy (its object may be gone: a form turned 「已提交」)."""
+        obj = item.message.data.get("object")
+        if obj is None and item.kind != "update":
+            return None
+        window = sender.edit_window(item, message_id)
+        return copies.Shown(item.platform, item.chat_id, message_id, item.message.template or "",
+                            str(obj) if obj is not None else None, str(item.message.data.get("state", "")),
+                            self.clock.now() + window if window is not None else None)
 
     async def _give_up(self, send: _Send, error: str) -> None:
         """Mark the rows failed and, unless this was itself such a note, tell the PMO groups."""
@@ -260,7 +285,9 @@ class Dispatcher:
 
         async def write(session: AsyncSession) -> None:
             await outbox.give_up(session, send.row_ids, error)
-            if not item.key.startswith(outbox.NOTE_PREFIX):
+            if item.kind == "update" and item.reply_to:  # the message stays as it was: clicks on it
+                await copies.freeze(session, item.platform, item.reply_to)  # are answered from current state
+            elif not item.key.startswith(outbox.NOTE_PREFIX):
                 await self._note_failure(session, send, error)
         await self._commits.write(write)
 

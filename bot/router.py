@@ -23,6 +23,7 @@ from bot.config import Config
 from bot.events import CardAction, Command, Event, cleaned
 from bot.messages import Address, Message
 from bot.metrics import Metrics
+from handlers import views
 from handlers.context import Context, Outgoing
 from handlers.forms import form_message, person_choices, wants_form
 from scheduler.calendar import WorkCalendar
@@ -41,6 +42,7 @@ class Outcome:
     error: bool = False
     command: str = ""
     replaces_card: bool = False  # the first reply is the clicked card's new state: update that card in place
+    toast: str = ""  # a word for the clicker beside the answer (an out-of-date card: docs/cards.md, "Copies")
 
 
 class Router:
@@ -111,17 +113,22 @@ class Router:
                                                          self.clock.now(), done=True):
                     raise _Duplicate
                 ctx = await self._context(session, event)
-                spec, values = self._bind(event, ctx)
-                outcome.command = spec.name
-                assert spec.handler is not None
-                if values is None:
-                    ctx.reply(await self._form(session, spec, event))
+                if isinstance(event, CardAction) and (stale := await self._superseded(ctx, event)) is not None:
+                    outcome.command, outcome.toast, outcome.replaces_card = event.command, views.SUPERSEDED, stale
+                    outcome.replies = await self._finish(ctx, event, stale, claimed, toast=outcome.toast)
                 else:
-                    await spec.handler(ctx, values)
-                    if spec.mutates and not ctx.audited:
-                        ctx.audit(spec.name, detail=dict(values))
-                    outcome.replaces_card = isinstance(event, CardAction) and spec.mutates
-                outcome.replies = await self._finish(ctx, event, outcome.replaces_card, claimed)
+                    spec, values = self._bind(event, ctx)
+                    outcome.command = spec.name
+                    assert spec.handler is not None
+                    if values is None:
+                        ctx.reply(await self._form(session, spec, event))
+                    else:
+                        await spec.handler(ctx, values)
+                        if spec.mutates and not ctx.audited:
+                            ctx.audit(spec.name, detail=dict(values))
+                        outcome.replaces_card = isinstance(event, CardAction) and spec.mutates
+                    outcome.replies = await self._finish(ctx, event, outcome.replaces_card, claimed,
+                                                         form=isinstance(event, CardAction) and event.form)
             self.metrics.events.labels(event.platform, "ok").inc()
         except _Duplicate:
             self.metrics.events.labels(event.platform, "duplicate").inc()
@@ -140,6 +147,19 @@ class Router:
             self.metrics.events.labels(event.platform, "failed").inc()
         self.metrics.latency.labels(outcome.command or "invalid").observe(time.perf_counter() - started)
         return outcome
+
+    async def _superseded(self, ctx: Context, event: CardAction) -> bool | None:
+        """A click on a copy that no longer shows its object's state is not run: the clicker gets
+        the current card, in place when the platform can still update the copy (True), else
+        posted under it (False). None: the card is current, or shows no object."""
+        if not event.card_message_id:
+            return None
+        found = await views.superseded(ctx, event.platform, event.card_message_id)
+        if found is None:
+            return None
+        card, in_place = found
+        ctx.reply(card)
+        return in_place
 
     async def _form(self, session: AsyncSession, spec: CommandSpec, event: Event) -> Message:
         """The command's form, pre-filled from the clicked button, offering the org's departments and people."""
@@ -173,7 +193,8 @@ class Router:
             return spec, None
         return spec, bind_values(spec, event.values, ctx.today, max_chars)
 
-    async def _finish(self, ctx: Context, event: Event, replaces_card: bool, claimed: bool) -> list[Message]:
+    async def _finish(self, ctx: Context, event: Event, replaces_card: bool, claimed: bool,
+                      form: bool = False, toast: str = "") -> list[Message]:
         if ctx.warnings:
             note = "\n".join(f"⚠️ {w}" for w in dict.fromkeys(ctx.warnings))
             replies = [o for o in ctx.outgoing if o.kind == "reply"]
@@ -183,11 +204,14 @@ class Router:
             else:
                 ctx.reply(Message("提示", note, color="yellow"))
         replies = [o for o in ctx.outgoing if o.kind == "reply"]
+        clicked = (event.platform, event.card_message_id) if isinstance(event, CardAction) else None
         if isinstance(event, CardAction) and event.card_message_id:
-            replies = _card_answers(ctx, event, replies, replaces_card)
+            replies = _card_answers(ctx, event, replies, replaces_card, form)
+        await views.refresh(ctx, skip=clicked if replaces_card else None)
         await self._enqueue(ctx.session, event, ctx.outgoing)
         if isinstance(event, CardAction) and replies:
-            await self._keep(ctx.session, event, error=False, first=replies[0].message, replaces_card=replaces_card)
+            await self._keep(ctx.session, event, error=False, first=replies[0].message, replaces_card=replaces_card,
+                             toast=toast)
         if claimed:  # claimed before this transaction; otherwise the claim was written as done
             await inbox.mark_done(ctx.session, event.platform, event.dedup_key, ctx.now)
         return [o.message for o in replies]
@@ -229,10 +253,10 @@ class Router:
         await outbox.notify_pmo(session, f"{event.platform}:{event.dedup_key}:dead:", note.to_json(), self.clock.now())
 
     async def _keep(self, session: AsyncSession, event: CardAction, error: bool, first: Message,
-                    replaces_card: bool) -> None:
+                    replaces_card: bool, toast: str = "") -> None:
         """A card click's answer, kept with its inbox row: the platform may deliver the click again
         (a retry after a slow answer) and must then see the same answer, not a generic one."""
-        kept = {"error": error, "replaces_card": replaces_card, "first": first.to_json()}
+        kept = {"error": error, "replaces_card": replaces_card, "first": first.to_json(), "toast": toast}
         await inbox.keep_outcome(session, event.platform, event.dedup_key, _payload(event) | {"outcome": kept})
 
     async def _first_outcome(self, event: Event) -> Outcome:
@@ -242,20 +266,22 @@ class Router:
                 kept = await inbox.outcome(session, event.platform, event.dedup_key)
             if kept is not None:
                 return Outcome(replies=[Message.from_json(kept["first"])], duplicate=True, error=bool(kept["error"]),
-                               command=event.command, replaces_card=bool(kept["replaces_card"]))
+                               command=event.command, replaces_card=bool(kept["replaces_card"]),
+                               toast=str(kept.get("toast", "")))
         return Outcome(duplicate=True)
 
     async def _enqueue(self, session: AsyncSession, event: Event, items: list[Outgoing], suffix: str = "") -> None:
         now = self.clock.now()
         base = f"{event.platform}:{event.dedup_key}{':' + suffix if suffix else ''}"
         await outbox.enqueue(session, [{
-            "key": f"{base}:{i}", "platform": o.address.platform, "chat_id": o.address.chat_id, "kind": o.kind,
+            "key": o.key or f"{base}:{i}", "platform": o.address.platform, "chat_id": o.address.chat_id, "kind": o.kind,
             "reply_to": o.reply_to, "collab_id": o.collab_id, "payload": o.message.to_json(),
             "due_at": now, "created_at": now,
         } for i, o in enumerate(items)])
 
 
-def _card_answers(ctx: Context, event: CardAction, replies: list[Outgoing], replaces_card: bool) -> list[Outgoing]:
+def _card_answers(ctx: Context, event: CardAction, replies: list[Outgoing], replaces_card: bool,
+                  form: bool) -> list[Outgoing]:
     """Where a click's replies go: a shared card changes in place only to a new state of its own
     object (docs/cards.md, "Shared cards"). A plain button's workflow result is that; a submitted
     form's own object is the submission, so the form turns into 「已提交」 and the result is
@@ -268,7 +294,7 @@ def _card_answers(ctx: Context, event: CardAction, replies: list[Outgoing], repl
             reply.reply_to = reply.reply_to or event.card_message_id
     if not (replaces_card and replies):
         return replies
-    if not event.form:
+    if not form:
         replies[0].kind = "update"
         return replies
     stub = Outgoing(replies[0].address, submitted(replies[0].message), reply_to=event.card_message_id, kind="update")

@@ -29,6 +29,7 @@ class Outgoing:
     kind: str = "notice"
     collab_id: int | None = None
     personal: bool = False  # only for the actor: a shared card's click answers it in private
+    key: str | None = None  # its outbox key, when it must be findable (a copy's update); else the event's
 
 
 @dataclass

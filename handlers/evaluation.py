@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Field, Message
+from bot.messages import Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
 from handlers.request import request_fields
-from handlers.vocab import DECISION_LABEL, DECISIONS
+from handlers.views import view
+from handlers.vocab import DECISION_LABEL, DECISIONS, STAGES
 from scheduler.withdraw import withdraw
 from storage import org, workflow
 from storage.models import Collaboration
@@ -122,15 +123,24 @@ async def charter_message(ctx: Context, c: Collaboration) -> Message:
         contact = contacts.get(p.contact_id) if p.contact_id else None
         lines.append(f"{await common.names(ctx, [p.dept_id])}（对接人：{contact.name if contact else '待定'}）")
     hours = ctx.config.policy.kickoff_within_hours
-    return Message(
-        f"协作立项确认函：{c.code} {c.name}",
-        f"已立项，进入方案制定阶段。请牵头部门在 {hours} 小时内组织启动会（/meeting {c.code} kind=启动会 …），"
-        f"拆解任务（/task add {c.code} …），并请各部门负责人确认方案（/confirm {c.code}）。",
+    if c.stage == "planning":
+        body = (f"已立项，进入方案制定阶段。请牵头部门在 {hours} 小时内组织启动会（/meeting {c.code} kind=启动会 …），"
+                f"拆解任务（/task add {c.code} …），并请各部门负责人确认方案（/confirm {c.code}）。")
+    else:
+        body = f"当前阶段：{STAGES[c.stage]}。"
+    return showing(Message(
+        f"协作立项确认函：{c.code} {c.name}", body,
         (Field("项目名称", c.name), Field("编号", c.code), Field("牵头部门", await common.names(ctx, [c.lead_dept_id])),
          Field("参与部门", "；".join(lines)), Field("核心目标", c.goal),
-         Field("时间节点", f"期望完成 {c.expected_date}")),
-        template="charter", data={"code": c.code}, color="green",
-        mentions=ctx.mention(*contacts.values()))
+         Field("时间节点", f"期望完成 {c.expected_date}"), Field("当前阶段", STAGES[c.stage])),
+        template="charter", data={"code": c.code, "stage": c.stage}, color="green" if c.stage != "archived" else "grey",
+        mentions=ctx.mention(*contacts.values())), "collab", c.id)
+
+
+@view("collab")
+async def _current_charter(ctx: Context, row_id: int) -> Message | None:
+    c = await ctx.session.get(Collaboration, row_id)
+    return await charter_message(ctx, c) if c is not None and c.approved_at is not None else None
 
 
 @registry.command("return", ("退回",), "退回需求给发起部门修改，并说明原因",

@@ -6,11 +6,12 @@ from datetime import date, datetime
 
 from bot.commands import Param, UserError, Values
 from bot.dates import DateError, parse_date
-from bot.messages import Field, Message
+from bot.messages import Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
-from handlers.vocab import MEETING_KINDS, MEETING_LABEL
+from handlers.views import view
+from handlers.vocab import MEETING_KINDS, MEETING_LABEL, MEETING_STATUS
 from scheduler.withdraw import withdraw
 from storage.models import ActionItem, Collaboration, Meeting, Person
 
@@ -58,9 +59,18 @@ async def meeting_message(ctx: Context, c: Collaboration, m: Meeting, title: str
     local = m.starts_at.astimezone(ctx.zone)
     fields = (Field("编号", f"{c.code}/M{m.number}"), Field("类型", MEETING_LABEL[m.kind]),
               Field("时间", f"{local:%Y-%m-%d %H:%M}（{m.duration_min} 分钟）"),
-              Field("参会部门", await common.names(ctx, m.dept_ids)), Field("议程", m.agenda))
-    return Message(title, body, fields, template="meeting",
-                   data={"code": c.code, "meeting": f"M{m.number}", "status": m.status}, color="blue")
+              Field("参会部门", await common.names(ctx, m.dept_ids)), Field("议程", m.agenda),
+              Field("状态", MEETING_STATUS[m.status]))
+    return showing(Message(title, body, fields, template="meeting",
+                           data={"code": c.code, "meeting": f"M{m.number}", "status": m.status},
+                           color="blue" if m.status == "scheduled" else "grey"), "meeting", m.id)
+
+
+@view("meeting")
+async def _current_meeting(ctx: Context, row_id: int) -> Message | None:
+    m = await ctx.session.get(Meeting, row_id)
+    c = await ctx.session.get(Collaboration, m.collab_id) if m else None
+    return await meeting_message(ctx, c, m, f"{c.code} 会议 M{m.number}：{m.title}") if m and c else None
 
 
 @registry.command("meeting cancel", ("取消", "cancel"), "取消会议",

@@ -6,14 +6,16 @@ scope changes go through a change request.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Field, Message
+from bot.messages import Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
-from handlers.vocab import TASK_LABEL
+from handlers.views import view
+from handlers.vocab import TASK_COLOR, TASK_LABEL
 from scheduler.calendar import WorkCalendar
 from scheduler.withdraw import withdraw
 from storage import org, workflow
@@ -61,11 +63,9 @@ async def add_task(ctx: Context, v: Values) -> None:
     warnings = await _link(ctx, c, task, v.after)
     await _reset_confirmations(ctx, c)
     ctx.audit("task.add", c, task=f"T{number}", title=v.title, dept=dept.name, owner=owner.name)
-    ctx.reply(Message(f"已新增任务 T{number}：{task.title}", "\n".join(warnings), await task_fields(ctx, task),
-                      template="task", data={"code": c.code, "task": f"T{number}"}))
-    await ctx.notify([dept.id], Message(f"{c.code} 新任务分配给{dept.name}：T{number} {task.title}", "",
-                                        await task_fields(ctx, task), template="task",
-                                        data={"code": c.code, "task": f"T{number}"}, mentions=ctx.mention(owner)), c)
+    ctx.reply(await task_card(ctx, c, task, f"已新增任务 T{number}：{task.title}", "\n".join(warnings)))
+    await ctx.notify([dept.id], replace(await task_card(ctx, c, task, f"{c.code} 新任务分配给{dept.name}：T{number} {task.title}"),
+                                        mentions=ctx.mention(owner)), c)
 
 
 @registry.command("task edit", ("修改", "编辑", "edit"), "修改任务（方案确认前）",
@@ -101,8 +101,7 @@ async def edit_task(ctx: Context, v: Values) -> None:
     warnings = await _link(ctx, c, task, v.after) if v.after else []
     await _reset_confirmations(ctx, c)
     ctx.audit("task.edit", c, task=f"T{task.number}", **changes)
-    ctx.reply(Message(f"已修改任务 T{task.number}：{task.title}", "\n".join(warnings), await task_fields(ctx, task),
-                      template="task", data={"code": c.code, "task": f"T{task.number}"}))
+    ctx.reply(await task_card(ctx, c, task, f"已修改任务 T{task.number}：{task.title}", "\n".join(warnings)))
 
 
 @registry.command("task list", ("列表", "list", "分工表"), "任务分工表",
@@ -130,6 +129,20 @@ async def division_table(ctx: Context, c: Collaboration) -> Message:
              + (f"｜前置 {r['after']}" if r["after"] else "") + ("｜◆里程碑" if r["milestone"] else "") for r in rows]
     return Message(f"任务分工表：{c.code} {c.name}", "\n".join(lines) or "还没有任务：/task add …",
                    template="division_table", data={"code": c.code, "rows": rows})
+
+
+async def task_card(ctx: Context, c: Collaboration, task: Task, title: str, body: str = "") -> Message:
+    """A task's card: its fields, and the buttons its collaboration's stage and its status allow."""
+    return showing(Message(title, body, await task_fields(ctx, task), template="task",
+                           data={"code": c.code, "task": f"T{task.number}", "stage": c.stage, "status": task.status},
+                           color="blue" if task.status == "todo" else TASK_COLOR[task.status]), "task", task.id)
+
+
+@view("task")
+async def _current_task(ctx: Context, row_id: int) -> Message | None:
+    task = await ctx.session.get(Task, row_id)
+    c = await ctx.session.get(Collaboration, task.collab_id) if task else None
+    return await task_card(ctx, c, task, f"{c.code} T{task.number} {task.title}") if task and c else None
 
 
 async def task_fields(ctx: Context, task: Task) -> tuple[Field, ...]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Field, Message
+from bot.messages import Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.plan import shift_task
 from handlers.registry import registry
+from handlers.views import view
 from handlers.vocab import (
     CHANGE_KINDS, CHANGE_LABEL, CHANGE_STATUS, ESCALATION, LEVEL_LABEL, LEVELS, PRIORITY_COLOR, RISK_STATES,
 )
@@ -59,9 +60,17 @@ async def problem_message(ctx: Context, c: Collaboration, p: Problem, title: str
               Field("解决措施", p.measures or "—"), Field("负责人", owner.name if owner else "—"),
               Field("计划完成", common.fmt_date(p.planned_date)), Field("实际完成", common.fmt_date(p.actual_date)),
               Field("验收结果", p.verification or "—"), Field("当前处理层级", ESCALATION[p.level]))
-    return Message(title, body, fields, template="problem", data={"code": c.code, "problem": f"P{p.number}",
-                                                                  "status": p.status, "level": p.level},
-                   mentions=ctx.mention(owner), color=PRIORITY_COLOR[p.impact] if p.status == "open" else "green")
+    return showing(Message(title, body, fields, template="problem",
+                           data={"code": c.code, "problem": f"P{p.number}", "status": p.status, "level": p.level},
+                           mentions=ctx.mention(owner),
+                           color=PRIORITY_COLOR[p.impact] if p.status == "open" else "green"), "problem", p.id)
+
+
+@view("problem")
+async def _current_problem(ctx: Context, row_id: int) -> Message | None:
+    p = await ctx.session.get(Problem, row_id)
+    c = await ctx.session.get(Collaboration, p.collab_id) if p else None
+    return await problem_message(ctx, c, p, f"{c.code} 问题 P{p.number}") if p and c else None
 
 
 @registry.command("problem resolve", ("解决", "resolve"), "登记问题已解决（实际完成时间与验收结果）",
@@ -142,9 +151,19 @@ def risk_message(c: Collaboration, r: Risk, title: str, owner: str) -> Message:
     fields = (Field("风险描述", r.description), Field("风险等级", LEVEL_LABEL[r.level]), Field("影响范围", r.scope or "—"),
               Field("应对措施", r.mitigation or "—"), Field("负责人", owner),
               Field("状态", "已关闭" if r.status == "closed" else "跟踪中"))
-    return Message(title, "", fields, template="risk",
-                   data={"code": c.code, "risk": f"R{r.number}", "status": r.status},
-                   color=PRIORITY_COLOR[r.level] if r.status == "open" else "green")
+    return showing(Message(title, "", fields, template="risk",
+                           data={"code": c.code, "risk": f"R{r.number}", "status": r.status},
+                           color=PRIORITY_COLOR[r.level] if r.status == "open" else "green"), "risk", r.id)
+
+
+@view("risk")
+async def _current_risk(ctx: Context, row_id: int) -> Message | None:
+    r = await ctx.session.get(Risk, row_id)
+    c = await ctx.session.get(Collaboration, r.collab_id) if r else None
+    if r is None or c is None:
+        return None
+    owner = await org.person_by_id(ctx.session, r.owner_id) if r.owner_id else None
+    return risk_message(c, r, f"{c.code} 风险 R{r.number}", owner.name if owner else "—")
 
 
 @registry.command("risk update", ("更新", "update"), "更新风险（每周复核）",
@@ -221,16 +240,24 @@ def change_message(c: Collaboration, cr: ChangeRequest, title: str, body: str = 
               Field("状态", CHANGE_STATUS[cr.status]))
     if cr.decision_note:
         fields += (Field("审批意见", cr.decision_note),)
-    return Message(title, body, fields, template="change", data={"code": c.code, "change": f"C{cr.number}",
-                                                                  "status": cr.status},
-                   color={"pending": "yellow", "approved": "green", "rejected": "red"}[cr.status])
+    return showing(Message(title, body, fields, template="change",
+                           data={"code": c.code, "change": f"C{cr.number}", "status": cr.status},
+                           color={"pending": "yellow", "approved": "green", "rejected": "red"}[cr.status]),
+                   "change", cr.id)
+
+
+@view("change")
+async def _current_change(ctx: Context, row_id: int) -> Message | None:
+    cr = await ctx.session.get(ChangeRequest, row_id)
+    c = await ctx.session.get(Collaboration, cr.collab_id) if cr else None
+    return change_message(c, cr, f"{c.code} 变更申请 C{cr.number}") if cr and c else None
 
 
 async def _decide(ctx: Context, ref: str) -> tuple[Collaboration, ChangeRequest]:
     c, cr = await common.item(ctx, ref, "C")
     number = cr.number
     if cr.status != "pending":
-        raise UserError(f"C{number} 已{CHANGE_STATUS[cr.status]}")
+        raise UserError(f"C{number} {CHANGE_STATUS[cr.status]}")
     owner_dept = None
     if cr.task_id:
         task = await ctx.session.get(Task, cr.task_id)

@@ -433,3 +433,24 @@ class SchedulerState(Base):
     __tablename__ = "scheduler_state"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_run_at: Mapped[datetime]
+
+
+class CardCopy(Base):
+    """A message the bot sent that shows one object's card, per platform and chat (docs/cards.md,
+    "Copies"). `shown` is the state digest the message shows, `queued` the one last queued for it
+    (an update not sent yet); `editable_until` is None where the platform cannot update it."""
+
+    __tablename__ = "card_copies"
+    __table_args__ = (UniqueConstraint("platform", "message_id", name="uq_card_copies_message"),
+                      Index("ix_card_copies_object", "object"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object: Mapped[str] = mapped_column(String(64))  # "change:12", bot.messages.showing
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(32))
+    shown: Mapped[str] = mapped_column(String(16))
+    queued: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime]
+    editable_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -117,6 +117,16 @@ class DingTalkRig:
         now = self.fake.card(card.out_track_id)
         return f"{now.get('title', '')}\n{now.get('markdown', '')}"
 
+    def offers(self, card: Seen, label: str) -> bool:
+        """Whether the card, as it is now, shows a button `label` (the template's own layout)."""
+        variables = self.fake.card(card.out_track_id)
+        try:
+            self.fake.template.params(variables, label, {})
+        except AssertionError as exc:
+            if "no button" in str(exc):
+                return False
+        return True
+
     async def settle(self) -> None:
         await self.adapter.inbound.drain()
         await self.bot.dispatcher.drain()

@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import random
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -94,6 +95,9 @@ class HttpSender:
             if resp.status != 200:
                 raise RuntimeError(f"platform {resp.status}: {data['msg']}")
             return str(data["data"]["message_id"])
+
+    def edit_window(self, item: OutboundItem, message_id: str) -> timedelta | None:
+        return None
 
     async def close(self) -> None:
         if self._session is not None:

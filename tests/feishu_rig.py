@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -19,8 +20,8 @@ from bot.platforms.feishu.adapter import FeishuAdapter
 from bot.server import make_app
 from bot.testkit import DEMO_ORG
 from tests.conftest import MONDAY
-from tests.fakes.feishu import (APP_ID, APP_SECRET, BOT_OPEN_ID, Clicker, FakeFeishu, Posted, card_event, message_event,
-                                signed_request)
+from tests.fakes.feishu import (APP_ID, APP_SECRET, BOT_OPEN_ID, Clicker, FakeFeishu, Posted, _labels, card_event,
+                                message_event, signed_request)
 
 ENCRYPT_KEY = "fake-encrypt-key"
 TOKEN = "fake-verification-token"
@@ -132,6 +133,10 @@ class FeishuRig:
     def text(self, card: Posted) -> str:
         return card.text
 
+    def offers(self, card: Posted, label: str) -> bool:
+        """Whether the card, as it is now in the chat, shows a button `label`."""
+        return label in _labels(card.content["body"]["elements"])
+
     def card(self, chat: str, containing: str = "") -> Posted:
         """The newest card in `chat` (a department, or a person's private chat) whose text contains `containing`."""
         chat_id = f"user:{PEOPLE[chat]}" if chat in PEOPLE else CHATS.get(chat, chat)
@@ -139,6 +144,12 @@ class FeishuRig:
         cards = [p for p in shown if p.msg_type == "interactive" and containing in p.text]
         assert cards, f"no card with {containing!r} in {chat}: {[p.text[:40] for p in shown]}"
         return cards[-1]
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the bot's and the platform's clocks together."""
+        assert isinstance(self.bot.clock, FixedClock)
+        self.bot.clock.advance(delta)
+        self.fake.days_passed += delta / timedelta(days=1)
 
     async def settle(self) -> None:
         await self.adapter.inbound.drain()

@@ -72,7 +72,7 @@ def test_card_action_from_a_clicked_form(echo: bool) -> None:
 
 
 def test_card_action_from_a_plain_button() -> None:
-    card = feishu_card(sample("task"))
+    card = feishu_card(sample("task", stage="planning"))
     action = Clicker().action(card, "oc_1", "任务分工表")
     event = translate.card_action(card_event("oc_1", "ou_1", "om_card", action))
     assert (event.command, event.values, event.form) == ("task list", {"id": "XZ-2026-0001"}, False)

@@ -48,6 +48,9 @@ class FlakyOnce:
         self.items.append(item)
         return await self.inner.send(item)
 
+    def edit_window(self, item: OutboundItem, message_id: str) -> timedelta | None:
+        return None
+
 
 async def test_a_failed_send_holds_back_its_chat_but_not_others(tb: TestBot) -> None:
     now = tb.clock.now()
@@ -280,6 +283,9 @@ class Paced:
         await asyncio.sleep(self.seconds)
         self.sent.append(item.key)
         return f"m-{item.key}"
+
+    def edit_window(self, item: OutboundItem, message_id: str) -> timedelta | None:
+        return None
 
 
 async def test_a_chat_paced_past_its_lease_stays_with_the_process_sending_it(db_url: str, tb: TestBot) -> None:

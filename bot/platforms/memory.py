@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from datetime import timedelta
 
 from bot.messages import Message
 from bot.outbox import OutboundItem
@@ -24,6 +25,9 @@ class MemorySender:
         self.inbox[item.chat_id].append(item)
         self.sent_keys.extend(item.covers or (item.key,))  # a digest delivers several outbox rows
         return f"m{next(self._ids)}"
+
+    def edit_window(self, item: OutboundItem, message_id: str) -> timedelta | None:
+        return None  # it keeps what it was sent, in order: an update is one more item
 
     def take_replies(self, chat_id: str, message_id: str) -> list[Message]:
         """Remove and return the replies to one message, leaving the chat's other messages."""

@@ -29,6 +29,7 @@ APP_ID = "cli_fake_app"
 APP_SECRET = "fake-secret"
 BOT_OPEN_ID = "ou_bot"
 CARD_LIMIT_BYTES = 30 * 1024
+UPDATE_WINDOW_SECONDS = 14 * 86400  # a sent card can be updated for 14 days (platform-notes/feishu.md §4)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Posted:
     content: dict[str, Any]
     reply_to: str | None = None
     versions: int = 1
+    sent_at: float = 0.0  # the fake's clock (`FakeFeishu.now`) when it was sent
 
     @property
     def text(self) -> str:
@@ -90,6 +92,7 @@ class FakeFeishu:
         self.ping_interval = ping_interval
         self.users = dict(users or {})
         self.faults = Faults()
+        self.days_passed = 0.0  # moved by tests that let time pass (`now`)
         self.posted: dict[str, Posted] = {}
         self.sent_order: list[str] = []
         self.uuids: dict[str, str] = {}
@@ -136,6 +139,9 @@ class FakeFeishu:
             await self._runner.cleanup()
 
     # ------------------------------------------------------------------ what users see
+    def now(self) -> float:
+        return time.time() + self.days_passed * 86400
+
     def chat(self, chat_id: str) -> list[Posted]:
         return [self.posted[m] for m in self.sent_order if self.posted[m].chat_id == chat_id]
 
@@ -231,7 +237,7 @@ class FakeFeishu:
         else:
             message_id = self.new_message_id()
             self.posted[message_id] = Posted(message_id, chat_id, body["msg_type"], json.loads(body["content"]),
-                                             reply_to)
+                                             reply_to, sent_at=self.now())
             self.sent_order.append(message_id)
             if uuid:
                 self.uuids[uuid] = message_id
@@ -271,6 +277,8 @@ class FakeFeishu:
         body = await request.json()
         if (refused := await self._check_card(request, body | {"msg_type": "interactive"})) is not None:
             return refused
+        if self.now() - posted.sent_at > UPDATE_WINDOW_SECONDS:
+            return web.json_response({"code": 230031, "msg": "card can only be updated within 14 days"}, status=400)
         card = json.loads(body["content"])
         if not card.get("config", {}).get("update_multi"):
             return web.json_response({"code": 230099, "msg": "card is not shared"}, status=400)

@@ -76,7 +76,9 @@ class DingTalkInbound:
             return {"cardUpdateOptions": UPDATE_OPTIONS, "userPrivateData": {"cardParamMap": {"error": error_line(first)}}}
         if outcome.replaces_card:
             return {"cardUpdateOptions": UPDATE_OPTIONS, "cardData": {"cardParamMap": card_params(first)},
-                    "userPrivateData": {"cardParamMap": {"error": ""}}}
+                    "userPrivateData": {"cardParamMap": {"error": outcome.toast}}}
+        if outcome.toast:  # the clicker's line on the card: its current state is posted below it
+            return {"cardUpdateOptions": UPDATE_OPTIONS, "userPrivateData": {"cardParamMap": {"error": outcome.toast}}}
         return None
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -39,6 +40,8 @@ from cards.model import card_for
 
 log = logging.getLogger(__name__)
 
+#: DingTalk documents no limit on updating a card instance; a year bounds what is assumed.
+CARD_EDIT_WINDOW = timedelta(days=365)
 MAX_BUTTONS = 5  # sampleActionCard2..5 are vertical 2–5 button cards (§3.5)
 BUTTON_CHARS = 20
 
@@ -59,6 +62,12 @@ class DingTalkSender:
         self.config = config
         self.webhooks = webhooks
         self.clock = clock
+
+    def edit_window(self, item: OutboundItem, message_id: str) -> timedelta | None:
+        """Interactive cards (the ids `send_card` returns) can be updated, with no documented
+        limit; robot and webhook messages cannot (platform-notes/dingtalk.md §3.2, §4)."""
+        card = message_id == out_track_id(item.key) or item.kind == "update" and message_id == item.reply_to
+        return CARD_EDIT_WINDOW if card else None
 
     async def send(self, item: OutboundItem) -> str:
         message = item.message

@@ -151,8 +151,8 @@ class FeishuInbound:
             return {"toast": {"type": "success", "content": "已完成"}}
         first = outcome.replies[0]
         said = (first.body.splitlines() or [""])[0] if outcome.error else first.title
-        answer: dict[str, Any] = {"toast": {"type": "error" if outcome.error else "success",
-                                            "content": said[:80] or "已完成"}}
+        answer: dict[str, Any] = {"toast": {"type": "error" if outcome.error else "info" if outcome.toast else "success",
+                                            "content": outcome.toast or said[:80] or "已完成"}}
         if outcome.replaces_card and action.card_message_id:  # else the replies are posted under the card
             answer["card"] = {"type": "raw", "data": feishu_card(first)}
         return answer

@@ -19,11 +19,16 @@ RECALLED = 230011  # the message a reply answers was recalled
 #: Feishu drops a repeated send `uuid` for one hour (platform-notes/feishu.md §5); less a margin for
 #: the time between the first try and its row becoming due again.
 UUID_WINDOW = timedelta(minutes=55)
+#: A sent card can be updated (PATCH) for 14 days (platform-notes/feishu.md §4; later: 230031).
+EDIT_WINDOW = timedelta(days=14)
 
 
 class FeishuSender:
     def __init__(self, api: FeishuApi) -> None:
         self.api = api
+
+    def edit_window(self, item: OutboundItem, message_id: str) -> timedelta | None:
+        return EDIT_WINDOW  # every message goes out as a shared card
 
     async def send(self, item: OutboundItem) -> str:
         message = item.message

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +18,8 @@ from storage.models import LocalMessage
 
 log = logging.getLogger(__name__)
 BOT_NAME = "协作机器人"
+#: The emulator replaces any message it stored; a bound keeps the column a plain datetime.
+EMULATOR_EDIT_WINDOW = timedelta(days=3650)
 
 
 class Hub:
@@ -62,6 +65,9 @@ class LocalSender:
         self.sessions = sessions
         self.hub = hub
         self.clock = clock
+
+    def edit_window(self, item: OutboundItem, message_id: str) -> timedelta | None:
+        return EMULATOR_EDIT_WINDOW
 
     async def send(self, item: OutboundItem) -> str:
         now = self.clock.now()

@@ -108,7 +108,7 @@ async def action(request: web.Request) -> web.Response:
     if outcome.error:
         toast = outcome.replies[0].body.split("\n\n")[0] if outcome.replies else "操作未完成"
     else:
-        toast = "已提交" if outcome.replaces_card else ""
+        toast = outcome.toast or ("已提交" if outcome.replaces_card else "")
     return web.json_response({"ok": not outcome.error, "replaces_card": outcome.replaces_card, "toast": toast})
 
 

@@ -1,0 +1,85 @@
+"""Every copy of a card current or plainly superseded (docs/cards.md, "Copies"), per platform:
+the copies the bot sent are brought up to date when their object changes, and a click on a copy
+the platform no longer lets the bot update is answered from current state."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from storage.models import AuditEntry
+from tests.copies_play import PMO_CHAT, Cast, copies_stay_true, to_executing
+from tests.dingtalk_rig import CLIENT_ID, CLIENT_SECRET, DingTalkRig
+from tests.fakes.dingtalk import FakeDingTalk
+from tests.feishu_rig import CHATS, FeishuRig
+from tests.lifetime import running
+from tests.scenario import count
+
+TEMPLATE = "xiezuo-card.schema"
+CAST = Cast(initiator="张经理", head="李主管", contact="李工", pmo="周主任")
+
+
+@pytest.fixture
+async def feishu(db_url: str) -> AsyncIterator[FeishuRig]:
+    async with running(FeishuRig.create(db_url, "websocket")) as rig:
+        yield rig
+
+
+async def test_feishu_copies_stay_true(feishu: FeishuRig) -> None:
+    await copies_stay_true(feishu, replace(CAST, contact_ref="@李工"))
+
+
+@pytest.mark.parametrize("objects", [True, False], ids=["objects", "json-strings"])
+async def test_dingtalk_copies_stay_true(db_url: str, objects: bool) -> None:
+    fake = FakeDingTalk(CLIENT_ID, CLIENT_SECRET, CLIENT_ID, group_limit_per_minute=200).start()
+    async with running(DingTalkRig.create(db_url, fake=fake, card_template_id=TEMPLATE,
+                                          group_rate_per_minute=200)) as rig:
+        rig.fake.add_template(TEMPLATE)
+        rig.fake.template.objects = objects
+        for user, dept in ((CAST.contact, "研发部"), (CAST.head, "研发部")):  # DingTalk names people once they write
+            await rig.say(user, dept, "/help")
+        await copies_stay_true(rig, CAST)
+
+
+async def test_feishu_a_click_on_a_copy_past_the_update_window_is_answered_from_current_state(feishu: FeishuRig
+                                                                                             ) -> None:
+    """Feishu updates a card for 14 days: an older copy keeps what it showed, and a click on it
+    gets 「此卡片已更新」 and the current card under it, never a stale refusal or a second run."""
+    rig, cast = feishu, replace(CAST, contact_ref="@李工")
+    await to_executing(rig, cast)
+    for user, dept in ((cast.initiator, "市场部"), (cast.head, "研发部")):
+        await rig.say(user, dept, "/confirm XZ-2026-0001")
+    await rig.say(cast.contact, "研发部", '/change XZ-2026-0001 kind=时间 task=T1 due=2026-12-20 reason="接口方延期"')
+    in_pmo = rig.card(PMO_CHAT, "变更申请 C1")
+    rig.advance(timedelta(days=15))
+    await rig.say(cast.initiator, "市场部", "/change approve XZ-2026-0001/C1")
+    assert "待审批" in in_pmo.text and in_pmo.versions == 1, "past the window the copy is not patched"
+    answer = await rig.click(cast.pmo, in_pmo, "批准变更")
+    assert answer is not None and answer["toast"] == {"type": "info", "content": "此卡片已更新"}
+    assert "card" not in answer, "the old copy cannot be changed"
+    current = rig.card(PMO_CHAT, "变更申请 C1")
+    assert current.reply_to == in_pmo.message_id and "已批准" in current.text and not rig.offers(current, "批准变更")
+    audits = await count(rig, AuditEntry, action="change.approve")
+    assert audits == 1, "the stale button did not run again"
+
+
+async def test_feishu_a_copy_the_platform_refuses_to_update_is_answered_from_current_state(feishu: FeishuRig
+                                                                                          ) -> None:
+    """If Feishu refuses an update (its window counted otherwise than ours, 230031), the copy is
+    marked as not updatable, quietly (no send-failure note to the PMO), and clicks on it are
+    answered from current state."""
+    rig, cast = feishu, replace(CAST, contact_ref="@李工")
+    await to_executing(rig, cast)
+    for user, dept in ((cast.initiator, "市场部"), (cast.head, "研发部")):
+        await rig.say(user, dept, "/confirm XZ-2026-0001")
+    await rig.say(cast.contact, "研发部", '/change XZ-2026-0001 kind=时间 task=T1 due=2026-12-20 reason="接口方延期"')
+    in_pmo = rig.card(PMO_CHAT, "变更申请 C1")
+    rig.fake.days_passed += 20  # only the platform's clock: the bot still thinks the copy is updatable
+    await rig.say(cast.initiator, "市场部", "/change approve XZ-2026-0001/C1")
+    assert "待审批" in in_pmo.text
+    assert not [p for p in rig.fake.chat(CHATS[PMO_CHAT]) if "消息发送失败" in p.text]
+    answer = await rig.click(cast.pmo, in_pmo, "批准变更")
+    assert answer is not None and answer["toast"]["content"] == "此卡片已更新"
+    assert rig.card(PMO_CHAT, "变更申请 C1").reply_to == in_pmo.message_id
