@@ -36,7 +36,7 @@ PMO_CHAT = "协作管理办公室"
 
 
 async def to_executing(p: Player, cast: Cast) -> None:
-    await p.say(cast.initiator, "市场部", f'/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部 due=2026-12-31')
+    await p.say(cast.initiator, "市场部", '/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部 due=2026-12-31')
     await p.say(cast.head, "研发部", f'/evaluate {CODE} 接受 contact={cast.named} resources="2名开发" date=12-05')
     await p.say(cast.pmo, PMO_CHAT, f"/approve {CODE}")
     await p.say(cast.initiator, "市场部", f'/task add {CODE} 接口开发 dept=研发部 owner={cast.named} deliverable="接口" '
