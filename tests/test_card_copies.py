@@ -15,6 +15,7 @@ from tests.dingtalk_rig import CLIENT_ID, CLIENT_SECRET, DingTalkRig
 from tests.fakes.dingtalk import FakeDingTalk
 from tests.feishu_rig import CHATS, FeishuRig
 from tests.lifetime import running
+from tests.local_rig import LocalRig
 from tests.scenario import count
 
 TEMPLATE = "xiezuo-card.schema"
@@ -83,3 +84,8 @@ async def test_feishu_a_copy_the_platform_refuses_to_update_is_answered_from_cur
     answer = await rig.click(cast.pmo, in_pmo, "批准变更")
     assert answer is not None and answer["toast"]["content"] == "此卡片已更新"
     assert rig.card(PMO_CHAT, "变更申请 C1").reply_to == in_pmo.message_id
+
+
+async def test_emulator_copies_stay_true(db_url: str) -> None:
+    async with running(LocalRig.create(db_url)) as rig:
+        await copies_stay_true(rig, Cast(initiator="张伟", head="李强", contact="赵磊", pmo="周敏"))

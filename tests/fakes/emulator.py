@@ -71,6 +71,13 @@ def page_token(page: str) -> str:
     return found.group(1)
 
 
+def labels(html: str) -> list[str]:
+    """The buttons the card shows."""
+    card = _Card()
+    card.feed(html)
+    return [b["label"] for b in card.buttons]
+
+
 def click(html: str, label: str, form: dict[str, Any] | None = None) -> dict[str, Any]:
     """The `/api/action` body (without chat and user) that clicking `label` on this card posts."""
     card = _Card()
