@@ -10,7 +10,68 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
+
+
+class CardKind(StrEnum):
+    """Every kind of card the bot sends, declared once. Each has its template,
+    `cards/templates/<kind>.j2`; a message's `template` is one of these."""
+
+    ACCEPTANCE = "acceptance"
+    ACCEPTED = "accepted"
+    BOARD = "board"
+    BOARD_LIST = "board_list"
+    BOUND = "bound"
+    CALENDAR = "calendar"
+    CALENDAR_UNCOVERED = "calendar_uncovered"
+    CHANGE = "change"
+    CHARTER = "charter"
+    DAILY_DIGEST = "daily_digest"
+    DELIVERY = "delivery"
+    DIGEST = "digest"
+    DIVISION_TABLE = "division_table"
+    DUE_SOON = "due_soon"
+    DUE_TODAY = "due_today"
+    ERROR = "error"
+    EVALUATION_ANSWER = "evaluation_answer"
+    EVALUATION_OVERDUE = "evaluation_overdue"
+    EVALUATION_REMINDER = "evaluation_reminder"
+    EVALUATION_REQUEST = "evaluation_request"
+    EVALUATION_SUMMARY = "evaluation_summary"
+    FORM = "form"
+    HELP = "help"
+    KICKOFF = "kickoff"
+    MEETING = "meeting"
+    MEETING_AGENDA = "meeting_agenda"
+    MEETING_SOON = "meeting_soon"
+    MINUTES_DUE = "minutes_due"
+    MINUTES_OVERDUE = "minutes_overdue"
+    MY_TASKS = "my_tasks"
+    NOTICE = "notice"
+    OVERDUE = "overdue"
+    PLAN_CONFIRM = "plan_confirm"
+    PLAN_CONFIRMED = "plan_confirmed"
+    PROBLEM = "problem"
+    PROBLEM_ESCALATION = "problem_escalation"
+    PROGRESS = "progress"
+    PROGRESS_ALERT = "progress_alert"
+    RATING = "rating"
+    REQUEST = "request"
+    RETRO_DUE = "retro_due"
+    RETROSPECTIVE = "retrospective"
+    RETURNED = "returned"
+    REWORK_DUE = "rework_due"
+    RISK = "risk"
+    SEND_FAILED = "send_failed"
+    SUBMITTED = "submitted"
+    TASK = "task"
+    TASK_STATUS = "task_status"
+    UPSTREAM_SLIPPED = "upstream_slipped"
+    WEEKLY_ESCALATE = "weekly_escalate"
+    WEEKLY_MISSING = "weekly_missing"
+    WEEKLY_PROMPT = "weekly_prompt"
+    WEEKLY_SYNC = "weekly_sync"
 
 
 @dataclass(frozen=True)
@@ -24,7 +85,7 @@ class Message:
     title: str
     body: str = ""
     fields: tuple[Field, ...] = ()
-    template: str = ""
+    template: str = CardKind.NOTICE  # a CardKind; a plain str once read back from the outbox
     data: dict[str, Any] = field(default_factory=dict)
     mentions: tuple[str, ...] = ()  # people to @mention as `mention_ref`s, resolved per platform
     color: str = "blue"  # red / yellow / green / blue / grey: header colour by priority or state

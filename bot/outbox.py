@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.aio import cancel_and_wait
 from bot.clock import Clock
-from bot.messages import Message, mention_ref
+from bot.messages import CardKind, Message, mention_ref
 from bot.metrics import Metrics
 from storage import copies, org, outbox
 
@@ -69,7 +69,7 @@ def digest(messages: list[Message]) -> Message:
     colors = {m.color for m in messages}
     color = next((c for c in ("red", "yellow") if c in colors), "blue")
     body = "\n\n".join(f"【{m.title}】\n{m.body}".rstrip() for m in messages)
-    return Message(f"提醒汇总（{len(messages)} 条）", body, template="digest",
+    return Message(f"提醒汇总（{len(messages)} 条）", body, template=CardKind.DIGEST,
                    data={"items": [m.to_json() for m in messages]},
                    mentions=tuple(dict.fromkeys(x for m in messages for x in m.mentions)), color=color)
 
@@ -273,7 +273,7 @@ class Dispatcher:
         if obj is None and item.kind != "update":
             return None
         window = sender.edit_window(item, message_id)
-        return copies.Shown(item.platform, item.chat_id, message_id, item.message.template or "",
+        return copies.Shown(item.platform, item.chat_id, message_id, item.message.template,
                             str(obj) if obj is not None else None, str(item.message.data.get("state", "")),
                             self.clock.now() + window if window is not None else None)
 
@@ -295,7 +295,7 @@ class Dispatcher:
         item, now = send.item, self.clock.now()
         admins = await org.admins(session)
         note = Message("消息发送失败", f"发往 {item.platform}:{item.chat_id} 的消息“{item.message.title}”无法送达："
-                       f"{error[:300]}\n请检查机器人是否仍在该群、群是否已解散，必要时重新 /bind。", template="send_failed",
+                       f"{error[:300]}\n请检查机器人是否仍在该群、群是否已解散，必要时重新 /bind。", template=CardKind.SEND_FAILED,
                        data={"platform": item.platform, "chat_id": item.chat_id, "key": item.key}, color="red",
                        mentions=tuple(mention_ref(p.platform, p.user_id, p.name) for p in admins))
         await outbox.notify_pmo(session, f"{outbox.NOTE_PREFIX}{send.row_ids[0]}|", note.to_json(), now,

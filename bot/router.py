@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.commands import CommandSpec, Registry, UserError, Values, bind, bind_values, parse
 from bot.config import Config
 from bot.events import CardAction, Command, Event, cleaned
-from bot.messages import Address, Message
+from bot.messages import Address, CardKind, Message
 from bot.metrics import Metrics
 from handlers import views
 from handlers.context import Context, Outgoing
@@ -202,7 +202,7 @@ class Router:
                 first = replies[0]
                 first.message = _with_note(first.message, note)
             else:
-                ctx.reply(Message("提示", note, color="yellow"))
+                ctx.reply(Message("提示", note, template=CardKind.NOTICE, color="yellow"))
         replies = [o for o in ctx.outgoing if o.kind == "reply"]
         clicked = (event.platform, event.card_message_id) if isinstance(event, CardAction) else None
         if isinstance(event, CardAction) and event.card_message_id:
@@ -304,7 +304,7 @@ def _card_answers(ctx: Context, event: CardAction, replies: list[Outgoing], repl
 
 def submitted(result: Message) -> Message:
     """What a submitted form turns into, so nobody submits it twice."""
-    return Message(f"已提交 → {result.title}", "此表单已提交，结果见下方回复。", template="submitted",
+    return Message(f"已提交 → {result.title}", "此表单已提交，结果见下方回复。", template=CardKind.SUBMITTED,
                    data={"code": result.data.get("code", ""), "result": result.title}, color="grey")
 
 

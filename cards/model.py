@@ -1,8 +1,9 @@
 """The platform-neutral card: a message's kind template turned into a list of blocks.
 
-Each card kind has a Jinja2 template in `cards/templates/<kind>.j2` (kinds without one use
-`default.j2`). A template writes one JSON block per line, and every value it takes from the
-message goes through `tojson`, so user text can never break out of its string. Blocks:
+Each card kind (`bot.messages.CardKind`) has its own Jinja2 template in
+`cards/templates/<kind>.j2`; there is no fallback, so a kind without one is a bug that fails
+loudly. A template writes one JSON block per line, and every value it takes from the message
+goes through `tojson`, so user text can never break out of its string. Blocks:
 
 - `markdown {text}`, `note {text}`, `fields {items: [{label, value}]}`,
 - `table {columns: [{key, label}], rows: [{key: text}]}`, `chart {kind, title, series: [{label, value}]}`,
@@ -20,9 +21,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
-from bot.messages import Message
+from bot.messages import CardKind, Message
+from cards.actions import button, reminder_actions
 from handlers import registry
-from handlers.forms import OPEN_FORM, form_fields
+from handlers.forms import form_fields
 
 Block = dict[str, Any]
 KNOWN_BLOCKS = frozenset({"markdown", "note", "fields", "table", "chart", "image", "buttons", "form"})
@@ -41,15 +43,6 @@ class Card:
         return [b for b in self.blocks if b["type"] == kind]
 
 
-def _button(label: str, command: str, values: dict[str, Any] | None = None, style: str = "default",
-            form: bool = False) -> dict[str, Any]:
-    """A card button; `form=True` opens the command's form pre-filled with `values`."""
-    values = dict(values or {})
-    if form:
-        values[OPEN_FORM] = "1"
-    return {"label": label, "command": command, "values": values, "style": style, "form": form}
-
-
 def _fields(command: str, *names: str, choices: dict[str, list[dict[str, Any]]] | None = None,
             **defaults: Any) -> list[dict[str, Any]]:
     """Form fields taken from the command's own params, so card and typed command validate alike;
@@ -65,8 +58,11 @@ def _fields(command: str, *names: str, choices: dict[str, list[dict[str, Any]]] 
 
 _ENV = Environment(loader=PackageLoader("cards", "templates"), autoescape=False, trim_blocks=True,
                    lstrip_blocks=True)
-_ENV.globals.update(button=_button, fields_of=_fields)
+_ENV.globals.update(button=button, fields_of=_fields, reminder_actions=reminder_actions)
 _ENV.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+
+
+KINDS = frozenset(CardKind)
 
 
 class CardError(ValueError):
@@ -75,8 +71,10 @@ class CardError(ValueError):
 
 def card_for(message: Message) -> Card:
     """Describe `message` as a card through its kind's template."""
-    kind = "error" if message.is_error else (message.template or "default")
-    template = _ENV.select_template([f"{kind}.j2", "default.j2"])
+    kind = CardKind.ERROR if message.is_error else (message.template or CardKind.NOTICE)
+    if kind not in KINDS:
+        raise CardError(f"no card kind {kind!r}: declare it in bot.messages.CardKind and give it a template")
+    template = _ENV.get_template(f"{kind}.j2")
     data = message.data or {}
     text = template.render(m=message, d=data, fields=[{"label": f.label, "value": f.value} for f in message.fields],
                            code=str(data.get("code", "")))

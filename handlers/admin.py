@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Message
+from bot.messages import CardKind, Message
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
@@ -21,7 +21,7 @@ async def help_command(ctx: Context, v: Values) -> None:
             near = reg.nearest(word)
             raise UserError(f"没有命令“{word[:40]}”" + (f"，你是不是想查 /help {near}？" if near else ""))
         specs = [s for s in (reg.specs.get(root), *reg.subcommands(root)) if s is not None]
-        ctx.reply(Message(f"/{root} 用法", "\n\n".join(s.help_text() for s in specs), template="help",
+        ctx.reply(Message(f"/{root} 用法", "\n\n".join(s.help_text() for s in specs), template=CardKind.HELP,
                           data={"command": root}))
         return
     lines = []
@@ -29,7 +29,7 @@ async def help_command(ctx: Context, v: Values) -> None:
         aliases, summary = reg.summary(root)
         lines.append(f"/{root}（{aliases[0] if aliases else ''}）— {summary}")
     ctx.reply(Message("协作机器人 · 命令", "\n".join(lines) + "\n\n发送 /help 命令名 查看用法，如 /help request",
-                      template="help", data={"commands": sorted(reg.root_names(), key=_order)}))
+                      template=CardKind.HELP, data={"commands": sorted(reg.root_names(), key=_order)}))
 
 
 ORDER = ("help", "bind", "request", "evaluate", "approve", "return", "task", "confirm", "status", "progress",
@@ -65,4 +65,4 @@ async def bind_group(ctx: Context, v: Values) -> None:
         ctx.actor.dept_id = dept.id
     ctx.audit("bind", dept=dept.name, platform=chat.platform, chat=chat.chat_id)
     ctx.reply(Message(f"本群已绑定：{dept.name}", f"{dept.name}的协作通知、提醒和预警将发到本群。发送 /help 查看命令。",
-                      template="bound", data={"dept": dept.name}, color="green"))
+                      template=CardKind.BOUND, data={"dept": dept.name}, color="green"))

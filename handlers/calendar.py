@@ -6,7 +6,7 @@ enter holidays and 调休 make-up days here, and every SLA and reminder uses the
 from __future__ import annotations
 
 from bot.commands import Choice, Param, UserError, Values
-from bot.messages import Field, Message
+from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
@@ -33,7 +33,7 @@ async def add_day(ctx: Context, v: Values) -> None:
     await schedule.set_override(ctx.session, v.day, v.kind == "workday", (v.note or "")[:200], ctx.actor.id, ctx.now)
     await _reload(ctx)
     ctx.audit("calendar.add", day=v.day, kind=v.kind, note=v.note)
-    ctx.reply(Message(f"工作日历已更新：{v.day} {DAY_LABEL[v.kind]}", v.note or "", template="calendar",
+    ctx.reply(Message(f"工作日历已更新：{v.day} {DAY_LABEL[v.kind]}", v.note or "", template=CardKind.CALENDAR,
                       data={"day": v.day.isoformat(), "kind": v.kind}, color="green"))
 
 
@@ -47,7 +47,7 @@ async def remove_day(ctx: Context, v: Values) -> None:
     await _reload(ctx)
     ctx.audit("calendar.remove", day=v.day)
     kind = "工作日" if ctx.calendar.is_workday(v.day) else "休息日"
-    ctx.reply(Message(f"已删除 {v.day} 的设置", f"该日恢复为{kind}。", template="calendar",
+    ctx.reply(Message(f"已删除 {v.day} 的设置", f"该日恢复为{kind}。", template=CardKind.CALENDAR,
                       data={"day": v.day.isoformat()}, color="green"))
 
 
@@ -64,7 +64,7 @@ async def list_days(ctx: Context, v: Values) -> None:
     covered = ctx.calendar.covers(year)
     note = (f"{year} 年法定节假日与调休数据：{'已内置' if covered else '缺失，暂按周一至周五计算，请补充节假日'}")
     ctx.reply(Message(f"工作日历 {year}", "\n".join([note, *lines]) if lines else f"{note}\n（{year} 年没有单独设置）",
-                      (Field("单独设置", str(len(lines))),), template="calendar",
+                      (Field("单独设置", str(len(lines))),), template=CardKind.CALENDAR,
                       data={"year": year, "covered": covered,
                             "days": [{"day": d.isoformat(), "workday": w, "note": n} for d, w, n, _ in sorted(rows)]},
                       color="blue" if covered else "yellow"))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Field, Message
+from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.execution import changeable_task
@@ -31,7 +31,7 @@ async def deliver(ctx: Context, v: Values) -> None:
                       "通过|部分通过|不通过 score=分数 comment=意见",
                       (Field("任务", f"T{task.number} {task.title}"), Field("交付物", v.content),
                        Field("验收标准", task.standard), Field("提交人", ctx.actor.name)),
-                      template="delivery", data={"code": c.code, "task": f"T{task.number}"},
+                      template=CardKind.DELIVERY, data={"code": c.code, "task": f"T{task.number}"},
                       mentions=ctx.mention(initiator))
     ctx.reply(message)
     await ctx.notify([c.initiator_dept_id], message, c)
@@ -73,7 +73,7 @@ async def accept(ctx: Context, v: Values) -> None:
     message = Message(f"{c.code} T{task.number} 验收{label}（{v.score} 分）", body,
                       (Field("任务", f"T{task.number} {task.title}"), Field("验收结果", label),
                        Field("评分", str(v.score)), Field("验收意见", v.comment or "—"), Field("验收人", ctx.actor.name)),
-                      template="acceptance", data={"code": c.code, "task": f"T{task.number}", "result": v.result,
+                      template=CardKind.ACCEPTANCE, data={"code": c.code, "task": f"T{task.number}", "result": v.result,
                                                    "score": v.score},
                       mentions=ctx.mention(await org.person_by_id(ctx.session, task.owner_person_id)),
                       color={"pass": "green", "partial": "yellow", "fail": "red"}[v.result])
@@ -91,7 +91,7 @@ async def _all_accepted(ctx: Context, c: Collaboration) -> None:
                       f"全部任务验收通过（平均 {sum(scores) / len(scores):.0f} 分）。\n"
                       f"请发起人为各部门评价（/rate {c.code} 部门 响应及时性 沟通效率 交付质量，各1-5分），"
                       f"牵头部门于 {retro_due} 前完成复盘（/retro {c.code}）。",
-                      template="accepted", data={"code": c.code, "retro_due": retro_due.isoformat()}, color="green")
+                      template=CardKind.ACCEPTED, data={"code": c.code, "retro_due": retro_due.isoformat()}, color="green")
     ctx.reply(message)
     await ctx.notify(await common.all_dept_ids(ctx, c), message, c)
 
@@ -123,7 +123,7 @@ async def rate(ctx: Context, v: Values) -> None:
     ctx.reply(Message(f"{c.code} 协作评价：{dept.name}", "",
                       (Field("响应及时性", f"{v.responsiveness}/5"), Field("沟通效率", f"{v.communication}/5"),
                        Field("交付质量", f"{v.quality}/5"), Field("评价", v.comment or "—")),
-                      template="rating", data={"code": c.code, "dept": dept.name}, color="green"))
+                      template=CardKind.RATING, data={"code": c.code, "dept": dept.name}, color="green"))
 
 
 @registry.command("retro", ("复盘",), "复盘报告：做得好的、待改进的、可复用的经验；提交后归档",
@@ -149,6 +149,6 @@ async def retrospective(ctx: Context, v: Values) -> None:
                "《协作评价》", "《跨部门协作复盘报告》"]
     message = Message(f"复盘报告已归档：{c.code} {c.name}", "归档清单：" + "、".join(archive),
                       (Field("做得好的地方", v.well), Field("待改进点", v.improve), Field("可复用的经验（已入知识库）", v.lessons)),
-                      template="retrospective", data={"code": c.code}, color="grey")
+                      template=CardKind.RETROSPECTIVE, data={"code": c.code}, color="grey")
     ctx.reply(message)
     await ctx.notify(await common.all_dept_ids(ctx, c), message, c)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Field, Message, showing
+from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
@@ -63,10 +63,10 @@ async def evaluate(ctx: Context, v: Values) -> None:
     data = {"code": c.code, "dept": dept.name, "decision": v.decision, "by": ctx.actor.name}
     color = "green" if v.decision == "accept" else "red" if v.decision == "decline" else "yellow"
     ctx.reply(Message(f"{c.code} 评估已答复：{label}", f"{dept.name} {ctx.actor.name}", fields,
-                      template="evaluation_answer", data=data, color=color))
+                      template=CardKind.EVALUATION_ANSWER, data=data, color=color))
     initiator = await org.person_by_id(ctx.session, c.initiator_id)
     await ctx.notify([c.initiator_dept_id], Message(f"{c.code} {dept.name}评估结论：{label}", "", fields,
-                                                    template="evaluation_answer", data=data,
+                                                    template=CardKind.EVALUATION_ANSWER, data=data,
                                                     mentions=ctx.mention(initiator), color=color), c)
     await _tell_pmo_when_complete(ctx, c)
 
@@ -82,7 +82,7 @@ async def _tell_pmo_when_complete(ctx: Context, c: Collaboration) -> None:
         next_step = f"全部接受，可立项：/approve {c.code}"
     else:
         next_step = f"存在未接受的部门，请退回发起部门：/return {c.code} 原因"
-    await ctx.notify_pmo(Message(f"{c.code} 评估已全部答复", f"{summary}\n\n{next_step}", template="evaluation_summary",
+    await ctx.notify_pmo(Message(f"{c.code} 评估已全部答复", f"{summary}\n\n{next_step}", template=CardKind.EVALUATION_SUMMARY,
                                  data={"code": c.code,
                                        "all_accepted": all(a.decision == "accept" for a in answers)}), c)
 
@@ -133,7 +133,7 @@ async def charter_message(ctx: Context, c: Collaboration) -> Message:
         (Field("项目名称", c.name), Field("编号", c.code), Field("牵头部门", await common.names(ctx, [c.lead_dept_id])),
          Field("参与部门", "；".join(lines)), Field("核心目标", c.goal),
          Field("时间节点", f"期望完成 {c.expected_date}"), Field("当前阶段", STAGES[c.stage])),
-        template="charter", data={"code": c.code, "stage": c.stage}, color="green" if c.stage != "archived" else "grey",
+        template=CardKind.CHARTER, data={"code": c.code, "stage": c.stage}, color="green" if c.stage != "archived" else "grey",
         mentions=ctx.mention(*contacts.values())), "collab", c.id)
 
 
@@ -157,7 +157,7 @@ async def return_request(ctx: Context, v: Values) -> None:
     initiator = await org.person_by_id(ctx.session, c.initiator_id)
     message = Message(f"需求已退回：{c.code} {c.name}",
                       f"原因：{v.reason}\n\n请修改后重新提交：/request edit {c.code} … 然后 /request submit {c.code}",
-                      await request_fields(ctx, c), template="returned", data={"code": c.code},
+                      await request_fields(ctx, c), template=CardKind.RETURNED, data={"code": c.code},
                       mentions=ctx.mention(initiator), color="red")
     ctx.reply(message)
     await ctx.notify([c.initiator_dept_id], message, c)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Field, Message
+from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
@@ -62,12 +62,12 @@ async def update_status(ctx: Context, v: Values) -> None:
     fields = (Field("任务", f"T{task.number} {task.title}"), Field("状态", f"{TASK_LABEL[before]} → {TASK_LABEL[v.state]}"),
               Field("进度", f"{task.progress}%"), Field("说明", v.note or "—"))
     data = {"code": c.code, "task": f"T{task.number}", "state": v.state, "progress": task.progress}
-    ctx.reply(Message(f"{c.code} T{task.number} 状态已更新", "", fields, template="task_status", data=data,
+    ctx.reply(Message(f"{c.code} T{task.number} 状态已更新", "", fields, template=CardKind.TASK_STATUS, data=data,
                       color=TASK_COLOR[v.state]))
     if v.state in ("blocked", "delayed"):
         await ctx.notify([c.lead_dept_id], Message(f"{c.code} T{task.number} {TASK_LABEL[v.state]}",
                                                    "请牵头部门协调；跨部门无法解决时用 /problem 记录并升级。", fields,
-                                                   template="task_status", data=data, color="red"), c)
+                                                   template=CardKind.TASK_STATUS, data=data, color="red"), c)
 
 
 def week_of(day: date) -> date:
@@ -101,7 +101,7 @@ async def submit_progress(ctx: Context, v: Values) -> None:
     ctx.audit("progress", c, dept=dept.name, week=week)
     fields = (Field("部门", dept.name), Field("周", f"{week} 起"), Field("本周完成", report.done),
               Field("未完成及原因", report.undone), Field("下周计划", report.next_plan), Field("风险提示", report.risks))
-    message = Message(f"{c.code} 进度跟踪表：{dept.name}", "", fields, template="progress",
+    message = Message(f"{c.code} 进度跟踪表：{dept.name}", "", fields, template=CardKind.PROGRESS,
                       data={"code": c.code, "dept": dept.name, "week": week.isoformat()},
                       color="yellow" if report.risks not in ("无", "") else "green")
     ctx.reply(message)
@@ -118,10 +118,11 @@ async def board(ctx: Context, v: Values) -> None:
     if not mine and common.is_admin(ctx):
         mine = await workflow.collabs_involving(ctx.session, None, ctx.actor.id, ACTIVE_STAGES)
     if not mine:
-        ctx.reply(Message("我的协作项目", "目前没有进行中的协作项目。发起新需求：/request"), personal=True)
+        ctx.reply(Message("我的协作项目", "目前没有进行中的协作项目。发起新需求：/request", template=CardKind.BOARD_LIST),
+                  personal=True)
         return
     lines = [f"{c.code} {c.name}｜{STAGES[c.stage]}｜期望 {c.expected_date}" for c in mine]
-    ctx.reply(Message("我的协作项目", "\n".join(lines), template="board_list",
+    ctx.reply(Message("我的协作项目", "\n".join(lines), template=CardKind.BOARD_LIST,
                       data={"items": [{"code": c.code, "name": c.name, "stage": c.stage} for c in mine]}),
               personal=True)
 
@@ -149,7 +150,7 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
         fields.append(Field("逾期", "、".join(f"T{t.number}（{t.due_date}）" for t in overdue)))
     fields.append(Field("未决", f"问题 {opens['problems']}｜风险 {opens['risks']}｜变更待批 {opens['changes']}"))
     color = "red" if overdue or counts.get("blocked") else PRIORITY_COLOR[c.priority]
-    return Message(f"看板：{c.code} {c.name}", "", tuple(fields), template="board",
+    return Message(f"看板：{c.code} {c.name}", "", tuple(fields), template=CardKind.BOARD,
                    data={"code": c.code, "stage": c.stage, "counts": counts, "overdue": [t.number for t in overdue]},
                    color=color)
 
@@ -158,13 +159,13 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
 async def my_tasks(ctx: Context, v: Values) -> None:
     rows = await workflow.open_tasks_of(ctx.session, ctx.actor.id, OPEN_TASK_STATES)
     if not rows:
-        ctx.reply(Message("我的任务", "你目前没有未完成的任务。"), personal=True)
+        ctx.reply(Message("我的任务", "你目前没有未完成的任务。", template=CardKind.MY_TASKS), personal=True)
         return
     lines = []
     for task, code in rows:
         late = "（已逾期）" if task.due_date < ctx.today else ""
         lines.append(f"{code}/T{task.number} {task.title}｜{TASK_LABEL[task.status]} {task.progress}%｜"
                      f"截止 {task.due_date}{late}")
-    ctx.reply(Message(f"我的任务（{len(rows)}）", "\n".join(lines), template="my_tasks",
+    ctx.reply(Message(f"我的任务（{len(rows)}）", "\n".join(lines), template=CardKind.MY_TASKS,
                       data={"items": [{"task": f"{code}/T{t.number}", "title": t.title, "due": t.due_date.isoformat(),
                                        "status": t.status} for t, code in rows]}), personal=True)

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.commands import CommandSpec
-from bot.messages import Message
+from bot.messages import CardKind, Message
 
 #: Card button values carrying this key ask for the command's form (pre-filled) instead of running it.
 OPEN_FORM = "_form"
@@ -41,7 +41,7 @@ def form_message(spec: CommandSpec, values: Mapping[str, Any] | None = None, dep
             field["choices"] = [{"value": name, "label": name} for name in depts]
         elif field["kind"] in ("person", "people") and not field["choices"] and len(people) <= MAX_PEOPLE:
             field["choices"] = [dict(p) for p in people]
-    return Message(spec.summary, body, template="form",
+    return Message(spec.summary, body, template=CardKind.FORM,
                    data={"command": spec.name, "fields": fields, "values": prefill})
 
 

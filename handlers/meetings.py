@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from bot.commands import Param, UserError, Values
 from bot.dates import DateError, parse_date
-from bot.messages import Field, Message, showing
+from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
@@ -61,7 +61,7 @@ async def meeting_message(ctx: Context, c: Collaboration, m: Meeting, title: str
               Field("时间", f"{local:%Y-%m-%d %H:%M}（{m.duration_min} 分钟）"),
               Field("参会部门", await common.names(ctx, m.dept_ids)), Field("议程", m.agenda),
               Field("状态", MEETING_STATUS[m.status]))
-    return showing(Message(title, body, fields, template="meeting",
+    return showing(Message(title, body, fields, template=CardKind.MEETING,
                            data={"code": c.code, "meeting": f"M{m.number}", "status": m.status},
                            color="blue" if m.status == "scheduled" else "grey"), "meeting", m.id)
 

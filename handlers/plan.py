@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Field, Message, showing
+from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
@@ -128,12 +128,12 @@ async def division_table(ctx: Context, c: Collaboration) -> Message:
     lines = [f"T{r['task'][1:]} {r['title']}｜{r['dept']} {r['owner']}｜{r['start']}→{r['due']}｜{r['status']}"
              + (f"｜前置 {r['after']}" if r["after"] else "") + ("｜◆里程碑" if r["milestone"] else "") for r in rows]
     return Message(f"任务分工表：{c.code} {c.name}", "\n".join(lines) or "还没有任务：/task add …",
-                   template="division_table", data={"code": c.code, "rows": rows})
+                   template=CardKind.DIVISION_TABLE, data={"code": c.code, "rows": rows})
 
 
 async def task_card(ctx: Context, c: Collaboration, task: Task, title: str, body: str = "") -> Message:
     """A task's card: its fields, and the buttons its collaboration's stage and its status allow."""
-    return showing(Message(title, body, await task_fields(ctx, task), template="task",
+    return showing(Message(title, body, await task_fields(ctx, task), template=CardKind.TASK,
                            data={"code": c.code, "task": f"T{task.number}", "stage": c.stage, "status": task.status},
                            color="blue" if task.status == "todo" else TASK_COLOR[task.status]), "task", task.id)
 
@@ -176,7 +176,7 @@ async def confirm_plan(ctx: Context, v: Values) -> None:
     ctx.audit("confirm", c, dept=dept.name)
     if waiting:
         ctx.reply(Message(f"{dept.name}已确认 {c.code} 执行方案", f"等待确认：{await common.names(ctx, waiting)}",
-                          template="plan_confirm", data={"code": c.code, "dept": dept.name}, color="green"))
+                          template=CardKind.PLAN_CONFIRM, data={"code": c.code, "dept": dept.name}, color="green"))
         return
     c.stage = "executing"
     c.executing_at = ctx.now
@@ -184,7 +184,7 @@ async def confirm_plan(ctx: Context, v: Values) -> None:
     done = Message(f"执行方案已确认：{c.code} {c.name}",
                    "各部门负责人均已签字确认，进入执行推进阶段。对接人请每周五 "
                    f"{ctx.config.policy.weekly_report_due_time} 前提交进度（/progress {c.code}）。\n\n{table.body}",
-                   template="plan_confirmed", data=table.data, color="green")
+                   template=CardKind.PLAN_CONFIRMED, data=table.data, color="green")
     ctx.reply(done)
     await ctx.notify(await common.all_dept_ids(ctx, c), done, c)
 
@@ -305,7 +305,7 @@ async def shift_task(ctx: Context, c: Collaboration, task_id: int, start: date |
             await ctx.notify([t.owner_dept_id], Message(
                 f"{c.code} 上游任务改期：T{t.number} 受影响",
                 f"前置任务 T{task.number} 改为 {task.due_date} 完成，T{t.number} {t.title} 最早可于 {earliest} 开始"
-                f"（原计划 {t.start_date}）。如需调整请 /change。", template="upstream_slipped",
+                f"（原计划 {t.start_date}）。如需调整请 /change。", template=CardKind.UPSTREAM_SLIPPED,
                 data={"code": c.code, "task": f"T{t.number}", "earliest": earliest.isoformat()},
                 mentions=ctx.mention(owner), color="yellow"), c)
     return "\n".join(lines)

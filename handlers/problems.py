@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Field, Message, showing
+from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.plan import shift_task
@@ -60,7 +60,7 @@ async def problem_message(ctx: Context, c: Collaboration, p: Problem, title: str
               Field("解决措施", p.measures or "—"), Field("负责人", owner.name if owner else "—"),
               Field("计划完成", common.fmt_date(p.planned_date)), Field("实际完成", common.fmt_date(p.actual_date)),
               Field("验收结果", p.verification or "—"), Field("当前处理层级", ESCALATION[p.level]))
-    return showing(Message(title, body, fields, template="problem",
+    return showing(Message(title, body, fields, template=CardKind.PROBLEM,
                            data={"code": c.code, "problem": f"P{p.number}", "status": p.status, "level": p.level},
                            mentions=ctx.mention(owner),
                            color=PRIORITY_COLOR[p.impact] if p.status == "open" else "green"), "problem", p.id)
@@ -151,7 +151,7 @@ def risk_message(c: Collaboration, r: Risk, title: str, owner: str) -> Message:
     fields = (Field("风险描述", r.description), Field("风险等级", LEVEL_LABEL[r.level]), Field("影响范围", r.scope or "—"),
               Field("应对措施", r.mitigation or "—"), Field("负责人", owner),
               Field("状态", "已关闭" if r.status == "closed" else "跟踪中"))
-    return showing(Message(title, "", fields, template="risk",
+    return showing(Message(title, "", fields, template=CardKind.RISK,
                            data={"code": c.code, "risk": f"R{r.number}", "status": r.status},
                            color=PRIORITY_COLOR[r.level] if r.status == "open" else "green"), "risk", r.id)
 
@@ -240,7 +240,7 @@ def change_message(c: Collaboration, cr: ChangeRequest, title: str, body: str = 
               Field("状态", CHANGE_STATUS[cr.status]))
     if cr.decision_note:
         fields += (Field("审批意见", cr.decision_note),)
-    return showing(Message(title, body, fields, template="change",
+    return showing(Message(title, body, fields, template=CardKind.CHANGE,
                            data={"code": c.code, "change": f"C{cr.number}", "status": cr.status},
                            color={"pending": "yellow", "approved": "green", "rejected": "red"}[cr.status]),
                    "change", cr.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Field, Message
+from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.forms import person_choices
@@ -66,7 +66,7 @@ async def raise_request(ctx: Context, v: Values) -> None:
     await open_evaluation_round(ctx, c, [d.id for d in invited])
     ctx.audit("request", c, name=c.name, depts=[d.name for d in invited])
     ctx.reply(Message(f"需求已提交：{c.code}", "《跨部门协作需求申请表》已提交协作管理办公室，等待各协作部门评估。",
-                      await request_fields(ctx, c), template="request", data={"code": c.code},
+                      await request_fields(ctx, c), template=CardKind.REQUEST, data={"code": c.code},
                       color=PRIORITY_COLOR[c.priority]))
 
 
@@ -83,13 +83,13 @@ async def open_evaluation_round(ctx: Context, c: Collaboration, dept_ids: list[i
             f"协作评估邀请：{c.code} {c.name}",
             f"请于 {due} 前从可行性、资源匹配度、风险影响三方面评估并答复，指定唯一对接人：\n"
             f"/evaluate {c.code} 接受 contact=@对接人 resources=… date=…（或 拒绝/需补充信息 comment=原因）",
-            fields, template="evaluation_request",
+            fields, template=CardKind.EVALUATION_REQUEST,
             data={"code": c.code, "due": due.isoformat(),
                   "contacts": person_choices(await org.members(ctx.session, dept_id))},
             mentions=ctx.mention(*heads), color=PRIORITY_COLOR[c.priority]), c)
     await ctx.notify_pmo(Message(f"新协作需求待评估：{c.code} {c.name}",
                                  f"请于 {convene} 前组织需求评估会（/meeting {c.code} kind=评估会 …）。",
-                                 fields, template="request", data={"code": c.code},
+                                 fields, template=CardKind.REQUEST, data={"code": c.code},
                                  mentions=ctx.mention(*await org.admins(ctx.session))), c)
 
 
@@ -138,12 +138,12 @@ async def edit_request(ctx: Context, v: Values) -> None:
         common.require_stage(c, "returned", action="调整协作部门或牵头部门")
         await _reshape(ctx, c, v)
     ctx.audit("request.edit", c, **changed)
-    ctx.reply(Message(f"需求已修改：{c.code}", "", await request_fields(ctx, c), template="request",
+    ctx.reply(Message(f"需求已修改：{c.code}", "", await request_fields(ctx, c), template=CardKind.REQUEST,
                       data={"code": c.code}))
     if c.stage == "evaluating":
         invited = [p.dept_id for p in await workflow.participants(ctx.session, c.id) if p.invited]
         await ctx.notify(invited, Message(f"需求有更新：{c.code} {c.name}", "请按更新后的内容评估。",
-                                          await request_fields(ctx, c), template="request", data={"code": c.code}), c)
+                                          await request_fields(ctx, c), template=CardKind.REQUEST, data={"code": c.code}), c)
 
 
 async def _reshape(ctx: Context, c: Collaboration, v: Values) -> None:
@@ -177,4 +177,4 @@ async def resubmit(ctx: Context, v: Values) -> None:
     await open_evaluation_round(ctx, c, invited)
     ctx.audit("request.submit", c, round=c.eval_round)
     ctx.reply(Message(f"需求已重新提交：{c.code}", f"第 {c.eval_round} 轮评估已发起。", await request_fields(ctx, c),
-                      template="request", data={"code": c.code}))
+                      template=CardKind.REQUEST, data={"code": c.code}))

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.messages import CardKind
 from scheduler import rules
 from scheduler.calendar import WorkCalendar
 from scheduler.rules import Facts, Notice
@@ -55,6 +56,7 @@ class _Due:
     late: Sequence[Task] = ()
     plans: Sequence[Task] = ()
     graph: dict[int, set[int]] = field(default_factory=dict)
+    held: dict[int, list[Task]] = field(default_factory=dict)  # late task → the open tasks waiting for it
     dept_lists: dict[int, list[int]] = field(default_factory=dict)
 
     def empty(self) -> bool:
@@ -90,7 +92,7 @@ class Planner:
             notices = await self._collect(session, facts)
             queued = await self._enqueue(session, notices, now, replay)
             await schedule.save_state(session, STATE, now)
-        self._announced |= {n.message.data["year"] for n in notices if n.message.template == "calendar_uncovered"}
+        self._announced |= {n.message.data["year"] for n in notices if n.message.template == CardKind.CALENDAR_UNCOVERED}
         if queued:
             log.info("planner queued %d notices for (%s, %s]", queued, since, now)
         return queued
@@ -103,7 +105,7 @@ class Planner:
             return []  # the common tick: nothing falls due
         await self._resolve(session, due, f)
         return [
-            *rules.due_soon(due.tasks, f), *rules.due_today(due.tasks, f), *rules.lag_ladder(due.tasks, f),
+            *rules.due_soon(due.tasks, f), *rules.due_today(due.tasks, f), *rules.lag_ladder(due.tasks, due.held, f),
             *rules.upstream_late(due.late, due.plans, due.graph, f), *rules.rework_due(due.rework, f),
             *rules.evaluation_sla(due.evaluations, f), *rules.kickoff(due.kickoffs, due.dept_lists, f),
             *rules.meetings(due.meetings, f), *rules.weekly_reports(due.pairs, due.reports, f),
@@ -143,6 +145,8 @@ class Planner:
         today = set(f.fire_days(at))
         late = [t for t in due.tasks if self.calendar.fire_day(t.due_date, 1) in today]
         waiting = await schedule.successors(session, [t.id for t in late])
+        overdue = [t for t in due.tasks if t.due_date < max(today, default=t.due_date)]
+        due.held = await schedule.held_up_by(session, [t.id for t in overdue])
         due.late = [t for t in late if t.id in waiting]
         due.plans, due.graph = await schedule.collab_plans(session, {t.collab_id for t in due.late})
         return due

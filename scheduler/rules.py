@@ -9,14 +9,14 @@ task 42 when the plan changes, and the anchor date in the key re-arms it when a 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from bot.config import PolicyConfig
-from bot.messages import Field, Message, mention_ref
+from bot.messages import CardKind, Field, Message, mention_ref
 from handlers.execution import week_of
 from handlers.plan import depends_on, projected_schedule
 from handlers.vocab import ESCALATION, MEETING_LABEL, TASK_LABEL
@@ -149,7 +149,7 @@ def due_soon(tasks: Iterable[Task], f: Facts) -> list[Notice]:
         what = "里程碑" if t.is_milestone else "任务"
         msg = Message(f"{f.code(t.collab_id)} {what}即将到期：T{t.number} {t.title}",
                       f"还有 {days} 个工作日到期（{t.due_date}）。如有风险请尽早 /status 或 /problem。",
-                      _task_fields(f, t), template="due_soon", data=_task_data(f, t, milestone=t.is_milestone),
+                      _task_fields(f, t), template=CardKind.DUE_SOON, data=_task_data(f, t, milestone=t.is_milestone),
                       mentions=f.mention(t.owner_person_id), color="yellow")
         out.append(Notice(f"task:{t.id}:due-soon:{t.due_date}", fire, (t.owner_dept_id,), msg, t.collab_id))
     return out
@@ -164,14 +164,15 @@ def due_today(tasks: Iterable[Task], f: Facts) -> list[Notice]:
             continue
         msg = Message(f"{f.code(t.collab_id)} 今日到期：T{t.number} {t.title}",
                       f"完成日期 {t.due_date}。完成后请提交交付物：/deliver {f.code(t.collab_id)}/T{t.number} 链接或说明",
-                      _task_fields(f, t), template="due_today", data=_task_data(f, t),
+                      _task_fields(f, t), template=CardKind.DUE_TODAY, data=_task_data(f, t),
                       mentions=f.mention(t.owner_person_id), color="yellow")
         out.append(Notice(f"task:{t.id}:due-today:{t.due_date}", fire, (t.owner_dept_id,), msg, t.collab_id))
     return out
 
 
-def lag_ladder(tasks: Iterable[Task], f: Facts) -> list[Notice]:
-    """Lag > report days → owner dept must report; > alert days → 进度预警函 to lead dept and PMO."""
+def lag_ladder(tasks: Iterable[Task], held: Mapping[int, Sequence[Task]], f: Facts) -> list[Notice]:
+    """Lag > report days → owner dept must report; > alert days → 进度预警函 to lead dept and PMO,
+    naming the working days late and the open tasks it holds up (`held`: task id → its waiting tasks)."""
     out = []
     report_after = f.policy.lag_report_working_days + 1
     alert_after = f.policy.lag_alert_working_days + 1
@@ -182,17 +183,22 @@ def lag_ladder(tasks: Iterable[Task], f: Facts) -> list[Notice]:
             msg = Message(f"{code} 任务滞后：T{t.number} {t.title}",
                           f"已超过完成日期 {t.due_date} {report_after - 1} 个工作日以上。请{f.name(t.owner_dept_id)}主动说明进度"
                           f"和原因：/status {code}/T{t.number} 延期 原因，必要时 /change 申请调整。",
-                          _task_fields(f, t), template="overdue", data=_task_data(f, t, level="report"),
+                          _task_fields(f, t), template=CardKind.OVERDUE, data=_task_data(f, t, level="report"),
                           mentions=f.mention(t.owner_person_id, *f.heads(t.owner_dept_id)), color="red")
             out.append(Notice(f"task:{t.id}:lag-report:{t.due_date}", fire, (t.owner_dept_id,), msg, t.collab_id))
         collab = f.collabs.get(t.collab_id)
         lead = collab.lead_dept_id if collab else t.owner_dept_id
         fire = f.day_fire(t.due_date, alert_after, lead, f.policy.notice_time)
         if f.in_window(fire):
+            late = f.calendar.workdays_between(t.due_date, fire.astimezone(f.zone(lead)).date())
+            waiting = [{"task": f"T{w.number}", "title": w.title, "dept": f.name(w.owner_dept_id),
+                        "start": w.start_date.isoformat()} for w in held.get(t.id, ())]
+            blocks = f"，影响下游 {'、'.join(w['task'] for w in waiting)}" if waiting else ""
             msg = Message(f"进度预警函：{code} T{t.number} {t.title}",
-                          f"T{t.number}（{f.name(t.owner_dept_id)}）已超过完成日期 {t.due_date} {alert_after - 1} 个工作日以上仍未完成。"
+                          f"T{t.number}（{f.name(t.owner_dept_id)}）已超过完成日期 {t.due_date} {late} 个工作日仍未完成{blocks}。"
                           "请牵头部门协调并督促整改；协作管理办公室跟踪。",
-                          _task_fields(f, t), template="progress_alert", data=_task_data(f, t, level="alert"),
+                          _task_fields(f, t), template=CardKind.PROGRESS_ALERT,
+                          data=_task_data(f, t, level="alert", late_days=late, held=waiting),
                           mentions=f.mention(*f.heads(lead), t.owner_person_id), color="red")
             targets = tuple(dict.fromkeys((lead, *f.pmo_ids())))
             out.append(Notice(f"task:{t.id}:lag-alert:{t.due_date}", fire, targets, msg, t.collab_id))
@@ -225,7 +231,7 @@ def upstream_late(late: Iterable[Task], plans: Sequence[Task], graph: dict[int, 
             msg = Message(f"{code} 上游任务延误：T{t.number} 受影响",
                           f"前置任务 T{pred.number} {pred.title}（{f.name(pred.owner_dept_id)}）已超过完成日期 {pred.due_date}，"
                           f"T{t.number} {t.title} 最早可于 {earliest} 开始（原计划 {t.start_date}）。如需调整请 /change。",
-                          template="upstream_slipped",
+                          template=CardKind.UPSTREAM_SLIPPED,
                           data={"code": code, "task": f"T{t.number}", "predecessor": f"T{pred.number}",
                                 "earliest": earliest.isoformat()},
                           mentions=f.mention(t.owner_person_id), color="yellow")
@@ -252,7 +258,7 @@ def rework_due(tasks: Iterable[Task], f: Facts) -> list[Notice]:
         code = f.code(t.collab_id)
         msg = Message(f"{code} 整改今日到期：T{t.number} {t.title}",
                       f"验收未通过的整改应于 {t.rework_due} 完成，请重新提交：/deliver {code}/T{t.number} 链接或说明",
-                      _task_fields(f, t), template="rework_due", data=_task_data(f, t, rework_due=t.rework_due.isoformat()),
+                      _task_fields(f, t), template=CardKind.REWORK_DUE, data=_task_data(f, t, rework_due=t.rework_due.isoformat()),
                       mentions=f.mention(t.owner_person_id), color="yellow")
         out.append(Notice(f"task:{t.id}:rework-due:{t.rework_due}", fire, (t.owner_dept_id,), msg, t.collab_id))
     return out
@@ -268,13 +274,13 @@ def evaluation_sla(evaluations: Iterable[Evaluation], f: Facts) -> list[Notice]:
         data = {"code": code, "dept": f.name(e.dept_id), "due": e.answer_due.isoformat()}
         fire = f.day_fire(e.answer_due, -left, e.dept_id, f.policy.notice_time)
         if left and f.in_window(fire):
-            msg = Message(f"{code} 需求评估待答复（剩 {left} 个工作日）", body, template="evaluation_reminder", data=data,
+            msg = Message(f"{code} 需求评估待答复（剩 {left} 个工作日）", body, template=CardKind.EVALUATION_REMINDER, data=data,
                           mentions=f.mention(*f.heads(e.dept_id)), color="yellow")
             out.append(Notice(f"eval:{e.id}:remind:{e.answer_due}", fire, (e.dept_id,), msg, e.collab_id))
         fire = f.day_fire(e.answer_due, 1, e.dept_id, f.policy.notice_time)
         if f.in_window(fire):
             msg = Message(f"{code} 需求评估超时：{f.name(e.dept_id)}未答复",
-                          f"答复期限 {e.answer_due} 已过。请协作管理办公室跟进。\n{body}", template="evaluation_overdue",
+                          f"答复期限 {e.answer_due} 已过。请协作管理办公室跟进。\n{body}", template=CardKind.EVALUATION_OVERDUE,
                           data=data, mentions=f.mention(*f.heads(e.dept_id), *f.admins()), color="red")
             out.append(Notice(f"eval:{e.id}:overdue:{e.answer_due}", fire, (e.dept_id, *f.pmo_ids()), msg,
                               e.collab_id))
@@ -299,13 +305,13 @@ def kickoff(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], f:
         if remind_at < deadline and f.in_window(remind_at):
             msg = Message(f"{c.code} 请在 {hours} 小时内召开启动会",
                           f"已立项。请牵头部门{f.name(c.lead_dept_id)}在 {local:%m-%d %H:%M} 前组织启动会："
-                          f"/meeting {c.code} kind=启动会 date=… time=… agenda=…", template="kickoff", data=data,
+                          f"/meeting {c.code} kind=启动会 date=… time=… agenda=…", template=CardKind.KICKOFF, data=data,
                           mentions=f.mention(*f.heads(c.lead_dept_id)), color="blue")
             out.append(Notice(f"collab:{c.id}:kickoff:remind:{_stamp(c.approved_at)}", remind_at,
                               tuple(dept_ids.get(c.id, [c.lead_dept_id])), msg, c.id, expires_at=deadline))
         if f.in_window(deadline):
             msg = Message(f"{c.code} 启动会逾期未安排", f"立项已超过 {hours} 小时仍未安排启动会，请牵头部门立即安排，"
-                          "协作管理办公室跟进。", template="kickoff", data=data | {"overdue": True},
+                          "协作管理办公室跟进。", template=CardKind.KICKOFF, data=data | {"overdue": True},
                           mentions=f.mention(*f.heads(c.lead_dept_id), *f.admins()), color="red")
             out.append(Notice(f"collab:{c.id}:kickoff:overdue:{_stamp(c.approved_at)}", deadline,
                               (c.lead_dept_id, *f.pmo_ids()), msg, c.id))
@@ -327,12 +333,12 @@ def meetings(items: Iterable[Meeting], f: Facts) -> list[Notice]:
         agenda_at = m.starts_at - timedelta(days=p.agenda_days_before)
         if p.agenda_days_before and f.in_window(agenda_at):
             msg = Message(f"会议议程：{m.title}（{local:%m-%d %H:%M}）", "请参会部门提前准备需决策事项。", fields,
-                          template="meeting_agenda", data=data, mentions=f.mention(*heads), color="blue")
+                          template=CardKind.MEETING_AGENDA, data=data, mentions=f.mention(*heads), color="blue")
             out.append(Notice(f"meeting:{m.id}:agenda:{_stamp(m.starts_at)}", agenda_at, tuple(m.dept_ids), msg,
                               m.collab_id, expires_at=m.starts_at))
         soon_at = m.starts_at - timedelta(minutes=p.meeting_soon_minutes)
         if f.in_window(soon_at):
-            msg = Message(f"会议 {p.meeting_soon_minutes} 分钟后开始：{m.title}", "", fields, template="meeting_soon",
+            msg = Message(f"会议 {p.meeting_soon_minutes} 分钟后开始：{m.title}", "", fields, template=CardKind.MEETING_SOON,
                           data=data, mentions=f.mention(*heads), color="blue")
             out.append(Notice(f"meeting:{m.id}:soon:{_stamp(m.starts_at)}", soon_at, tuple(m.dept_ids), msg,
                               m.collab_id, expires_at=m.starts_at))
@@ -341,14 +347,14 @@ def meetings(items: Iterable[Meeting], f: Facts) -> list[Notice]:
         if owner_dept is not None and f.in_window(end):
             msg = Message(f"请在 {p.minutes_due_hours} 小时内提交会议纪要：{m.title}",
                           f"/minutes {code}/M{m.number} 纪要 decisions=决议 action=\"行动项 @负责人 日期\"", fields,
-                          template="minutes_due", data=data, mentions=f.mention(m.owner_id), color="blue")
+                          template=CardKind.MINUTES_DUE, data=data, mentions=f.mention(m.owner_id), color="blue")
             out.append(Notice(f"meeting:{m.id}:minutes-due:{_stamp(m.starts_at)}", end, (owner_dept,), msg,
                               m.collab_id))
         overdue_at = end + timedelta(hours=p.minutes_due_hours)
         collab = f.collabs.get(m.collab_id)
         if collab is not None and f.in_window(overdue_at):
             msg = Message(f"会议纪要逾期：{m.title}", f"会后 {p.minutes_due_hours} 小时仍未提交纪要，请牵头部门督促。",
-                          fields, template="minutes_overdue", data=data,
+                          fields, template=CardKind.MINUTES_OVERDUE, data=data,
                           mentions=f.mention(m.owner_id, *f.heads(collab.lead_dept_id)), color="red")
             out.append(Notice(f"meeting:{m.id}:minutes-overdue:{_stamp(m.starts_at)}", overdue_at,
                               (collab.lead_dept_id,), msg, m.collab_id))
@@ -418,7 +424,7 @@ def weekly_reports(pairs: Sequence[tuple[Collaboration, Participant]], reports: 
             names = "、".join(f.name(x.dept_id) for x in missing)
             msg = Message(f"{c.code} 周进度未提交：{names}",
                           f"{last} 这一周的进度跟踪表仍未提交，请牵头部门{f.name(c.lead_dept_id)}督促。",
-                          template="weekly_escalate", data={"code": c.code, "week": last.isoformat(),
+                          template=CardKind.WEEKLY_ESCALATE, data={"code": c.code, "week": last.isoformat(),
                                                             "depts": [f.name(x.dept_id) for x in missing]},
                           mentions=f.mention(*f.heads(c.lead_dept_id), *(x.contact_id for x in missing)), color="red")
             out.append(Notice(f"collab:{c.id}:report-escalate:{last}", at, (c.lead_dept_id,), msg, c.id))
@@ -437,13 +443,13 @@ def _report_prompts(c: Collaboration, part: Participant, day: date, week: date, 
     if c.executing_at is None or c.executing_at > prompt_at:
         return out  # the plan was not in force yet when this week's prompt was due
     if f.in_window(prompt_at):
-        msg = Message(f"{c.code} 请提交本周进度（{p.weekly_report_due_time} 前）", form, template="weekly_prompt",
+        msg = Message(f"{c.code} 请提交本周进度（{p.weekly_report_due_time} 前）", form, template=CardKind.WEEKLY_PROMPT,
                       data=data, mentions=who, color="blue")
         out.append(Notice(f"report:{c.id}:{part.dept_id}:{week}:prompt", prompt_at, (part.dept_id,), msg, c.id,
                           expires_at=due_at))
     if f.in_window(due_at):
         msg = Message(f"{c.code} 本周进度尚未提交", f"{f.name(part.dept_id)}的周进度已到截止时间，请尽快提交：\n{form}",
-                      template="weekly_missing", data=data, mentions=who, color="yellow")
+                      template=CardKind.WEEKLY_MISSING, data=data, mentions=who, color="yellow")
         out.append(Notice(f"report:{c.id}:{part.dept_id}:{week}:missing", due_at, (part.dept_id,), msg, c.id))
     return out
 
@@ -471,7 +477,7 @@ def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]]
             status = "，".join(f"{TASK_LABEL.get(s, s)} {n}" for s, n in sorted(counts.get(c.id, {}).items()))
             msg = Message(f"{c.code} 进度同步会提醒（{p.weekly_sync_max_minutes} 分钟内）",
                           "上周进度汇总：\n" + "\n".join(lines) + f"\n任务：{status or '—'}",
-                          template="weekly_sync", data={"code": c.code, "week": (week - timedelta(days=7)).isoformat(),
+                          template=CardKind.WEEKLY_SYNC, data={"code": c.code, "week": (week - timedelta(days=7)).isoformat(),
                                                         "reported": sorted(f.name(d) for d in got)},
                           mentions=f.mention(*f.heads(*depts)), color="blue")
             out.append(Notice(f"collab:{c.id}:sync:{week}", at, tuple(depts), msg, c.id))
@@ -494,7 +500,7 @@ def problems(items: Iterable[Problem], f: Facts) -> list[Notice]:
                 continue
             step = "请协作管理办公室协调" if level == 1 else f"请协作管理办公室提请分管领导召开专题决策会：/meeting {code} kind=决策会 …"
             msg = Message(f"{code} 问题 P{pr.number} 逾期未解决 → {ESCALATION[level]}",
-                          f"{pr.description}\n计划解决日期 {pr.planned_date} 已过。{step}", template="problem_escalation",
+                          f"{pr.description}\n计划解决日期 {pr.planned_date} 已过。{step}", template=CardKind.PROBLEM_ESCALATION,
                           data=data | {"level": level},
                           mentions=f.mention(pr.owner_id, *f.heads(lead), *f.admins()), color="red")
             out.append(Notice(f"problem:{pr.id}:escalate-{level}:{pr.planned_date}", fire,
@@ -515,7 +521,7 @@ def retrospective_due(collabs: Iterable[Collaboration], f: Facts) -> list[Notice
         if not f.in_window(fire):
             continue
         msg = Message(f"{c.code} 复盘今日到期", f"验收后 {days} 个工作日内应完成复盘（{due}）：/retro {c.code}",
-                      template="retro_due", data={"code": c.code, "due": due.isoformat()},
+                      template=CardKind.RETRO_DUE, data={"code": c.code, "due": due.isoformat()},
                       mentions=f.mention(c.initiator_id, *f.heads(c.lead_dept_id)), color="yellow")
         out.append(Notice(f"collab:{c.id}:retro-due:{due}", fire,
                           tuple(dict.fromkeys((c.lead_dept_id, c.initiator_dept_id))), msg, c.id))
@@ -542,8 +548,10 @@ def daily_digest(tasks: Iterable[Task], f: Facts) -> list[Notice]:
                 continue
             lines = [f"{'⚠️ 逾期 ' if t.due_date < day else ''}{f.code(t.collab_id)}/T{t.number} {t.title}｜"
                      f"{f.person_name(t.owner_person_id)}｜{t.due_date}" for t in due]
-            msg = Message(f"{f.name(dept_id)} 今日待办（{len(due)}）", "\n".join(lines), template="daily_digest",
-                          data={"dept": f.name(dept_id), "day": day.isoformat(), "count": len(due)},
+            items = [{"task": f"{f.code(t.collab_id)}/T{t.number}", "title": t.title, "owner": f.person_name(t.owner_person_id),
+                      "due": t.due_date.isoformat(), "overdue": t.due_date < day} for t in due]
+            msg = Message(f"{f.name(dept_id)} 今日待办（{len(due)}）", "\n".join(lines), template=CardKind.DAILY_DIGEST,
+                          data={"dept": f.name(dept_id), "day": day.isoformat(), "count": len(due), "items": items},
                           mentions=f.mention(*dict.fromkeys(t.owner_person_id for t in due)), color="blue")
             out.append(Notice(f"dept:{dept_id}:daily:{day}", at, (dept_id,), msg))
     return out
@@ -555,6 +563,6 @@ def calendar_uncovered(years: Iterable[int], f: Facts) -> list[Notice]:
     for year in sorted(years):
         msg = Message(f"{year} 年节假日数据缺失", f"chinese_calendar 尚无 {year} 年的节假日与调休安排，提醒暂按周一至周五计算。"
                       f"请管理员补充：/calendar add {year}-01-01 holiday 元旦（或在配置 [calendar] 中填写）。",
-                      template="calendar_uncovered", data={"year": year}, mentions=f.mention(*f.admins()), color="yellow")
+                      template=CardKind.CALENDAR_UNCOVERED, data={"year": year}, mentions=f.mention(*f.admins()), color="yellow")
         out.append(Notice(f"calendar:uncovered:{year}", f.now, f.pmo_ids(), msg))
     return out

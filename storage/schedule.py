@@ -122,6 +122,21 @@ async def successors(session: AsyncSession, task_ids: Sequence[int]) -> dict[int
     return out
 
 
+async def held_up_by(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, list[Task]]:
+    """predecessor id → the unfinished tasks waiting for it, in plan order (a 进度预警函 names them)."""
+    if not task_ids:
+        return {}
+    rows = (await session.execute(select(TaskDependency.predecessor_id, Task)
+                                  .join(Task, Task.id == TaskDependency.task_id)
+                                  .where(TaskDependency.predecessor_id.in_(list(task_ids)),
+                                         Task.status.not_in(("review", "done")))
+                                  .order_by(Task.number))).all()
+    out: dict[int, list[Task]] = {}
+    for pred, task in rows:
+        out.setdefault(pred, []).append(task)
+    return out
+
+
 async def collab_plans(session: AsyncSession, collab_ids: set[int]) -> tuple[Sequence[Task], dict[int, set[int]]]:
     """All tasks and the dependency graph (task → predecessors) of some collaborations."""
     if not collab_ids:

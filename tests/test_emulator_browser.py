@@ -86,7 +86,7 @@ async def test_request_evaluate_approve_from_cards(page: Page) -> None:
     await invite.locator('input[name="date"]').fill("2026-12-05")
     await invite.get_by_role("button", name="接受").click()
     answered = card(page, "XZ-2026-0001 评估已答复：接受")
-    await expect(answered.locator(".card-note")).to_have_text("已接受 by 研发部 李强")
+    await expect(answered.locator(".card-note")).to_have_text("研发部 李强 答复：接受")
     assert await page.locator(".card[data-kind=evaluation_request]").count() == 0
 
     # The PMO approves from the summary card.

@@ -95,20 +95,24 @@ def test_due_soon_across_the_year_end_uses_estimates_and_overrides_for_2027() ->
 
 def test_escalation_ladder_over_a_week_of_lag() -> None:
     t = task(1, date(2026, 11, 20))  # Friday
-    got = fired(lambda f: rules.lag_ladder([t], f), sh(2026, 11, 20), sh(2026, 11, 30), step=timedelta(hours=1))
+    got = fired(lambda f: rules.lag_ladder([t], {}, f), sh(2026, 11, 20), sh(2026, 11, 30), step=timedelta(hours=1))
     assert got == [("2026-11-25 09:30", "task:1:lag-report:2026-11-20"),  # lag 3 working days > 2
                    ("2026-11-26 09:30", "task:1:lag-alert:2026-11-20")]  # lag 4 > 3: 进度预警函
     f = facts(sh(2026, 11, 26, 9), sh(2026, 11, 26, 10))
-    alert = rules.lag_ladder([t], f)[0]
+    waiting = task(2, date(2026, 12, 4), dept=DESIGN, start=date(2026, 11, 23), status="todo")
+    alert = rules.lag_ladder([t], {t.id: [waiting]}, f)[0]
     assert alert.dept_ids == (DESIGN, PMO)  # lead dept and PMO
     assert alert.message.template == "progress_alert"
+    assert alert.message.data["late_days"] == 4 and "4 个工作日" in alert.message.body
+    assert alert.message.data["held"] == [{"task": "T2", "title": "任务2", "dept": DEPTS[DESIGN].name,
+                                           "start": "2026-11-23"}] and "影响下游 T2" in alert.message.body
     assert set(alert.message.mentions) == {"memory:王主管", "memory:李工"}
-    report = rules.lag_ladder([t], facts(sh(2026, 11, 25, 9), sh(2026, 11, 25, 10)))[0]
+    report = rules.lag_ladder([t], {}, facts(sh(2026, 11, 25, 9), sh(2026, 11, 25, 10)))[0]
     assert report.dept_ids == (DEV,) and "memory:李主管" in report.message.mentions
 
 
 def test_ladder_skips_the_holiday_week() -> None:
-    got = fired(lambda f: rules.lag_ladder([task(1, date(2026, 9, 29))], f), sh(2026, 9, 29), sh(2026, 10, 12),
+    got = fired(lambda f: rules.lag_ladder([task(1, date(2026, 9, 29))], {}, f), sh(2026, 9, 29), sh(2026, 10, 12),
                 step=timedelta(hours=1))
     assert got == [("2026-10-09 09:30", "task:1:lag-report:2026-09-29"),  # 30 Sep, 8 Oct, 9 Oct
                    ("2026-10-10 09:30", "task:1:lag-alert:2026-09-29")]  # the 调休 Saturday counts

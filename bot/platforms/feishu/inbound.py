@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from bot.app import Bot
 from bot.config import FeishuConfig
 from bot.events import CardAction, Command, User
-from bot.messages import Field, Message
+from bot.messages import CardKind, Field, Message
 from bot.platforms.claims import ClaimBatcher
 from bot.platforms.feishu import PLATFORM, translate
 from bot.platforms.feishu.api import FeishuApi
@@ -33,7 +33,7 @@ MAX_YIELD = 0.1
 #: Bold comes from the card's field labels: message text is always shown literally (docs/cards.md).
 GREETING = Message("协作机器人已加入本群", "大家好！我负责跨部门协作的发起、评估、任务、进度、交付和复盘。",
                    (Field("第一步", "部门负责人在本群 @机器人 发送 /bind 部门名（如 /bind 研发部），把本群绑定为部门群"),
-                    Field("查看全部命令", "@机器人 发送 /help")), template="help", color="blue")
+                    Field("查看全部命令", "@机器人 发送 /help")), template=CardKind.HELP, color="blue")
 
 
 class FeishuInbound:
