@@ -127,7 +127,7 @@ async def charter_message(ctx: Context, c: Collaboration) -> Message:
         body = (f"已立项，进入方案制定阶段。请牵头部门在 {hours} 小时内组织启动会（/meeting {c.code} kind=启动会 …），"
                 f"拆解任务（/task add {c.code} …），并请各部门负责人确认方案（/confirm {c.code}）。")
     else:
-        body = f"当前阶段：{STAGES[c.stage]}。"
+        body = ""  # the stage is a field; the planning steps are done
     return showing(Message(
         f"协作立项确认函：{c.code} {c.name}", body,
         (Field("项目名称", c.name), Field("编号", c.code), Field("牵头部门", await common.names(ctx, [c.lead_dept_id])),

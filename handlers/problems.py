@@ -229,9 +229,9 @@ def _describe(v: Values, task: Task | None) -> str:
     if task is not None:
         parts.append(f"T{task.number}")
     if v.start:
-        parts.append(f"开始→{v.start}")
+        parts.append(f"开始日期 原 {task.start_date} → 新 {v.start}" if task else f"开始日期 → {v.start}")
     if v.due:
-        parts.append(f"完成→{v.due}")
+        parts.append(f"完成日期 原 {task.due_date} → 新 {v.due}" if task else f"完成日期 → {v.due}")
     return " ".join(parts)
 
 

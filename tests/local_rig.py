@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Bot
 from bot.clock import FixedClock
-from bot.config import Config
+from bot.config import Config, DepartmentConfig, RolesConfig
 from bot.server import make_app
 from tests.conftest import MONDAY
 from tests.fakes import emulator
@@ -30,9 +30,17 @@ class LocalRig:
     shown: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
-    async def create(cls, db_url: str) -> LocalRig:
+    async def create(cls, db_url: str, org: dict[str, tuple[str, list[str]]] | None = None) -> LocalRig:
+        """The emulator's own demo org, or `org` (dept → (head, members); the first dept is the PMO)
+        bound to local group chats named after each dept."""
         config = Config()
         config.database.url = db_url
+        if org is not None:
+            pmo = next(iter(org))
+            config.roles = RolesConfig(admins=[f"local:{org[pmo][0]}"])
+            config.departments = [
+                DepartmentConfig(name=dept, heads=[f"local:{head}"], members=[f"local:{m}" for m in members],
+                                 is_pmo=dept == pmo, local_chats=[dept]) for dept, (head, members) in org.items()]
         bot = Bot(config, clock=FixedClock(MONDAY))
         app = make_app(bot)  # seeds the demo org into the config, which the database then gets
         await bot.prepare_database()
@@ -68,7 +76,10 @@ class LocalRig:
         return await self._post("/api/action", {"chat": card["chat"], "user": user, "message_id": card["id"]} | sent)
 
     def card(self, chat: str, containing: str = "") -> dict[str, Any]:
-        """The newest card in `chat` (a group, or "p2p:<name>") whose text contains `containing`."""
+        """The newest card in `chat` (a group, or a person's name for their private chat) whose
+        text contains `containing`."""
+        if chat not in self.shown and f"p2p:{chat}" in self.shown:
+            chat = f"p2p:{chat}"
         found = [m for m in self.shown.get(chat, []) if m["html"] and containing in text_of(m)]
         assert found, f"no card with {containing!r} in {chat}"
         return found[-1]

@@ -14,7 +14,11 @@ from bot.clock import FixedClock
 from bot.config import Config
 from bot.platforms.local.demo import DEMO_ORG
 from bot.server import make_app
+from bot.testkit import DEMO_ORG as TEST_ORG
+from tests.click_play import whole_collaboration
 from tests.fakes import emulator
+from tests.lifetime import running
+from tests.local_rig import LocalRig
 
 
 @pytest.fixture
@@ -129,3 +133,9 @@ async def test_emulator_is_off_when_a_platform_is_configured() -> None:
         assert "local" not in bot.senders and not config.departments
     finally:
         await bot.engine.dispose()
+
+
+async def test_whole_collaboration_by_clicks_in_the_emulator(db_url: str) -> None:
+    """tests/click_play.py in the emulator: every click is what the page's script sends for the card HTML."""
+    async with running(LocalRig.create(db_url, org=TEST_ORG)) as rig:
+        await whole_collaboration(rig)

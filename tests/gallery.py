@@ -1,0 +1,138 @@
+"""The card gallery of docs/cards.md: one screenshot per card kind, as the emulator shows it.
+
+    .venv/bin/python -m tests.gallery docs/gallery
+
+plays two collaborations in the emulator (tests/local_rig.py): one whole by clicks, one left
+executing with a late task, a downstream task, a pending change, a problem and a meeting, then
+lets working days pass so the scheduler sends its reminders. For each kind it takes the newest
+card the bot really sent; the few kinds the play cannot provoke (a failed send, a year without
+holiday data) are drawn from tests/cardkit.py's samples and marked so. Each card is shot in
+Debian's chromium with the emulator's own stylesheet.
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import async_playwright
+from sqlalchemy import select
+
+from bot.messages import CardKind, Message
+from bot.testkit import DEMO_ORG
+from cards.html import render_html
+from storage.models import LocalMessage, OutboxMessage
+from tests.click_play import whole_collaboration
+from tests.local_rig import LocalRig
+from tests.cardkit import sample
+
+ROOT = Path(__file__).resolve().parent.parent
+CSS = ROOT / "bot" / "platforms" / "local" / "static" / "app.css"
+CHROMIUM = "/usr/bin/chromium"
+CODE = "XZ-2026-0002"
+
+
+async def play(rig: LocalRig) -> None:
+    await rig.say("周主任", "协作管理办公室", "/calendar list 2026")
+    await whole_collaboration(rig)
+    say = rig.say
+    await say("张经理", "市场部", f'/request "会员积分改版" goal="积分兑换率提升到30%" depts=研发部,设计部 due=2027-01-29')
+    await say("李主管", "研发部", f'/evaluate {CODE} 接受 contact=李工 resources="2名开发" date=12-07')
+    await say("王主管", "设计部", f'/evaluate {CODE} 需补充信息 contact=王设计 comment="请提供积分规则草案"')
+    await say("王主管", "设计部", f'/evaluate {CODE} 接受 contact=王设计 resources="1名设计" date=12-08')
+    await say("周主任", "协作管理办公室", f"/approve {CODE}")
+    await say("张经理", "市场部", f'/task add {CODE} 积分接口 dept=研发部 owner=李工 deliverable="接口文档" '
+                                 'standard="联调通过" start=2026-11-24 due=2026-11-26')
+    await say("张经理", "市场部", f'/task add {CODE} 兑换页设计 dept=设计部 owner=王设计 deliverable="设计稿" '
+                                 'standard="评审通过" start=2026-11-27 due=2026-12-04 after=T1')
+    await say("张经理", "市场部", f'/task add {CODE} 上线验证 dept=市场部 owner=小张 deliverable="验证报告" '
+                                 'standard="兑换率达标" start=2026-12-07 due=2026-12-11 after=T2 milestone=是')
+    for user, dept in (("张经理", "市场部"), ("李主管", "研发部"), ("王主管", "设计部")):
+        await say(user, dept, f"/confirm {CODE}")
+    await say("李工", "研发部", f"/status {CODE}/T1 阻塞 50% 依赖的积分服务未上线")
+    await say("李工", "研发部", f'/change {CODE} kind=时间 task=T1 due=2026-12-02 reason="积分服务延期"')
+    await say("李工", "研发部", f"/problem {CODE} 积分服务接口未上线 impact=高 dept=研发部 due=2026-11-25")
+    await say("张经理", "市场部", f"/risk {CODE} 设计资源紧张 level=高 mitigation=\"申请外部设计师\"")
+    await say("张经理", "市场部", f'/meeting {CODE} kind=同步会 date=2026-11-25 time=10:00 agenda="积分接口进度"')
+    await say("李主管", "研发部", "/bind 研发部")
+    await say("张经理", "市场部", "/board")
+    await say("小马", "市场部", '/request "新品发布会" depts=销售部 due=2027-01-15')  # no goal: refused
+    await say("张经理", "市场部", f"/task list {CODE}")
+    await say("陈总监", "销售部", '/request "售后工单自动分派" goal="首次响应时间缩短到2小时" depts=客服部 due=2027-02-26')
+    await say("刘主管", "客服部", '/request "知识库迁移" goal="100%文章迁移" depts=研发部 due=2027-03-31')
+    await say("周主任", "协作管理办公室", "/return XZ-2026-0004 请补充迁移范围和验收标准")
+    rig.bot.config.policy.daily_digest = True
+    await rig.bot.planner.tick()  # the planner looks from now on
+    for _ in range(14 * 96):  # two weeks by quarter hours: due dates, the lag ladder, weekly reports, meetings
+        rig.bot.clock.advance(timedelta(minutes=15))  # type: ignore[attr-defined]
+        await rig.bot.planner.tick()
+        await rig.bot.dispatcher.drain()
+    await rig._look()
+
+
+async def newest_by_kind(rig: LocalRig) -> dict[str, Message]:
+    """The newest card of each kind the bot sent: as shown in the chats, or as queued (the outbox
+    keeps the cards later replaced in place; a digest is made at send time, so only shown)."""
+    async with rig.bot.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "sent")
+                                      .order_by(OutboxMessage.id))).all()
+        shown = (await session.scalars(select(LocalMessage).where(LocalMessage.author_id == "")
+                                       .order_by(LocalMessage.id))).all()
+    found: dict[str, Message] = {}
+    for payload in [r.payload or {} for r in shown] + [r.payload for r in rows]:  # a digest exists only as shown
+        message = Message.from_json(payload)
+        found[CardKind.ERROR if message.is_error else message.template] = message
+    return found
+
+
+async def shoot(cards: dict[str, tuple[Message, bool]], out: Path) -> None:
+    css = CSS.read_text()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = await browser.new_page(viewport={"width": 600, "height": 800}, device_scale_factor=1)
+        for kind, (message, _) in sorted(cards.items()):
+            await page.set_content(f"<html><head><meta charset='utf-8'><style>{css}</style></head>"
+                                   f"<body style='padding:12px;background:#eef0f3'>{render_html(message)}</body></html>")
+            await page.locator(".card").first.screenshot(path=str(out / f"{kind}.png"))
+        await browser.close()
+
+
+def page_text(cards: dict[str, tuple[Message, bool]]) -> str:
+    lines = ["# Card gallery", "",
+             "One card per kind (`bot.messages.CardKind`), as the emulator shows it; Feishu and DingTalk show the",
+             "same blocks in their own widgets. Made by `.venv/bin/python -m tests.gallery docs/gallery`, which",
+             "plays two collaborations in the emulator and lets the scheduler run; kinds marked *sample* could",
+             "not be provoked by the play and use tests/cardkit.py's data.", ""]
+    for kind, (message, real) in sorted(cards.items()):
+        lines += [f"## `{kind}`{'' if real else ' (sample)'}", "", f"![{kind}: {message.title}]({kind}.png)", ""]
+    return "\n".join(lines)
+
+
+async def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        rig = await LocalRig.create(f"sqlite:///{tmp}/gallery.db", org=DEMO_ORG)
+        try:
+            await play(rig)
+            real = await newest_by_kind(rig)
+        finally:
+            await rig.close()
+    cards: dict[str, tuple[Message, bool]] = {}
+    for kind in CardKind:
+        if kind in real:
+            cards[kind] = (real[kind], True)
+        elif kind is CardKind.ERROR:
+            cards[kind] = (Message("操作未完成", "缺少量化目标，例如 goal=\"10-12月销量10万台\"", color="red", is_error=True), False)
+        else:
+            cards[kind] = (sample(kind), False)
+    await shoot(cards, out)
+    (out / "README.md").write_text(page_text(cards))
+    missing = sorted(k for k, (_, ok) in cards.items() if not ok)
+    print(f"{len(cards)} cards, {len(cards) - len(missing)} from the play; samples: {', '.join(missing) or 'none'}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/gallery")))
