@@ -9,7 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from storage.models import AuditEntry
+from sqlalchemy import func, select
+
+from storage.models import AuditEntry, OutboxMessage
 from tests.copies_play import PMO_CHAT, Cast, copies_stay_true, to_executing
 from tests.dingtalk_rig import CLIENT_ID, CLIENT_SECRET, DingTalkRig
 from tests.fakes.dingtalk import FakeDingTalk
@@ -89,3 +91,25 @@ async def test_feishu_a_copy_the_platform_refuses_to_update_is_answered_from_cur
 async def test_emulator_copies_stay_true(db_url: str) -> None:
     async with running(LocalRig.create(db_url)) as rig:
         await copies_stay_true(rig, Cast(initiator="张伟", head="李强", contact="赵磊", pmo="周敏"))
+
+
+async def test_feishu_an_object_changed_twice_before_sending_updates_each_copy_once(feishu: FeishuRig) -> None:
+    """Updates go through the outbox: a second change withdraws the first update still queued,
+    so each copy gets one PATCH with the latest state."""
+    rig, cast = feishu, replace(CAST, contact_ref="@李工")
+    await to_executing(rig, cast)
+    for user, dept in ((cast.initiator, "市场部"), (cast.head, "研发部")):
+        await rig.say(user, dept, "/confirm XZ-2026-0001")
+    copies = [rig.card("市场部", "T1"), rig.card("研发部", "新任务分配给研发部：T1")]
+    before = [c.versions for c in copies]
+    for progress in ("30%", "60%"):  # handled, not yet sent
+        await rig.deliver(rig.message(cast.contact, "研发部", f"@协作机器人 /status XZ-2026-0001/T1 进行中 {progress}"))
+        await rig.adapter.inbound.drain()
+    async with rig.bot.sessions() as session:
+        rows = (await session.execute(select(OutboxMessage.status, func.count()).where(OutboxMessage.key.like("copy:%"))
+                                      .group_by(OutboxMessage.status))).all()
+    counts = dict(rows)
+    assert (counts.get("pending"), counts.get("withdrawn")) == (2, 2), "one update per copy left to send"
+    await rig.settle()
+    assert [c.versions for c in copies] == [b + 1 for b in before]
+    assert all("进行中 60%" in c.text or "进行中 60%" in str(c.content) for c in copies)
