@@ -35,7 +35,8 @@ class Cast:
 PMO_CHAT = "协作管理办公室"
 
 
-async def to_executing(p: Player, cast: Cast) -> None:
+async def to_planning(p: Player, cast: Cast) -> None:
+    """Request, evaluation, approval and one task (T1 for the contact): the plan awaits sign-off."""
     await p.say(cast.initiator, "市场部", '/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部 due=2026-12-31')
     await p.say(cast.head, "研发部", f'/evaluate {CODE} 接受 contact={cast.named} resources="2名开发" date=12-05')
     await p.say(cast.pmo, PMO_CHAT, f"/approve {CODE}")
@@ -43,12 +44,16 @@ async def to_executing(p: Player, cast: Cast) -> None:
                                         'standard="通过测试" start=2026-11-24 due=2026-12-10')
 
 
-async def copies_stay_true(p: CopyPlayer, cast: Cast) -> None:
-    await to_executing(p, cast)
-    charter = p.card("市场部", "协作立项确认函")
-    assert p.offers(charter, "新增任务")
+async def confirm_plan(p: Player, cast: Cast) -> None:
     for user, dept in ((cast.initiator, "市场部"), (cast.head, "研发部")):
         await p.say(user, dept, f"/confirm {CODE}")
+
+
+async def copies_stay_true(p: CopyPlayer, cast: Cast) -> None:
+    await to_planning(p, cast)
+    charter = p.card("市场部", "协作立项确认函")
+    assert p.offers(charter, "新增任务")
+    await confirm_plan(p, cast)
     assert not p.offers(charter, "新增任务") and "执行推进" in p.text(charter), "the charter shows the new stage"
 
     # A change raised by 研发部 reaches the lead dept and the PMO; approved in one, both copies say so.

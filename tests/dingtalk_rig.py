@@ -21,6 +21,7 @@ from tests.conftest import MONDAY
 from tests.fakes.dingtalk import FakeDingTalk, Seen
 
 SEND_MESSAGE = "dtmd://dingtalkclient/sendMessage?content="
+TEMPLATE = "xiezuo-card.schema"
 CLIENT_ID = "ding-app"
 CLIENT_SECRET = "ding-secret"
 #: Demo people with DingTalk staff ids, and a group (openConversationId) per department.
@@ -75,6 +76,17 @@ class DingTalkRig:
         # counts it a moment later, when its connect returns. Wait for both sides.
         await asyncio.wait_for(adapter.stream.connected.wait(), 10)
         return cls(fake, bot, adapter, clock)
+
+    @classmethod
+    async def for_a_whole_play(cls, db_url: str, objects: bool = True) -> DingTalkRig:
+        """With the shipped template's interactive cards (sending objects or JSON strings), and
+        200 cards a minute per group on both sides: a whole play posts dozens into one group, and
+        DingTalk's 20 a minute is tests/test_dingtalk_sender.py's subject."""
+        fake = FakeDingTalk(CLIENT_ID, CLIENT_SECRET, CLIENT_ID, group_limit_per_minute=200).start()
+        rig = await cls.create(db_url, fake=fake, card_template_id=TEMPLATE, group_rate_per_minute=200)
+        rig.fake.add_template(TEMPLATE)
+        rig.fake.template.objects = objects
+        return rig
 
     async def close(self) -> None:
         await self.adapter.stop()

@@ -16,7 +16,6 @@ import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from playwright.async_api import async_playwright
 from sqlalchemy import select
@@ -25,9 +24,9 @@ from bot.messages import CardKind, Message
 from bot.testkit import DEMO_ORG
 from cards.html import render_html
 from storage.models import LocalMessage, OutboxMessage
+from tests.cardkit import sample
 from tests.click_play import whole_collaboration
 from tests.local_rig import LocalRig
-from tests.cardkit import sample
 
 ROOT = Path(__file__).resolve().parent.parent
 CSS = ROOT / "bot" / "platforms" / "local" / "static" / "app.css"
@@ -39,7 +38,7 @@ async def play(rig: LocalRig) -> None:
     await rig.say("周主任", "协作管理办公室", "/calendar list 2026")
     await whole_collaboration(rig)
     say = rig.say
-    await say("张经理", "市场部", f'/request "会员积分改版" goal="积分兑换率提升到30%" depts=研发部,设计部 due=2027-01-29')
+    await say("张经理", "市场部", '/request "会员积分改版" goal="积分兑换率提升到30%" depts=研发部,设计部 due=2027-01-29')
     await say("李主管", "研发部", f'/evaluate {CODE} 接受 contact=李工 resources="2名开发" date=12-07')
     await say("王主管", "设计部", f'/evaluate {CODE} 需补充信息 contact=王设计 comment="请提供积分规则草案"')
     await say("王主管", "设计部", f'/evaluate {CODE} 接受 contact=王设计 resources="1名设计" date=12-08')

@@ -8,20 +8,19 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import func, select
 
 from storage.models import AuditEntry, OutboxMessage
-from tests.copies_play import PMO_CHAT, Cast, copies_stay_true, to_executing
-from tests.dingtalk_rig import CLIENT_ID, CLIENT_SECRET, DingTalkRig
-from tests.fakes.dingtalk import FakeDingTalk
+from tests.copies_play import PMO_CHAT, Cast, confirm_plan, copies_stay_true, to_planning
+from tests.dingtalk_rig import DingTalkRig
+from tests.fakes.feishu import Posted
 from tests.feishu_rig import CHATS, FeishuRig
 from tests.lifetime import running
 from tests.local_rig import LocalRig
 from tests.scenario import count
 
-TEMPLATE = "xiezuo-card.schema"
 CAST = Cast(initiator="张经理", head="李主管", contact="李工", pmo="周主任")
+FEISHU_CAST = replace(CAST, contact_ref="@李工")  # Feishu knows people by open_id: typed commands @mention them
 
 
 @pytest.fixture
@@ -31,16 +30,20 @@ async def feishu(db_url: str) -> AsyncIterator[FeishuRig]:
 
 
 async def test_feishu_copies_stay_true(feishu: FeishuRig) -> None:
-    await copies_stay_true(feishu, replace(CAST, contact_ref="@李工"))
+    await copies_stay_true(feishu, FEISHU_CAST)
+
+
+async def _pending_change(rig: FeishuRig) -> Posted:
+    """Executing, with a date change C1 raised by 研发部: returns its copy in the PMO's chat."""
+    await to_planning(rig, FEISHU_CAST)
+    await confirm_plan(rig, FEISHU_CAST)
+    await rig.say(FEISHU_CAST.contact, "研发部", '/change XZ-2026-0001 kind=时间 task=T1 due=2026-12-20 reason="接口方延期"')
+    return rig.card(PMO_CHAT, "变更申请 C1")
 
 
 @pytest.mark.parametrize("objects", [True, False], ids=["objects", "json-strings"])
 async def test_dingtalk_copies_stay_true(db_url: str, objects: bool) -> None:
-    fake = FakeDingTalk(CLIENT_ID, CLIENT_SECRET, CLIENT_ID, group_limit_per_minute=200).start()
-    async with running(DingTalkRig.create(db_url, fake=fake, card_template_id=TEMPLATE,
-                                          group_rate_per_minute=200)) as rig:
-        rig.fake.add_template(TEMPLATE)
-        rig.fake.template.objects = objects
+    async with running(DingTalkRig.for_a_whole_play(db_url, objects)) as rig:
         for user, dept in ((CAST.contact, "研发部"), (CAST.head, "研发部")):  # DingTalk names people once they write
             await rig.say(user, dept, "/help")
         await copies_stay_true(rig, CAST)
@@ -50,12 +53,8 @@ async def test_feishu_a_click_on_a_copy_past_the_update_window_is_answered_from_
                                                                                              ) -> None:
     """Feishu updates a card for 14 days: an older copy keeps what it showed, and a click on it
     gets 「此卡片已更新」 and the current card under it, never a stale refusal or a second run."""
-    rig, cast = feishu, replace(CAST, contact_ref="@李工")
-    await to_executing(rig, cast)
-    for user, dept in ((cast.initiator, "市场部"), (cast.head, "研发部")):
-        await rig.say(user, dept, "/confirm XZ-2026-0001")
-    await rig.say(cast.contact, "研发部", '/change XZ-2026-0001 kind=时间 task=T1 due=2026-12-20 reason="接口方延期"')
-    in_pmo = rig.card(PMO_CHAT, "变更申请 C1")
+    rig, cast = feishu, FEISHU_CAST
+    in_pmo = await _pending_change(rig)
     rig.advance(timedelta(days=15))
     await rig.say(cast.initiator, "市场部", "/change approve XZ-2026-0001/C1")
     assert "待审批" in in_pmo.text and in_pmo.versions == 1, "past the window the copy is not patched"
@@ -73,12 +72,8 @@ async def test_feishu_a_copy_the_platform_refuses_to_update_is_answered_from_cur
     """If Feishu refuses an update (its window counted otherwise than ours, 230031), the copy is
     marked as not updatable, quietly (no send-failure note to the PMO), and clicks on it are
     answered from current state."""
-    rig, cast = feishu, replace(CAST, contact_ref="@李工")
-    await to_executing(rig, cast)
-    for user, dept in ((cast.initiator, "市场部"), (cast.head, "研发部")):
-        await rig.say(user, dept, "/confirm XZ-2026-0001")
-    await rig.say(cast.contact, "研发部", '/change XZ-2026-0001 kind=时间 task=T1 due=2026-12-20 reason="接口方延期"')
-    in_pmo = rig.card(PMO_CHAT, "变更申请 C1")
+    rig, cast = feishu, FEISHU_CAST
+    in_pmo = await _pending_change(rig)
     rig.fake.days_passed += 20  # only the platform's clock: the bot still thinks the copy is updatable
     await rig.say(cast.initiator, "市场部", "/change approve XZ-2026-0001/C1")
     assert "待审批" in in_pmo.text
@@ -96,10 +91,9 @@ async def test_emulator_copies_stay_true(db_url: str) -> None:
 async def test_feishu_an_object_changed_twice_before_sending_updates_each_copy_once(feishu: FeishuRig) -> None:
     """Updates go through the outbox: a second change withdraws the first update still queued,
     so each copy gets one PATCH with the latest state."""
-    rig, cast = feishu, replace(CAST, contact_ref="@李工")
-    await to_executing(rig, cast)
-    for user, dept in ((cast.initiator, "市场部"), (cast.head, "研发部")):
-        await rig.say(user, dept, "/confirm XZ-2026-0001")
+    rig, cast = feishu, FEISHU_CAST
+    await to_planning(rig, cast)
+    await confirm_plan(rig, cast)
     copies = [rig.card("市场部", "T1"), rig.card("研发部", "新任务分配给研发部：T1")]
     before = [c.versions for c in copies]
     for progress in ("30%", "60%"):  # handled, not yet sent

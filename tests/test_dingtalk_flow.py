@@ -8,12 +8,9 @@ from urllib.parse import unquote
 import pytest
 
 from tests.click_play import whole_collaboration
-from tests.dingtalk_rig import CLIENT_ID, CLIENT_SECRET, PEOPLE, DingTalkRig
-from tests.fakes.dingtalk import FakeDingTalk
+from tests.dingtalk_rig import PEOPLE, TEMPLATE, DingTalkRig
 from tests.lifetime import running
 from tests.scenario import one_containing
-
-TEMPLATE = "xiezuo-card.schema"
 
 
 @pytest.fixture
@@ -87,17 +84,11 @@ async def test_private_chat_reply_by_webhook(rig: DingTalkRig) -> None:
 
 @pytest.mark.parametrize("objects", [True, False], ids=["params-as-objects", "params-as-strings"])
 async def test_whole_collaboration_by_clicks(db_url: str, objects: bool) -> None:
-    # 40-odd cards go to 市场部: at DingTalk's 20 per minute that is two minutes of pacing, which
-    # tests/test_dingtalk_sender.py covers; here both sides allow 200 per minute.
-    fake = FakeDingTalk(CLIENT_ID, CLIENT_SECRET, CLIENT_ID, group_limit_per_minute=200).start()
-    async with running(DingTalkRig.create(db_url, fake=fake, card_template_id=TEMPLATE,
-                                          group_rate_per_minute=200)) as card_rig:
-        card_rig.fake.add_template(TEMPLATE)
+    async with running(DingTalkRig.for_a_whole_play(db_url, objects)) as card_rig:
         await _play_by_clicks(card_rig, objects)
 
 
 async def _play_by_clicks(card_rig: DingTalkRig, objects: bool) -> None:
-    card_rig.fake.template.objects = objects
     card_rig.fake.template.dates_as_millis = not objects
     for user, dept in (("李工", "研发部"), ("李主管", "研发部")):  # DingTalk names people once they write
         await card_rig.say(user, dept, "/help")
