@@ -47,13 +47,13 @@ async def refresh(ctx: Context, skip: tuple[str, str] | None = None) -> None:
 
     `skip` (platform, message id) is the clicked card, which the click's own answer replaces.
     """
-    found = await copies.of_objects(ctx.session, await copies.changed(ctx.session))
+    changed = await copies.changed(ctx.session)
     cards: dict[str, Message | None] = {}
-    for copy in found:
+    for copy in await copies.editable_of(ctx.session, changed, ctx.now) if changed else ():
         if copy.object not in cards:
             cards[copy.object] = await current(ctx, copy.object)
         card = cards[copy.object]
-        if card is None or card.data["state"] == copy.queued or not copies.editable(copy, ctx.now):
+        if card is None or card.data["state"] == copy.queued:
             continue
         if (copy.platform, copy.message_id) == skip:
             continue

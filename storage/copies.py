@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -37,11 +37,13 @@ async def changed(session: AsyncSession) -> set[str]:
     return set(session.sync_session.info.pop(_CHANGED, set()))
 
 
-async def of_objects(session: AsyncSession, objects: Iterable[str]) -> list[CardCopy]:
+async def editable_of(session: AsyncSession, objects: Iterable[str], now: datetime) -> list[CardCopy]:
+    """The copies of these objects that the platform still lets the bot update."""
     wanted = sorted(set(objects))
     if not wanted:
         return []
-    return list((await session.scalars(select(CardCopy).where(CardCopy.object.in_(wanted))
+    return list((await session.scalars(select(CardCopy).where(CardCopy.object.in_(wanted),
+                                                              CardCopy.editable_until > now)
                                        .order_by(CardCopy.id))).all())
 
 
@@ -66,16 +68,22 @@ class Shown(NamedTuple):
 
 async def record(session: AsyncSession, shown: Sequence[Shown], now: datetime) -> None:
     """Insert or update the copies these sends show; drop the ones that no longer show an object."""
+    if not shown:
+        return
+    keys = [(s.platform, s.message_id) for s in shown]
+    known = {(c.platform, c.message_id): c for c in (await session.scalars(
+        select(CardCopy).where(tuple_(CardCopy.platform, CardCopy.message_id).in_(keys)))).all()}
     for s in shown:
-        copy = await at(session, s.platform, s.message_id)
+        copy = known.get((s.platform, s.message_id))
         if s.object is None:
             if copy is not None:
                 await session.delete(copy)
             continue
         if copy is None:
-            session.add(CardCopy(object=s.object, platform=s.platform, chat_id=s.chat_id, message_id=s.message_id,
-                                 kind=s.kind, shown=s.state, queued=s.state, sent_at=now,
-                                 editable_until=s.editable_until, updated_at=now))
+            known[(s.platform, s.message_id)] = CardCopy(
+                object=s.object, platform=s.platform, chat_id=s.chat_id, message_id=s.message_id, kind=s.kind,
+                shown=s.state, queued=s.state, sent_at=now, editable_until=s.editable_until, updated_at=now)
+            session.add(known[(s.platform, s.message_id)])
             continue
         if copy.object != s.object or copy.queued == copy.shown:  # else a newer update is still queued
             copy.object, copy.queued = s.object, s.state
