@@ -148,7 +148,7 @@ async def retrospective(ctx: Context, v: Values) -> None:
                "《进度跟踪表》", "《问题记录与解决表》", "《风险问题跟踪表》", "《成果交付清单》", "《任务验收反馈表》",
                "《协作评价》", "《跨部门协作复盘报告》"]
     message = Message(f"复盘报告已归档：{c.code} {c.name}", "归档清单：" + "、".join(archive),
-                      (Field("做得好的地方", v.well), Field("待改进点", v.improve), Field("可复用的经验（已入知识库）", v.lessons)),
+                      (Field("做得好的地方", v.well), Field("待改进点", v.improve), Field("可复用的经验", v.lessons)),
                       template=CardKind.RETROSPECTIVE, data={"code": c.code}, color="grey")
     ctx.reply(message)
     await ctx.notify(await common.all_dept_ids(ctx, c), message, c)

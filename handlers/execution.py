@@ -144,8 +144,8 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
         fields.append(Field("退回原因", c.return_reason))
     if tasks:
         done = counts.get("done", 0)
-        fields.append(Field("任务", f"{done}/{len(tasks)} 已完成；" + "，".join(
-            f"{TASK_LABEL[s]} {n}" for s, n in counts.items() if s != "done")))
+        others = "，".join(f"{TASK_LABEL[s]} {n}" for s, n in counts.items() if s != "done")
+        fields.append(Field("任务", f"{done}/{len(tasks)} 已完成" + (f"；{others}" if others else "")))
     if overdue:
         fields.append(Field("逾期", "、".join(f"T{t.number}（{t.due_date}）" for t in overdue)))
     fields.append(Field("未决", f"问题 {opens['problems']}｜风险 {opens['risks']}｜变更待批 {opens['changes']}"))

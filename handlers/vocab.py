@@ -40,7 +40,7 @@ MEETING_KINDS = (Choice("evaluation", "需求评估会", ("评估会",)), Choice
                  Choice("decision", "专题决策会", ("决策会",)), Choice("retro", "复盘会", ("复盘",)),
                  Choice("other", "其他会议", ("其他",)))
 MEETING_LABEL = {c.value: c.label for c in MEETING_KINDS}
-MEETING_STATUS = {"scheduled": "待召开", "done": "已召开（纪要已记录）", "cancelled": "已取消"}
+MEETING_STATUS = {"scheduled": "已安排", "done": "已召开（纪要已记录）", "cancelled": "已取消"}
 
 RISK_STATES = (Choice("open", "跟踪中", ("打开",)), Choice("closed", "已关闭", ("关闭", "close")))
 
