@@ -2,12 +2,13 @@
 
     .venv/bin/python -m tests.gallery docs/gallery
 
-plays two collaborations in the emulator (tests/local_rig.py): one whole by clicks, one left
-executing with a late task, a downstream task, a pending change, a problem and a meeting, then
-lets working days pass so the scheduler sends its reminders. For each kind it takes the newest
-card the bot really sent; the few kinds the play cannot provoke (a failed send, a year without
-holiday data) are drawn from tests/cardkit.py's samples and marked so. Each card is shot in
-Debian's chromium with the emulator's own stylesheet.
+plays five requests in the emulator (tests/local_rig.py): one collaboration whole by clicks;
+one left executing with a late task, its downstream task, a pending change, a problem, a failed
+acceptance and a meeting; one approved without a kickoff; one left unanswered; one returned. Then
+the scheduler runs two weeks on the fixed clock. For each kind it takes the newest card the bot
+really sent (a reminder that went out inside a digest counts); the few kinds the play cannot
+provoke (a failed send, a plain warning, a retrospective due) are written as the code would send
+them (`STAGED`) and marked as samples. Each card is shot in Debian's chromium with the emulator's own stylesheet.
 """
 from __future__ import annotations
 
@@ -28,6 +29,18 @@ from tests.cardkit import sample
 from tests.click_play import whole_collaboration
 from tests.local_rig import LocalRig
 
+#: What the play cannot provoke, written as the code would send it.
+STAGED = {
+    CardKind.SEND_FAILED: Message(
+        "消息发送失败", "发往 feishu:oc_9f2c 的消息“XZ-2026-0002 今日到期：T2 兑换页设计”无法送达：permanent: feishu 230002: "
+        "bot is not in the group\n请检查机器人是否仍在该群、群是否已解散，必要时重新 /bind。", template=CardKind.SEND_FAILED,
+        data={"platform": "feishu", "chat_id": "oc_9f2c", "key": "feishu:om_1:0"}, color="red"),
+    CardKind.RETRO_DUE: Message("XZ-2026-0001 复盘今日到期", "验收后 5 个工作日内应完成复盘（2026-12-07）：/retro XZ-2026-0001",
+                                template=CardKind.RETRO_DUE, data={"code": "XZ-2026-0001", "due": "2026-12-07"},
+                                color="yellow"),
+    CardKind.NOTICE: Message("提示", "⚠️ 财务部尚未绑定群聊，通知未送达；请财务部负责人在部门群里发送 /bind 财务部",
+                             template=CardKind.NOTICE, color="yellow"),
+}
 ROOT = Path(__file__).resolve().parent.parent
 CSS = ROOT / "bot" / "platforms" / "local" / "static" / "app.css"
 CHROMIUM = "/usr/bin/chromium"
@@ -56,13 +69,18 @@ async def play(rig: LocalRig) -> None:
     await say("李工", "研发部", f"/problem {CODE} 积分服务接口未上线 impact=高 dept=研发部 due=2026-11-25")
     await say("张经理", "市场部", f"/risk {CODE} 设计资源紧张 level=高 mitigation=\"申请外部设计师\"")
     await say("张经理", "市场部", f'/meeting {CODE} kind=同步会 date=2026-11-25 time=10:00 agenda="积分接口进度"')
+    await say("李工", "研发部", f"/deliver {CODE}/T1 https://docs.example.com/points-api 接口文档初稿")
+    await say("张经理", "市场部", f"/accept {CODE}/T1 不通过 60 缺少错误码说明")
+    await say("陈总监", "销售部", '/request "渠道返利结算" goal="结算周期缩短到5个工作日" depts=研发部 due=2027-03-31')
+    await say("李主管", "研发部", '/evaluate XZ-2026-0003 接受 contact=赵工 resources="1名开发" date=12-10')
+    await say("周主任", "协作管理办公室", "/approve XZ-2026-0003")  # no kickoff meeting follows
     await say("李主管", "研发部", "/bind 研发部")
     await say("张经理", "市场部", "/board")
     await say("小马", "市场部", '/request "新品发布会" depts=销售部 due=2027-01-15')  # no goal: refused
     await say("张经理", "市场部", f"/task list {CODE}")
     await say("陈总监", "销售部", '/request "售后工单自动分派" goal="首次响应时间缩短到2小时" depts=客服部 due=2027-02-26')
     await say("刘主管", "客服部", '/request "知识库迁移" goal="100%文章迁移" depts=研发部 due=2027-03-31')
-    await say("周主任", "协作管理办公室", "/return XZ-2026-0004 请补充迁移范围和验收标准")
+    await say("周主任", "协作管理办公室", "/return XZ-2026-0005 请补充迁移范围和验收标准")
     rig.bot.config.policy.daily_digest = True
     await rig.bot.planner.tick()  # the planner looks from now on
     for _ in range(14 * 96):  # two weeks by quarter hours: due dates, the lag ladder, weekly reports, meetings
@@ -84,6 +102,8 @@ async def newest_by_kind(rig: LocalRig) -> dict[str, Message]:
     for payload in [r.payload or {} for r in shown] + [r.payload for r in rows]:  # a digest exists only as shown
         message = Message.from_json(payload)
         found[CardKind.ERROR if message.is_error else message.template] = message
+        for item in message.data.get("items", []) if message.template == CardKind.DIGEST else ():
+            found.setdefault(item["template"], Message.from_json(item))  # a reminder that went out in a digest
     return found
 
 
@@ -103,8 +123,10 @@ def page_text(cards: dict[str, tuple[Message, bool]]) -> str:
     lines = ["# Card gallery", "",
              "One card per kind (`bot.messages.CardKind`), as the emulator shows it; Feishu and DingTalk show the",
              "same blocks in their own widgets. Made by `.venv/bin/python -m tests.gallery docs/gallery`, which",
-             "plays two collaborations in the emulator and lets the scheduler run; kinds marked *sample* could",
-             "not be provoked by the play and use tests/cardkit.py's data.", ""]
+             "plays five requests in the emulator (one collaboration whole by clicks, one left executing with a late",
+             "task and its downstream task, a change, a problem, a failed acceptance and a meeting) and lets the",
+             "scheduler run two weeks; kinds marked *sample* are not provoked by the play and are written as the",
+             "code would send them.", ""]
     for kind, (message, real) in sorted(cards.items()):
         lines += [f"## `{kind}`{'' if real else ' (sample)'}", "", f"![{kind}: {message.title}]({kind}.png)", ""]
     return "\n".join(lines)
@@ -123,10 +145,8 @@ async def main(out: Path) -> None:
     for kind in CardKind:
         if kind in real:
             cards[kind] = (real[kind], True)
-        elif kind is CardKind.ERROR:
-            cards[kind] = (Message("操作未完成", "缺少量化目标，例如 goal=\"10-12月销量10万台\"", color="red", is_error=True), False)
         else:
-            cards[kind] = (sample(kind), False)
+            cards[kind] = (STAGED.get(kind) or sample(kind), False)
     await shoot(cards, out)
     (out / "README.md").write_text(page_text(cards))
     missing = sorted(k for k, (_, ok) in cards.items() if not ok)
