@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from bot.messages import CardKind, Message
+from bot.testkit import DEMO_ORG
 from cards.actions import REMINDERS
 from cards.model import card_for
+from tests import gallery
 from tests.cardkit import TEMPLATES, sample
+from tests.local_rig import LocalRig
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCERS = [p for d in ("handlers", "scheduler", "bot", "storage") for p in sorted((ROOT / d).rglob("*.py"))]
@@ -74,3 +77,15 @@ def test_a_digest_groups_its_items_by_collaboration_each_with_its_own_button() -
     assert [b["text"] for b in card.of_type("note")] == ["XZ-2026-0001", "XZ-2026-0002"]
     assert kinds == ["note", "markdown", "buttons", "markdown", "buttons", "note", "markdown", "buttons"]
     assert [blk["buttons"][0]["label"] for blk in card.of_type("buttons")] == ["提交交付物", "记录纪要", "提交周进度"]
+
+
+async def test_the_gallery_play_provokes_every_kind_but_the_staged_ones(tmp_path: Path) -> None:
+    """The gallery (docs/gallery) shows real cards: its play makes every kind the bot sends, except
+    the few it stages, so a kind that stops being produced, or a new one nobody plays, shows up."""
+    rig = await LocalRig.create(f"sqlite:///{tmp_path / 'gallery.db'}", org=DEMO_ORG)
+    try:
+        await gallery.play(rig)
+        made = await gallery.newest_by_kind(rig)
+    finally:
+        await rig.close()
+    assert set(CardKind) - set(made) == set(gallery.STAGED)
