@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from datetime import timedelta
 
 from bot.aio import cancel_and_wait
@@ -12,17 +15,37 @@ from bot.events import Event
 from bot.inbox_replay import unfinished_events
 from bot.metrics import Metrics
 from bot.outbox import Dispatcher, Sender
+from bot.platforms.ratelimit import SlidingWindow
 from bot.router import Outcome, Router
 from bot.seed import apply_config
 from handlers import registry
 from scheduler.calendar import WorkCalendar
 from scheduler.planner import Planner
 from scheduler.service import Scheduler
-from storage import migrate, outbox, schedule
+from storage import migrate, outbox, processes, schedule
 from storage.db import is_migrated, make_engine, make_sessionmaker
 from storage.wal_checkpoint import WalCheckpointer
 
 log = logging.getLogger(__name__)
+
+
+class AppLimits:
+    """The platforms' app-wide send limits (Feishu 50/s per app), split between the processes
+    alive (docs/reliability.md, "Several processes"): each paces its sends to its share."""
+
+    def __init__(self) -> None:
+        self._windows: list[tuple[SlidingWindow, int]] = []
+        self.processes = 1
+
+    def add(self, window: SlidingWindow) -> None:
+        """An adapter's app-wide window, at its full limit."""
+        self._windows.append((window, window.limit))
+        window.limit = max(1, window.limit // self.processes)
+
+    def split(self, processes: int) -> None:
+        self.processes = max(1, processes)
+        for window, full in self._windows:
+            window.limit = max(1, full // self.processes)
 
 
 class Bot:
@@ -44,6 +67,8 @@ class Bot:
         self.planner = Planner(self.sessions, config, self.calendar, self.clock)
         self.scheduler = Scheduler(self.planner, self.dispatcher, config, self.clock)
         self._tasks: list[asyncio.Task[None]] = []
+        self.process_id = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.app_limits = AppLimits()
 
     def add_sender(self, platform: str, sender: Sender) -> None:
         self.senders[platform] = sender
@@ -85,7 +110,9 @@ class Bot:
 
     async def start(self) -> None:
         await self.prepare_database()
+        await self.beat()  # its share of the app-wide limits before its first send
         await self.resume_unfinished()
+        self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
         self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._gauge_outbox(), name="outbox-gauge"))
         self._tasks.append(asyncio.create_task(self._retry_failed_events(), name="event-retry"))
@@ -100,10 +127,34 @@ class Bot:
         await self.scheduler.shutdown()
         await cancel_and_wait(*self._tasks)
         self._tasks.clear()
+        try:
+            async with self.sessions() as session, session.begin():
+                await processes.leave(session, self.process_id)
+        except Exception as exc:  # its row lapses by itself
+            log.warning("could not sign off: %r", exc)
 
     async def stop(self) -> None:
         await self.stop_sending()
         await self.engine.dispose()
+
+    async def beat(self) -> int:
+        """Say this process is alive and take its share of the app-wide limits; returns how many
+        processes are alive."""
+        every = self.config.scheduler.heartbeat_seconds
+        async with self.sessions() as session, session.begin():
+            live = await processes.beat(session, self.process_id, self.clock.now(), timedelta(seconds=3 * every))
+        if live != self.app_limits.processes:
+            log.info("%d bot process(es) alive: app-wide send limits split %d ways", live, live)
+        self.app_limits.split(live)
+        return live
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.scheduler.heartbeat_seconds)
+            try:
+                await self.beat()
+            except Exception:
+                log.exception("heartbeat failed")
 
     async def _gauge_outbox(self) -> None:
         while True:

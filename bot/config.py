@@ -156,7 +156,8 @@ class SchedulerConfig:
     dispatch_batch: int = 50
     dispatch_settle_ms: int = 5  # after a wake, wait this long so replies arriving together share a batch
     max_attempts: int = 8
-    lease_seconds: int = 60  # a claimed row no process has confirmed is re-sent after this
+    lease_seconds: int = 20  # a claimed row no process has confirmed is re-sent after this (renewed while sending)
+    heartbeat_seconds: int = 5  # live processes split the app-wide send limits; a dead one's share returns in 3×
     event_retries: int = 3  # an event's transaction is tried again at once on a lost connection, deadlock…
     event_retry_seconds: int = 60  # an acked event whose work still failed is tried again this often…
     event_max_attempts: int = 10  # … this many times, then reported to the PMO as a permanent failure

@@ -454,3 +454,13 @@ class CardCopy(Base):
     sent_at: Mapped[datetime]
     editable_until: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class ProcessBeat(Base):
+    """A running bot process, seen at `seen_at`: live processes share the platforms' app-wide
+    send limits (docs/reliability.md, "Several processes")."""
+
+    __tablename__ = "processes"
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)  # host:pid:random
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]

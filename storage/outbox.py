@@ -24,7 +24,7 @@ from storage import org
 from storage.models import UNSENT_ROWS, OutboxMessage
 from storage.upsert import insert_ignore
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=20)  # renewed while the chat's sends go out (Dispatcher._hold)
 UNSENT = ("pending", "sending")
 #: Rows of this kind (planner notices) merge into digests; replies and handler notices never do.
 MERGEABLE = "scheduled"

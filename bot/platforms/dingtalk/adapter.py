@@ -21,6 +21,7 @@ class DingTalkAdapter:
         self.bot = bot
         self.config = config or bot.config.dingtalk
         self.api = DingTalkApi(self.config)
+        bot.app_limits.add(self.api.app_limit)
         self.webhooks = SessionWebhooks(timedelta(seconds=self.config.webhook_margin_seconds))
         self.inbound = DingTalkInbound(bot, self.api, self.webhooks, self.config)
         self.sender = DingTalkSender(self.api, self.config, self.webhooks, bot.clock)

@@ -22,6 +22,7 @@ class FeishuAdapter:
         self.bot = bot
         self.config = config or bot.config.feishu
         self.api = FeishuApi(self.config)
+        bot.app_limits.add(self.api.app_limit)
         self.inbound = FeishuInbound(bot, self.api, self.config)
         self.sender = FeishuSender(self.api)
         bot.add_sender(PLATFORM, self.sender)
