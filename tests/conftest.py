@@ -18,6 +18,7 @@ from bot.testkit import TestBot, demo_config, fresh_postgres
 from storage import migrate
 from storage.db import make_engine
 from storage.models import Base
+from tests.fakes.feishu import FakeFeishu
 from tests.lifetime import running
 
 PG_URL = os.environ.get("XIEZUO_TEST_PG_URL", "")
@@ -86,3 +87,14 @@ async def tb(db_url: str) -> AsyncIterator[TestBot]:
     """The demo organisation on the memory platform, clock at Monday 2026-11-23 10:00."""
     async with running(TestBot.create(demo_config(db_url), MONDAY)) as bot:
         yield bot
+
+
+@pytest.fixture
+async def feishu_fake() -> AsyncIterator[FakeFeishu]:
+    """The fake Feishu Open API on 127.0.0.1, started and stopped."""
+    fake = FakeFeishu()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()

@@ -4,10 +4,7 @@ process that stops, or dies, hands its share back."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from bot.app import Bot
 from bot.clock import FixedClock
@@ -19,16 +16,6 @@ from tests.fakes.feishu import FakeFeishu
 from tests.feishu_rig import feishu_config
 
 CHATS = [f"oc_share{i}" for i in range(30)]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeFeishu]:
-    fake = FakeFeishu()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
 
 
 async def _processes(db_url: str, fake: FakeFeishu, n: int) -> list[tuple[Bot, FeishuAdapter]]:
@@ -66,9 +53,9 @@ async def _send_all(procs: list[tuple[Bot, FeishuAdapter]]) -> None:
     raise AssertionError("the outbox did not empty")
 
 
-async def test_live_processes_split_the_app_limit_and_a_dead_ones_share_returns(db_url: str, fake: FakeFeishu
+async def test_live_processes_split_the_app_limit_and_a_dead_ones_share_returns(db_url: str, feishu_fake: FakeFeishu
                                                                                 ) -> None:
-    procs = await _processes(db_url, fake, 2)
+    procs = await _processes(db_url, feishu_fake, 2)
     (a, adapter_a), (b, adapter_b) = procs
     try:
         assert await a.beat() == 1 and adapter_a.api.app_limit.limit == 50
@@ -86,10 +73,11 @@ async def test_live_processes_split_the_app_limit_and_a_dead_ones_share_returns(
         await _stop(procs)
 
 
-async def test_two_processes_sending_at_once_stay_within_the_app_limit(db_url: str, fake: FakeFeishu) -> None:
+async def test_two_processes_sending_at_once_stay_within_the_app_limit(db_url: str, feishu_fake: FakeFeishu) -> None:
     """150 notices to 30 chats, sent by two processes at once: with their shares (25/s each) Feishu
     refuses nothing; each pacing to the full 50/s, together they draw 429s (retried, so nothing is
     lost either way)."""
+    fake = feishu_fake
     procs = await _processes(db_url, fake, 2)
     try:
         results = {}

@@ -29,6 +29,7 @@ APP_ID = "cli_fake_app"
 APP_SECRET = "fake-secret"
 BOT_OPEN_ID = "ou_bot"
 CARD_LIMIT_BYTES = 30 * 1024
+UUID_WINDOW_SECONDS = 3600  # a send's uuid is deduplicated for one hour (platform-notes/feishu.md §5)
 UPDATE_WINDOW_SECONDS = 14 * 86400  # a sent card can be updated for 14 days (platform-notes/feishu.md §4)
 
 
@@ -95,7 +96,7 @@ class FakeFeishu:
         self.days_passed = 0.0  # moved by tests that let time pass (`now`)
         self.posted: dict[str, Posted] = {}
         self.sent_order: list[str] = []
-        self.uuids: dict[str, str] = {}
+        self.uuids: dict[str, tuple[str, float]] = {}  # uuid → (message id, when), deduplicated for an hour
         self.images: dict[str, bytes] = {}
         self.tokens: set[str] = set()
         self.token_requests = 0
@@ -232,15 +233,15 @@ class FakeFeishu:
         uuid = body.get("uuid") or ""
         if len(uuid) > 50:
             return web.json_response({"code": 230001, "msg": "uuid too long"}, status=400)
-        if uuid and uuid in self.uuids:  # at most one message per uuid
-            message_id = self.uuids[uuid]
+        if uuid and uuid in self.uuids and self.now() - self.uuids[uuid][1] < UUID_WINDOW_SECONDS:
+            message_id = self.uuids[uuid][0]  # at most one message per uuid within the hour
         else:
             message_id = self.new_message_id()
             self.posted[message_id] = Posted(message_id, chat_id, body["msg_type"], json.loads(body["content"]),
                                              reply_to, sent_at=self.now())
             self.sent_order.append(message_id)
             if uuid:
-                self.uuids[uuid] = message_id
+                self.uuids[uuid] = (message_id, self.now())
         await self._maybe_slow()
         return web.json_response({"code": 0, "msg": "success",
                                   "data": {"message_id": message_id, "chat_id": chat_id,
