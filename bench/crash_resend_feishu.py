@@ -2,7 +2,7 @@
 
 Queues `--notices` notices to five Feishu groups, starts a real bot process (tests/feishu_bot.py:
 the real sender against the fake Feishu, tests/fakes/feishu.py, which deduplicates a send's
-`uuid` for one hour), kills it with SIGKILL once a third has been shown, lets `--down` minutes
+`uuid` for one hour), kills it with SIGKILL once three eighths have been shown (mid-batch), lets `--down` minutes
 pass (the fake's clock and the restarted bot's move on together), restarts it, and counts what
 the fake shows: messages, distinct notices, duplicates, and how many of those carry the mark
 「（补发，可能重复）」 (docs/reliability.md, "Outbound"). Inside the uuid window Feishu drops the
@@ -75,7 +75,7 @@ async def run(db_url: str, notices: int, down_minutes: float) -> tuple[int, int,
     try:
         await queue(db_url, fake.url, notices)
         first = await spawn(db_url, fake, 0)
-        await until(lambda: len(shown(fake)) >= notices // 3, 60)
+        await until(lambda: len(shown(fake)) >= notices * 3 // 8, 60)  # mid-batch: a claim is 50 rows
         first.send_signal(signal.SIGKILL)
         await first.wait()
         at_kill = len(shown(fake))
@@ -100,7 +100,7 @@ async def main() -> None:
     parser.add_argument("--notices", type=int, default=300)
     parser.add_argument("--down", default="5,90", help="minutes of downtime before the restart, comma-separated")
     args = parser.parse_args()
-    print(f"{args.notices} notices to 5 Feishu groups, SIGKILL after a third, restart after the downtime")
+    print(f"{args.notices} notices to 5 Feishu groups, SIGKILL mid-batch, restart after the downtime")
     print(f"{'down min':>8} {'at kill':>8} {'messages':>9} {'distinct':>9} {'duplicates':>11} {'marked':>7}")
     for down in (float(x) for x in args.down.split(",")):
         at_kill, messages, distinct, duplicates, marked = await run(args.pg, args.notices, down)
