@@ -178,6 +178,7 @@ class Args:
 
     positional: list[str] = field(default_factory=list)
     options: dict[str, list[str]] = field(default_factory=dict)
+    after: list[str | None] = field(default_factory=list)  # per positional word, the option typed just before it
 
 
 @dataclass
@@ -268,12 +269,37 @@ def parse(registry: Registry, text: str) -> Parsed:
                 raise UserError(f"/{root} 需要子命令：{names}", usage=registry.usage(root))
     assert spec is not None
     args = Args()
-    for key, value in rest:
+    last: str | None = None
+    for key, value in _free_text(spec, rest):
         if value is None:
             args.positional.append(key)
+            args.after.append(last)
         else:
             args.options.setdefault(key, []).append(value)
+        last = key if value is not None else None
     return Parsed(spec, args)
+
+
+FREE_TEXT = frozenset({"text", "textarea", "text*"})
+
+
+def _free_text(spec: CommandSpec, tokens: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """People type free text with spaces and no quotes: a free-text option's value runs on to the
+    next `key=` that names one of the command's parameters, or the end of the line; a `key=`
+    naming none of them is text inside such a value, and anywhere when it is no name (a URL's
+    `?a=b`). Other options end at their first space."""
+    kinds = {k.lower(): p.kind for p in spec.params for k in p.names()}
+    out: list[tuple[str, str | None]] = []
+    for key, value in tokens:
+        last = out[-1] if out else None
+        in_text = last is not None and last[1] is not None and kinds.get(last[0]) in FREE_TEXT
+        if value is not None and key not in kinds and (in_text or not key.isidentifier()):
+            key, value = f"{key}={value}", None  # else bind names the unknown option
+        if value is None and last is not None and last[1] is not None and kinds.get(last[0]) in FREE_TEXT:
+            out[-1] = (last[0], f"{last[1]} {key}")
+            continue
+        out.append((key, value))
+    return out
 
 
 def _first_word_usage(registry: Registry, text: str) -> str:
@@ -315,8 +341,17 @@ def bind(spec: CommandSpec, args: Args, today: date, max_chars: int = 2000) -> V
         if skipped:
             hint = SHAPE_HINTS.get(skipped[0].kind, "")
             raise UserError(f"{skipped[0].label}“{words[0][:40]}”格式不对{hint}", usage=spec.usage())
-        raise UserError(f"多余的参数：{' '.join(words)[:80]}", usage=spec.usage())
+        raise UserError(f"多余的参数：{' '.join(words)[:80]}{_quote_hint(args, words)}", usage=spec.usage())
     return convert(spec, raw, today, max_chars)
+
+
+def _quote_hint(args: Args, words: list[str]) -> str:
+    """When the stray words follow an option, they probably belong to it: show it quoted."""
+    first = len(args.positional) - len(words)
+    key = args.after[first] if 0 <= first < len(args.after) else None
+    if key is None:
+        return "；内容含空格时请加引号，例如 reason=“接口方 延期”"
+    return f"；若它们属于 {key}，请加引号：{key}=“{args.options[key][-1]} {' '.join(words)}”"[:200]
 
 
 def bind_values(spec: CommandSpec, values: Mapping[str, Any], today: date, max_chars: int = 2000) -> Values:

@@ -423,3 +423,36 @@ def test_round_trip_through_typed_key_value_text(case: tuple[CommandSpec, dict[s
 def test_quote_table_is_what_tokenize_honours() -> None:
     for open_, close in QUOTES.items():
         assert tokenize(f"{open_}a b{close}") == [("a b", None)]
+
+
+# --- free text as people type it ------------------------------------------------------------------
+
+def test_a_free_text_value_runs_to_the_next_known_key_without_quotes() -> None:
+    _, v = run("/progress XZ-2026-0001 done=完成接口联调（P90 3.2秒） next=压测 上线 risks=无", REAL)
+    assert (v.done, v.next, v.risks) == ("完成接口联调（P90 3.2秒）", "压测 上线", "无")
+
+
+def test_a_url_with_a_query_stays_whole() -> None:
+    _, v = run("/deliver XZ-2026-0001/T1 https://docs.example.com/a?x=1&y=2 接口文档", REAL)
+    assert v.content == "https://docs.example.com/a?x=1&y=2 接口文档"
+    _, v = run("/progress XZ-2026-0001 done=见 https://wiki.example.com/p?id=7 页面 next=上线", REAL)
+    assert (v.done, v.next) == ("见 https://wiki.example.com/p?id=7 页面", "上线")
+
+
+def test_options_that_are_not_free_text_end_at_their_first_space() -> None:
+    _, v = run("/status XZ-2026-0001/T1 state=进行中 60%", REAL)
+    assert (v.state, v.progress) == ("doing", 60)
+
+
+def test_a_stray_word_after_an_option_is_shown_quoted() -> None:
+    err = fails("/meeting XZ-2026-0001 date=2026-12-05 上午 time=10:00", REAL)
+    assert "多余的参数：上午" in err.message and "date=“2026-12-05 上午”" in err.message
+
+
+@given(st.lists(st.text(alphabet="接口联调完成（）P90 3.2秒，。、ab", min_size=1, max_size=12), min_size=1, max_size=4))
+def test_any_spaced_free_text_reads_back_as_typed(words: list[str]) -> None:
+    text = " ".join(w.strip() for w in words if w.strip())
+    if not text:
+        return
+    _, v = run(f"/progress XZ-2026-0001 done={text} next=上线", REAL)
+    assert v.done == " ".join(text.split()) and v.next == "上线"
