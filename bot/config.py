@@ -131,6 +131,8 @@ class PolicyConfig:
     max_title_chars: int = 200
     separate_duties: bool = True  # nobody approves their own request or accepts their own delivery
     enrol_unknown_speakers: bool = True  # an unknown person who speaks in a bound group joins its dept
+    # a task may start when its predecessors are delivered (or accepted; off: any time); lead dept / PMO may force
+    dependency_start: Literal["delivered", "accepted", "off"] = "delivered"
 
 
 @dataclass

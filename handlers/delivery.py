@@ -6,8 +6,9 @@ from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.execution import changeable_task
+from handlers.plan import predecessors, require_start, tell_ready_successors
 from handlers.registry import registry
-from handlers.vocab import RESULT_LABEL, RESULTS
+from handlers.vocab import RESULT_LABEL, RESULTS, TASK_LABEL
 from scheduler.withdraw import withdraw
 from storage import org, workflow
 from storage.models import Acceptance, Collaboration, Delivery, Rating, Retrospective
@@ -20,6 +21,8 @@ from storage.models import Acceptance, Collaboration, Delivery, Rating, Retrospe
                   example="/deliver XZ-2026-0001/T2 https://docs.example.com/report 用户需求分析文档", form=True)
 async def deliver(ctx: Context, v: Values) -> None:
     c, task = await changeable_task(ctx, v.task, "提交交付物")
+    if task.status == "todo":  # never started: delivering starts it, under the same rule
+        await require_start(ctx, c, task)
     delivery = Delivery(task_id=task.id, content=v.content, submitted_by=ctx.actor.id, submitted_at=ctx.now)
     ctx.session.add(delivery)
     task.status, task.progress, task.updated_at = "review", 100, ctx.now
@@ -35,6 +38,7 @@ async def deliver(ctx: Context, v: Values) -> None:
                       mentions=ctx.mention(initiator))
     ctx.reply(message)
     await ctx.notify([c.initiator_dept_id], message, c)
+    await tell_ready_successors(ctx, c, task)
 
 
 @registry.command("accept", ("验收",), "验收交付物：通过 / 部分通过 / 不通过，评分0-100（任务验收反馈表）",
@@ -56,6 +60,9 @@ async def accept(ctx: Context, v: Values) -> None:
                         "（职责分离，policy.separate_duties）")
     if v.result != "pass" and not v.comment:
         raise UserError(f"“{RESULT_LABEL[v.result]}”时请写明需整改的内容")
+    if v.result == "pass" and (waiting := [p for p in await predecessors(ctx, task) if p.status != "done"]):
+        names = "、".join(f"T{p.number}（{TASK_LABEL[p.status]}）" for p in waiting)
+        raise UserError(f"T{task.number} 的前置任务 {names} 尚未验收通过：请先验收前置任务，再验收 T{task.number}")
     rework_due = None
     if v.result == "pass":
         task.status, task.done_at, task.rework_due = "done", ctx.now, None
@@ -79,6 +86,7 @@ async def accept(ctx: Context, v: Values) -> None:
                       color={"pass": "green", "partial": "yellow", "fail": "red"}[v.result])
     ctx.reply(message)
     await ctx.notify([task.owner_dept_id], message, c)
+    await tell_ready_successors(ctx, c, task)
     if all(t.status == "done" for t in await workflow.tasks(ctx.session, c.id)):
         await _all_accepted(ctx, c)
 

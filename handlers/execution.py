@@ -7,6 +7,7 @@ from bot.commands import Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
+from handlers.plan import require_start
 from handlers.registry import registry
 from handlers.vocab import (
     ACTIVE_STAGES, DECISION_LABEL, OPEN_TASK_STATES, PRIORITY_COLOR, STAGES, TASK_COLOR, TASK_LABEL, TASK_STATES,
@@ -44,6 +45,7 @@ async def changeable_task(ctx: Context, ref: str, action: str) -> tuple[Collabor
                   Param("state", "状态", "choice", positional=True, required=True, choices=TASK_STATES),
                   Param("progress", "进度%", "int", positional=True, min=0, max=100, aliases=("进度",)),
                   Param("note", "说明", "textarea", positional=True, rest=True, aliases=("备注", "原因")),
+                  Param("force", "强制开始（前置任务未完成时，牵头部门或协作管理办公室）", "bool", aliases=("强制",)),
                   example="/status XZ-2026-0001/T3 进行中 60% 接口联调中")
 async def update_status(ctx: Context, v: Values) -> None:
     c, task = await changeable_task(ctx, v.task, "更新任务状态")
@@ -51,6 +53,8 @@ async def update_status(ctx: Context, v: Values) -> None:
         raise UserError(f"任务完成需经验收：请提交交付物 /deliver {c.code}/T{task.number} 链接或说明")
     if v.state in ("blocked", "delayed") and not v.note:
         raise UserError(f"标记“{TASK_LABEL[v.state]}”时请写明原因：/status T{task.number} {TASK_LABEL[v.state]} 原因")
+    if task.status == "todo" and v.state == "doing":
+        await require_start(ctx, c, task, force=bool(v.force))
     before = task.status
     task.status = v.state
     if v.progress is not None:

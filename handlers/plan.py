@@ -61,6 +61,7 @@ async def add_task(ctx: Context, v: Values) -> None:
     ctx.session.add(task)
     await ctx.session.flush()
     warnings = await _link(ctx, c, task, v.after)
+    await _check_order(ctx, task)
     await _reset_confirmations(ctx, c)
     ctx.audit("task.add", c, task=f"T{number}", title=v.title, dept=dept.name, owner=owner.name)
     ctx.reply(await task_card(ctx, c, task, f"已新增任务 T{number}：{task.title}", "\n".join(warnings)))
@@ -99,6 +100,7 @@ async def edit_task(ctx: Context, v: Values) -> None:
     _check_dates(task)
     task.updated_at = ctx.now
     warnings = await _link(ctx, c, task, v.after) if v.after else []
+    await _check_order(ctx, task)
     await _reset_confirmations(ctx, c)
     ctx.audit("task.edit", c, task=f"T{task.number}", **changes)
     ctx.reply(await task_card(ctx, c, task, f"已修改任务 T{task.number}：{task.title}", "\n".join(warnings)))
@@ -145,10 +147,56 @@ async def _current_task(ctx: Context, row_id: int) -> Message | None:
     return await task_card(ctx, c, task, f"{c.code} T{task.number} {task.title}") if task and c else None
 
 
+async def predecessors(ctx: Context, task: Task) -> list[Task]:
+    graph = await workflow.dependencies(ctx.session, task.collab_id)
+    return [t for t in [await ctx.session.get(Task, p) for p in sorted(graph.get(task.id, ()))] if t is not None]
+
+
+async def successors(ctx: Context, task: Task) -> list[Task]:
+    graph = await workflow.dependencies(ctx.session, task.collab_id)
+    return [t for t in [await ctx.session.get(Task, s) for s in sorted(s for s, ps in graph.items() if task.id in ps)]
+            if t is not None]
+
+
+#: The predecessor states that let a task start, by `policy.dependency_start` (docs/workflow.md, "Dependencies").
+START_READY = {"delivered": ("review", "done"), "accepted": ("done",), "off": tuple(TASK_LABEL)}
+READY_WORD = {"delivered": "提交交付", "accepted": "验收通过", "off": ""}
+
+
+async def require_start(ctx: Context, c: Collaboration, task: Task, force: bool = False) -> None:
+    """A task starts once its predecessors are delivered (or accepted, by policy); the lead
+    department or the PMO may start it earlier with `force`, which the audit records."""
+    rule = ctx.config.policy.dependency_start
+    waiting = [p for p in await predecessors(ctx, task) if p.status not in START_READY[rule]]
+    if not waiting:
+        return
+    names = "、".join(f"T{p.number}（{TASK_LABEL[p.status]}）" for p in waiting)
+    if not force:
+        raise UserError(f"T{task.number} 的前置任务 {names} 尚未{READY_WORD[rule]}，还不能开始；确需提前开始，请牵头部门或"
+                        f"协作管理办公室强制：/status {c.code}/T{task.number} 进行中 force=是")
+    common.require(await common.leads(ctx, c), f"强制开始 T{task.number}", "牵头部门负责人/对接人或协作管理办公室")
+    ctx.audit("task.force_start", c, task=f"T{task.number}", waiting=[f"T{p.number}" for p in waiting])
+    ctx.warnings.append(f"T{task.number} 的前置任务 {names} 尚未{READY_WORD[rule]}：已由{ctx.actor.name}强制开始，已记入审计")
+
+
+async def tell_ready_successors(ctx: Context, c: Collaboration, task: Task) -> None:
+    """When `task` reaches the state its successors wait for, their owners hear they can start."""
+    rule = ctx.config.policy.dependency_start
+    if rule == "off" or task.status not in START_READY[rule]:
+        return
+    for succ in await successors(ctx, task):
+        if succ.status != "todo" or any(p.status not in START_READY[rule] for p in await predecessors(ctx, succ)):
+            continue
+        owner = await org.person_by_id(ctx.session, succ.owner_person_id)
+        card = await task_card(ctx, c, succ, f"{c.code} 前置任务已{READY_WORD[rule]}：T{succ.number} {succ.title} 可以开始",
+                               f"前置任务 T{task.number} {task.title} 已{READY_WORD[rule]}。开始时请更新状态："
+                               f"/status {c.code}/T{succ.number} 进行中")
+        await ctx.notify([succ.owner_dept_id], replace(card, mentions=ctx.mention(owner)), c)
+
+
 async def task_fields(ctx: Context, task: Task) -> tuple[Field, ...]:
     owner = await org.person_by_id(ctx.session, task.owner_person_id)
-    graph = await workflow.dependencies(ctx.session, task.collab_id)
-    preds = [await ctx.session.get(Task, p) for p in graph.get(task.id, ())]
+    preds = await predecessors(ctx, task)
     return (Field("负责部门", await common.names(ctx, [task.owner_dept_id])),
             Field("第一责任人", owner.name if owner else "?"), Field("交付物", task.deliverable),
             Field("验收标准", task.standard), Field("起止", f"{task.start_date} → {task.due_date}"),
@@ -219,6 +267,18 @@ async def _require_planner(ctx: Context, c: Collaboration, dept: Department) -> 
 def _check_dates(task: Task) -> None:
     if task.due_date < task.start_date:
         raise UserError(f"完成日期 {task.due_date} 早于开始日期 {task.start_date}")
+
+
+async def _check_order(ctx: Context, task: Task) -> None:
+    """A task cannot be due before a task it waits for, nor after one that waits for it."""
+    for pred in await predecessors(ctx, task):
+        if task.due_date < pred.due_date:
+            raise UserError(f"T{task.number} 的完成日期 {task.due_date} 早于前置任务 T{pred.number} 的完成日期 "
+                            f"{pred.due_date}；请调整 due= 或 after=")
+    for succ in await successors(ctx, task):
+        if succ.due_date < task.due_date:
+            raise UserError(f"T{task.number} 的完成日期 {task.due_date} 晚于后续任务 T{succ.number} 的完成日期 "
+                            f"{succ.due_date}；请先调整 T{succ.number}")
 
 
 async def _link(ctx: Context, c: Collaboration, task: Task, refs: list[str]) -> list[str]:

@@ -181,9 +181,9 @@ def test_optional_typed_positionals_skip_words_that_do_not_fit() -> None:
 
 def test_real_status_skips_progress_when_the_word_is_not_a_number() -> None:
     _, v = run("/status T3 阻塞 等待 接口", REAL)
-    assert v == Values(task="T3", state="blocked", progress=None, note="等待 接口")
+    assert v == Values(task="T3", state="blocked", progress=None, note="等待 接口", force=None)
     _, v = run("/status XZ-2026-0001/T3 进行中 40% 顺利", REAL)
-    assert v == Values(task="XZ-2026-0001/T3", state="doing", progress=40, note="顺利")
+    assert v == Values(task="XZ-2026-0001/T3", state="doing", progress=40, note="顺利", force=None)
 
 
 def test_keyed_value_takes_a_positional_slot() -> None:

@@ -61,6 +61,7 @@ async def test_planning_rights(tb: TestBot) -> None:
 
 async def test_execution_rights(tb: TestBot) -> None:
     await to_executing(tb)
+    ok(await tb.say("张经理", "市场部", f"/deliver {CODE}/T1 链接"))  # T2 may start once T1 is delivered
     updaters = {"周主任", "张经理", "小张", "李主管", "李工"}
     await attempt(tb, f"/status {CODE}/T2 进行中 30% 开发中", updaters)
     await attempt(tb, f'/progress {CODE} dept=研发部 done="接口设计" next="开发"', {"李主管", "李工", "周主任"})
@@ -73,6 +74,7 @@ async def test_execution_rights(tb: TestBot) -> None:
     await attempt(tb, f"/minutes {CODE}/M1 进度正常", {"周主任", "张经理", "小张"}, once=True)
     await attempt(tb, f"/problem escalate {CODE}/P1", {"周主任", "张经理", "小张"}, once=True)
     await attempt(tb, f"/deliver {CODE}/T2 https://git.example.com/v1", updaters, once=True, by="李工")
+    ok(await tb.say("小张", "市场部", f"/accept {CODE}/T1 通过 90"))  # T2 is accepted after T1
     await attempt(tb, f"/accept {CODE}/T2 通过 90", {"小张", "周主任"}, once=True)
     for actor in EVERYONE:  # reading is for everyone
         ok(await tb.say(actor, CHAT[actor], f"/board {CODE}"))

@@ -38,6 +38,9 @@ async def test_declined_evaluation_is_returned_then_resubmitted(tb: TestBot) -> 
 
 async def test_failed_acceptance_means_rework_within_three_working_days(tb: TestBot) -> None:
     await to_executing(tb)
+    ok(await tb.say("张经理", "市场部", f"/deliver {CODE}/T1 https://docs.example.com/survey 调研报告"))  # T2 waits for T1
+    ok(await tb.say("小张", "市场部", f"/accept {CODE}/T1 通过 90 样本充足"))
+    tb.clear()
     ok(await tb.say("李工", "研发部", f"/deliver {CODE}/T2 https://git.example.com/release/1.0"))
     assert tb.pop("市场部")[0].template == "delivery"
     refused(await tb.say("小张", "市场部", f"/accept {CODE}/T2 不通过 40"))  # fail needs a reason
@@ -54,7 +57,7 @@ async def test_failed_acceptance_means_rework_within_three_working_days(tb: Test
     ok(await tb.say("小张", "市场部", f"/accept {CODE}/T2 部分通过 75 性能待优化"))
     ok(await tb.say("李工", "研发部", f"/deliver {CODE}/T2 https://git.example.com/release/1.2"))
     ok(await tb.say("小张", "市场部", f"/accept {CODE}/T2 通过 92"))
-    assert [a.result for a in await _acceptances(tb)] == ["fail", "partial", "pass"]
+    assert [a.result for a in await _acceptances(tb)] == ["pass", "fail", "partial", "pass"]  # T1, then T2
     assert (await one(tb, Task, number=2)).status == "done"
 
 
