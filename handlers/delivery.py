@@ -134,11 +134,27 @@ async def rate(ctx: Context, v: Values) -> None:
                       template=CardKind.RATING, data={"code": c.code, "dept": dept.name}, color="green"))
 
 
+async def _require_closed(ctx: Context, c: Collaboration, override: str | None) -> None:
+    """Archiving closes the record: every problem resolved and every risk closed or accepted,
+    unless the PMO archives anyway, with a reason the audit keeps."""
+    problems, risks = await workflow.unclosed(ctx.session, c.id)
+    if not problems and not risks:
+        return
+    items = "、".join([*(f"问题 P{p.number}" for p in problems), *(f"风险 R{r.number}" for r in risks)])
+    if not override:
+        raise UserError(f"{c.code} 还有未关闭的事项：{items}。请先解决问题（/problem resolve）、关闭或接受风险"
+                        f"（/risk update … status=关闭|接受风险 reason=…）；协作管理办公室可写明理由仍归档：override=…")
+    common.require(common.is_admin(ctx), "带未关闭事项归档", "协作管理办公室")
+    ctx.audit("retro.override", c, unclosed=items, reason=override)
+    ctx.warnings.append(f"归档时仍未关闭：{items}（理由：{override}，已记入审计）")
+
+
 @registry.command("retro", ("复盘",), "复盘报告：做得好的、待改进的、可复用的经验；提交后归档",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("well", "做得好的地方", "textarea", required=True, aliases=("做得好",)),
                   Param("improve", "待改进点", "textarea", required=True, aliases=("待改进", "改进")),
                   Param("lessons", "可复用的经验", "textarea", required=True, aliases=("经验",)),
+                  Param("override", "未关闭事项仍归档的理由（协作管理办公室）", "textarea", aliases=("强制归档",)),
                   example='/retro XZ-2026-0001 well="周会高效" improve="设计资源预留不足" lessons="提前1周锁定资源"',
                   form=True)
 async def retrospective(ctx: Context, v: Values) -> None:
@@ -146,6 +162,7 @@ async def retrospective(ctx: Context, v: Values) -> None:
     common.require_stage(c, "accepted", action="复盘")
     common.require(await common.leads(ctx, c) or ctx.actor.id == c.initiator_id, "提交复盘",
                    "牵头部门负责人/对接人、发起人或协作管理办公室")
+    await _require_closed(ctx, c, v.override)
     await withdraw(ctx.session, f"collab:{c.id}:retro-due")
     ctx.session.add(Retrospective(collab_id=c.id, went_well=v.well, to_improve=v.improve, lessons=v.lessons,
                                   written_by=ctx.actor.id, written_at=ctx.now))

@@ -104,6 +104,8 @@ async def record_minutes(ctx: Context, v: Values) -> None:
                    "会议发起人、牵头部门或协作管理办公室")
     if m.status == "cancelled":
         raise UserError(f"M{m.number} 已取消")
+    if ctx.now < m.starts_at:
+        raise UserError(f"M{m.number} 将于 {m.starts_at.astimezone(ctx.zone):%Y-%m-%d %H:%M} 开始，会后再记录纪要")
     if not v.minutes and not v.decisions:
         raise UserError("纪要内容不能为空：写明讨论结论（minutes）或决议事项（decisions=）")
     items = [await _action_item(ctx, text) for text in v.action]

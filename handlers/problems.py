@@ -11,7 +11,8 @@ from handlers.plan import shift_task
 from handlers.registry import registry
 from handlers.views import view
 from handlers.vocab import (
-    CHANGE_KINDS, CHANGE_LABEL, CHANGE_STATUS, ESCALATION, LEVEL_LABEL, LEVELS, PRIORITY_COLOR, RISK_STATES,
+    CHANGE_KINDS, CHANGE_LABEL, CHANGE_STATUS, ESCALATION, LEVEL_LABEL, LEVELS, PRIORITY_COLOR, RISK_LABEL,
+    RISK_STATES,
 )
 from scheduler.withdraw import withdraw
 from storage import org
@@ -150,7 +151,7 @@ async def log_risk(ctx: Context, v: Values) -> None:
 def risk_message(c: Collaboration, r: Risk, title: str, owner: str) -> Message:
     fields = (Field("风险描述", r.description), Field("风险等级", LEVEL_LABEL[r.level]), Field("影响范围", r.scope or "—"),
               Field("应对措施", r.mitigation or "—"), Field("负责人", owner),
-              Field("状态", "已关闭" if r.status == "closed" else "跟踪中"))
+              Field("状态", RISK_LABEL[r.status]))
     return showing(Message(title, "", fields, template=CardKind.RISK,
                            data={"code": c.code, "risk": f"R{r.number}", "status": r.status},
                            color=PRIORITY_COLOR[r.level] if r.status == "open" else "green"), "risk", r.id)
@@ -172,6 +173,7 @@ async def _current_risk(ctx: Context, row_id: int) -> Message | None:
                   Param("mitigation", "应对措施", "textarea", aliases=("措施",)),
                   Param("scope", "影响范围", "textarea", aliases=("范围",)),
                   Param("status", "状态", "choice", choices=RISK_STATES),
+                  Param("reason", "接受风险的理由", "textarea", aliases=("理由",)),
                   example="/risk update XZ-2026-0001/R1 level=低 status=关闭")
 async def update_risk(ctx: Context, v: Values) -> None:
     c, r = await common.item(ctx, v.risk, "R")
@@ -181,10 +183,15 @@ async def update_risk(ctx: Context, v: Values) -> None:
     changes = {k: v[k] for k in ("level", "mitigation", "scope", "status") if v[k]}
     if not changes:
         raise UserError("没有要更新的内容；例：/risk update R1 level=低 mitigation=…")
+    if v.status == "accepted":  # 接受风险: living with it is a decision, and it is on record
+        common.require(await common.leads(ctx, c), f"接受风险 R{number}", "牵头部门负责人/对接人或协作管理办公室")
+        if not v.reason:
+            raise UserError(f"接受风险 R{number} 时请写明理由：/risk update {c.code}/R{number} status=接受风险 reason=…")
+        r.mitigation = f"{r.mitigation}\n接受风险：{v.reason}（{ctx.actor.name}）".strip()
     for key, value in changes.items():
         setattr(r, key, value)
     r.reviewed_at = ctx.now
-    ctx.audit("risk.update", c, risk=f"R{number}", **changes)
+    ctx.audit("risk.update", c, risk=f"R{number}", reason=v.reason, **changes)
     owner = await org.person_by_id(ctx.session, r.owner_id) if r.owner_id else None
     ctx.reply(risk_message(c, r, f"{c.code} 风险 R{number} 已更新", owner.name if owner else "—"))
 

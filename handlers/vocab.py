@@ -42,6 +42,8 @@ MEETING_KINDS = (Choice("evaluation", "需求评估会", ("评估会",)), Choice
 MEETING_LABEL = {c.value: c.label for c in MEETING_KINDS}
 MEETING_STATUS = {"scheduled": "已安排", "done": "已召开（纪要已记录）", "cancelled": "已取消"}
 
-RISK_STATES = (Choice("open", "跟踪中", ("打开",)), Choice("closed", "已关闭", ("关闭", "close")))
+RISK_STATES = (Choice("open", "跟踪中", ("打开",)), Choice("closed", "已关闭", ("关闭", "close")),
+               Choice("accepted", "已接受风险", ("接受风险", "接受", "accept")))
+RISK_LABEL = {c.value: c.label for c in RISK_STATES}
 
 ESCALATION = ("牵头部门", "协作管理办公室", "分管领导（专题决策会）")

@@ -548,10 +548,11 @@ def daily_digest(tasks: Iterable[Task], f: Facts) -> list[Notice]:
                 continue
             lines = [f"{'⚠️ 逾期 ' if t.due_date < day else ''}{f.code(t.collab_id)}/T{t.number} {t.title}｜"
                      f"{f.person_name(t.owner_person_id)}｜{t.due_date}" for t in due]
-            items = [{"task": f"{f.code(t.collab_id)}/T{t.number}", "title": t.title, "owner": f.person_name(t.owner_person_id),
-                      "due": t.due_date.isoformat(), "overdue": t.due_date < day} for t in due]
+            listed = [{"task": f"{f.code(t.collab_id)}/T{t.number}", "title": t.title,
+                       "owner": f.person_name(t.owner_person_id), "due": t.due_date.isoformat(),
+                       "overdue": t.due_date < day} for t in due]
             msg = Message(f"{f.name(dept_id)} 今日待办（{len(due)}）", "\n".join(lines), template=CardKind.DAILY_DIGEST,
-                          data={"dept": f.name(dept_id), "day": day.isoformat(), "count": len(due), "items": items},
+                          data={"dept": f.name(dept_id), "day": day.isoformat(), "count": len(due), "items": listed},
                           mentions=f.mention(*dict.fromkeys(t.owner_person_id for t in due)), color="blue")
             out.append(Notice(f"dept:{dept_id}:daily:{day}", at, (dept_id,), msg))
     return out

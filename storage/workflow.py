@@ -140,6 +140,16 @@ async def open_counts(session: AsyncSession, collab_id: int) -> dict[str, int]:
     return {"problems": problems, "risks": risks, "changes": changes}
 
 
+async def unclosed(session: AsyncSession, collab_id: int) -> tuple[Sequence[Problem], Sequence[Risk]]:
+    """The problems not resolved and the risks still tracked (neither closed nor accepted): what
+    keeps a collaboration from being archived."""
+    problems = (await session.scalars(select(Problem).where(Problem.collab_id == collab_id, Problem.status == "open")
+                                      .order_by(Problem.number))).all()
+    risks = (await session.scalars(select(Risk).where(Risk.collab_id == collab_id, Risk.status == "open")
+                                   .order_by(Risk.number))).all()
+    return problems, risks
+
+
 async def rating(session: AsyncSession, collab_id: int, dept_id: int, rater_id: int) -> Rating | None:
     return await session.scalar(select(Rating).where(Rating.collab_id == collab_id, Rating.dept_id == dept_id,
                                                      Rating.rated_by == rater_id))

@@ -9,6 +9,7 @@ is the demo organisation's (tests/scenario.py): 张经理 of 市场部 raises th
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Protocol
 
 CODE = "XZ-2026-0001"
@@ -22,6 +23,10 @@ class Player(Protocol):
     async def click(self, user: str, card: Any, label: str, **form: Any) -> Any: ...
 
     def text(self, card: Any) -> str: ...
+
+    def advance(self, delta: timedelta) -> None:
+        """Let time pass, for the bot and the platform alike."""
+        ...
 
 
 async def whole_collaboration(p: Player) -> None:
@@ -84,10 +89,11 @@ async def whole_collaboration(p: Player) -> None:
     await p.click("张经理", p.card("市场部", "C1"), "批准变更")
     p.card("市场部", "已批准")
 
-    # The kickoff took place: its minutes, with an action item.
+    # The kickoff took place (2026-11-24 10:00, the clock starts a day before): its minutes, with an action item.
+    p.advance(timedelta(days=1, hours=1))
     await p.click("张经理", meeting, "记录纪要")
     await p.click("张经理", p.card("市场部", "也可以直接输入命令 /minutes "), "提交", minutes="分工已定", action="补充FAQ @李工 12-05")
-    p.card("市场部", "会议纪要")
+    p.card("市场部", "会议纪要：启动会")
 
     # Stage 6: deliver, fail, rework, pass; rate; retrospective.
     await p.click("李工", status, "提交交付物")

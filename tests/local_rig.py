@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -87,6 +88,10 @@ class LocalRig:
     def now(self, card: dict[str, Any]) -> dict[str, Any]:
         """The card as the page shows it now (after updates in place)."""
         return next(m for m in self.shown[card["chat"]] if m["id"] == card["id"])
+
+    def advance(self, delta: timedelta) -> None:
+        assert isinstance(self.bot.clock, FixedClock)
+        self.bot.clock.advance(delta)
 
     def text(self, card: dict[str, Any]) -> str:
         return text_of(self.now(card))

@@ -2,6 +2,7 @@
 usable after an error, and walk every workflow action using nothing but the cards' buttons and forms."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.events import CardAction, Chat, User
@@ -102,6 +103,7 @@ async def test_every_workflow_action_from_cards(tb: TestBot) -> None:
     # Stage 3: kickoff meeting, a task, sign-off by both heads.
     kickoff = await press(tb, "张经理", "市场部", charter, "安排启动会")
     meeting = await press(tb, "张经理", "市场部", kickoff, "提交", date="2026-11-24", time="10:00", agenda="分工")
+    tb.clock.advance(timedelta(days=1, hours=1))  # the kickoff has taken place: minutes may follow
     minutes_form = await press(tb, "张经理", "市场部", meeting, "记录纪要")
     minuted = await press(tb, "张经理", "市场部", minutes_form, "提交", minutes="分工已定",
                           action=["补充FAQ @李工 12-05"])

@@ -6,6 +6,8 @@ lead-dept head 张经理; dept head 李主管 (研发部); contact 李工 (研�
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.platforms.memory import PLATFORM
 from bot.testkit import TestBot
 from storage import org
@@ -71,6 +73,7 @@ async def test_execution_rights(tb: TestBot) -> None:
     await attempt(tb, f"/change {CODE} kind=资源 reason=人力紧张 增加1名测试", participants)
     await attempt(tb, f"/change approve {CODE}/C1", {"周主任", "张经理"}, once=True)
     await attempt(tb, f"/meeting {CODE} kind=周会 date=下周一 time=09:30 agenda=进度同步", {"周主任", "张经理", "小张"})
+    tb.clock.advance(timedelta(days=7, hours=1))  # after the meeting, its minutes
     await attempt(tb, f"/minutes {CODE}/M1 进度正常", {"周主任", "张经理", "小张"}, once=True)
     await attempt(tb, f"/problem escalate {CODE}/P1", {"周主任", "张经理", "小张"}, once=True)
     await attempt(tb, f"/deliver {CODE}/T2 https://git.example.com/v1", updaters, once=True, by="李工")

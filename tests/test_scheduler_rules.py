@@ -239,6 +239,10 @@ def test_daily_digest_is_optional_and_skips_weekends() -> None:
     assert got == [("2026-11-23 09:00", "dept:1:daily:2026-11-23")]
     digest = rules.daily_digest(tasks, facts(sh(2026, 11, 23, 8), sh(2026, 11, 23, 10), daily_digest=True))[0]
     assert digest.message.data["count"] == 2 and "逾期" in digest.message.body
+    assert [(i["task"], i["overdue"]) for i in digest.message.data["items"]] == [("XZ-2026-0001/T1", True),
+                                                                                  ("XZ-2026-0001/T2", False)]
+    two_days = rules.daily_digest(tasks, facts(sh(2026, 11, 23, 8), sh(2026, 11, 24, 10), daily_digest=True))
+    assert [n.key for n in two_days] == ["dept:1:daily:2026-11-23", "dept:1:daily:2026-11-24"]  # a window of days
 
 
 def test_calendar_gap_tells_the_admins() -> None:
