@@ -133,6 +133,7 @@ class PolicyConfig:
     enrol_unknown_speakers: bool = True  # an unknown person who speaks in a bound group joins its dept
     # a task may start when its predecessors are delivered (or accepted; off: any time); lead dept / PMO may force
     dependency_start: Literal["delivered", "accepted", "off"] = "delivered"
+    reask_all_on_resubmit: bool = False  # a resubmitted request re-asks only the depts that did not accept
 
 
 @dataclass

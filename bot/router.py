@@ -25,7 +25,7 @@ from bot.messages import Address, CardKind, Message
 from bot.metrics import Metrics
 from handlers import views
 from handlers.context import Context, Outgoing
-from handlers.forms import form_message, person_choices, wants_form
+from handlers.forms import current_values, form_message, person_choices, wants_form
 from scheduler.calendar import WorkCalendar
 from storage import inbox, org, outbox
 from storage.db import is_transient
@@ -165,7 +165,8 @@ class Router:
         """The command's form, pre-filled from the clicked button, offering the org's departments and people."""
         depts = [d.name for d in await org.departments(session)]
         people = person_choices(await org.members(session))
-        return form_message(spec, event.values if isinstance(event, CardAction) else None, depts, people)
+        preset = event.values if isinstance(event, CardAction) else {}
+        return form_message(spec, await current_values(session, spec, preset), depts, people)
 
     async def _context(self, session: AsyncSession, event: Event) -> Context:
         chat = event.chat

@@ -6,7 +6,7 @@ from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
-from handlers.request import request_fields
+from handlers.request import request_fields, tell_pmo_when_complete
 from handlers.views import view
 from handlers.vocab import DECISION_LABEL, DECISIONS, STAGES
 from scheduler.withdraw import withdraw
@@ -66,25 +66,10 @@ async def evaluate(ctx: Context, v: Values) -> None:
                       template=CardKind.EVALUATION_ANSWER, data=data, color=color))
     initiator = await org.person_by_id(ctx.session, c.initiator_id)
     await ctx.notify([c.initiator_dept_id], Message(f"{c.code} {dept.name}评估结论：{label}", "", fields,
-                                                    template=CardKind.EVALUATION_ANSWER, data=data,
+                                                    template=CardKind.EVALUATION_ANSWER,
+                                                    data=data | {"ask_edit": v.decision == "need_info"},
                                                     mentions=ctx.mention(initiator), color=color), c)
-    await _tell_pmo_when_complete(ctx, c)
-
-
-async def _tell_pmo_when_complete(ctx: Context, c: Collaboration) -> None:
-    answers = await workflow.evaluations(ctx.session, c.id, c.eval_round)
-    if any(a.decision == "pending" for a in answers):
-        return
-    names = {d.id: d.name for d in await org.departments(ctx.session)}
-    summary = "\n".join(f"• {names[a.dept_id]}：{DECISION_LABEL[a.decision]}" + (f"（{a.comment}）" if a.comment else "")
-                        for a in answers)
-    if all(a.decision == "accept" for a in answers):
-        next_step = f"全部接受，可立项：/approve {c.code}"
-    else:
-        next_step = f"存在未接受的部门，请退回发起部门：/return {c.code} 原因"
-    await ctx.notify_pmo(Message(f"{c.code} 评估已全部答复", f"{summary}\n\n{next_step}", template=CardKind.EVALUATION_SUMMARY,
-                                 data={"code": c.code,
-                                       "all_accepted": all(a.decision == "accept" for a in answers)}), c)
+    await tell_pmo_when_complete(ctx, c)
 
 
 @registry.command("approve", ("立项", "批准立项"), "协作管理办公室批准立项，出具《协作立项确认函》",

@@ -1,8 +1,10 @@
 """A command's parameters as a form to fill: the reply to a form command typed bare or opened from a card."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import CommandSpec
 from bot.messages import CardKind, Message
@@ -20,6 +22,25 @@ def form_fields(spec: CommandSpec, only: Iterable[str] | None = None) -> list[di
     return [{"name": p.name, "label": p.label, "kind": p.kind, "required": p.required,
              "choices": [{"value": c.value, "label": c.label} for c in p.choices],
              "placeholder": p.placeholder} for p in (params[n] for n in names)]
+
+
+#: Current values of what an edit form changes, by command: the form opens filled in, not blank.
+Prefill = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[dict[str, Any]]]
+PREFILLS: dict[str, Prefill] = {}
+
+
+def prefills(command: str) -> Callable[[Prefill], Prefill]:
+    """Register how to read the current values the form of `command` opens with."""
+    def register(fn: Prefill) -> Prefill:
+        PREFILLS[command] = fn
+        return fn
+    return register
+
+
+async def current_values(session: AsyncSession, spec: CommandSpec, preset: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a form opens with: what is stored now, under what the button presets."""
+    read = PREFILLS.get(spec.name)
+    return {**(await read(session, preset) if read is not None else {}), **preset}
 
 
 def wants_form(values: Mapping[str, Any]) -> bool:

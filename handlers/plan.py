@@ -6,13 +6,19 @@ scope changes go through a change request.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Param, UserError, Values
 from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
+from handlers.forms import prefills
 from handlers.registry import registry
 from handlers.views import view
 from handlers.vocab import TASK_COLOR, TASK_LABEL
@@ -104,6 +110,22 @@ async def edit_task(ctx: Context, v: Values) -> None:
     await _reset_confirmations(ctx, c)
     ctx.audit("task.edit", c, task=f"T{task.number}", **changes)
     ctx.reply(await task_card(ctx, c, task, f"已修改任务 T{task.number}：{task.title}", "\n".join(warnings)))
+
+
+@prefills("task edit")
+async def _current_task_values(session: AsyncSession, preset: Mapping[str, Any]) -> dict[str, Any]:
+    """The task's fields as they are, for its edit form (its ref is "XZ-2026-0001/T2")."""
+    code, _, number = str(preset.get("task", "")).upper().partition("/T")
+    c = await workflow.collab_by_code(session, code)
+    task = await session.scalar(select(Task).where(Task.collab_id == c.id, Task.number == int(number))) \
+        if c is not None and number.isdigit() else None
+    if task is None:
+        return {}
+    dept = await session.get(Department, task.owner_dept_id)
+    owner = await org.person_by_id(session, task.owner_person_id)
+    return {"title": task.title, "dept": dept.name if dept else "", "owner": owner.name if owner else "",
+            "deliverable": task.deliverable, "standard": task.standard, "resources": task.resources,
+            "start": task.start_date.isoformat(), "due": task.due_date.isoformat()}
 
 
 @registry.command("task list", ("列表", "list", "分工表"), "任务分工表",

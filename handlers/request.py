@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
-from handlers.forms import person_choices
+from handlers.forms import person_choices, prefills
 from handlers.registry import registry
-from handlers.vocab import LEVEL_LABEL, PRIORITY, PRIORITY_COLOR
+from handlers.vocab import DECISION_LABEL, LEVEL_LABEL, PRIORITY, PRIORITY_COLOR
 from storage import counters, org, workflow
 from storage.models import Collaboration, Evaluation, Participant
 
@@ -78,19 +83,66 @@ async def open_evaluation_round(ctx: Context, c: Collaboration, dept_ids: list[i
                                    answer_due=due) for d in dept_ids)
     fields = await request_fields(ctx, c)
     for dept_id in dept_ids:
-        heads = await org.heads_of(ctx.session, dept_id)
-        await ctx.notify([dept_id], Message(
-            f"协作评估邀请：{c.code} {c.name}",
-            f"请于 {due} 前从可行性、资源匹配度、风险影响三方面评估并答复，指定唯一对接人：\n"
-            f"/evaluate {c.code} 接受 contact=@对接人 resources=… date=…（或 拒绝/需补充信息 comment=原因）",
-            fields, template=CardKind.EVALUATION_REQUEST,
-            data={"code": c.code, "due": due.isoformat(),
-                  "contacts": person_choices(await org.members(ctx.session, dept_id))},
-            mentions=ctx.mention(*heads), color=PRIORITY_COLOR[c.priority]), c)
+        await ctx.notify([dept_id], await evaluation_card(ctx, c, dept_id, due, f"协作评估邀请：{c.code} {c.name}"), c)
     await ctx.notify_pmo(Message(f"新协作需求待评估：{c.code} {c.name}",
                                  f"请于 {convene} 前组织需求评估会（/meeting {c.code} kind=评估会 …）。",
                                  fields, template=CardKind.REQUEST, data={"code": c.code},
                                  mentions=ctx.mention(*await org.admins(ctx.session))), c)
+
+
+async def evaluation_card(ctx: Context, c: Collaboration, dept_id: int, due: date, title: str,
+                          note: str = "") -> Message:
+    """What a department is asked to evaluate, with the evaluation form and its 对接人 choices."""
+    heads = await org.heads_of(ctx.session, dept_id)
+    return Message(
+        title, (f"{note}\n" if note else "") + f"请于 {due} 前从可行性、资源匹配度、风险影响三方面评估并答复，指定唯一对接人：\n"
+        f"/evaluate {c.code} 接受 contact=@对接人 resources=… date=…（或 拒绝/需补充信息 comment=原因）",
+        await request_fields(ctx, c), template=CardKind.EVALUATION_REQUEST,
+        data={"code": c.code, "due": due.isoformat(), "contacts": person_choices(await org.members(ctx.session, dept_id))},
+        mentions=ctx.mention(*heads), color=PRIORITY_COLOR[c.priority])
+
+
+def _carried(answer: Evaluation, round_: int, now: datetime) -> Evaluation:
+    """An acceptance kept into a new round (policy.reask_all_on_resubmit off)."""
+    return Evaluation(collab_id=answer.collab_id, dept_id=answer.dept_id, round=round_, decision="accept",
+                      contact_id=answer.contact_id, feasibility=answer.feasibility, resources=answer.resources,
+                      risk=answer.risk, first_date=answer.first_date, comment=answer.comment, requested_at=now,
+                      answer_due=answer.answer_due, answered_by=answer.answered_by, answered_at=answer.answered_at)
+
+
+#: What `/request edit` can change in place, as the form shows it.
+EDITABLE = ("name", "goal", "background", "resources", "due", "priority", "attachments")
+
+
+FIELD_LABEL = {"name": "需求名称", "goal": "量化目标", "background": "需求背景", "resources": "所需资源",
+               "due": "期望完成时间", "priority": "优先级", "attachments": "附件", "lead": "牵头部门", "depts": "协作部门"}
+
+
+def _current(c: Collaboration) -> dict[str, Any]:
+    return {"name": c.name, "goal": c.goal, "background": c.background, "resources": c.resources,
+            "due": c.expected_date.isoformat(), "priority": c.priority, "attachments": c.attachments}
+
+
+@prefills("request edit")
+async def _current_request(session: AsyncSession, preset: Mapping[str, Any]) -> dict[str, Any]:
+    c = await workflow.collab_by_code(session, str(preset.get("id", "")).upper())
+    return _current(c) if c is not None else {}
+
+
+async def tell_pmo_when_complete(ctx: Context, c: Collaboration) -> None:
+    answers = await workflow.evaluations(ctx.session, c.id, c.eval_round)
+    if any(a.decision == "pending" for a in answers):
+        return
+    names = {d.id: d.name for d in await org.departments(ctx.session)}
+    summary = "\n".join(f"• {names[a.dept_id]}：{DECISION_LABEL[a.decision]}" + (f"（{a.comment}）" if a.comment else "")
+                        for a in answers)
+    if all(a.decision == "accept" for a in answers):
+        next_step = f"全部接受，可立项：/approve {c.code}"
+    else:
+        next_step = f"存在未接受的部门，请退回发起部门：/return {c.code} 原因"
+    await ctx.notify_pmo(Message(f"{c.code} 评估已全部答复", f"{summary}\n\n{next_step}", template=CardKind.EVALUATION_SUMMARY,
+                                 data={"code": c.code,
+                                       "all_accepted": all(a.decision == "accept" for a in answers)}), c)
 
 
 async def request_fields(ctx: Context, c: Collaboration) -> tuple[Field, ...]:
@@ -120,30 +172,33 @@ async def edit_request(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id)
     _require_initiator(ctx, c, "修改需求")
     common.require_stage(c, "evaluating", "returned", action="修改需求")
-    changed = {k: v[k] for k in ("name", "goal", "background", "resources", "due", "priority", "attachments",
-                                 "lead", "depts") if v[k] not in (None, [])}
+    before = _current(c)
+    changed = {k: v[k] for k in (*EDITABLE, "lead", "depts") if v[k] not in (None, [])
+               and str(v[k].isoformat() if k == "due" else v[k]) != str(before.get(k))}  # a pre-filled form repeats the rest
     if not changed:
         raise UserError("没有要修改的内容；例：/request edit XZ-2026-0001 goal=\"投诉率降低30%\"")
-    if v.goal:
+    if "goal" in changed:
         check_goal(v.goal)
         c.goal = v.goal
-    if v.due:
+    if "due" in changed:
         if v.due < ctx.today:
             raise UserError(f"期望完成时间 {v.due} 已经过去")
         c.expected_date = v.due
     for key in ("name", "background", "resources", "priority", "attachments"):
-        if v[key]:
+        if key in changed:
             setattr(c, key, v[key])
-    if v.depts or v.lead:
+    if "depts" in changed or "lead" in changed:
         common.require_stage(c, "returned", action="调整协作部门或牵头部门")
         await _reshape(ctx, c, v)
     ctx.audit("request.edit", c, **changed)
     ctx.reply(Message(f"需求已修改：{c.code}", "", await request_fields(ctx, c), template=CardKind.REQUEST,
                       data={"code": c.code}))
-    if c.stage == "evaluating":
-        invited = [p.dept_id for p in await workflow.participants(ctx.session, c.id) if p.invited]
-        await ctx.notify(invited, Message(f"需求有更新：{c.code} {c.name}", "请按更新后的内容评估。",
-                                          await request_fields(ctx, c), template=CardKind.REQUEST, data={"code": c.code}), c)
+    if c.stage == "evaluating":  # the evaluators get the evaluation form again, on the new content
+        what = "、".join(FIELD_LABEL[k] for k in changed)
+        for answer in await workflow.evaluations(ctx.session, c.id, c.eval_round):
+            note = f"需求已修改（{what}）。" + ("" if answer.decision == "pending" else "如结论有变，请重新答复；否则原结论保留。")
+            await ctx.notify([answer.dept_id], await evaluation_card(ctx, c, answer.dept_id, answer.answer_due,
+                                                                     f"需求有更新：{c.code} {c.name}", note), c)
 
 
 async def _reshape(ctx: Context, c: Collaboration, v: Values) -> None:
@@ -169,12 +224,23 @@ async def resubmit(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id)
     _require_initiator(ctx, c, "重新提交需求")
     common.require_stage(c, "returned", action="重新提交")
+    previous = {a.dept_id: a for a in await workflow.evaluations(ctx.session, c.id, c.eval_round)}
     c.stage = "evaluating"
     c.eval_round += 1
     c.return_reason = ""
     c.submitted_at = ctx.now
     invited = [p.dept_id for p in await workflow.participants(ctx.session, c.id) if p.invited]
-    await open_evaluation_round(ctx, c, invited)
-    ctx.audit("request.submit", c, round=c.eval_round)
-    ctx.reply(Message(f"需求已重新提交：{c.code}", f"第 {c.eval_round} 轮评估已发起。", await request_fields(ctx, c),
+    keep = [] if ctx.config.policy.reask_all_on_resubmit else \
+        [d for d in invited if d in previous and previous[d].decision == "accept"]
+    await open_evaluation_round(ctx, c, [d for d in invited if d not in keep])
+    for dept_id in keep:  # their acceptance stands: carried into the new round, and they are told
+        ctx.session.add(_carried(previous[dept_id], c.eval_round, ctx.now))
+        await ctx.notify([dept_id], Message(f"需求已重新提交：{c.code} {c.name}",
+                                            f"第 {c.eval_round} 轮评估：贵部门上轮已接受，结论保留，无需再次答复；"
+                                            f"如需改变结论：/evaluate {c.code} …", await request_fields(ctx, c),
+                                            template=CardKind.REQUEST, data={"code": c.code}), c)
+    ctx.audit("request.submit", c, round=c.eval_round, kept=len(keep))
+    await tell_pmo_when_complete(ctx, c)  # every answer may stand already
+    kept = f"；保留上轮接受的 {await common.names(ctx, keep)}" if keep else ""
+    ctx.reply(Message(f"需求已重新提交：{c.code}", f"第 {c.eval_round} 轮评估已发起{kept}。", await request_fields(ctx, c),
                       template=CardKind.REQUEST, data={"code": c.code}))

@@ -26,11 +26,16 @@ async def test_declined_evaluation_is_returned_then_resubmitted(tb: TestBot) -> 
 
     # The initiator changes the date and resubmits; a second evaluation round starts.
     ok(await tb.say("小张", "市场部", f"/request edit {CODE} due=2027-01-31"))
-    ok(await tb.say("小张", "市场部", f"/request submit {CODE}"))
-    assert tb.pop("设计部")[0].template == "evaluation_request"  # invited again
-    assert await count(tb, Evaluation, round=2, decision="pending") == 2
+    tb.clear()
+    resubmitted = ok(await tb.say("小张", "市场部", f"/request submit {CODE}"))
+    assert "保留上轮接受的 研发部" in resubmitted.body
+    assert tb.pop("设计部")[0].template == "evaluation_request"  # who declined is asked again
+    kept = tb.pop("研发部")
+    assert [m.template for m in kept] == ["request"] and "结论保留" in kept[0].body  # who accepted is told
+    assert await count(tb, Evaluation, round=2, decision="pending") == 1
+    assert await count(tb, Evaluation, round=2, decision="accept") == 1
     ok(await tb.say("王主管", "设计部", f"/evaluate {CODE} 接受 contact=@王设计"))
-    ok(await tb.say("李主管", "研发部", f"/evaluate {CODE} 接受 contact=@李工"))
+    assert "全部接受" in tb.pop("协作管理办公室")[-1].body
     await approve(tb)
     c = await one(tb, Collaboration, code=CODE)
     assert (c.stage, c.eval_round, c.expected_date) == ("planning", 2, date(2027, 1, 31))

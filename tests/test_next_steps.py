@@ -1,0 +1,38 @@
+"""Every card a person receives carries what that person does next (issue: a record people can
+trust): the initiator asked for more information gets the edit form filled in with the request
+as it is; after the edit the evaluators get the evaluation form again, not the initiator's buttons."""
+from __future__ import annotations
+
+from bot.testkit import TestBot
+from tests.scenario import CODE, approve, evaluate_all, ok, plan, raise_request
+from tests.test_card_actions import click, find, press
+
+
+async def test_need_info_leads_the_initiator_to_a_filled_in_edit_form_and_the_evaluators_back_to_theirs(
+        tb: TestBot) -> None:
+    await raise_request(tb)
+    tb.clear()
+    ok(await tb.say("王主管", "设计部", f'/evaluate {CODE} 需补充信息 comment="请补充投放渠道"'))
+    asked = find(tb.pop("市场部"), "evaluation_answer")
+    form = await press(tb, "小张", "市场部", asked, "修改需求")
+    assert form.template == "form" and form.data["command"] == "request edit"
+    values = form.data["values"]
+    assert (values["id"], values["name"], values["due"]) == (CODE, "Q4新品推广", "2026-12-31")
+    assert values["goal"] == "10-12月销量10万台", "the form opens with the request as it is"
+    tb.clear()
+    edited = await press(tb, "小张", "市场部", form, "提交", background="投放渠道：抖音、小红书")
+    assert edited.title == f"需求已修改：{CODE}"
+    for dept in ("研发部", "设计部"):
+        update = find(tb.pop(dept), "evaluation_request")
+        assert update.title.startswith("需求有更新") and "需求已修改（需求背景）" in update.body
+
+
+async def test_a_task_edit_form_opens_with_the_task_as_it_is(tb: TestBot) -> None:
+    await raise_request(tb)
+    await evaluate_all(tb)
+    await approve(tb)
+    await plan(tb)
+    outcome = await click(tb, "李工", "研发部", "task edit", {"task": f"{CODE}/T2", "_form": "1"})
+    values = outcome.replies[0].data["values"]
+    assert (values["title"], values["dept"], values["owner"], values["start"], values["due"]) == (
+        "功能开发", "研发部", "李工", "2026-11-30", "2026-12-10")
