@@ -188,7 +188,12 @@ class Parsed:
 
 
 class Values(dict[str, Any]):
-    """Bound, type-converted inputs of one command; missing optional inputs read as None."""
+    """Bound, type-converted inputs of one command; missing optional inputs read as None.
+    `taken_as` says which words were read as another (an alias: 紧急 → 高), for the reply."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.taken_as: list[str] = []
 
     def __getattr__(self, name: str) -> Any:
         return self.get(name)
@@ -379,6 +384,10 @@ def convert(spec: CommandSpec, raw: dict[str, list[str]], today: date, max_chars
             if len(item) > limit:
                 raise UserError(f"{param.label}太长（{len(item)} 字），最多 {limit} 字", usage=spec.usage())
         out[param.name] = _convert_one(spec, param, items, today)
+        if param.kind == "choice":
+            chosen = next(c for c in param.choices if c.value == out[param.name])
+            if items[-1].lower() not in (chosen.value.lower(), chosen.label.lower()):
+                out.taken_as.append(f"{param.label}“{items[-1]}”按“{chosen.label}”记录")
     return out
 
 

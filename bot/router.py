@@ -123,6 +123,7 @@ class Router:
                     if values is None:
                         ctx.reply(await self._form(session, spec, event))
                     else:
+                        ctx.warnings.extend(values.taken_as)
                         await spec.handler(ctx, values)
                         if spec.mutates and not ctx.audited:
                             ctx.audit(spec.name, detail=dict(values))

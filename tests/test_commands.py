@@ -456,3 +456,10 @@ def test_any_spaced_free_text_reads_back_as_typed(words: list[str]) -> None:
         return
     _, v = run(f"/progress XZ-2026-0001 done={text} next=上线", REAL)
     assert v.done == " ".join(text.split()) and v.next == "上线"
+
+
+def test_an_alias_is_taken_and_the_reply_says_as_what() -> None:
+    _, v = run('/request "Q4" goal="销量10万台" depts=研发部 due=2026-12-31 priority=紧急', REAL)
+    assert v.priority == "high" and v.taken_as == ["优先级“紧急”按“高”记录"]
+    _, v = run('/request "Q4" goal="销量10万台" depts=研发部 due=2026-12-31 priority=高', REAL)
+    assert v.taken_as == []  # the label itself needs no word

@@ -36,3 +36,9 @@ async def test_a_task_edit_form_opens_with_the_task_as_it_is(tb: TestBot) -> Non
     values = outcome.replies[0].data["values"]
     assert (values["title"], values["dept"], values["owner"], values["start"], values["due"]) == (
         "功能开发", "研发部", "李工", "2026-11-30", "2026-12-10")
+
+
+async def test_the_reply_says_what_an_alias_was_taken_as(tb: TestBot) -> None:
+    reply = ok(await tb.say("小张", "市场部", '/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部 '
+                                              'due=2026-12-31 priority=紧急'))
+    assert "优先级“紧急”按“高”记录" in reply.body
