@@ -25,7 +25,7 @@ from bot.messages import Address, CardKind, Message
 from bot.metrics import Metrics
 from handlers import views
 from handlers.context import Context, Outgoing
-from handlers.forms import current_values, form_message, person_choices, wants_form
+from handlers.forms import current_values, form_message, scoped_choices, wants_form
 from scheduler.calendar import WorkCalendar
 from storage import inbox, org, outbox
 from storage.db import is_transient
@@ -121,7 +121,7 @@ class Router:
                     outcome.command = spec.name
                     assert spec.handler is not None
                     if values is None:
-                        ctx.reply(await self._form(session, spec, event))
+                        ctx.reply(await self._form(session, spec, event, ctx.actor.dept_id))
                     else:
                         ctx.warnings.extend(values.taken_as)
                         await spec.handler(ctx, values)
@@ -162,11 +162,12 @@ class Router:
         ctx.reply(card)
         return in_place
 
-    async def _form(self, session: AsyncSession, spec: CommandSpec, event: Event) -> Message:
-        """The command's form, pre-filled from the clicked button, offering the org's departments and people."""
-        depts = [d.name for d in await org.departments(session)]
-        people = person_choices(await org.members(session))
+    async def _form(self, session: AsyncSession, spec: CommandSpec, event: Event, actor_dept_id: int | None
+                    ) -> Message:
+        """The command's form, pre-filled from the clicked button and what is stored, offering only
+        the departments and people that make sense for it (handlers.forms.scoped_choices)."""
         preset = event.values if isinstance(event, CardAction) else {}
+        depts, people = await scoped_choices(session, preset, actor_dept_id)
         return form_message(spec, await current_values(session, spec, preset), depts, people)
 
     async def _context(self, session: AsyncSession, event: Event) -> Context:

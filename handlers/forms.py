@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import CommandSpec
 from bot.messages import CardKind, Message
+from storage import org, workflow
 
 #: Card button values carrying this key ask for the command's form (pre-filled) instead of running it.
 OPEN_FORM = "_form"
@@ -41,6 +42,24 @@ async def current_values(session: AsyncSession, spec: CommandSpec, preset: Mappi
     """The values a form opens with: what is stored now, under what the button presets."""
     read = PREFILLS.get(spec.name)
     return {**(await read(session, preset) if read is not None else {}), **preset}
+
+
+async def scoped_choices(session: AsyncSession, preset: Mapping[str, Any], actor_dept_id: int | None
+                         ) -> tuple[list[str], list[dict[str, str]]]:
+    """The departments and people a form's pickers offer: a collaboration's form (its code in
+    `preset`, e.g. "XZ-2026-0001/T2") offers its participating departments and their people; a new
+    request offers the other departments, never the PMO nor one's own."""
+    ref = next((str(v) for k, v in preset.items() if k in ("id", "task", "problem", "risk", "change", "meeting")), "")
+    c = await workflow.collab_by_code(session, ref.upper().partition("/")[0]) if ref else None
+    pmo = {d.id for d in await org.pmo_departments(session)}
+    if c is not None:
+        dept_ids = [p.dept_id for p in await workflow.participants(session, c.id) if p.dept_id not in pmo]
+    else:
+        dept_ids = [d.id for d in await org.departments(session) if d.id not in pmo and d.id != actor_dept_id]
+    names = {d.id: d.name for d in await org.departments(session)}
+    people = [m for d in dept_ids for m in await org.members(session, d)] if c is not None \
+        else list(await org.members(session))
+    return [names[d] for d in dept_ids], person_choices(people)
 
 
 def wants_form(values: Mapping[str, Any]) -> bool:

@@ -42,3 +42,17 @@ async def test_the_reply_says_what_an_alias_was_taken_as(tb: TestBot) -> None:
     reply = ok(await tb.say("小张", "市场部", '/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部 '
                                               'due=2026-12-31 priority=紧急'))
     assert "优先级“紧急”按“高”记录" in reply.body
+
+
+async def test_forms_offer_only_valid_choices(tb: TestBot) -> None:
+    request = (await click(tb, "小张", "市场部", "request", {"_form": "1"})).replies[0]
+    depts = {c["value"] for f in request.data["fields"] if f["name"] == "depts" for c in f["choices"]}
+    assert depts and "协作管理办公室" not in depts and "市场部" not in depts, depts  # nor one's own
+    await raise_request(tb)  # 市场部 with 研发部 and 设计部
+    await evaluate_all(tb)
+    await approve(tb)
+    form = (await click(tb, "张经理", "市场部", "task add", {"id": CODE, "_form": "1"})).replies[0]
+    fields = {f["name"]: f for f in form.data["fields"]}
+    assert {c["value"] for c in fields["dept"]["choices"]} == {"市场部", "研发部", "设计部"}
+    owners = {c["label"].split("（")[0] for c in fields["owner"]["choices"]}
+    assert owners == {"张经理", "小张", "小马", "李主管", "李工", "赵工", "王主管", "王设计"}  # no one from outside
