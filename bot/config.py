@@ -94,6 +94,11 @@ class LocalConfig:
     password: str = ""  # with allow_remote: the emulator's access password (HTTP Basic auth)
 
 
+#: The workflow events the PMO's groups may hear of (docs/workflow.md, "What the PMO hears").
+PMO_EVENTS = ("charter", "returned", "plan_confirmed", "progress", "risk_high", "change_decided", "meeting",
+              "minutes", "acceptance", "all_accepted", "rating", "archived")
+
+
 @dataclass
 class PolicyConfig:
     """Every number of the workflow (SPEC §2 and §5). Durations in working days unless named."""
@@ -133,6 +138,10 @@ class PolicyConfig:
     enrol_unknown_speakers: bool = True  # an unknown person who speaks in a bound group joins its dept
     # a task may start when its predecessors are delivered (or accepted; off: any time); lead dept / PMO may force
     dependency_start: Literal["delivered", "accepted", "off"] = "delivered"
+    # what the PMO's groups hear of at once, and what in their next daily digest (the rest: not at all)
+    pmo_now: list[str] = field(default_factory=lambda: ["charter", "returned", "plan_confirmed", "risk_high",
+                                                        "change_decided", "acceptance", "all_accepted", "archived"])
+    pmo_digest: list[str] = field(default_factory=lambda: ["progress", "meeting", "minutes", "rating"])
     reask_all_on_resubmit: bool = False  # a resubmitted request re-asks only the depts that did not accept
 
 
@@ -322,6 +331,10 @@ def _validate(config: Config, from_env: dict[str, str]) -> None:
                 date.fromisoformat(day)
             except ValueError:
                 raise ConfigError(f"{src}: calendar.{key}: {day!r} must be a date like '2027-01-01'") from None
+    for name in ("pmo_now", "pmo_digest"):
+        unknown = sorted(set(getattr(config.policy, name)) - set(PMO_EVENTS))
+        if unknown:
+            raise ConfigError(f"{src}: policy.{name}: unknown event {unknown[0]!r}; events: {', '.join(PMO_EVENTS)}")
     if config.scheduler.tick_seconds < 1:
         raise ConfigError(f"{src}: scheduler.tick_seconds must be at least 1")
     if not 0 <= config.scheduler.dispatch_settle_ms <= 1000:

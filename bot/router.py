@@ -279,7 +279,7 @@ class Router:
         await outbox.enqueue(session, [{
             "key": o.key or f"{base}:{i}", "platform": o.address.platform, "chat_id": o.address.chat_id, "kind": o.kind,
             "reply_to": o.reply_to, "collab_id": o.collab_id, "payload": o.message.to_json(),
-            "due_at": now, "created_at": now,
+            "due_at": o.due_at or now, "created_at": now,
         } for i, o in enumerate(items)])
 
 

@@ -6,8 +6,8 @@ transaction as the handler's changes, so an action and its messages commit or va
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ class Outgoing:
     kind: str = "notice"
     collab_id: int | None = None
     personal: bool = False  # only for the actor: a shared card's click answers it in private
+    due_at: datetime | None = None  # later than now: a notice for a digest (kind "scheduled")
     key: str | None = None  # its outbox key, when it must be findable (a copy's update); else the event's
 
 
@@ -63,7 +64,7 @@ class Context:
         self.outgoing.append(Outgoing(self.origin, message, reply_to=message_id, kind="reply", personal=personal))
 
     async def notify(self, dept_ids: Iterable[int], message: Message, collab: Collaboration | None = None,
-                     skip_origin: bool = True) -> None:
+                     skip_origin: bool = True, due_at: datetime | None = None) -> None:
         """Post `message` into every bound group chat of the given departments.
 
         A department without a bound chat cannot be reached: the actor is told so, instead of
@@ -76,7 +77,8 @@ class Context:
             address = Address(chat.platform, chat.chat_id)
             if skip_origin and address == self.origin:
                 continue
-            self.outgoing.append(Outgoing(address, message, collab_id=collab.id if collab else None))
+            self.outgoing.append(Outgoing(address, message, collab_id=collab.id if collab else None,
+                                          kind="scheduled" if due_at else "notice", due_at=due_at))
         for dept_id in wanted:
             if dept_id not in reached:
                 dept = await org.dept_by_id(self.session, dept_id)
@@ -85,6 +87,19 @@ class Context:
 
     async def notify_pmo(self, message: Message, collab: Collaboration | None = None) -> None:
         await self.notify([d.id for d in await org.pmo_departments(self.session)], message, collab)
+
+    async def tell_pmo(self, event: str, message: Message, collab: Collaboration) -> None:
+        """Keep the PMO in the loop of `event` (one of bot.config.PMO_EVENTS), at once or in its
+        next daily digest, as `[policy] pmo_now` / `pmo_digest` say; a copy for information, so
+        nobody is @mentioned by it."""
+        policy = self.config.policy
+        if event not in policy.pmo_now and event not in policy.pmo_digest:
+            return
+        later = None
+        if event not in policy.pmo_now:
+            later = self.calendar.next_workday_at(self.now, time.fromisoformat(policy.daily_digest_time), self.zone)
+        await self.notify([d.id for d in await org.pmo_departments(self.session)], replace(message, mentions=()),
+                          collab, due_at=later)
 
     def workdays_after(self, days: int) -> date:
         """The date `days` working days after today; a reply that shows it is told when it rests on

@@ -86,6 +86,7 @@ async def accept(ctx: Context, v: Values) -> None:
                       color={"pass": "green", "partial": "yellow", "fail": "red"}[v.result])
     ctx.reply(message)
     await ctx.notify([task.owner_dept_id], message, c)
+    await ctx.tell_pmo("acceptance", message, c)
     await tell_ready_successors(ctx, c, task)
     if all(t.status == "done" for t in await workflow.tasks(ctx.session, c.id)):
         await _all_accepted(ctx, c)
@@ -102,6 +103,7 @@ async def _all_accepted(ctx: Context, c: Collaboration) -> None:
                       template=CardKind.ACCEPTED, data={"code": c.code, "retro_due": retro_due.isoformat()}, color="green")
     ctx.reply(message)
     await ctx.notify(await common.all_dept_ids(ctx, c), message, c)
+    await ctx.tell_pmo("all_accepted", message, c)
 
 
 @registry.command("rate", ("评价", "打分"), "验收后为协作部门评分：响应及时性、沟通效率、交付质量（1-5）",
@@ -128,10 +130,12 @@ async def rate(ctx: Context, v: Values) -> None:
     if existing is None:
         ctx.session.add(r)
     ctx.audit("rate", c, dept=dept.name, scores=[v.responsiveness, v.communication, v.quality])
-    ctx.reply(Message(f"{c.code} 协作评价：{dept.name}", "",
-                      (Field("响应及时性", f"{v.responsiveness}/5"), Field("沟通效率", f"{v.communication}/5"),
-                       Field("交付质量", f"{v.quality}/5"), Field("评价", v.comment or "—")),
-                      template=CardKind.RATING, data={"code": c.code, "dept": dept.name}, color="green"))
+    rated = Message(f"{c.code} 协作评价：{dept.name}", "",
+                    (Field("响应及时性", f"{v.responsiveness}/5"), Field("沟通效率", f"{v.communication}/5"),
+                     Field("交付质量", f"{v.quality}/5"), Field("评价", v.comment or "—")),
+                    template=CardKind.RATING, data={"code": c.code, "dept": dept.name}, color="green")
+    ctx.reply(rated)
+    await ctx.tell_pmo("rating", rated, c)
 
 
 async def _require_closed(ctx: Context, c: Collaboration, override: str | None) -> None:
@@ -177,3 +181,4 @@ async def retrospective(ctx: Context, v: Values) -> None:
                       template=CardKind.RETROSPECTIVE, data={"code": c.code}, color="grey")
     ctx.reply(message)
     await ctx.notify(await common.all_dept_ids(ctx, c), message, c)
+    await ctx.tell_pmo("archived", message, c)

@@ -98,6 +98,7 @@ async def approve(ctx: Context, v: Values) -> None:
     charter = await charter_message(ctx, c)
     ctx.reply(charter)
     await ctx.notify(await common.all_dept_ids(ctx, c), charter, c)
+    await ctx.tell_pmo("charter", charter, c)
 
 
 async def charter_message(ctx: Context, c: Collaboration) -> Message:
@@ -146,3 +147,4 @@ async def return_request(ctx: Context, v: Values) -> None:
                       mentions=ctx.mention(initiator), color="red")
     ctx.reply(message)
     await ctx.notify([c.initiator_dept_id], message, c)
+    await ctx.tell_pmo("returned", message, c)

@@ -110,6 +110,7 @@ async def submit_progress(ctx: Context, v: Values) -> None:
                       color="yellow" if report.risks not in ("无", "") else "green")
     ctx.reply(message)
     await ctx.notify([c.lead_dept_id], message, c)
+    await ctx.tell_pmo("progress", message, c)
 
 
 @registry.command("board", ("看板",), "协作项目看板：一个项目的状态，或我参与的全部项目",

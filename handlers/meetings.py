@@ -53,6 +53,7 @@ async def schedule_meeting(ctx: Context, v: Values) -> None:
     message = await meeting_message(ctx, c, meeting, f"会议通知：{meeting.title}")
     ctx.reply(message)
     await ctx.notify(dept_ids, message, c)
+    await ctx.tell_pmo("meeting", message, c)
 
 
 async def meeting_message(ctx: Context, c: Collaboration, m: Meeting, title: str, body: str = "") -> Message:
@@ -120,6 +121,7 @@ async def record_minutes(ctx: Context, v: Values) -> None:
     message = replace(message, mentions=ctx.mention(*(o for _, o, _ in items if o)))
     ctx.reply(message)
     await ctx.notify(m.dept_ids, message, c)
+    await ctx.tell_pmo("minutes", message, c)
 
 
 async def _action_item(ctx: Context, text: str) -> tuple[str, Person | None, date | None]:

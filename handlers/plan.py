@@ -257,6 +257,7 @@ async def confirm_plan(ctx: Context, v: Values) -> None:
                    template=CardKind.PLAN_CONFIRMED, data=table.data, color="green")
     ctx.reply(done)
     await ctx.notify(await common.all_dept_ids(ctx, c), done, c)
+    await ctx.tell_pmo("plan_confirmed", done, c)
 
 
 async def _owner_dept(ctx: Context, c: Collaboration, name: str) -> Department:

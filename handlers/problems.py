@@ -146,6 +146,8 @@ async def log_risk(ctx: Context, v: Values) -> None:
     message = risk_message(c, risk, f"{c.code} 新风险 R{risk.number}", owner.name if owner else "—")
     ctx.reply(message)
     await ctx.notify([c.lead_dept_id], message, c)
+    if risk.level == "high":
+        await ctx.tell_pmo("risk_high", message, c)
 
 
 def risk_message(c: Collaboration, r: Risk, title: str, owner: str) -> Message:
@@ -288,6 +290,7 @@ async def approve_change(ctx: Context, v: Values) -> None:
     message = change_message(c, cr, f"{c.code} 变更 C{cr.number} 已批准", body)
     ctx.reply(message)
     await ctx.notify(await common.all_dept_ids(ctx, c), message, c)
+    await ctx.tell_pmo("change_decided", message, c)
 
 
 @registry.command("change reject", ("驳回", "reject", "拒绝"), "驳回变更申请",
@@ -301,3 +304,4 @@ async def reject_change(ctx: Context, v: Values) -> None:
     message = change_message(c, cr, f"{c.code} 变更 C{cr.number} 已驳回")
     ctx.reply(message)
     await ctx.notify([c.lead_dept_id], message, c)
+    await ctx.tell_pmo("change_decided", message, c)

@@ -30,6 +30,7 @@ def test_calendar_overrides_reach_the_bots_calendar(tmp_path: Path) -> None:
     ("[scheduler]\ntick_seconds = 0\n", "scheduler.tick_seconds"),
     ("[scheduler]\ndispatch_settle_ms = -1\n", "scheduler.dispatch_settle_ms"),
     ('[policy]\nnotice_time = "9点半"\n', "policy.notice_time"),
+    ('[policy]\npmo_digest = ["progress", "weekly"]\n', "policy.pmo_digest: unknown event 'weekly'"),
     ("[scheduler]\nwhen = 1\n", "scheduler.when"),
 ])
 def test_bad_values_name_the_key(tmp_path: Path, body: str, message: str) -> None:
