@@ -47,15 +47,12 @@ async def refresh(ctx: Context, skip: tuple[str, str] | None = None) -> None:
 
     `skip` (platform, message id) is the clicked card, which the click's own answer replaces.
     """
-    changed = await copies.changed(ctx.session)
     cards: dict[str, Message | None] = {}
-    for copy in await copies.editable_of(ctx.session, changed, ctx.now) if changed else ():
+    for copy in await copies.editable_of(ctx.session, await copies.changed(ctx.session), ctx.now):
         if copy.object not in cards:
             cards[copy.object] = await current(ctx, copy.object)
         card = cards[copy.object]
-        if card is None or card.data["state"] == copy.queued:
-            continue
-        if (copy.platform, copy.message_id) == skip:
+        if card is None or card.data["state"] == copy.queued or (copy.platform, copy.message_id) == skip:
             continue
         await outbox.withdraw(ctx.session, copy_key(copy.id))
         copy.queued = card.data["state"]
