@@ -31,6 +31,8 @@ from storage import inbox, org, outbox
 from storage.db import is_transient
 
 log = logging.getLogger(__name__)
+#: A refusal's first line up to this long reads whole in a toast (Feishu shows about a line).
+TOAST_CHARS = 40
 
 
 @dataclass
@@ -225,7 +227,8 @@ class Router:
         An acked event (`claimed`) whose work failed is kept as failed, never dropped: the
         platform will not deliver it again, so the bot retries it (`Bot`'s retry loop) and reports
         it to the PMO once it has failed `event_max_attempts` times. A refused card click is
-        answered inline only (a toast on the card, which stays usable), not with a second message.
+        answered inline (a toast on the card, which stays usable); when its reason is longer than
+        a toast shows, the clicker also gets it in their private chat with the bot, to read.
         """
         async with self.sessions() as session, session.begin():
             now = self.clock.now()
@@ -245,6 +248,9 @@ class Router:
                 await self._enqueue(session, event, [reply], suffix="error")
             elif settle:
                 await self._keep(session, event, error=True, first=message, replaces_card=False)
+                if len((message.body.splitlines() or [""])[0]) > TOAST_CHARS:
+                    to_read = Outgoing(Address.private(event.platform, event.sender.user_id), message, kind="reply")
+                    await self._enqueue(session, event, [to_read], suffix="error")
         return [message]
 
     async def _report_dead(self, session: AsyncSession, event: Event, tries: int, error: str) -> None:

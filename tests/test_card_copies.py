@@ -14,7 +14,7 @@ from storage.models import AuditEntry, OutboxMessage
 from tests.copies_play import PMO_CHAT, Cast, confirm_plan, copies_stay_true, to_planning
 from tests.dingtalk_rig import DingTalkRig
 from tests.fakes.feishu import Posted
-from tests.feishu_rig import CHATS, FeishuRig
+from tests.feishu_rig import CHATS, PEOPLE, FeishuRig
 from tests.lifetime import running
 from tests.local_rig import LocalRig
 from tests.scenario import count
@@ -107,3 +107,15 @@ async def test_feishu_an_object_changed_twice_before_sending_updates_each_copy_o
     await rig.settle()
     assert [c.versions for c in copies] == [b + 1 for b in before]
     assert all("进行中 60%" in c.text or "进行中 60%" in str(c.content) for c in copies)
+
+
+async def test_feishu_a_refusal_too_long_for_a_toast_is_also_sent_to_the_clicker(feishu: FeishuRig) -> None:
+    """The toast shows about a line; the whole reason, naming who may, reaches the clicker privately."""
+    rig = feishu
+    await _pending_change(rig)
+    in_lead = rig.card("市场部", "变更申请 C1")
+    answer = await rig.click("小马", in_lead, "批准变更")  # 市场部, but not its head
+    assert answer is not None and answer["toast"]["type"] == "error"
+    assert "待审批" in in_lead.text and rig.offers(in_lead, "批准变更"), "the card stays usable"
+    [private] = rig.fake.chat(f"user:{PEOPLE['小马']}")
+    assert "只有" in private.text and "审批变更 C1" in private.text
