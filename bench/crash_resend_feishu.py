@@ -1,6 +1,6 @@
 """SIGKILL mid fan-out on Feishu, restart after downtime: what users see twice, and how marked.
 
-Queues `--notices` notices to five Feishu groups, starts a real bot process (tests/feishu_bot.py:
+Queues `--notices` notices to five Feishu groups, starts a real bot process (tests/platform_bot.py:
 the real sender against the fake Feishu, tests/fakes/feishu.py, which deduplicates a send's
 `uuid` for one hour), kills it with SIGKILL once three eighths have been shown (mid-batch), lets `--down` minutes
 pass (the fake's clock and the restarted bot's move on together), restarts it, and counts what
@@ -55,7 +55,7 @@ def shown(fake: FakeFeishu) -> list[str]:
 
 async def spawn(db_url: str, fake: FakeFeishu, shift_seconds: float) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.feishu_bot", db_url, fake.url, str(shift_seconds), cwd=ROOT,
+        sys.executable, "-m", "tests.platform_bot", "feishu", db_url, fake.url, str(shift_seconds), cwd=ROOT,
         env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
 
 

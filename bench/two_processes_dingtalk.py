@@ -3,7 +3,7 @@
 DingTalk paces a group to 20 messages a minute, so a batch of notices to one group takes minutes
 to go out: longer than a send lease. The bench queues `--notices` notices to one group, starts
 one process, then (on a fresh database) `--processes` processes, each a real bot
-(tests/dingtalk_bot.py) with the real stream client and OpenAPI sender against the fake DingTalk
+(tests/platform_bot.py) with the real stream client and OpenAPI sender against the fake DingTalk
 (tests/fakes/dingtalk.py), and counts at the fake what arrived: messages, distinct notices,
 duplicates, and how long the last one took. docs/reliability.md says why none may be doubled.
 
@@ -57,7 +57,7 @@ async def run(db_url: str, notices: int, processes: int) -> tuple[int, int, int,
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         for _ in range(processes):
             procs.append(await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tests.dingtalk_bot", db_url, fake.url, cwd=ROOT, env=env,
+                sys.executable, "-m", "tests.platform_bot", "dingtalk", db_url, fake.url, cwd=ROOT, env=env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))
         last = started
         seen = 0
