@@ -6,11 +6,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from tests.conftest import MONDAY
+from aiohttp.test_utils import TestClient
 
 from bot.app import Bot
-from bot.clock import FixedClock
 from bot.config import Config
 from bot.platforms.local.demo import DEMO_ORG
 from bot.server import make_app
@@ -23,20 +21,8 @@ from tests.local_rig import LocalRig
 
 @pytest.fixture
 async def client(db_url: str) -> AsyncIterator[tuple[TestClient[Any, Any], Bot]]:
-    config = Config()
-    config.database.url = db_url
-    bot = Bot(config, clock=FixedClock(MONDAY))
-    app = make_app(bot)
-    await bot.prepare_database()
-    test_client: TestClient[Any, Any] = TestClient(TestServer(app))
-    await test_client.start_server()
-    page = await (await test_client.get("/")).text()  # as the browser does: the page gives the API token
-    test_client.session.headers["X-Xiezuo-Token"] = emulator.page_token(page)
-    try:
-        yield test_client, bot
-    finally:
-        await test_client.close()
-        await bot.stop()
+    async with running(LocalRig.create(db_url)) as rig:
+        yield rig.client, rig.bot
 
 
 async def post(client: TestClient[Any, Any], bot: Bot, path: str, body: dict[str, Any]) -> dict[str, Any]:
