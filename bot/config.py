@@ -17,6 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from bot import notices
+
 
 class ConfigError(ValueError):
     """A config file that cannot be used; the message names the file and the key."""
@@ -94,11 +96,6 @@ class LocalConfig:
     password: str = ""  # with allow_remote: the emulator's access password (HTTP Basic auth)
 
 
-#: The workflow events the PMO's groups may hear of (docs/workflow.md, "What the PMO hears").
-PMO_EVENTS = ("charter", "returned", "plan_confirmed", "progress", "risk_high", "change_decided", "meeting",
-              "minutes", "acceptance", "all_accepted", "rating", "archived")
-
-
 @dataclass
 class PolicyConfig:
     """Every number of the workflow (SPEC §2 and §5). Durations in working days unless named."""
@@ -138,10 +135,8 @@ class PolicyConfig:
     enrol_unknown_speakers: bool = True  # an unknown person who speaks in a bound group joins its dept
     # a task may start when its predecessors are delivered (or accepted; off: any time); lead dept / PMO may force
     dependency_start: Literal["delivered", "accepted", "off"] = "delivered"
-    # what the PMO's groups hear of at once, and what in their next daily digest (the rest: not at all)
-    pmo_now: list[str] = field(default_factory=lambda: ["charter", "returned", "plan_confirmed", "risk_high",
-                                                        "change_decided", "acceptance", "all_accepted", "archived"])
-    pmo_digest: list[str] = field(default_factory=lambda: ["progress", "meeting", "minutes", "rating"])
+    # who hears of each workflow event, over bot.notices.EVENTS' defaults: { event = { party = when } }
+    notify: dict[str, dict[str, str]] = field(default_factory=dict)
     reask_all_on_resubmit: bool = False  # a resubmitted request re-asks only the depts that did not accept
 
 
@@ -286,6 +281,10 @@ def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
             return None
         inner = [a for a in args if a is not type(None)]
         return _coerce(inner[0], value, source, key)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{key}] must be a table, not a {type(value).__name__}")
+        return {str(k): _coerce(args[1], item, source, f"{key}.{k}") for k, item in value.items()}
     if origin is list:
         if not isinstance(value, list):
             raise ConfigError(f"{source}: {key} must be a list, not a {type(value).__name__}")
@@ -331,10 +330,10 @@ def _validate(config: Config, from_env: dict[str, str]) -> None:
                 date.fromisoformat(day)
             except ValueError:
                 raise ConfigError(f"{src}: calendar.{key}: {day!r} must be a date like '2027-01-01'") from None
-    for name in ("pmo_now", "pmo_digest"):
-        unknown = sorted(set(getattr(config.policy, name)) - set(PMO_EVENTS))
-        if unknown:
-            raise ConfigError(f"{src}: policy.{name}: unknown event {unknown[0]!r}; events: {', '.join(PMO_EVENTS)}")
+    try:
+        notices.matrix(config.policy.notify)
+    except ValueError as exc:
+        raise ConfigError(f"{src}: policy.notify: {exc}") from None
     if config.scheduler.tick_seconds < 1:
         raise ConfigError(f"{src}: scheduler.tick_seconds must be at least 1")
     if not 0 <= config.scheduler.dispatch_settle_ms <= 1000:

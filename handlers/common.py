@@ -191,8 +191,7 @@ async def participant_or_error(ctx: Context, c: Collaboration, d: Department) ->
 
 async def all_dept_ids(ctx: Context, c: Collaboration) -> list[int]:
     """Every department of a collaboration: initiating, lead and participants."""
-    ids = [c.initiator_dept_id, c.lead_dept_id] + [p.dept_id for p in await workflow.participants(ctx.session, c.id)]
-    return list(dict.fromkeys(ids))
+    return await workflow.dept_ids(ctx.session, c)
 
 
 async def names(ctx: Context, dept_ids: Sequence[int]) -> str:

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import notices
 from bot.config import Config
 from bot.events import Event
 from bot.messages import Address, Message, mention_ref
 from scheduler.calendar import WorkCalendar
-from storage import audit, org
+from storage import audit, org, workflow
 from storage.models import Collaboration, Person
 
 
@@ -85,21 +86,36 @@ class Context:
                 name = dept.name if dept else str(dept_id)
                 self.warnings.append(f"{name}尚未绑定群聊，通知未送达；请{name}负责人在部门群里发送 /bind {name}")
 
-    async def notify_pmo(self, message: Message, collab: Collaboration | None = None) -> None:
-        await self.notify([d.id for d in await org.pmo_departments(self.session)], message, collab)
+    async def announce(self, event: str, message: Message, collab: Collaboration,
+                       concerned: Iterable[int | None] = ()) -> None:
+        """Tell the parties of `event` (a key of bot.notices.EVENTS) as the notification matrix
+        says: a party that must act at once with its @mentions, the others a copy for
+        information, at once or in their next daily digest. A dept in several parties hears once,
+        at the earliest."""
+        spec = notices.EVENTS[event]
+        when_of: dict[int, tuple[bool, bool]] = {}  # dept → (at once, must act)
+        for party, when in notices.matrix(self.config.policy.notify)[event].items():
+            if when == "off":
+                continue
+            for dept_id in await self._party(party, collab, concerned):
+                now, acts = when_of.get(dept_id, (False, False))
+                when_of[dept_id] = (now or when == "now", acts or party in spec.required)
+        later = self.calendar.next_workday_at(self.now, time.fromisoformat(self.config.policy.daily_digest_time),
+                                              self.zone)
+        for (now, acts), depts in _grouped(when_of).items():
+            await self.notify(depts, message if acts else replace(message, mentions=()), collab,
+                              due_at=None if now else later)
 
-    async def tell_pmo(self, event: str, message: Message, collab: Collaboration) -> None:
-        """Keep the PMO in the loop of `event` (one of bot.config.PMO_EVENTS), at once or in its
-        next daily digest, as `[policy] pmo_now` / `pmo_digest` say; a copy for information, so
-        nobody is @mentioned by it."""
-        policy = self.config.policy
-        if event not in policy.pmo_now and event not in policy.pmo_digest:
-            return
-        later = None
-        if event not in policy.pmo_now:
-            later = self.calendar.next_workday_at(self.now, time.fromisoformat(policy.daily_digest_time), self.zone)
-        await self.notify([d.id for d in await org.pmo_departments(self.session)], replace(message, mentions=()),
-                          collab, due_at=later)
+    async def _party(self, party: str, c: Collaboration, concerned: Iterable[int | None]) -> list[int]:
+        if party == "initiator":
+            return [c.initiator_dept_id]
+        if party == "lead":
+            return [c.lead_dept_id] if c.lead_dept_id else []
+        if party == "participants":
+            return await workflow.dept_ids(self.session, c)
+        if party == "concerned":
+            return [d for d in concerned if d is not None]
+        return [d.id for d in await org.pmo_departments(self.session)]
 
     def workdays_after(self, days: int) -> date:
         """The date `days` working days after today; a reply that shows it is told when it rests on
@@ -117,6 +133,13 @@ class Context:
 
     def mention(self, *people: Person | None) -> tuple[str, ...]:
         return tuple(mention_ref(p.platform, p.user_id, p.name) for p in people if p is not None)
+
+
+def _grouped(when_of: dict[int, tuple[bool, bool]]) -> dict[tuple[bool, bool], list[int]]:
+    groups: dict[tuple[bool, bool], list[int]] = {}
+    for dept_id, how in when_of.items():
+        groups.setdefault(how, []).append(dept_id)
+    return groups
 
 
 def _plain(value: Any) -> Any:

@@ -37,7 +37,7 @@ async def deliver(ctx: Context, v: Values) -> None:
                       template=CardKind.DELIVERY, data={"code": c.code, "task": f"T{task.number}"},
                       mentions=ctx.mention(initiator))
     ctx.reply(message)
-    await ctx.notify([c.initiator_dept_id], message, c)
+    await ctx.announce("delivered", message, c)
     await tell_ready_successors(ctx, c, task)
 
 
@@ -85,8 +85,7 @@ async def accept(ctx: Context, v: Values) -> None:
                       mentions=ctx.mention(await org.person_by_id(ctx.session, task.owner_person_id)),
                       color={"pass": "green", "partial": "yellow", "fail": "red"}[v.result])
     ctx.reply(message)
-    await ctx.notify([task.owner_dept_id], message, c)
-    await ctx.tell_pmo("acceptance", message, c)
+    await ctx.announce("acceptance", message, c, concerned=[task.owner_dept_id])
     await tell_ready_successors(ctx, c, task)
     if all(t.status == "done" for t in await workflow.tasks(ctx.session, c.id)):
         await _all_accepted(ctx, c)
@@ -102,8 +101,7 @@ async def _all_accepted(ctx: Context, c: Collaboration) -> None:
                       f"牵头部门于 {retro_due} 前完成复盘（/retro {c.code}）。",
                       template=CardKind.ACCEPTED, data={"code": c.code, "retro_due": retro_due.isoformat()}, color="green")
     ctx.reply(message)
-    await ctx.notify(await common.all_dept_ids(ctx, c), message, c)
-    await ctx.tell_pmo("all_accepted", message, c)
+    await ctx.announce("all_accepted", message, c)
 
 
 @registry.command("rate", ("评价", "打分"), "验收后为协作部门评分：响应及时性、沟通效率、交付质量（1-5）",
@@ -135,7 +133,7 @@ async def rate(ctx: Context, v: Values) -> None:
                      Field("交付质量", f"{v.quality}/5"), Field("评价", v.comment or "—")),
                     template=CardKind.RATING, data={"code": c.code, "dept": dept.name}, color="green")
     ctx.reply(rated)
-    await ctx.tell_pmo("rating", rated, c)
+    await ctx.announce("rating", rated, c, concerned=[dept.id])
 
 
 async def _require_closed(ctx: Context, c: Collaboration, override: str | None) -> None:
@@ -180,5 +178,4 @@ async def retrospective(ctx: Context, v: Values) -> None:
                       (Field("做得好的地方", v.well), Field("待改进点", v.improve), Field("可复用的经验", v.lessons)),
                       template=CardKind.RETROSPECTIVE, data={"code": c.code}, color="grey")
     ctx.reply(message)
-    await ctx.notify(await common.all_dept_ids(ctx, c), message, c)
-    await ctx.tell_pmo("archived", message, c)
+    await ctx.announce("archived", message, c)

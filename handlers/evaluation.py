@@ -65,7 +65,7 @@ async def evaluate(ctx: Context, v: Values) -> None:
     ctx.reply(Message(f"{c.code} 评估已答复：{label}", f"{dept.name} {ctx.actor.name}", fields,
                       template=CardKind.EVALUATION_ANSWER, data=data, color=color))
     initiator = await org.person_by_id(ctx.session, c.initiator_id)
-    await ctx.notify([c.initiator_dept_id], Message(f"{c.code} {dept.name}评估结论：{label}", "", fields,
+    await ctx.announce("evaluation_answer", Message(f"{c.code} {dept.name}评估结论：{label}", "", fields,
                                                     template=CardKind.EVALUATION_ANSWER,
                                                     data=data | {"ask_edit": v.decision == "need_info"},
                                                     mentions=ctx.mention(initiator), color=color), c)
@@ -97,8 +97,7 @@ async def approve(ctx: Context, v: Values) -> None:
     ctx.audit("approve", c, lead=c.lead_dept_id)
     charter = await charter_message(ctx, c)
     ctx.reply(charter)
-    await ctx.notify(await common.all_dept_ids(ctx, c), charter, c)
-    await ctx.tell_pmo("charter", charter, c)
+    await ctx.announce("charter", charter, c)
 
 
 async def charter_message(ctx: Context, c: Collaboration) -> Message:
@@ -146,5 +145,4 @@ async def return_request(ctx: Context, v: Values) -> None:
                       await request_fields(ctx, c), template=CardKind.RETURNED, data={"code": c.code},
                       mentions=ctx.mention(initiator), color="red")
     ctx.reply(message)
-    await ctx.notify([c.initiator_dept_id], message, c)
-    await ctx.tell_pmo("returned", message, c)
+    await ctx.announce("returned", message, c)

@@ -69,7 +69,7 @@ async def update_status(ctx: Context, v: Values) -> None:
     ctx.reply(Message(f"{c.code} T{task.number} 状态已更新", "", fields, template=CardKind.TASK_STATUS, data=data,
                       color=TASK_COLOR[v.state]))
     if v.state in ("blocked", "delayed"):
-        await ctx.notify([c.lead_dept_id], Message(f"{c.code} T{task.number} {TASK_LABEL[v.state]}",
+        await ctx.announce("task_blocked", Message(f"{c.code} T{task.number} {TASK_LABEL[v.state]}",
                                                    "请牵头部门协调；跨部门无法解决时用 /problem 记录并升级。", fields,
                                                    template=CardKind.TASK_STATUS, data=data, color="red"), c)
 
@@ -109,8 +109,7 @@ async def submit_progress(ctx: Context, v: Values) -> None:
                       data={"code": c.code, "dept": dept.name, "week": week.isoformat()},
                       color="yellow" if report.risks not in ("无", "") else "green")
     ctx.reply(message)
-    await ctx.notify([c.lead_dept_id], message, c)
-    await ctx.tell_pmo("progress", message, c)
+    await ctx.announce("progress", message, c)
 
 
 @registry.command("board", ("看板",), "协作项目看板：一个项目的状态，或我参与的全部项目",

@@ -52,8 +52,7 @@ async def schedule_meeting(ctx: Context, v: Values) -> None:
     ctx.audit("meeting", c, meeting=f"M{meeting.number}", kind=kind, starts=starts)
     message = await meeting_message(ctx, c, meeting, f"会议通知：{meeting.title}")
     ctx.reply(message)
-    await ctx.notify(dept_ids, message, c)
-    await ctx.tell_pmo("meeting", message, c)
+    await ctx.announce("meeting", message, c, concerned=dept_ids)
 
 
 async def meeting_message(ctx: Context, c: Collaboration, m: Meeting, title: str, body: str = "") -> Message:
@@ -88,7 +87,7 @@ async def cancel_meeting(ctx: Context, v: Values) -> None:
     ctx.audit("meeting.cancel", c, meeting=f"M{m.number}", reason=v.reason)
     message = await meeting_message(ctx, c, m, f"会议取消：{m.title}", v.reason or "")
     ctx.reply(message)
-    await ctx.notify(m.dept_ids, message, c)
+    await ctx.announce("meeting_cancelled", message, c, concerned=m.dept_ids)
 
 
 
@@ -120,8 +119,7 @@ async def record_minutes(ctx: Context, v: Values) -> None:
     message = await meeting_message(ctx, c, m, f"会议纪要：{m.title}", body)
     message = replace(message, mentions=ctx.mention(*(o for _, o, _ in items if o)))
     ctx.reply(message)
-    await ctx.notify(m.dept_ids, message, c)
-    await ctx.tell_pmo("minutes", message, c)
+    await ctx.announce("minutes", message, c, concerned=m.dept_ids)
 
 
 async def _action_item(ctx: Context, text: str) -> tuple[str, Person | None, date | None]:

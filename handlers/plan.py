@@ -71,8 +71,8 @@ async def add_task(ctx: Context, v: Values) -> None:
     await _reset_confirmations(ctx, c)
     ctx.audit("task.add", c, task=f"T{number}", title=v.title, dept=dept.name, owner=owner.name)
     ctx.reply(await task_card(ctx, c, task, f"已新增任务 T{number}：{task.title}", "\n".join(warnings)))
-    await ctx.notify([dept.id], replace(await task_card(ctx, c, task, f"{c.code} 新任务分配给{dept.name}：T{number} {task.title}"),
-                                        mentions=ctx.mention(owner)), c)
+    card = await task_card(ctx, c, task, f"{c.code} 新任务分配给{dept.name}：T{number} {task.title}")
+    await ctx.announce("task_assigned", replace(card, mentions=ctx.mention(owner)), c, concerned=[dept.id])
 
 
 @registry.command("task edit", ("修改", "编辑", "edit"), "修改任务（方案确认前）",
@@ -202,9 +202,10 @@ async def require_start(ctx: Context, c: Collaboration, task: Task, force: bool 
 
 
 async def tell_ready_successors(ctx: Context, c: Collaboration, task: Task) -> None:
-    """When `task` reaches the state its successors wait for, their owners hear they can start."""
+    """When `task` reaches the state its successors wait for, their owners hear they can start:
+    once, on the first such state (delivered, then accepted, tells at delivery only)."""
     rule = ctx.config.policy.dependency_start
-    if rule == "off" or task.status not in START_READY[rule]:
+    if rule == "off" or task.status != START_READY[rule][0]:
         return
     for succ in await successors(ctx, task):
         if succ.status != "todo" or any(p.status not in START_READY[rule] for p in await predecessors(ctx, succ)):
@@ -213,7 +214,7 @@ async def tell_ready_successors(ctx: Context, c: Collaboration, task: Task) -> N
         card = await task_card(ctx, c, succ, f"{c.code} 前置任务已{READY_WORD[rule]}：T{succ.number} {succ.title} 可以开始",
                                f"前置任务 T{task.number} {task.title} 已{READY_WORD[rule]}。开始时请更新状态："
                                f"/status {c.code}/T{succ.number} 进行中")
-        await ctx.notify([succ.owner_dept_id], replace(card, mentions=ctx.mention(owner)), c)
+        await ctx.announce("task_ready", replace(card, mentions=ctx.mention(owner)), c, concerned=[succ.owner_dept_id])
 
 
 async def task_fields(ctx: Context, task: Task) -> tuple[Field, ...]:
@@ -256,8 +257,7 @@ async def confirm_plan(ctx: Context, v: Values) -> None:
                    f"{ctx.config.policy.weekly_report_due_time} 前提交进度（/progress {c.code}）。\n\n{table.body}",
                    template=CardKind.PLAN_CONFIRMED, data=table.data, color="green")
     ctx.reply(done)
-    await ctx.notify(await common.all_dept_ids(ctx, c), done, c)
-    await ctx.tell_pmo("plan_confirmed", done, c)
+    await ctx.announce("plan_confirmed", done, c)
 
 
 async def _owner_dept(ctx: Context, c: Collaboration, name: str) -> Department:
@@ -385,10 +385,10 @@ async def shift_task(ctx: Context, c: Collaboration, task_id: int, start: date |
         if t.id != task.id and t.status != "done" and earliest > t.start_date:
             lines.append(f"下游 T{t.number} 最早可开始 {earliest}（原计划 {t.start_date}）")
             owner = await org.person_by_id(ctx.session, t.owner_person_id)
-            await ctx.notify([t.owner_dept_id], Message(
+            await ctx.announce("upstream_slipped", Message(
                 f"{c.code} 上游任务改期：T{t.number} 受影响",
                 f"前置任务 T{task.number} 改为 {task.due_date} 完成，T{t.number} {t.title} 最早可于 {earliest} 开始"
                 f"（原计划 {t.start_date}）。如需调整请 /change。", template=CardKind.UPSTREAM_SLIPPED,
                 data={"code": c.code, "task": f"T{t.number}", "earliest": earliest.isoformat()},
-                mentions=ctx.mention(owner), color="yellow"), c)
+                mentions=ctx.mention(owner), color="yellow"), c, concerned=[t.owner_dept_id])
     return "\n".join(lines)

@@ -49,9 +49,7 @@ async def log_problem(ctx: Context, v: Values) -> None:
     ctx.audit("problem", c, problem=f"P{problem.number}", impact=problem.impact, dept=dept.name)
     message = await problem_message(ctx, c, problem, f"{c.code} 新问题 P{problem.number}")
     ctx.reply(message)
-    await ctx.notify([c.lead_dept_id, dept.id], message, c)
-    if problem.impact == "high":
-        await ctx.notify_pmo(message, c)
+    await ctx.announce("problem_high" if problem.impact == "high" else "problem", message, c, concerned=[dept.id])
 
 
 async def problem_message(ctx: Context, c: Collaboration, p: Problem, title: str, body: str = "") -> Message:
@@ -93,7 +91,7 @@ async def resolve_problem(ctx: Context, v: Values) -> None:
     ctx.audit("problem.resolve", c, problem=f"P{p.number}")
     message = await problem_message(ctx, c, p, f"{c.code} 问题 P{p.number} 已解决")
     ctx.reply(message)
-    await ctx.notify([c.lead_dept_id, p.responsible_dept_id], message, c)
+    await ctx.announce("problem_resolved", message, c, concerned=[p.responsible_dept_id])
 
 
 @registry.command("problem escalate", ("升级", "escalate"), "问题部门间无法解决：升级到协作管理办公室，再到分管领导",
@@ -118,8 +116,8 @@ async def escalate_problem(ctx: Context, v: Values) -> None:
     message = await problem_message(ctx, c, p, f"{c.code} 问题 P{p.number} 升级至{ESCALATION[p.level]}", body)
     admins = await org.admins(ctx.session)
     ctx.reply(message)
-    await ctx.notify_pmo(replace(message, mentions=ctx.mention(*admins)), c)
-    await ctx.notify([c.lead_dept_id, p.responsible_dept_id], message, c)
+    await ctx.announce("problem_escalated", replace(message, mentions=ctx.mention(*admins)), c,
+                       concerned=[p.responsible_dept_id])
 
 
 @registry.command("risk", ("风险",), "登记风险（风险问题跟踪表）",
@@ -145,9 +143,7 @@ async def log_risk(ctx: Context, v: Values) -> None:
     ctx.audit("risk", c, risk=f"R{risk.number}", level=risk.level)
     message = risk_message(c, risk, f"{c.code} 新风险 R{risk.number}", owner.name if owner else "—")
     ctx.reply(message)
-    await ctx.notify([c.lead_dept_id], message, c)
-    if risk.level == "high":
-        await ctx.tell_pmo("risk_high", message, c)
+    await ctx.announce("risk_high" if risk.level == "high" else "risk", message, c)
 
 
 def risk_message(c: Collaboration, r: Risk, title: str, owner: str) -> Message:
@@ -195,7 +191,10 @@ async def update_risk(ctx: Context, v: Values) -> None:
     r.reviewed_at = ctx.now
     ctx.audit("risk.update", c, risk=f"R{number}", reason=v.reason, **changes)
     owner = await org.person_by_id(ctx.session, r.owner_id) if r.owner_id else None
-    ctx.reply(risk_message(c, r, f"{c.code} 风险 R{number} 已更新", owner.name if owner else "—"))
+    message = risk_message(c, r, f"{c.code} 风险 R{number} 已更新", owner.name if owner else "—")
+    ctx.reply(message)
+    if v.status == "accepted":
+        await ctx.announce("risk_accepted", replace(message, title=f"{c.code} 接受风险 R{number}"), c)
 
 
 @registry.command("change", ("变更",), "提出变更申请（目标、范围、时间、资源）",
@@ -229,8 +228,7 @@ async def raise_change(ctx: Context, v: Values) -> None:
     message = change_message(c, cr, f"{c.code} 变更申请 C{cr.number}",
                              f"审批：/change approve {c.code}/C{cr.number} 或 /change reject {c.code}/C{cr.number} 原因")
     ctx.reply(message)
-    await ctx.notify([c.lead_dept_id], message, c)
-    await ctx.notify_pmo(message, c)
+    await ctx.announce("change_requested", message, c, concerned=[task.owner_dept_id if task else None])
 
 
 def _describe(v: Values, task: Task | None) -> str:
@@ -289,8 +287,7 @@ async def approve_change(ctx: Context, v: Values) -> None:
     ctx.audit("change.approve", c, change=f"C{cr.number}")
     message = change_message(c, cr, f"{c.code} 变更 C{cr.number} 已批准", body)
     ctx.reply(message)
-    await ctx.notify(await common.all_dept_ids(ctx, c), message, c)
-    await ctx.tell_pmo("change_decided", message, c)
+    await ctx.announce("change_approved", message, c)
 
 
 @registry.command("change reject", ("驳回", "reject", "拒绝"), "驳回变更申请",
@@ -303,5 +300,5 @@ async def reject_change(ctx: Context, v: Values) -> None:
     ctx.audit("change.reject", c, change=f"C{cr.number}", note=v.note)
     message = change_message(c, cr, f"{c.code} 变更 C{cr.number} 已驳回")
     ctx.reply(message)
-    await ctx.notify([c.lead_dept_id], message, c)
-    await ctx.tell_pmo("change_decided", message, c)
+    requester = await org.person_by_id(ctx.session, cr.requested_by)
+    await ctx.announce("change_rejected", message, c, concerned=[requester.dept_id if requester else None])

@@ -84,10 +84,9 @@ async def open_evaluation_round(ctx: Context, c: Collaboration, dept_ids: list[i
     fields = await request_fields(ctx, c)
     for dept_id in dept_ids:
         await ctx.notify([dept_id], await evaluation_card(ctx, c, dept_id, due, f"协作评估邀请：{c.code} {c.name}"), c)
-    await ctx.notify_pmo(Message(f"新协作需求待评估：{c.code} {c.name}",
-                                 f"请于 {convene} 前组织需求评估会（/meeting {c.code} kind=评估会 …）。",
-                                 fields, template=CardKind.REQUEST, data={"code": c.code},
-                                 mentions=ctx.mention(*await org.admins(ctx.session))), c)
+    await ctx.announce("request_submitted", Message(
+        f"新协作需求待评估：{c.code} {c.name}", f"请于 {convene} 前组织需求评估会（/meeting {c.code} kind=评估会 …）。",
+        fields, template=CardKind.REQUEST, data={"code": c.code}, mentions=ctx.mention(*await org.admins(ctx.session))), c)
 
 
 async def evaluation_card(ctx: Context, c: Collaboration, dept_id: int, due: date, title: str,
@@ -140,9 +139,9 @@ async def tell_pmo_when_complete(ctx: Context, c: Collaboration) -> None:
         next_step = f"全部接受，可立项：/approve {c.code}"
     else:
         next_step = f"存在未接受的部门，请退回发起部门：/return {c.code} 原因"
-    await ctx.notify_pmo(Message(f"{c.code} 评估已全部答复", f"{summary}\n\n{next_step}", template=CardKind.EVALUATION_SUMMARY,
-                                 data={"code": c.code,
-                                       "all_accepted": all(a.decision == "accept" for a in answers)}), c)
+    await ctx.announce("evaluation_complete", Message(
+        f"{c.code} 评估已全部答复", f"{summary}\n\n{next_step}", template=CardKind.EVALUATION_SUMMARY,
+        data={"code": c.code, "all_accepted": all(a.decision == "accept" for a in answers)}), c)
 
 
 async def request_fields(ctx: Context, c: Collaboration) -> tuple[Field, ...]:

@@ -44,6 +44,12 @@ async def participants(session: AsyncSession, collab_id: int) -> Sequence[Partic
                                   .order_by(Participant.id))).all()
 
 
+async def dept_ids(session: AsyncSession, c: Collaboration) -> list[int]:
+    """Every department of a collaboration: initiating, lead and participants, each once."""
+    ids = [c.initiator_dept_id, c.lead_dept_id] + [p.dept_id for p in await participants(session, c.id)]
+    return [i for i in dict.fromkeys(ids) if i is not None]
+
+
 async def participant(session: AsyncSession, collab_id: int, dept_id: int) -> Participant | None:
     return await session.scalar(select(Participant).where(Participant.collab_id == collab_id,
                                                           Participant.dept_id == dept_id))

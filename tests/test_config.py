@@ -247,6 +247,7 @@ def test_config_example_documents_every_key() -> None:
     for section in sections:
         assert f"[{section}]" in text or f"[[{section}]]" in text, section
     documented = {line.lstrip("# ").split("=")[0].strip() for line in text.splitlines() if "=" in line}
+    documented |= {line.strip("[]").rsplit(".", 1)[-1] for line in text.splitlines() if line.startswith("[")}
     for cls in (DatabaseConfig, HttpConfig, FeishuConfig, DingTalkConfig, LocalConfig, PolicyConfig, RolesConfig,
                 DepartmentConfig):
         missing = {f.name for f in dataclasses.fields(cls)} - documented

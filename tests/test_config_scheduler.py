@@ -30,7 +30,12 @@ def test_calendar_overrides_reach_the_bots_calendar(tmp_path: Path) -> None:
     ("[scheduler]\ntick_seconds = 0\n", "scheduler.tick_seconds"),
     ("[scheduler]\ndispatch_settle_ms = -1\n", "scheduler.dispatch_settle_ms"),
     ('[policy]\nnotice_time = "9点半"\n', "policy.notice_time"),
-    ('[policy]\npmo_digest = ["progress", "weekly"]\n', "policy.pmo_digest: unknown event 'weekly'"),
+    ('[policy.notify]\nweekly = { pmo = "now" }\n', "policy.notify: unknown event 'weekly'"),
+    ('[policy.notify]\nprogress = { boss = "now" }\n', "policy.notify: progress: unknown party 'boss'"),
+    ('[policy.notify]\nprogress = { pmo = "soon" }\n', "policy.notify: progress.pmo must be one of now, digest, off"),
+    ('[policy.notify]\ndelivered = { initiator = "digest" }\n', 'policy.notify: delivered.initiator must stay "now"'),
+    ('[policy.notify]\nrisk = { concerned = "now" }\n', "policy.notify: risk has no party 'concerned'"),
+    ('[policy.notify]\nprogress = "now"\n', r"\[policy.notify.progress\] must be a table"),
     ("[scheduler]\nwhen = 1\n", "scheduler.when"),
 ])
 def test_bad_values_name_the_key(tmp_path: Path, body: str, message: str) -> None:
