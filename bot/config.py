@@ -114,6 +114,7 @@ class PolicyConfig:
     lag_report_working_days: int = 2
     lag_alert_working_days: int = 3
     due_soon_working_days: int = 3
+    action_due_soon_working_days: int = 1  # a minutes' action item: reminded this long before its date
     milestone_warning_working_days: int = 3
     resource_notice_days: int = 7
     problem_report_hours: int = 2

@@ -19,6 +19,9 @@ class CardKind(StrEnum):
     `cards/templates/<kind>.j2`; a message's `template` is one of these."""
 
     ACCEPTANCE = "acceptance"
+    ACTION_DUE = "action_due"
+    ACTION_ITEM = "action_item"
+    ACTION_LIST = "action_list"
     ACCEPTED = "accepted"
     BOARD = "board"
     BOARD_LIST = "board_list"
@@ -133,7 +136,7 @@ PRIVATE_PREFIX = "user:"
 RESEND_MARK = "（补发，可能重复）"
 
 #: The objects whose cards the bot keeps current in every chat it sent them to (docs/cards.md, "Copies").
-OBJECT_KINDS = ("collab", "task", "problem", "risk", "change", "meeting")
+OBJECT_KINDS = ("collab", "task", "problem", "risk", "change", "meeting", "action")
 
 
 def showing(message: Message, kind: str, row_id: int) -> Message:

@@ -82,6 +82,8 @@ REMINDERS: dict[str, Callable[[Mapping[str, Any]], list[Button]]] = {
     K.MEETING_SOON: lambda d: [_minutes(d)],
     K.MINUTES_DUE: lambda d: [_minutes(d)],
     K.MINUTES_OVERDUE: lambda d: [_minutes(d)],
+    K.ACTION_DUE: lambda d: [button("完成行动项", "action done", {"action": _ref(d, "action")}, "primary", form=True),
+                             _board(d)],
     K.WEEKLY_PROMPT: lambda d: [_progress(d)],
     K.WEEKLY_MISSING: lambda d: [_progress(d)],
     K.WEEKLY_ESCALATE: lambda d: [_board(d), button("安排同步会", "meeting", {"id": d.get("code", ""), "kind": "sync"},

@@ -33,7 +33,7 @@ async def help_command(ctx: Context, v: Values) -> None:
 
 
 ORDER = ("help", "bind", "request", "evaluate", "approve", "return", "task", "confirm", "status", "progress",
-         "problem", "risk", "change", "meeting", "minutes", "deliver", "accept", "rate", "retro", "board", "mytasks",
+         "problem", "risk", "change", "meeting", "minutes", "action", "deliver", "accept", "rate", "retro", "board", "mytasks",
          "calendar")
 
 

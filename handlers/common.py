@@ -13,10 +13,12 @@ from bot.commands import UserError
 from handlers.context import Context
 from handlers.vocab import ACTIVE_STAGES, STAGES
 from storage import counters, org, workflow
-from storage.models import ChangeRequest, Collaboration, Department, Meeting, Participant, Person, Problem, Risk, Task
+from storage.models import (
+    ActionItem, ChangeRequest, Collaboration, Department, Meeting, Participant, Person, Problem, Risk, Task,
+)
 
 CODE_RE = re.compile(r"^XZ-\d{4}-\d{4,}$", re.IGNORECASE)
-ITEM_RE = re.compile(r"^(?:(XZ-\d{4}-\d{4,})[/:：#])?([TPRCM])(\d{1,6})$", re.IGNORECASE)
+ITEM_RE = re.compile(r"^(?:(XZ-\d{4}-\d{4,})[/:：#])?([TPRCMA])(\d{1,6})$", re.IGNORECASE)
 
 
 async def collab(ctx: Context, ref: str | None, stages: Sequence[str] = ACTIVE_STAGES) -> Collaboration:
@@ -38,7 +40,7 @@ async def collab(ctx: Context, ref: str | None, stages: Sequence[str] = ACTIVE_S
 
 
 def item_ref(ref: str, prefix: str) -> tuple[str | None, int]:
-    """Split "XZ-2026-0001/T3" or "T3" into (code or None, 3); `prefix` is T, P, R, C or M."""
+    """Split "XZ-2026-0001/T3" or "T3" into (code or None, 3); `prefix` is T, P, R, C, M or A."""
     m = ITEM_RE.match(ref.strip())
     if not m or m[2].upper() != prefix:
         raise UserError(f"编号“{ref[:40]}”格式不对，应形如 {prefix}3 或 XZ-2026-0001/{prefix}3")
@@ -47,7 +49,7 @@ def item_ref(ref: str, prefix: str) -> tuple[str | None, int]:
 
 ITEMS: dict[str, tuple[type[Any], str]] = {
     "T": (Task, "任务"), "P": (Problem, "问题"), "R": (Risk, "风险"), "C": (ChangeRequest, "变更申请"),
-    "M": (Meeting, "会议"),
+    "M": (Meeting, "会议"), "A": (ActionItem, "行动项"),
 }
 
 

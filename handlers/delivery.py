@@ -137,15 +137,17 @@ async def rate(ctx: Context, v: Values) -> None:
 
 
 async def _require_closed(ctx: Context, c: Collaboration, override: str | None) -> None:
-    """Archiving closes the record: every problem resolved and every risk closed or accepted,
-    unless the PMO archives anyway, with a reason the audit keeps."""
-    problems, risks = await workflow.unclosed(ctx.session, c.id)
-    if not problems and not risks:
+    """Archiving closes the record: every problem resolved, every risk closed or accepted and every
+    action item done, unless the PMO archives anyway, with a reason the audit keeps."""
+    problems, risks, actions = await workflow.unclosed(ctx.session, c.id)
+    if not problems and not risks and not actions:
         return
-    items = "、".join([*(f"问题 P{p.number}" for p in problems), *(f"风险 R{r.number}" for r in risks)])
+    items = "、".join([*(f"问题 P{p.number}" for p in problems), *(f"风险 R{r.number}" for r in risks),
+                      *(f"行动项 A{a.number}" for a in actions)])
     if not override:
         raise UserError(f"{c.code} 还有未关闭的事项：{items}。请先解决问题（/problem resolve）、关闭或接受风险"
-                        f"（/risk update … status=关闭|接受风险 reason=…）；协作管理办公室可写明理由仍归档：override=…")
+                        f"（/risk update … status=关闭|接受风险 reason=…）、完成行动项（/action done）；"
+                        f"协作管理办公室可写明理由仍归档：override=…")
     common.require(common.is_admin(ctx), "带未关闭事项归档", "协作管理办公室")
     ctx.audit("retro.override", c, unclosed=items, reason=override)
     ctx.warnings.append(f"归档时仍未关闭：{items}（理由：{override}，已记入审计）")

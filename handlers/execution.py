@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from bot.commands import Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
+from handlers.actions import action_row
 from handlers.context import Context
 from handlers.plan import require_start
 from handlers.registry import registry
@@ -153,6 +154,12 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
     if overdue:
         fields.append(Field("逾期", "、".join(f"T{t.number}（{t.due_date}）" for t in overdue)))
     fields.append(Field("未决", f"问题 {opens['problems']}｜风险 {opens['risks']}｜变更待批 {opens['changes']}"))
+    actions = [a for a in await workflow.action_items(ctx.session, c.id) if not a.done]
+    if actions:
+        people = await org.people_by_ids(ctx.session, [a.owner_id for a in actions if a.owner_id])
+        fields.append(Field("行动项", "\n".join(r["action"] + f" {r['text']}（{r['owner']}，{r['state']}）"
+                                                for r in (action_row(c, a, people.get(a.owner_id or 0), ctx.today)
+                                                          for a in actions))))
     color = "red" if overdue or counts.get("blocked") else PRIORITY_COLOR[c.priority]
     return Message(f"看板：{c.code} {c.name}", "", tuple(fields), template=CardKind.BOARD,
                    data={"code": c.code, "stage": c.stage, "counts": counts, "overdue": [t.number for t in overdue]},

@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 
 from bot.commands import Param, UserError, Values
-from bot.dates import DateError, parse_date
 from bot.messages import CardKind, Field, Message, showing
-from handlers import common
+from handlers import actions, common
 from handlers.context import Context
 from handlers.registry import registry
 from handlers.views import view
 from handlers.vocab import MEETING_KINDS, MEETING_LABEL, MEETING_STATUS
 from scheduler.withdraw import withdraw
-from storage.models import ActionItem, Collaboration, Meeting, Person
+from storage.models import Collaboration, Meeting
 
 
 async def may_run_meetings(ctx: Context, c: Collaboration) -> bool:
@@ -95,7 +94,7 @@ async def cancel_meeting(ctx: Context, v: Values) -> None:
                   Param("meeting", "会议编号", positional=True, required=True),
                   Param("minutes", "纪要", "textarea", positional=True, rest=True, aliases=("纪要", "内容")),
                   Param("decisions", "决议事项", "textarea", aliases=("决议",)),
-                  Param("action", "行动项（内容 @负责人 日期）", "text*", aliases=("行动项", "待办")),
+                  Param("action", "行动项（内容 @负责人 完成日期）", "text*", aliases=("行动项", "待办")),
                   example='/minutes XZ-2026-0001/M1 "各部门进度正常" decisions="设计稿延期2天" action="补充FAQ @王五 12-05"',
                   form=True)
 async def record_minutes(ctx: Context, v: Values) -> None:
@@ -108,35 +107,16 @@ async def record_minutes(ctx: Context, v: Values) -> None:
         raise UserError(f"M{m.number} 将于 {m.starts_at.astimezone(ctx.zone):%Y-%m-%d %H:%M} 开始，会后再记录纪要")
     if not v.minutes and not v.decisions:
         raise UserError("纪要内容不能为空：写明讨论结论（minutes）或决议事项（decisions=）")
-    items = [await _action_item(ctx, text) for text in v.action]
+    items = [await actions.parse_item(ctx, text) for text in v.action]
     m.status, m.minutes, m.decisions, m.minutes_at = "done", v.minutes or "", v.decisions or "", ctx.now
     await withdraw(ctx.session, f"meeting:{m.id}")
-    for text, owner, due in items:
-        ctx.session.add(ActionItem(meeting_id=m.id, text=text, owner_id=owner.id if owner else None, due_date=due))
-    ctx.audit("minutes", c, meeting=f"M{m.number}", actions=len(items))
-    lines = [f"• {text}（{owner.name if owner else '待定'}，{common.fmt_date(due)}）" for text, owner, due in items]
+    rows = await actions.record(ctx, c, m, items)
+    ctx.audit("minutes", c, meeting=f"M{m.number}", actions=[f"A{a.number}" for a in rows])
+    lines = [f"• A{a.number} {a.text}（{owner.name}，{a.due_date}）" for a, (_, owner, _) in zip(rows, items)]
     body = f"纪要：{m.minutes or '—'}\n决议：{m.decisions or '—'}\n行动项：\n" + ("\n".join(lines) or "（无）")
+    if rows:
+        body += f"\n完成后负责人发送 /action done {c.code}/A{rows[0].number} 说明"
     message = await meeting_message(ctx, c, m, f"会议纪要：{m.title}", body)
-    message = replace(message, mentions=ctx.mention(*(o for _, o, _ in items if o)))
+    message = replace(message, mentions=ctx.mention(*(owner for _, owner, _ in items)))
     ctx.reply(message)
     await ctx.announce("minutes", message, c, concerned=m.dept_ids)
-
-
-async def _action_item(ctx: Context, text: str) -> tuple[str, Person | None, date | None]:
-    """Parse "内容 @负责人 日期": the owner and the due date are optional, in that order at the end."""
-    words = text.split()
-    due: date | None = None
-    if len(words) > 1:
-        try:
-            due = parse_date(words[-1], ctx.today)
-            words = words[:-1]
-        except DateError:
-            pass
-    owner: Person | None = None
-    if len(words) > 1 and words[-1].startswith(("@", "＠")):
-        owner = await common.person(ctx, words[-1])
-        words = words[:-1]
-    if not words:
-        raise UserError(f"行动项“{text[:40]}”缺少内容；格式：内容 @负责人 日期")
-    return " ".join(words), owner, due
-

@@ -23,7 +23,7 @@ from scheduler import rules
 from scheduler.calendar import WorkCalendar
 from scheduler.rules import Facts, Notice
 from storage import org, outbox, schedule
-from storage.models import Collaboration, Evaluation, Meeting, Participant, Problem, ProgressReport, Task
+from storage.models import ActionItem, Collaboration, Evaluation, Meeting, Participant, Problem, ProgressReport, Task
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class _Due:
 
     tasks: Sequence[Task] = ()
     rework: Sequence[Task] = ()
+    actions: Sequence[ActionItem] = ()
     evaluations: Sequence[Evaluation] = ()
     kickoffs: Sequence[Collaboration] = ()
     meetings: Sequence[Meeting] = ()
@@ -60,7 +61,7 @@ class _Due:
     dept_lists: dict[int, list[int]] = field(default_factory=dict)
 
     def empty(self) -> bool:
-        return not (self.tasks or self.rework or self.evaluations or self.kickoffs or self.meetings or self.problems
+        return not (self.tasks or self.rework or self.actions or self.evaluations or self.kickoffs or self.meetings or self.problems
                     or self.retros or self.pairs or self.digest_tasks)
 
 
@@ -107,6 +108,7 @@ class Planner:
         return [
             *rules.due_soon(due.tasks, f), *rules.due_today(due.tasks, f), *rules.lag_ladder(due.tasks, due.held, f),
             *rules.upstream_late(due.late, due.plans, due.graph, f), *rules.rework_due(due.rework, f),
+            *rules.action_items(due.actions, f),
             *rules.evaluation_sla(due.evaluations, f), *rules.kickoff(due.kickoffs, due.dept_lists, f),
             *rules.meetings(due.meetings, f), *rules.weekly_reports(due.pairs, due.reports, f),
             *rules.weekly_sync(due.weekly_collabs.values(), due.dept_lists, due.reports, due.counts, f),
@@ -122,6 +124,7 @@ class Planner:
         due = _Due()
         due.tasks = await schedule.tasks_due_in(session, _ranges(f, (*soon, 0, *lag, 1), at))
         due.rework = await schedule.rework_due_in(session, f.anchor_ranges(0, at))
+        due.actions = await schedule.actions_due_in(session, _ranges(f, (-p.action_due_soon_working_days, 1), at))
         due.evaluations = await schedule.pending_evaluations(
             session, _ranges(f, (-p.evaluation_remind_working_days_left, 1), at))
         due.kickoffs = await schedule.approved_without_kickoff(
@@ -154,13 +157,14 @@ class Planner:
     async def _resolve(self, session: AsyncSession, due: _Due, f: Facts) -> None:
         """Load the collaborations, departments and people the notices will name and @mention."""
         collab_ids = ({t.collab_id for t in (*due.tasks, *due.rework, *due.digest_tasks)}
-                      | {x.collab_id for x in (*due.evaluations, *due.meetings, *due.problems)})
+                      | {x.collab_id for x in (*due.evaluations, *due.meetings, *due.problems, *due.actions)})
         f.collabs = {c.id: c for c in (*due.kickoffs, *due.retros)} | due.weekly_collabs
         f.collabs |= await schedule.collabs(session, collab_ids - set(f.collabs))
         due.dept_lists = await _dept_lists(session, {c.id for c in due.kickoffs} | set(due.weekly_collabs))
         f.people = {p.id: p for p in await schedule.heads_and_admins(session)}
         f.people |= await schedule.people(session, _person_ids(
-            (*due.tasks, *due.plans, *due.rework, *due.digest_tasks, *due.evaluations, *due.meetings, *due.problems,
+            (*due.tasks, *due.plans, *due.rework, *due.actions, *due.digest_tasks, *due.evaluations, *due.meetings,
+             *due.problems,
              *f.collabs.values(), *(part for _, part in due.pairs))) - set(f.people))
 
     def _weekly_due(self, f: Facts) -> bool:

@@ -22,7 +22,7 @@ from handlers.plan import depends_on, projected_schedule
 from handlers.vocab import ESCALATION, MEETING_LABEL, TASK_LABEL
 from scheduler.calendar import WorkCalendar
 from storage.models import (
-    Collaboration, Department, Evaluation, Meeting, Participant, Person, Problem, ProgressReport, Task,
+    ActionItem, Collaboration, Department, Evaluation, Meeting, Participant, Person, Problem, ProgressReport, Task,
 )
 
 
@@ -244,6 +244,35 @@ def _finishing_no_earlier_than(t: Task, today: date) -> SimpleNamespace:
     """A task as the projection sees it: an unfinished late task cannot finish before today."""
     due = t.due_date if t.status == "done" or t.due_date >= today else today
     return SimpleNamespace(id=t.id, start_date=t.start_date, due_date=due)
+
+
+def action_items(items: Iterable[ActionItem], f: Facts) -> list[Notice]:
+    """Open action item due in N working days → its owner's dept, @owner; still open on the working
+    day after its date → the owner's dept and the lead dept."""
+    out = []
+    for a in items:
+        if a.due_date is None:
+            continue
+        owner = f.people.get(a.owner_id) if a.owner_id else None
+        dept = owner.dept_id if owner else None
+        collab = f.collabs.get(a.collab_id)
+        code = f.code(a.collab_id)
+        for late, offset in ((False, -f.policy.action_due_soon_working_days), (True, 1)):
+            fire = f.day_fire(a.due_date, offset, dept, f.policy.notice_time)
+            if not f.in_window(fire):
+                continue
+            depts = (dept, collab.lead_dept_id if collab else None) if late else (dept,)
+            title = f"{code} 行动项{'逾期' if late else '即将到期'}：A{a.number} {a.text}"
+            body = (f"完成日期 {a.due_date} 已过，请负责人完成后 /action done {code}/A{a.number}，或在群里说明原因。" if late
+                    else f"完成日期 {a.due_date}。完成后请 /action done {code}/A{a.number} 完成说明")
+            msg = Message(title, body, (Field("行动项", f"A{a.number} {a.text}"), Field("负责人", f.person_name(a.owner_id)),
+                                        Field("完成日期", a.due_date.isoformat())),
+                          template=CardKind.ACTION_DUE, data={"code": code, "action": f"A{a.number}",
+                                                              "due": a.due_date.isoformat(), "late": late},
+                          mentions=f.mention(a.owner_id), color="red" if late else "yellow")
+            key = f"action:{a.id}:{'overdue' if late else 'due-soon'}:{a.due_date}"
+            out.append(Notice(key, fire, tuple(d for d in dict.fromkeys(depts) if d is not None), msg, a.collab_id))
+    return out
 
 
 def rework_due(tasks: Iterable[Task], f: Facts) -> list[Notice]:

@@ -14,11 +14,11 @@ from sqlalchemy import event, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from storage.models import CardCopy, ChangeRequest, Collaboration, Meeting, Problem, Risk, Task
+from storage.models import ActionItem, CardCopy, ChangeRequest, Collaboration, Meeting, Problem, Risk, Task
 
 #: The models whose rows have cards, by the object kind `bot.messages.showing` names.
 TRACKED: dict[type, str] = {Collaboration: "collab", Task: "task", Problem: "problem", Risk: "risk",
-                            ChangeRequest: "change", Meeting: "meeting"}
+                            ChangeRequest: "change", Meeting: "meeting", ActionItem: "action"}
 _CHANGED = "xiezuo.changed_objects"
 
 

@@ -283,13 +283,23 @@ class Meeting(Base):
 
 
 class ActionItem(Base):
+    """A minutes' 行动项: A1, A2 … within the collaboration, tracked until its owner closes it."""
+
     __tablename__ = "action_items"
+    __table_args__ = (UniqueConstraint("collab_id", "number", name="uq_action_items_collab_id_number"),
+                      Index("ix_action_items_done_due", "done", "due_date"))
     id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id", name="fk_action_items_collab_id"),
+                                           index=True)
+    number: Mapped[int] = mapped_column(Integer)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     due_date: Mapped[date | None]
     done: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", name="fk_action_items_done_by"))
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class Delivery(Base):

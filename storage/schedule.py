@@ -12,7 +12,7 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    CalendarOverride, Collaboration, Department, Evaluation, Meeting, Participant, Person, Problem,
+    ActionItem, CalendarOverride, Collaboration, Department, Evaluation, Meeting, Participant, Person, Problem,
     ProgressReport, Retrospective, SchedulerState, Task, TaskDependency,
 )
 from storage.upsert import insert_ignore
@@ -91,6 +91,16 @@ async def tasks_due_in(session: AsyncSession, ranges: Sequence[DateRange]) -> Se
     stmt = (select(Task).join(Collaboration, Collaboration.id == Task.collab_id)
             .where(Task.status.in_(CHASED_TASK_STATES), _in_ranges(Task.due_date, ranges),
                    Collaboration.stage == "executing").order_by(Task.id))
+    return (await session.scalars(stmt)).all()
+
+
+async def actions_due_in(session: AsyncSession, ranges: Sequence[DateRange]) -> Sequence[ActionItem]:
+    """Open action items of active collaborations whose due date lies in one of `ranges`."""
+    if not ranges:
+        return []
+    stmt = (select(ActionItem).join(Collaboration, Collaboration.id == ActionItem.collab_id)
+            .where(ActionItem.done.is_(False), _in_ranges(ActionItem.due_date, ranges),
+                   Collaboration.stage.not_in(("archived", "returned"))).order_by(ActionItem.id))
     return (await session.scalars(stmt)).all()
 
 

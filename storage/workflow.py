@@ -9,12 +9,12 @@ from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    Acceptance, ChangeRequest, Collaboration, Delivery, Evaluation, Meeting, Participant, Problem,
+    Acceptance, ActionItem, ChangeRequest, Collaboration, Delivery, Evaluation, Meeting, Participant, Problem,
     ProgressReport, Rating, Retrospective, Risk, Task, TaskDependency,
 )
 from storage.upsert import insert_ignore
 
-Numbered = TypeVar("Numbered", Task, Problem, Risk, ChangeRequest, Meeting)
+Numbered = TypeVar("Numbered", Task, Problem, Risk, ChangeRequest, Meeting, ActionItem)
 
 
 _COLLAB_BY_CODE = select(Collaboration).where(Collaboration.code == bindparam("code"))  # built once: most commands
@@ -98,6 +98,11 @@ async def open_tasks_of(session: AsyncSession, person_id: int, states: Sequence[
     return [(t, code) for t, code in rows]
 
 
+async def action_items(session: AsyncSession, collab_id: int) -> Sequence[ActionItem]:
+    return (await session.scalars(select(ActionItem).where(ActionItem.collab_id == collab_id)
+                                  .order_by(ActionItem.number))).all()
+
+
 async def latest_delivery(session: AsyncSession, task_id: int) -> Delivery | None:
     return await session.scalar(select(Delivery).where(Delivery.task_id == task_id).order_by(Delivery.id.desc()).limit(1))
 
@@ -146,14 +151,18 @@ async def open_counts(session: AsyncSession, collab_id: int) -> dict[str, int]:
     return {"problems": problems, "risks": risks, "changes": changes}
 
 
-async def unclosed(session: AsyncSession, collab_id: int) -> tuple[Sequence[Problem], Sequence[Risk]]:
-    """The problems not resolved and the risks still tracked (neither closed nor accepted): what
-    keeps a collaboration from being archived."""
+async def unclosed(session: AsyncSession,
+                   collab_id: int) -> tuple[Sequence[Problem], Sequence[Risk], Sequence[ActionItem]]:
+    """The problems not resolved, the risks still tracked (neither closed nor accepted) and the
+    action items still open: what keeps a collaboration from being archived."""
     problems = (await session.scalars(select(Problem).where(Problem.collab_id == collab_id, Problem.status == "open")
                                       .order_by(Problem.number))).all()
     risks = (await session.scalars(select(Risk).where(Risk.collab_id == collab_id, Risk.status == "open")
                                    .order_by(Risk.number))).all()
-    return problems, risks
+    actions = (await session.scalars(select(ActionItem).where(ActionItem.collab_id == collab_id,
+                                                              ActionItem.done.is_(False))
+                                     .order_by(ActionItem.number))).all()
+    return problems, risks, actions
 
 
 async def rating(session: AsyncSession, collab_id: int, dept_id: int, rater_id: int) -> Rating | None:

@@ -15,12 +15,14 @@ ROWS = [{"task": f"T{i}", "title": f"任务{i}", "dept": "研发部", "owner": "
          "standard": "评审通过", "start": "2026-12-01", "due": "2026-12-10", "after": "", "status": "进行中",
          "progress": 50, "milestone": False} for i in range(1, 4)]
 DATA: dict[str, Any] = {
-    "code": "XZ-2026-0001", "task": "T1", "problem": "P1", "risk": "R1", "change": "C1", "meeting": "M1",
+    "code": "XZ-2026-0001", "task": "T1", "problem": "P1", "risk": "R1", "change": "C1", "meeting": "M1", "action": "A1",
     "status": "open", "decision": "accept", "dept": "研发部", "by": "李强", "all_accepted": True, "stage": "executing",
     "counts": {"doing": 2, "done": 1, "blocked": 1}, "rows": ROWS, "result": "partial", "state": "doing",
     "progress": 40, "commands": ["help", "request"],
     "items": [{"task": "XZ-2026-0001/T1", "title": "用户调研", "due": "2026-12-10", "status": "doing",
-               "code": "XZ-2026-0001", "name": "Q4新品推广", "stage": "executing"}],
+               "code": "XZ-2026-0001", "name": "Q4新品推广", "stage": "executing",
+               "action": "A1", "ref": "XZ-2026-0001/A1", "text": "补充FAQ", "owner": "李工", "done": False,
+               "state": "截止 2026-12-05"}],
 }
 FIELDS = (Field("部门", "研发部"), Field("响应及时性", "5/5"), Field("意见", "无"))
 

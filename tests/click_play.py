@@ -94,6 +94,9 @@ async def whole_collaboration(p: Player) -> None:
     await p.click("张经理", meeting, "记录纪要")
     await p.click("张经理", p.card("市场部", "也可以直接输入命令 /minutes "), "提交", minutes="分工已定", action="补充FAQ @李工 12-05")
     p.card("市场部", "会议纪要：启动会")
+    await p.click("李工", p.card("研发部", "会议纪要：启动会"), "行动项")  # its owner closes A1 from the dept's group
+    await p.click("李工", p.card("研发部", "未完成的行动项"), "完成行动项", note="FAQ 已上线")
+    p.card("研发部", "行动项 A1 已完成")
 
     # Stage 6: deliver, fail, rework, pass; rate; retrospective.
     await p.click("李工", status, "提交交付物")

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import async_playwright
 from sqlalchemy import select
@@ -45,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CSS = ROOT / "bot" / "platforms" / "local" / "static" / "app.css"
 CHROMIUM = "/usr/bin/chromium"
 CODE = "XZ-2026-0002"
+MINUTED_AT = datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # M1's minutes, late: after the chase
 
 
 async def play(rig: LocalRig) -> None:
@@ -83,8 +85,12 @@ async def play(rig: LocalRig) -> None:
     await say("周主任", "协作管理办公室", "/return XZ-2026-0005 请补充迁移范围和验收标准")
     rig.bot.config.policy.daily_digest = True
     await rig.bot.planner.tick()  # the planner looks from now on
+    minuted = False
     for _ in range(14 * 96):  # two weeks by quarter hours: due dates, the lag ladder, weekly reports, meetings
         rig.bot.clock.advance(timedelta(minutes=15))  # type: ignore[attr-defined]
+        if not minuted and rig.bot.clock.now() >= MINUTED_AT:
+            await say("张经理", "市场部", f'/minutes {CODE}/M1 积分接口延期两天 action="整理接口清单 @李工 11-27"')
+            minuted = True  # A1 stays open: reminded the day before, chased the working day after
         await rig.bot.planner.tick()
         await rig.bot.dispatcher.drain()
     await rig._look()

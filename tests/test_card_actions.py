@@ -108,6 +108,10 @@ async def test_every_workflow_action_from_cards(tb: TestBot) -> None:
     minuted = await press(tb, "张经理", "市场部", minutes_form, "提交", minutes="分工已定",
                           action=["补充FAQ @李工 12-05"])
     assert minuted.title.startswith("会议纪要")
+    actions = await press(tb, "李工", "研发部", find(tb.pop("研发部"), "meeting"), "行动项")
+    assert [i["ref"] for i in actions.data["items"]] == ["XZ-2026-0001/A1"]
+    closed = await press(tb, "李工", "研发部", actions, "完成行动项", note="FAQ 已上线")
+    assert closed.template == "action_item" and closed.data["status"] == "done"
     task_form = await press(tb, "张经理", "市场部", charter, "新增任务")
     task = await press(tb, "张经理", "市场部", task_form, "提交", title="接口开发", dept="研发部", owner="李工",
                        deliverable="接口文档", standard="联调通过", start="2026-11-25", due="2026-12-10")
