@@ -139,6 +139,7 @@ class PolicyConfig:
     # who hears of each workflow event, over bot.notices.EVENTS' defaults: { event = { party = when } }
     notify: dict[str, dict[str, str]] = field(default_factory=dict)
     reask_all_on_resubmit: bool = False  # a resubmitted request re-asks only the depts that did not accept
+    reask_all_on_edit: bool = False  # an edit during evaluation re-asks only the depts whose answer it voids
 
 
 @dataclass

@@ -189,15 +189,49 @@ async def edit_request(ctx: Context, v: Values) -> None:
     if "depts" in changed or "lead" in changed:
         common.require_stage(c, "returned", action="调整协作部门或牵头部门")
         await _reshape(ctx, c, v)
-    ctx.audit("request.edit", c, **changed)
-    ctx.reply(Message(f"需求已修改：{c.code}", "", await request_fields(ctx, c), template=CardKind.REQUEST,
+    reasked = await _tell_evaluators(ctx, c, changed) if c.stage == "evaluating" else []
+    ctx.audit("request.edit", c, **changed, reasked=reasked)
+    body = f"已请 {'、'.join(reasked)} 重新评估；其余部门的结论保留。" if reasked else ""
+    ctx.reply(Message(f"需求已修改：{c.code}", body, await request_fields(ctx, c), template=CardKind.REQUEST,
                       data={"code": c.code}))
-    if c.stage == "evaluating":  # the evaluators get the evaluation form again, on the new content
-        what = "、".join(FIELD_LABEL[k] for k in changed)
-        for answer in await workflow.evaluations(ctx.session, c.id, c.eval_round):
-            note = f"需求已修改（{what}）。" + ("" if answer.decision == "pending" else "如结论有变，请重新答复；否则原结论保留。")
-            await ctx.notify([answer.dept_id], await evaluation_card(ctx, c, answer.dept_id, answer.answer_due,
-                                                                     f"需求有更新：{c.code} {c.name}", note), c)
+
+
+#: What every department's answer rests on: a change to one of them asks each answered dept again.
+SUBSTANCE = ("goal", "background", "resources")
+
+
+def _invalidated(answer: Evaluation, changed: Mapping[str, Any], c: Collaboration, reask_all: bool) -> bool:
+    """Whether an edit voids a dept's answer: it asked for more information, the substance changed,
+    or the new expected date is earlier than the date it committed to."""
+    if reask_all or answer.decision == "need_info" or any(k in changed for k in SUBSTANCE):
+        return True
+    return "due" in changed and answer.first_date is not None and answer.first_date > c.expected_date
+
+
+async def _tell_evaluators(ctx: Context, c: Collaboration, changed: Mapping[str, Any]) -> list[str]:
+    """Every evaluator hears of an edit: those still to answer, and those whose answer it voids
+    (reset to pending, with a new due date), get the evaluation form on the new content; the
+    others keep their answers and are told so. Returns the names of the depts asked again."""
+    what = "、".join(FIELD_LABEL[k] for k in changed)
+    names = {d.id: d.name for d in await org.departments(ctx.session)}
+    reasked = []
+    for answer in await workflow.evaluations(ctx.session, c.id, c.eval_round):
+        title = f"需求有更新：{c.code} {c.name}"
+        if answer.decision == "pending":
+            card = await evaluation_card(ctx, c, answer.dept_id, answer.answer_due, title, f"需求已修改（{what}）。")
+        elif _invalidated(answer, changed, c, ctx.config.policy.reask_all_on_edit):
+            before = DECISION_LABEL[answer.decision]
+            answer.decision, answer.answered_by, answer.answered_at = "pending", None, None
+            answer.answer_due = ctx.workdays_after(ctx.config.policy.evaluation_answer_working_days)
+            reasked.append(names[answer.dept_id])
+            card = await evaluation_card(ctx, c, answer.dept_id, answer.answer_due, f"需求有更新，请重新评估：{c.code} {c.name}",
+                                         f"需求已修改（{what}），贵部门上次的结论（{before}）需要重新确认。")
+        else:
+            card = Message(title, f"需求已修改（{what}）。贵部门的结论（{DECISION_LABEL[answer.decision]}）保留，无需再次"
+                                  f"答复；如需改变：/evaluate {c.code} …", await request_fields(ctx, c),
+                           template=CardKind.REQUEST, data={"code": c.code})
+        await ctx.notify([answer.dept_id], card, c)
+    return reasked
 
 
 async def _reshape(ctx: Context, c: Collaboration, v: Values) -> None:
