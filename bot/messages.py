@@ -30,6 +30,7 @@ class CardKind(StrEnum):
     CALENDAR_UNCOVERED = "calendar_uncovered"
     CHANGE = "change"
     CHARTER = "charter"
+    CHAT_LOST = "chat_lost"
     DAILY_DIGEST = "daily_digest"
     DELIVERY = "delivery"
     DIGEST = "digest"

@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.messages import CardKind, Message, mention_ref
 from bot.metrics import Metrics
 from storage import copies, org, outbox
+from storage.models import DeptChat
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,13 @@ class Sender(Protocol):
 
 
 class PermanentSendError(Exception):
-    """A send that must not be retried."""
+    """A send that must not be retried; `chat_gone` when the bot can no longer post in the chat at
+    all (removed from the group, group dissolved): the chat is then marked lost (docs/workflow.md,
+    "People and groups change")."""
+
+    def __init__(self, message: str, chat_gone: bool = False) -> None:
+        super().__init__(message)
+        self.chat_gone = chat_gone
 
 
 @dataclass(frozen=True)
@@ -252,7 +259,7 @@ class Dispatcher:
                 raise PermanentSendError(f"no sender for platform {item.platform!r}")
             message_id = await sender.send(item)
         except PermanentSendError as exc:
-            await self._give_up(send, f"permanent: {exc}")
+            await self._give_up(send, f"permanent: {exc}", chat_gone=exc.chat_gone)
             return True
         except Exception as exc:  # transient: back off and retry
             if send.attempts >= self.max_attempts:
@@ -277,15 +284,20 @@ class Dispatcher:
                             str(obj) if obj is not None else None, str(item.message.data.get("state", "")),
                             self.clock.now() + window if window is not None else None)
 
-    async def _give_up(self, send: _Send, error: str) -> None:
-        """Mark the rows failed and, unless this was itself such a note, tell the PMO groups."""
+    async def _give_up(self, send: _Send, error: str, chat_gone: bool = False) -> None:
+        """Mark the rows failed and, unless this was itself such a note, tell the PMO groups; a
+        group the bot can no longer post in is marked lost, and the PMO told once."""
         item = send.item
         log.warning("outbox %s gave up: %s", item.key, error)
         self.metrics.sent.labels(item.platform, "failed").inc(len(send.row_ids))
 
         async def write(session: AsyncSession) -> None:
             await outbox.give_up(session, send.row_ids, error)
-            if item.kind == "update" and item.reply_to:  # the message stays as it was: clicks on it
+            if chat_gone and await org.chat_dept(session, item.platform, item.chat_id) is not None:
+                lost = await org.mark_lost(session, item.platform, item.chat_id, error, self.clock.now())
+                if lost is not None:  # else it was known lost already: the PMO has been told
+                    await tell_lost(session, lost, error, self.clock.now())
+            elif item.kind == "update" and item.reply_to:  # the message stays as it was: clicks on it
                 await copies.freeze(session, item.platform, item.reply_to)  # are answered from current state
             elif not item.key.startswith(outbox.NOTE_PREFIX):
                 await self._note_failure(session, send, error)
@@ -303,3 +315,18 @@ class Dispatcher:
 
     async def _record(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
         await self._commits.write(lambda session: fn(session, *args))
+
+
+async def tell_lost(session: AsyncSession, chat: DeptChat, why: str, now: datetime) -> None:
+    """Tell the PMO's groups (@admins) that a department's group can no longer be reached, and how
+    to rebind it; the department shows as unreachable until then."""
+    dept = await org.dept_by_id(session, chat.dept_id)
+    name = dept.name if dept else "?"
+    admins = await org.admins(session)
+    note = Message(f"{name}的群已无法送达", f"机器人无法再向{name}的群（{chat.title or chat.chat_id}）发消息：{why[:200]}\n"
+                   f"在该群恢复前，{name}收不到任何通知。请{name}负责人把机器人加回群（或另建部门群），"
+                   f"在群里发送 /bind {name}。", template=CardKind.CHAT_LOST,
+                   data={"dept": name, "platform": chat.platform, "chat_id": chat.chat_id}, color="red",
+                   mentions=tuple(mention_ref(p.platform, p.user_id, p.name) for p in admins))
+    await outbox.notify_pmo(session, f"{outbox.NOTE_PREFIX}lost:{chat.platform}:{chat.chat_id}:{now.isoformat()}|",
+                            note.to_json(), now, skip=(chat.platform, chat.chat_id))

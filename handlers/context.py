@@ -74,6 +74,7 @@ class Context:
         wanted = list(dict.fromkeys(dept_ids))
         chats = await org.chats_of(self.session, wanted)
         reached = {c.dept_id for c in chats}
+        lost = {c.dept_id for c in await org.chats_of(self.session, [d for d in wanted if d not in reached], lost=True)}
         for chat in chats:
             address = Address(chat.platform, chat.chat_id)
             if skip_origin and address == self.origin:
@@ -84,7 +85,9 @@ class Context:
             if dept_id not in reached:
                 dept = await org.dept_by_id(self.session, dept_id)
                 name = dept.name if dept else str(dept_id)
-                self.warnings.append(f"{name}尚未绑定群聊，通知未送达；请{name}负责人在部门群里发送 /bind {name}")
+                self.warnings.append(f"{name}的群已无法送达（机器人已被移出或群已解散），通知未送达；请{name}负责人"
+                                     f"把机器人加回群后发送 /bind {name}" if dept_id in lost else
+                                     f"{name}尚未绑定群聊，通知未送达；请{name}负责人在部门群里发送 /bind {name}")
 
     async def announce(self, event: str, message: Message, collab: Collaboration,
                        concerned: Iterable[int | None] = ()) -> None:

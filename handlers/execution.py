@@ -154,6 +154,9 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
     if overdue:
         fields.append(Field("逾期", "、".join(f"T{t.number}（{t.due_date}）" for t in overdue)))
     fields.append(Field("未决", f"问题 {opens['problems']}｜风险 {opens['risks']}｜变更待批 {opens['changes']}"))
+    unreachable = await _unreachable(ctx, c)
+    if unreachable:
+        fields.append(Field("无法送达", f"{unreachable}的群（机器人已被移出或群已解散），重新 /bind 前收不到通知"))
     actions = [a for a in await workflow.action_items(ctx.session, c.id) if not a.done]
     if actions:
         people = await org.people_by_ids(ctx.session, [a.owner_id for a in actions if a.owner_id])
@@ -164,6 +167,15 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
     return Message(f"看板：{c.code} {c.name}", "", tuple(fields), template=CardKind.BOARD,
                    data={"code": c.code, "stage": c.stage, "counts": counts, "overdue": [t.number for t in overdue]},
                    color=color)
+
+
+async def _unreachable(ctx: Context, c: Collaboration) -> str:
+    """The collaboration's departments whose every bound group is lost."""
+    dept_ids = await common.all_dept_ids(ctx, c)
+    reachable = {chat.dept_id for chat in await org.chats_of(ctx.session, dept_ids)}
+    lost = [d for d in dict.fromkeys(chat.dept_id for chat in await org.chats_of(ctx.session, dept_ids, lost=True))
+            if d not in reachable]
+    return await common.names(ctx, lost) if lost else ""
 
 
 @registry.command("mytasks", ("我的任务",), "我负责的未完成任务，按截止日期排序", mutates=False)

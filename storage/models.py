@@ -67,6 +67,8 @@ class DeptChat(Base):
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(128))
     title: Mapped[str] = mapped_column(String(TITLE_CHARS), default="")
+    lost_at: Mapped[datetime | None]  # the bot was removed or the group dissolved: unreachable until rebound
+    lost_reason: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Person(Base):
@@ -80,6 +82,7 @@ class Person(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_head: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]  # left the organisation (/leave): offered nowhere, its work handed over
 
 
 class Collaboration(Base):

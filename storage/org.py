@@ -57,11 +57,22 @@ async def bind_chat(session: AsyncSession, dept: Department, platform: str, chat
     return chat
 
 
-async def chats_of(session: AsyncSession, dept_ids: Sequence[int]) -> Sequence[DeptChat]:
+async def chats_of(session: AsyncSession, dept_ids: Sequence[int], lost: bool = False) -> Sequence[DeptChat]:
+    """The departments' bound group chats the bot can post in (or, `lost`, those it no longer can)."""
     if not dept_ids:
         return []
-    return (await session.scalars(select(DeptChat).where(DeptChat.dept_id.in_(list(dept_ids)))
+    gone = DeptChat.lost_at.is_not(None) if lost else DeptChat.lost_at.is_(None)
+    return (await session.scalars(select(DeptChat).where(DeptChat.dept_id.in_(list(dept_ids)), gone)
                                   .order_by(DeptChat.dept_id, DeptChat.id))).all()
+
+
+async def mark_lost(session: AsyncSession, platform: str, chat_id: str, reason: str, now: datetime) -> DeptChat | None:
+    """Record that the bot can no longer post in a bound group; the chat, when this is news."""
+    chat = await session.scalar(select(DeptChat).where(DeptChat.platform == platform, DeptChat.chat_id == chat_id,
+                                                       DeptChat.lost_at.is_(None)))
+    if chat is not None:
+        chat.lost_at, chat.lost_reason = now, reason[:200]
+    return chat
 
 
 async def person(session: AsyncSession, platform: str, user_id: str) -> Person | None:

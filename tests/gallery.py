@@ -33,9 +33,13 @@ from tests.local_rig import LocalRig
 #: What the play cannot provoke, written as the code would send it.
 STAGED = {
     CardKind.SEND_FAILED: Message(
-        "消息发送失败", "发往 feishu:oc_9f2c 的消息“XZ-2026-0002 今日到期：T2 兑换页设计”无法送达：permanent: feishu 230002: "
-        "bot is not in the group\n请检查机器人是否仍在该群、群是否已解散，必要时重新 /bind。", template=CardKind.SEND_FAILED,
+        "消息发送失败", "发往 feishu:oc_9f2c 的消息“XZ-2026-0002 今日到期：T2 兑换页设计”无法送达：permanent: feishu 230028: "
+        "blocked by DLP audit\n请检查机器人是否仍在该群、群是否已解散，必要时重新 /bind。", template=CardKind.SEND_FAILED,
         data={"platform": "feishu", "chat_id": "oc_9f2c", "key": "feishu:om_1:0"}, color="red"),
+    CardKind.CHAT_LOST: Message(
+        "设计部的群已无法送达", "机器人无法再向设计部的群（设计部工作群）发消息：机器人已被移出群\n在该群恢复前，设计部收不到任何通知。"
+        "请设计部负责人把机器人加回群（或另建部门群），在群里发送 /bind 设计部。", template=CardKind.CHAT_LOST,
+        data={"dept": "设计部", "platform": "feishu", "chat_id": "oc_9f2c"}, color="red"),
     CardKind.RETRO_DUE: Message("XZ-2026-0001 复盘今日到期", "验收后 5 个工作日内应完成复盘（2026-12-07）：/retro XZ-2026-0001",
                                 template=CardKind.RETRO_DUE, data={"code": "XZ-2026-0001", "due": "2026-12-07"},
                                 color="yellow"),

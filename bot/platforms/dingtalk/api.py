@@ -40,6 +40,8 @@ PERMANENT = {
     "param.templateUnpublished": "card template is not published",
     "Forbidden.AccessDenied.AccessTokenPermissionDenied": "app lacks the permission",
 }
+#: Of those, the ones that mean the bot cannot post in the group at all any more.
+CHAT_GONE = {"invalidParameter.robotCode.notExsit", "invalid.openConversationId"}
 #: Session webhook answers meaning "this webhook is gone": send through the OpenAPI instead.
 WEBHOOK_GONE = {300001, 300005, 310000}
 #: Throttling waits: `send.too.fast` is per minute, the QPS limits per second.
@@ -62,7 +64,7 @@ class DingTalkRefused(PermanentSendError):
     """A send DingTalk refused for good; `code` says which."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"dingtalk {code}: {PERMANENT.get(code, 'refused')} ({message})")
+        super().__init__(f"dingtalk {code}: {PERMANENT.get(code, 'refused')} ({message})", chat_gone=code in CHAT_GONE)
         self.code = code
 
 

@@ -33,6 +33,8 @@ PERMANENT = {
     230035: "muted or blocked", 230053: "user blocked the bot", 230099: "card could not be built",
     232009: "chat was dissolved", 234006: "image too large", 234011: "bad image format",
 }
+#: Of those, the ones that mean the bot cannot post in the chat at all any more.
+CHAT_GONE = {230002, 232009}
 #: Refresh the tenant token this long before Feishu says it expires.
 TOKEN_MARGIN = 600
 #: Window margin over Feishu's own 1 s windows, for jitter between our clock and theirs.
@@ -51,7 +53,7 @@ class FeishuRefused(PermanentSendError):
     """A send Feishu refused for good (bot removed, chat dissolved…); `code` says which."""
 
     def __init__(self, code: int, msg: str) -> None:
-        super().__init__(f"feishu {code}: {PERMANENT.get(code, 'refused')} ({msg})")
+        super().__init__(f"feishu {code}: {PERMANENT.get(code, 'refused')} ({msg})", chat_gone=code in CHAT_GONE)
         self.code = code
 
 

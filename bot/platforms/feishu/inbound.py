@@ -16,12 +16,13 @@ from bot.app import Bot
 from bot.config import FeishuConfig
 from bot.events import CardAction, Command, User
 from bot.messages import CardKind, Field, Message
+from bot.outbox import tell_lost
 from bot.platforms.claims import ClaimBatcher
 from bot.platforms.feishu import PLATFORM, translate
 from bot.platforms.feishu.api import FeishuApi
 from bot.router import Outcome, strip_bot_mentions
 from cards.feishu import feishu_card
-from storage import inbox, outbox
+from storage import inbox, org, outbox
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", Command, CardAction)
@@ -69,6 +70,8 @@ class FeishuInbound:
                 self._enqueue(command)
         elif kind == translate.BOT_ADDED:
             await self._greet(envelope)
+        elif kind in translate.CHAT_GONE:
+            await self._lose(envelope)
         elif kind == translate.CARD_ACTION:
             try:
                 action = translate.card_action(envelope)
@@ -167,6 +170,21 @@ class FeishuInbound:
             await outbox.enqueue(session, [{"key": f"{PLATFORM}:{key}:greeting", "platform": PLATFORM,
                                             "chat_id": chat_id, "kind": "notice", "payload": GREETING.to_json(),
                                             "due_at": now, "created_at": now}])
+            await inbox.mark_done(session, PLATFORM, key, now)
+        self.bot.dispatcher.wake()
+
+    async def _lose(self, envelope: dict[str, Any]) -> None:
+        """The bot was removed from a group, or the group dissolved: a bound department's group is
+        marked lost and the PMO told at once, before any notice fails on it."""
+        chat_id, why = translate.chat_gone(envelope)
+        key = f"event:{translate.event_id(envelope)}"
+        now = self.bot.clock.now()
+        async with self.bot.sessions() as session, session.begin():
+            if not await inbox.claim(session, PLATFORM, key, {"type": "chat_gone", "chat": chat_id}, now):
+                return
+            lost = await org.mark_lost(session, PLATFORM, chat_id, why, now)
+            if lost is not None:
+                await tell_lost(session, lost, why, now)
             await inbox.mark_done(session, PLATFORM, key, now)
         self.bot.dispatcher.wake()
 

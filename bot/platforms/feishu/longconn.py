@@ -135,6 +135,8 @@ class _ClientThread(threading.Thread):
         handler = (lark.EventDispatcherHandler.builder("", "")
                    .register_p2_im_message_receive_v1(owner.on_event)
                    .register_p2_im_chat_member_bot_added_v1(owner.on_event)
+                   .register_p2_im_chat_member_bot_deleted_v1(owner.on_event)
+                   .register_p2_im_chat_disbanded_v1(owner.on_event)
                    .register_p2_card_action_trigger(owner.on_card)
                    .build())
         cfg = owner.config

@@ -16,6 +16,8 @@ from cards.feishu import BadAction, decode_action
 
 MESSAGE = "im.message.receive_v1"
 BOT_ADDED = "im.chat.member.bot.added_v1"
+#: The bot can no longer post in the group: removed from it, or the group dissolved.
+CHAT_GONE = {"im.chat.member.bot.deleted_v1": "机器人已被移出群", "im.chat.disbanded_v1": "群已解散"}
 CARD_ACTION = "card.action.trigger"
 
 
@@ -124,6 +126,15 @@ def bot_added(envelope: dict[str, Any]) -> tuple[str, str]:
     if not chat_id:
         raise BadEvent("bot added event without chat_id")
     return str(chat_id), str(event.get("name") or "")
+
+
+def chat_gone(envelope: dict[str, Any]) -> tuple[str, str]:
+    """(chat_id, why in words) of an im.chat.member.bot.deleted_v1 or im.chat.disbanded_v1 event."""
+    event = _dict(envelope, "event")
+    chat_id = event.get("chat_id")
+    if not chat_id:
+        raise BadEvent("chat event without chat_id")
+    return str(chat_id), CHAT_GONE[event_type(envelope)]
 
 
 def _mention(m: dict[str, Any], bot_open_id: str) -> Mention:
