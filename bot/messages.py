@@ -44,6 +44,7 @@ class CardKind(StrEnum):
     EVALUATION_REQUEST = "evaluation_request"
     EVALUATION_SUMMARY = "evaluation_summary"
     FORM = "form"
+    HANDOVER = "handover"
     HELP = "help"
     KICKOFF = "kickoff"
     MEETING = "meeting"

@@ -63,6 +63,7 @@ EVENTS: dict[str, EventSpec] = {
     "meeting_cancelled": _spec("会议取消", "参会部门", required=("concerned",), pmo="digest"),
     "minutes": _spec("会议纪要", "参会部门", required=("concerned",), pmo="digest"),
     "action_done": _spec("行动项完成", "会议的参会部门", lead="now"),
+    "handover": _spec("工作交接（改派任务、行动项，更换对接人）", "接手人的部门", required=("concerned",), lead="now"),
     "delivered": _spec("成果交付", required=("initiator",)),
     "acceptance": _spec("任务验收结果", "任务的负责部门", required=("concerned",), pmo="now"),
     "all_accepted": _spec("成果验收确认", participants="now", pmo="now"),

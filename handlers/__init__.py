@@ -1,5 +1,7 @@
 """Workflow actions, one module per stage; importing this package registers every command."""
-from handlers import actions, admin, calendar, delivery, evaluation, execution, meetings, plan, problems, request  # noqa: F401
+from handlers import (  # noqa: F401
+    actions, admin, calendar, delivery, evaluation, execution, handover, meetings, plan, problems, request,
+)
 from handlers.registry import registry
 
 __all__ = ["registry"]

@@ -4,6 +4,7 @@ a due date. The scheduler reminds the owner before the due date and chases it af
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from bot.commands import Param, UserError, Values
 from bot.dates import DateError, parse_date
@@ -52,7 +53,7 @@ async def record(ctx: Context, c: Collaboration, m: Meeting, items: list[tuple[s
 
 def action_message(c: Collaboration, a: ActionItem, owner: Person | None, title: str, body: str = "") -> Message:
     status = "done" if a.done else "open"
-    fields = (Field("行动项", f"A{a.number} {a.text}"), Field("负责人", owner.name if owner else "—"),
+    fields: tuple[Field, ...] = (Field("行动项", f"A{a.number} {a.text}"), Field("负责人", owner.name if owner else "—"),
               Field("完成日期", common.fmt_date(a.due_date)), Field("状态", "已完成" if a.done else "进行中"))
     if a.done:
         fields += (Field("完成说明", a.note or "—"),)
@@ -110,7 +111,7 @@ async def list_actions(ctx: Context, v: Values) -> None:
                       data={"code": c.code, "items": rows}))
 
 
-def action_row(c: Collaboration, a: ActionItem, owner: Person | None, today: date) -> dict[str, object]:
+def action_row(c: Collaboration, a: ActionItem, owner: Person | None, today: date) -> dict[str, Any]:
     """One line of a list of action items (/action list, /board)."""
     late = "（已逾期）" if not a.done and a.due_date and a.due_date < today else ""
     return {"action": f"A{a.number}", "ref": f"{c.code}/A{a.number}", "text": a.text,

@@ -4,11 +4,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import CommandSpec
 from bot.messages import CardKind, Message
 from storage import org, workflow
+from storage.models import ActionItem, Collaboration, Task
 
 #: Card button values carrying this key ask for the command's form (pre-filled) instead of running it.
 OPEN_FORM = "_form"
@@ -48,8 +50,9 @@ async def scoped_choices(session: AsyncSession, preset: Mapping[str, Any], actor
                          ) -> tuple[list[str], list[dict[str, str]]]:
     """The departments and people a form's pickers offer: a collaboration's form (its code in
     `preset`, e.g. "XZ-2026-0001/T2") offers its participating departments and their people; a new
-    request offers the other departments, never the PMO nor one's own."""
-    ref = next((str(v) for k, v in preset.items() if k in ("id", "task", "problem", "risk", "change", "meeting")), "")
+    request offers the other departments, never the PMO nor one's own. A form about one dept's work
+    (a task, an action item, a dept named in it) offers that dept's people only."""
+    ref = next((str(v) for k, v in preset.items() if k in REFS), "")
     c = await workflow.collab_by_code(session, ref.upper().partition("/")[0]) if ref else None
     pmo = {d.id for d in await org.pmo_departments(session)}
     if c is not None:
@@ -57,9 +60,37 @@ async def scoped_choices(session: AsyncSession, preset: Mapping[str, Any], actor
     else:
         dept_ids = [d.id for d in await org.departments(session) if d.id not in pmo and d.id != actor_dept_id]
     names = {d.id: d.name for d in await org.departments(session)}
-    people = [m for d in dept_ids for m in await org.members(session, d)] if c is not None \
-        else list(await org.members(session))
+    scope = await _people_dept(session, c, preset, names) if c is not None else None
+    if scope is not None:
+        people = list(await org.members(session, scope))
+    elif c is not None:
+        people = [m for d in dept_ids for m in await org.members(session, d)]
+    else:
+        people = list(await org.members(session))
     return [names[d] for d in dept_ids], person_choices(people)
+
+
+#: Preset keys that name a collaboration or one of its items ("XZ-2026-0001/T2").
+REFS = ("id", "task", "problem", "risk", "change", "meeting", "action")
+
+
+async def _people_dept(session: AsyncSession, c: Collaboration, preset: Mapping[str, Any],
+                       names: Mapping[int, str]) -> int | None:
+    """The department whose people a form about one dept's work offers: the dept it names, a
+    task's owner dept, an action item's owner's dept; None for a form about the whole collaboration."""
+    if preset.get("dept"):
+        return next((i for i, n in names.items() if n == preset["dept"]), None)
+    for key, prefix in (("task", "T"), ("action", "A")):
+        number = str(preset.get(key, "")).upper().rpartition(f"/{prefix}")[2]
+        if number.isdigit():
+            model = Task if prefix == "T" else ActionItem
+            row = await session.scalar(select(model).where(model.collab_id == c.id, model.number == int(number)))
+            if isinstance(row, Task):
+                return row.owner_dept_id
+            if isinstance(row, ActionItem) and row.owner_id:
+                owner = await org.person_by_id(session, row.owner_id)
+                return owner.dept_id if owner else None
+    return None
 
 
 def wants_form(values: Mapping[str, Any]) -> bool:

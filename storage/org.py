@@ -121,9 +121,10 @@ async def ensure_person(session: AsyncSession, platform: str, user_id: str, name
 
 
 async def members(session: AsyncSession, dept_id: int | None = None) -> Sequence[tuple[Person, str]]:
-    """Everyone who belongs to a department (or to `dept_id`), with its name, department by department."""
+    """Everyone who belongs to a department (or to `dept_id`) and has not left, with its name,
+    department by department."""
     stmt = (select(Person, Department.name).join(Department, Person.dept_id == Department.id)
-            .order_by(Department.id, Person.is_head.desc(), Person.id))
+            .where(Person.left_at.is_(None)).order_by(Department.id, Person.is_head.desc(), Person.id))
     if dept_id is not None:
         stmt = stmt.where(Person.dept_id == dept_id)
     return [(p, name) for p, name in (await session.execute(stmt)).all()]

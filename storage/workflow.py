@@ -98,6 +98,25 @@ async def open_tasks_of(session: AsyncSession, person_id: int, states: Sequence[
     return [(t, code) for t, code in rows]
 
 
+async def contact_roles(session: AsyncSession, person_id: int,
+                        stages: Sequence[str]) -> Sequence[tuple[Collaboration, Participant]]:
+    """Where a person is a department's 对接人, in collaborations in `stages`."""
+    rows = (await session.execute(select(Collaboration, Participant)
+                                  .join(Participant, Participant.collab_id == Collaboration.id)
+                                  .where(Participant.contact_id == person_id, Collaboration.stage.in_(list(stages)))
+                                  .order_by(Collaboration.id))).all()
+    return [(c, p) for c, p in rows]
+
+
+async def open_actions_of(session: AsyncSession, person_id: int) -> Sequence[tuple[ActionItem, str]]:
+    """A person's open action items with their collaboration code, soonest due first."""
+    rows = (await session.execute(select(ActionItem, Collaboration.code)
+                                  .join(Collaboration, Collaboration.id == ActionItem.collab_id)
+                                  .where(ActionItem.owner_id == person_id, ActionItem.done.is_(False))
+                                  .order_by(ActionItem.due_date, ActionItem.id))).all()
+    return [(a, code) for a, code in rows]
+
+
 async def action_items(session: AsyncSession, collab_id: int) -> Sequence[ActionItem]:
     return (await session.scalars(select(ActionItem).where(ActionItem.collab_id == collab_id)
                                   .order_by(ActionItem.number))).all()

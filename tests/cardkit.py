@@ -22,7 +22,8 @@ DATA: dict[str, Any] = {
     "items": [{"task": "XZ-2026-0001/T1", "title": "用户调研", "due": "2026-12-10", "status": "doing",
                "code": "XZ-2026-0001", "name": "Q4新品推广", "stage": "executing",
                "action": "A1", "ref": "XZ-2026-0001/A1", "text": "补充FAQ", "owner": "李工", "done": False,
-               "state": "截止 2026-12-05"}],
+               "state": "截止 2026-12-05", "what": "任务", "command": "task assign",
+               "values": {"task": "XZ-2026-0001/T1"}}],
 }
 FIELDS = (Field("部门", "研发部"), Field("响应及时性", "5/5"), Field("意见", "无"))
 

@@ -97,6 +97,7 @@ async def play(rig: LocalRig) -> None:
             minuted = True  # A1 stays open: reminded the day before, chased the working day after
         await rig.bot.planner.tick()
         await rig.bot.dispatcher.drain()
+    await say("李主管", "研发部", "/leave @李工 调岗至其他事业部")  # what 李工 held, to hand over
     await rig._look()
 
 

@@ -25,8 +25,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.drop_column("left_at")
-    with op.batch_alter_table("dept_chats", schema=None) as batch_op:
-        batch_op.drop_column("lost_reason")
-        batch_op.drop_column("lost_at")
+    # plain DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy of `people` would trip the foreign
+    # keys that point at it
+    for table, column in (("people", "left_at"), ("dept_chats", "lost_reason"), ("dept_chats", "lost_at")):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
