@@ -11,7 +11,7 @@ from handlers.context import Context
 from handlers.plan import require_start
 from handlers.registry import registry
 from handlers.vocab import (
-    ACTIVE_STAGES, DECISION_LABEL, OPEN_TASK_STATES, PRIORITY_COLOR, STAGES, TASK_COLOR, TASK_LABEL, TASK_STATES,
+    ACTIVE_STAGES, DECISION_LABEL, OPEN_TASK_STATES, STAGES, SUCCESS, TASK_COLOR, TASK_LABEL, TASK_STATES,
 )
 from scheduler.withdraw import withdraw
 from storage import org, workflow
@@ -163,7 +163,7 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
         fields.append(Field("行动项", "\n".join(r["action"] + f" {r['text']}（{r['owner']}，{r['state']}）"
                                                 for r in (action_row(c, a, people.get(a.owner_id or 0), ctx.today)
                                                           for a in actions))))
-    color = "red" if overdue or counts.get("blocked") else PRIORITY_COLOR[c.priority]
+    color = "red" if overdue or counts.get("blocked") else "yellow" if counts.get("delayed") else SUCCESS
     return Message(f"看板：{c.code} {c.name}", "", tuple(fields), template=CardKind.BOARD,
                    data={"code": c.code, "stage": c.stage, "counts": counts, "overdue": [t.number for t in overdue]},
                    color=color)

@@ -14,7 +14,7 @@ from handlers import common
 from handlers.context import Context
 from handlers.forms import person_choices, prefills
 from handlers.registry import registry
-from handlers.vocab import DECISION_LABEL, LEVEL_LABEL, PRIORITY, PRIORITY_COLOR
+from handlers.vocab import ASKING, DECISION_LABEL, LEVEL_LABEL, PRIORITY, SUCCESS
 from storage import counters, org, workflow
 from storage.models import Collaboration, Evaluation, Participant
 
@@ -72,7 +72,7 @@ async def raise_request(ctx: Context, v: Values) -> None:
     ctx.audit("request", c, name=c.name, depts=[d.name for d in invited])
     ctx.reply(Message(f"需求已提交：{c.code}", "《跨部门协作需求申请表》已提交协作管理办公室，等待各协作部门评估。",
                       await request_fields(ctx, c), template=CardKind.REQUEST, data={"code": c.code},
-                      color=PRIORITY_COLOR[c.priority]))
+                      color=SUCCESS))
 
 
 async def open_evaluation_round(ctx: Context, c: Collaboration, dept_ids: list[int]) -> None:
@@ -98,7 +98,7 @@ async def evaluation_card(ctx: Context, c: Collaboration, dept_id: int, due: dat
         f"/evaluate {c.code} 接受 contact=@对接人 resources=… date=…（或 拒绝/需补充信息 comment=原因）",
         await request_fields(ctx, c), template=CardKind.EVALUATION_REQUEST,
         data={"code": c.code, "due": due.isoformat(), "contacts": person_choices(await org.members(ctx.session, dept_id))},
-        mentions=ctx.mention(*heads), color=PRIORITY_COLOR[c.priority])
+        mentions=ctx.mention(*heads), color=ASKING)
 
 
 def _carried(answer: Evaluation, round_: int, now: datetime) -> Evaluation:

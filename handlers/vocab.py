@@ -11,7 +11,11 @@ ACTIVE_STAGES = ("evaluating", "returned", "planning", "executing", "accepted")
 
 PRIORITY = (Choice("high", "高", ("h", "p1", "紧急")), Choice("medium", "中", ("m", "p2", "普通")),
             Choice("low", "低", ("l", "p3")))
-PRIORITY_COLOR = {"high": "red", "medium": "yellow", "low": "green"}
+PRIORITY_COLOR = {"high": "red", "medium": "yellow", "low": "green"}  # a problem's impact, a risk's level
+#: Header colours of what is not a danger: red is kept for errors and for things going wrong (late,
+#: blocked, a high risk), so a high-priority request that went through is never shown like a refusal;
+#: its priority is a field (优先级) of the card. docs/cards.md, "Colours".
+SUCCESS, ASKING = "green", "blue"
 LEVELS = PRIORITY  # 高/中/低 for problem impact and risk level
 LEVEL_LABEL = {c.value: c.label for c in LEVELS}
 
