@@ -12,7 +12,7 @@ from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
-from handlers.views import view
+from handlers.views import item_view
 from scheduler.withdraw import withdraw
 from storage import org, workflow
 from storage.models import ActionItem, Collaboration, Meeting, Person
@@ -63,12 +63,8 @@ def action_message(c: Collaboration, a: ActionItem, owner: Person | None, title:
                            color="green" if a.done else "yellow"), "action", a.id)
 
 
-@view("action")
-async def _current_action(ctx: Context, row_id: int) -> Message | None:
-    a = await ctx.session.get(ActionItem, row_id)
-    c = await ctx.session.get(Collaboration, a.collab_id) if a else None
-    if a is None or c is None:
-        return None
+@item_view("action", ActionItem)
+async def _current_action(ctx: Context, c: Collaboration, a: ActionItem) -> Message | None:
     owner = await org.person_by_id(ctx.session, a.owner_id) if a.owner_id else None
     return action_message(c, a, owner, f"{c.code} 行动项 A{a.number}")
 

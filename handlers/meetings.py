@@ -9,7 +9,7 @@ from bot.messages import CardKind, Field, Message, showing
 from handlers import actions, common
 from handlers.context import Context
 from handlers.registry import registry
-from handlers.views import view
+from handlers.views import item_view
 from handlers.vocab import MEETING_KINDS, MEETING_LABEL, MEETING_STATUS
 from scheduler.withdraw import withdraw
 from storage.models import Collaboration, Meeting
@@ -65,11 +65,9 @@ async def meeting_message(ctx: Context, c: Collaboration, m: Meeting, title: str
                            color="blue" if m.status == "scheduled" else "grey"), "meeting", m.id)
 
 
-@view("meeting")
-async def _current_meeting(ctx: Context, row_id: int) -> Message | None:
-    m = await ctx.session.get(Meeting, row_id)
-    c = await ctx.session.get(Collaboration, m.collab_id) if m else None
-    return await meeting_message(ctx, c, m, f"{c.code} 会议 M{m.number}：{m.title}") if m and c else None
+@item_view("meeting", Meeting)
+async def _current_meeting(ctx: Context, c: Collaboration, m: Meeting) -> Message | None:
+    return await meeting_message(ctx, c, m, f"{c.code} 会议 M{m.number}：{m.title}")
 
 
 @registry.command("meeting cancel", ("取消", "cancel"), "取消会议",

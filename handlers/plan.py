@@ -20,7 +20,7 @@ from handlers import common
 from handlers.context import Context
 from handlers.forms import prefills
 from handlers.registry import registry
-from handlers.views import view
+from handlers.views import item_view
 from handlers.vocab import TASK_COLOR, TASK_LABEL
 from scheduler.calendar import WorkCalendar
 from scheduler.withdraw import withdraw
@@ -162,11 +162,9 @@ async def task_card(ctx: Context, c: Collaboration, task: Task, title: str, body
                            color="blue" if task.status == "todo" else TASK_COLOR[task.status]), "task", task.id)
 
 
-@view("task")
-async def _current_task(ctx: Context, row_id: int) -> Message | None:
-    task = await ctx.session.get(Task, row_id)
-    c = await ctx.session.get(Collaboration, task.collab_id) if task else None
-    return await task_card(ctx, c, task, f"{c.code} T{task.number} {task.title}") if task and c else None
+@item_view("task", Task)
+async def _current_task(ctx: Context, c: Collaboration, task: Task) -> Message | None:
+    return await task_card(ctx, c, task, f"{c.code} T{task.number} {task.title}")
 
 
 async def predecessors(ctx: Context, task: Task) -> list[Task]:

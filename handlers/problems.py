@@ -9,7 +9,7 @@ from handlers import common
 from handlers.context import Context
 from handlers.plan import shift_task
 from handlers.registry import registry
-from handlers.views import view
+from handlers.views import item_view
 from handlers.vocab import (
     CHANGE_KINDS, CHANGE_LABEL, CHANGE_STATUS, ESCALATION, LEVEL_LABEL, LEVELS, PRIORITY_COLOR, RISK_LABEL,
     RISK_STATES,
@@ -65,11 +65,9 @@ async def problem_message(ctx: Context, c: Collaboration, p: Problem, title: str
                            color=PRIORITY_COLOR[p.impact] if p.status == "open" else "green"), "problem", p.id)
 
 
-@view("problem")
-async def _current_problem(ctx: Context, row_id: int) -> Message | None:
-    p = await ctx.session.get(Problem, row_id)
-    c = await ctx.session.get(Collaboration, p.collab_id) if p else None
-    return await problem_message(ctx, c, p, f"{c.code} 问题 P{p.number}") if p and c else None
+@item_view("problem", Problem)
+async def _current_problem(ctx: Context, c: Collaboration, p: Problem) -> Message | None:
+    return await problem_message(ctx, c, p, f"{c.code} 问题 P{p.number}")
 
 
 @registry.command("problem resolve", ("解决", "resolve"), "登记问题已解决（实际完成时间与验收结果）",
@@ -155,12 +153,8 @@ def risk_message(c: Collaboration, r: Risk, title: str, owner: str) -> Message:
                            color=PRIORITY_COLOR[r.level] if r.status == "open" else "green"), "risk", r.id)
 
 
-@view("risk")
-async def _current_risk(ctx: Context, row_id: int) -> Message | None:
-    r = await ctx.session.get(Risk, row_id)
-    c = await ctx.session.get(Collaboration, r.collab_id) if r else None
-    if r is None or c is None:
-        return None
+@item_view("risk", Risk)
+async def _current_risk(ctx: Context, c: Collaboration, r: Risk) -> Message | None:
     owner = await org.person_by_id(ctx.session, r.owner_id) if r.owner_id else None
     return risk_message(c, r, f"{c.code} 风险 R{r.number}", owner.name if owner else "—")
 
@@ -253,11 +247,9 @@ def change_message(c: Collaboration, cr: ChangeRequest, title: str, body: str = 
                    "change", cr.id)
 
 
-@view("change")
-async def _current_change(ctx: Context, row_id: int) -> Message | None:
-    cr = await ctx.session.get(ChangeRequest, row_id)
-    c = await ctx.session.get(Collaboration, cr.collab_id) if cr else None
-    return change_message(c, cr, f"{c.code} 变更申请 C{cr.number}") if cr and c else None
+@item_view("change", ChangeRequest)
+async def _current_change(ctx: Context, c: Collaboration, cr: ChangeRequest) -> Message | None:
+    return change_message(c, cr, f"{c.code} 变更申请 C{cr.number}")
 
 
 async def _decide(ctx: Context, ref: str) -> tuple[Collaboration, ChangeRequest]:

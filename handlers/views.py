@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 from bot.messages import Address, Message
 from handlers.context import Context, Outgoing
 from storage import copies, outbox
+from storage.models import Collaboration
 
 View = Callable[[Context, int], Awaitable[Message | None]]
 _VIEWS: dict[str, View] = {}
@@ -24,6 +26,22 @@ def view(kind: str) -> Callable[[View], View]:
     """Register the function that draws the current card of objects of `kind` (by row id)."""
     def register(fn: View) -> View:
         _VIEWS[kind] = fn
+        return fn
+    return register
+
+
+ItemView = Callable[[Context, Collaboration, Any], Awaitable[Message | None]]
+
+
+def item_view(kind: str, model: type[Any]) -> Callable[[ItemView], ItemView]:
+    """Register the card of a collaboration's item (task, problem, …, a `model` row with a
+    `collab_id`), drawn from the row and its collaboration; none once either is gone."""
+    def register(fn: ItemView) -> ItemView:
+        async def draw(ctx: Context, row_id: int) -> Message | None:
+            row = await ctx.session.get(model, row_id)
+            c = await ctx.session.get(Collaboration, row.collab_id) if row is not None else None
+            return await fn(ctx, c, row) if row is not None and c is not None else None
+        _VIEWS[kind] = draw
         return fn
     return register
 

@@ -10,7 +10,11 @@ import asyncio
 import logging
 import zlib
 from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Bot
 from bot.config import FeishuConfig
@@ -162,29 +166,33 @@ class FeishuInbound:
 
     async def _greet(self, envelope: dict[str, Any]) -> None:
         chat_id, _ = translate.bot_added(envelope)
-        key = f"event:{translate.event_id(envelope)}"
-        now = self.bot.clock.now()
-        async with self.bot.sessions() as session, session.begin():
-            if not await inbox.claim(session, PLATFORM, key, {"type": "bot_added", "chat": chat_id}, now):
-                return
+
+        async def greet(session: AsyncSession, key: str, now: datetime) -> None:
             await outbox.enqueue(session, [{"key": f"{PLATFORM}:{key}:greeting", "platform": PLATFORM,
                                             "chat_id": chat_id, "kind": "notice", "payload": GREETING.to_json(),
                                             "due_at": now, "created_at": now}])
-            await inbox.mark_done(session, PLATFORM, key, now)
-        self.bot.dispatcher.wake()
+        await self._chat_event(envelope, "bot_added", chat_id, greet)
 
     async def _lose(self, envelope: dict[str, Any]) -> None:
         """The bot was removed from a group, or the group dissolved: a bound department's group is
         marked lost and the PMO told at once, before any notice fails on it."""
         chat_id, why = translate.chat_gone(envelope)
-        key = f"event:{translate.event_id(envelope)}"
-        now = self.bot.clock.now()
-        async with self.bot.sessions() as session, session.begin():
-            if not await inbox.claim(session, PLATFORM, key, {"type": "chat_gone", "chat": chat_id}, now):
-                return
+
+        async def lose(session: AsyncSession, key: str, now: datetime) -> None:
             lost = await org.mark_lost(session, PLATFORM, chat_id, why, now)
             if lost is not None:
                 await tell_lost(session, lost, why, now)
+        await self._chat_event(envelope, "chat_gone", chat_id, lose)
+
+    async def _chat_event(self, envelope: dict[str, Any], kind: str, chat_id: str,
+                          work: Callable[[AsyncSession, str, datetime], Awaitable[None]]) -> None:
+        """Run `work` for a chat event once (the inbox claim drops redeliveries), in one transaction."""
+        key = f"event:{translate.event_id(envelope)}"
+        now = self.bot.clock.now()
+        async with self.bot.sessions() as session, session.begin():
+            if not await inbox.claim(session, PLATFORM, key, {"type": kind, "chat": chat_id}, now):
+                return
+            await work(session, key, now)
             await inbox.mark_done(session, PLATFORM, key, now)
         self.bot.dispatcher.wake()
 
