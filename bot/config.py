@@ -139,6 +139,7 @@ class PolicyConfig:
     # who hears of each workflow event, over bot.notices.EVENTS' defaults: { event = { party = when } }
     notify: dict[str, dict[str, str]] = field(default_factory=dict)
     reask_all_on_resubmit: bool = False  # a resubmitted request re-asks only the depts that did not accept
+    visibility: Literal["participants", "all"] = "participants"  # who reads a collaboration: its people, PMO, leaders
     reask_all_on_edit: bool = False  # an edit during evaluation re-asks only the depts whose answer it voids
 
 
@@ -174,9 +175,11 @@ class SchedulerConfig:
 
 @dataclass
 class RolesConfig:
-    """People with the PMO/admin role, as "platform:user_id" (e.g. "feishu:ou_123")."""
+    """People with the PMO/admin role, and the leadership (分管领导), as "platform:user_id"
+    (e.g. "feishu:ou_123")."""
 
     admins: list[str] = field(default_factory=list)
+    leaders: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -365,8 +368,9 @@ def _validate(config: Config, from_env: dict[str, str]) -> None:
         seen.add(dept.name)
         for ref in dept.heads + dept.members:
             _check_user_ref(src, f"departments[{i}]", ref)
-    for ref in config.roles.admins:
-        _check_user_ref(src, "roles.admins", ref)
+    for key in ("admins", "leaders"):
+        for ref in getattr(config.roles, key):
+            _check_user_ref(src, f"roles.{key}", ref)
     if not 1 <= config.http.port <= 65535:
         raise ConfigError(f"{src}: http.port must be 1..65535")
     if config.local_enabled and not is_loopback(config.http.host) and not (

@@ -16,7 +16,7 @@ async def apply_config(session: AsyncSession, config: Config, now: datetime) -> 
     it no longer lists loses the role. Every change of role has an audit entry.
     """
     heads = {ref for item in config.departments for ref in item.heads}
-    admins = set(config.roles.admins)
+    admins, leaders = set(config.roles.admins), set(config.roles.leaders)
     for item in config.departments:
         dept = await org.ensure_department(session, item.name, item.timezone or config.policy.timezone, item.is_pmo)
         dept.is_pmo = item.is_pmo
@@ -31,11 +31,11 @@ async def apply_config(session: AsyncSession, config: Config, now: datetime) -> 
             person = await org.ensure_person(session, platform, user_id, "", now, dept_id=dept.id)
             person.dept_id = dept.id
     people = {f"{p.platform}:{p.user_id}": p for p in await schedule.heads_and_admins(session)}
-    for ref in admins | heads:
+    for ref in admins | leaders | heads:
         platform, _, user_id = ref.partition(":")
         people[ref] = await org.ensure_person(session, platform, user_id, "", now)
     for ref, person in people.items():
-        for role, listed in (("is_head", ref in heads), ("is_admin", ref in admins)):
+        for role, listed in (("is_head", ref in heads), ("is_admin", ref in admins), ("is_leader", ref in leaders)):
             if getattr(person, role) != listed:
                 setattr(person, role, listed)
                 audit.record(session, now, None, "config role", detail={"person": ref, "role": role[3:],

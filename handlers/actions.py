@@ -97,7 +97,7 @@ async def close_action(ctx: Context, v: Values) -> None:
                   Param("all", "含已完成", "bool", aliases=("全部",)),
                   example="/action list XZ-2026-0001", mutates=False, default_sub=True)
 async def list_actions(ctx: Context, v: Values) -> None:
-    c = await common.collab(ctx, v.id)
+    c = await common.visible_collab(ctx, v.id)
     items = [a for a in await workflow.action_items(ctx.session, c.id) if v.all or not a.done]
     people = await org.people_by_ids(ctx.session, [a.owner_id for a in items if a.owner_id])
     rows = [action_row(c, a, people.get(a.owner_id or 0), ctx.today) for a in items]

@@ -39,6 +39,23 @@ async def collab(ctx: Context, ref: str | None, stages: Sequence[str] = ACTIVE_S
     raise UserError(f"你参与多个协作项目（{codes}），请写明编号")
 
 
+async def visible_collab(ctx: Context, ref: str | None, stages: Sequence[str] = ACTIVE_STAGES) -> Collaboration:
+    """A collaboration to show (a board, a list, a register): refused alike whether it does not
+    exist or the actor may not read it, so its existence does not leak."""
+    c = await collab(ctx, ref, stages)
+    if not await may_see(ctx, c):
+        raise UserError(f"没有编号为 {c.code} 的协作项目；用 /board 查看你参与的项目")
+    return c
+
+
+async def may_see(ctx: Context, c: Collaboration) -> bool:
+    """Who reads a collaboration (`[policy] visibility`): its departments' people, its initiator,
+    the PMO and the leaders; with "all", everyone. Acting on it is a matter of each command's role."""
+    if ctx.config.policy.visibility == "all" or ctx.actor.is_admin or ctx.actor.is_leader:
+        return True
+    return ctx.actor.id == c.initiator_id or ctx.actor.dept_id in await workflow.dept_ids(ctx.session, c)
+
+
 def item_ref(ref: str, prefix: str) -> tuple[str | None, int]:
     """Split "XZ-2026-0001/T3" or "T3" into (code or None, 3); `prefix` is T, P, R, C, M or A."""
     m = ITEM_RE.match(ref.strip())

@@ -89,6 +89,11 @@ class Context:
                                      f"把机器人加回群后发送 /bind {name}" if dept_id in lost else
                                      f"{name}尚未绑定群聊，通知未送达；请{name}负责人在部门群里发送 /bind {name}")
 
+    def tell_privately(self, person: Person, message: Message, collab: Collaboration | None = None) -> None:
+        """Post `message` in the bot's private chat with `person` (a leader, someone named by role)."""
+        self.outgoing.append(Outgoing(Address.private(person.platform, person.user_id), message,
+                                      collab_id=collab.id if collab else None))
+
     async def announce(self, event: str, message: Message, collab: Collaboration,
                        concerned: Iterable[int | None] = ()) -> None:
         """Tell the parties of `event` (a key of bot.notices.EVENTS) as the notification matrix

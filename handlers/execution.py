@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from bot.commands import Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.actions import action_row
+from handlers.portfolio import RAG_LABEL, row, standing
 from handlers.context import Context
 from handlers.plan import require_start
 from handlers.registry import registry
@@ -113,23 +115,45 @@ async def submit_progress(ctx: Context, v: Values) -> None:
     await ctx.announce("progress", message, c)
 
 
-@registry.command("board", ("看板",), "协作项目看板：一个项目的状态，或我参与的全部项目",
-                  Param("id", "协作编号", "collab", positional=True), example="/board XZ-2026-0001", mutates=False)
+@registry.command("board", ("看板",), "协作项目看板：一个项目的状态；不写编号：项目组合（管理办公室、领导看全部）",
+                  Param("id", "协作编号", "collab", positional=True),
+                  Param("page", "页码", "int", min=1, aliases=("页",)), example="/board XZ-2026-0001", mutates=False)
 async def board(ctx: Context, v: Values) -> None:
     if v.id:
-        ctx.reply(await board_message(ctx, await common.collab(ctx, v.id)))
+        ctx.reply(await board_message(ctx, await common.visible_collab(ctx, v.id)))
         return
-    mine = await workflow.collabs_involving(ctx.session, ctx.actor.dept_id, ctx.actor.id, ACTIVE_STAGES)
-    if not mine and common.is_admin(ctx):
-        mine = await workflow.collabs_involving(ctx.session, None, ctx.actor.id, ACTIVE_STAGES)
-    if not mine:
-        ctx.reply(Message("我的协作项目", "目前没有进行中的协作项目。发起新需求：/request", template=CardKind.BOARD_LIST),
+    everything = common.is_admin(ctx) or ctx.actor.is_leader
+    shown = await workflow.collabs_in(ctx.session, ACTIVE_STAGES) if everything else \
+        await workflow.collabs_involving(ctx.session, ctx.actor.dept_id, ctx.actor.id, ACTIVE_STAGES)
+    title = "协作项目组合" if everything else "我的协作项目"
+    if not shown:
+        ctx.reply(Message(title, "目前没有进行中的协作项目。发起新需求：/request", template=CardKind.BOARD_LIST),
                   personal=True)
         return
-    lines = [f"{c.code} {c.name}｜{STAGES[c.stage]}｜期望 {c.expected_date}" for c in mine]
-    ctx.reply(Message("我的协作项目", "\n".join(lines), template=CardKind.BOARD_LIST,
-                      data={"items": [{"code": c.code, "name": c.name, "stage": c.stage} for c in mine]}),
-              personal=True)
+    pages = -(-len(shown) // PAGE)
+    page = min(v.page or 1, pages)
+    rows = [await _portfolio_row(ctx, c) for c in shown[(page - 1) * PAGE:page * PAGE]]
+    lines = [f"{r['status']}｜{r['code']} {r['name']}｜{STAGES[r['stage']]}｜完成 {r['done']}｜逾期 {r['late']}"
+             + (f"｜{r['why']}" if r["why"] else "") for r in rows]
+    counts = {rag: sum(r["rag"] == rag for r in rows) for rag in RAG_LABEL}
+    summary = "　".join(f"{RAG_LABEL[k]} {n}" for k, n in counts.items())
+    ctx.reply(Message(f"{title}（{len(shown)}）" + (f" 第 {page}/{pages} 页" if pages > 1 else ""),
+                      f"{summary}\n" + "\n".join(lines), template=CardKind.BOARD_LIST,
+                      data={"items": rows, "page": page, "pages": pages},
+                      color="red" if counts["red"] else "yellow" if counts["yellow"] else SUCCESS),
+              personal=not everything)
+
+
+#: Collaborations per portfolio card; `/board page=2` shows the next ones.
+PAGE = 10
+
+
+async def _portfolio_row(ctx: Context, c: Collaboration) -> dict[str, Any]:
+    tasks = await workflow.tasks(ctx.session, c.id)
+    problems, risks = await workflow.problems(ctx.session, c.id), await workflow.risks(ctx.session, c.id)
+    lead = await common.names(ctx, [c.lead_dept_id]) if c.lead_dept_id else "—"
+    s = standing(tasks, problems, risks, ctx.today, ctx.calendar, ctx.config.policy)
+    return row(c, lead, tasks, problems, risks, ctx.today, s)
 
 
 async def board_message(ctx: Context, c: Collaboration) -> Message:

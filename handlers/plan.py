@@ -132,7 +132,7 @@ async def _current_task_values(session: AsyncSession, preset: Mapping[str, Any])
                   Param("id", "协作编号", "collab", positional=True), example="/task list XZ-2026-0001",
                   mutates=False, default_sub=True)
 async def list_tasks(ctx: Context, v: Values) -> None:
-    c = await common.collab(ctx, v.id)
+    c = await common.visible_collab(ctx, v.id)
     ctx.reply(await division_table(ctx, c))
 
 

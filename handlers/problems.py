@@ -113,9 +113,12 @@ async def escalate_problem(ctx: Context, v: Values) -> None:
         body += f"\n请协作管理办公室组织分管领导召开专题决策会：/meeting {c.code} kind=决策会 …"
     message = await problem_message(ctx, c, p, f"{c.code} 问题 P{p.number} 升级至{ESCALATION[p.level]}", body)
     admins = await org.admins(ctx.session)
+    leaders = await org.leaders(ctx.session) if p.level == 2 else []
     ctx.reply(message)
-    await ctx.announce("problem_escalated", replace(message, mentions=ctx.mention(*admins)), c,
+    await ctx.announce("problem_escalated", replace(message, mentions=ctx.mention(*admins, *leaders)), c,
                        concerned=[p.responsible_dept_id])
+    for leader in leaders:  # the 专题决策会 is theirs to hold: each hears it in private too
+        ctx.tell_privately(leader, replace(message, mentions=()), c)
 
 
 @registry.command("risk", ("风险",), "登记风险（风险问题跟踪表）",

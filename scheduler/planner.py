@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.messages import CardKind
+from bot.messages import PRIVATE_PREFIX, CardKind
 from scheduler import rules
 from scheduler.calendar import WorkCalendar
 from scheduler.rules import Facts, Notice
@@ -184,7 +184,8 @@ class Planner:
             by_dept.setdefault(chat.dept_id, []).append((chat.platform, chat.chat_id))
         rows: dict[str, dict[str, Any]] = {}
         for n in live:
-            targets = dict.fromkeys(addr for d in n.dept_ids for addr in by_dept.get(d, ()))
+            targets = dict.fromkeys([*(addr for d in n.dept_ids for addr in by_dept.get(d, ())),
+                                     *((platform, f"{PRIVATE_PREFIX}{user}") for platform, user in n.private)])
             if not targets:
                 log.warning("notice %s: no bound group chat for departments %s", n.key, n.dept_ids)
             payload = n.message.to_json()

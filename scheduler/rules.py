@@ -34,6 +34,7 @@ class Notice:
     message: Message
     collab_id: int | None = None
     expires_at: datetime | None = None  # a catch-up after downtime skips it from then on
+    private: tuple[tuple[str, str], ...] = ()  # (platform, user id): also to these people's private chats
 
 
 @dataclass
@@ -108,6 +109,13 @@ class Facts:
 
     def admins(self) -> tuple[int, ...]:
         return tuple(p.id for p in self.people.values() if p.is_admin)
+
+    def leaders(self) -> tuple[int, ...]:
+        return tuple(p.id for p in self.people.values() if p.is_leader)
+
+    def private(self, *person_ids: int) -> tuple[tuple[str, str], ...]:
+        """The private chats of these people, as (platform, user id)."""
+        return tuple((p.platform, p.user_id) for i in person_ids if (p := self.people.get(i)) is not None)
 
     def _handles(self) -> dict[int, str]:
         """person id → "platform:user_id", built once per tick (rules call this per notice)."""
@@ -514,7 +522,8 @@ def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]]
 
 
 def problems(items: Iterable[Problem], f: Facts) -> list[Notice]:
-    """Unresolved past its planned date → PMO; still unresolved later → leadership (专题决策会)."""
+    """Unresolved past its planned date → PMO; still unresolved later → leadership (专题决策会):
+    the leaders are @mentioned and get it in their private chats."""
     out = []
     for pr in items:
         if pr.planned_date is None:
@@ -531,9 +540,11 @@ def problems(items: Iterable[Problem], f: Facts) -> list[Notice]:
             msg = Message(f"{code} 问题 P{pr.number} 逾期未解决 → {ESCALATION[level]}",
                           f"{pr.description}\n计划解决日期 {pr.planned_date} 已过。{step}", template=CardKind.PROBLEM_ESCALATION,
                           data=data | {"level": level},
-                          mentions=f.mention(pr.owner_id, *f.heads(lead), *f.admins()), color="red")
+                          mentions=f.mention(pr.owner_id, *f.heads(lead), *f.admins(),
+                                             *(f.leaders() if level == 2 else ())), color="red")
             out.append(Notice(f"problem:{pr.id}:escalate-{level}:{pr.planned_date}", fire,
-                              (lead, pr.responsible_dept_id, *f.pmo_ids()), msg, pr.collab_id))
+                              (lead, pr.responsible_dept_id, *f.pmo_ids()), msg, pr.collab_id,
+                              private=f.private(*f.leaders()) if level == 2 else ()))
     return out
 
 

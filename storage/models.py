@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator,
-    UniqueConstraint, text,
+    UniqueConstraint, false, text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -81,6 +81,8 @@ class Person(Base):
     dept_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_head: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 分管领导: sees all, hears the top escalation (server default: added to a table others point at)
+    is_leader: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     left_at: Mapped[datetime | None]  # left the organisation (/leave): offered nowhere, its work handed over
 

@@ -103,6 +103,10 @@ async def admins(session: AsyncSession) -> Sequence[Person]:
     return (await session.scalars(select(Person).where(Person.is_admin.is_(True)).order_by(Person.id))).all()
 
 
+async def leaders(session: AsyncSession) -> Sequence[Person]:
+    return (await session.scalars(select(Person).where(Person.is_leader.is_(True)).order_by(Person.id))).all()
+
+
 async def ensure_person(session: AsyncSession, platform: str, user_id: str, name: str, now: datetime,
                         dept_id: int | None = None) -> Person:
     """The person behind (platform, user id); unknown users are registered as members. The name is

@@ -63,7 +63,9 @@ async def departments(session: AsyncSession) -> Sequence[Department]:
 
 
 async def heads_and_admins(session: AsyncSession) -> Sequence[Person]:
-    return (await session.scalars(select(Person).where(or_(Person.is_head.is_(True), Person.is_admin.is_(True)))
+    """Everyone with a role: heads, admins and leaders (whom notices @mention by role)."""
+    return (await session.scalars(select(Person).where(or_(Person.is_head.is_(True), Person.is_admin.is_(True),
+                                                           Person.is_leader.is_(True)))
                                   .order_by(Person.id))).all()
 
 

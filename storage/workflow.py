@@ -39,6 +39,21 @@ async def collabs_involving(session: AsyncSession, dept_id: int | None, person_i
     return (await session.scalars(stmt.where(or_(*conditions)).order_by(Collaboration.id.desc()))).all()
 
 
+async def collabs_in(session: AsyncSession, stages: Sequence[str]) -> Sequence[Collaboration]:
+    """Every collaboration in `stages`, newest first (the PMO's and leaders' portfolio)."""
+    return (await session.scalars(select(Collaboration).where(Collaboration.stage.in_(list(stages)))
+                                  .order_by(Collaboration.id.desc()))).all()
+
+
+async def problems(session: AsyncSession, collab_id: int) -> Sequence[Problem]:
+    return (await session.scalars(select(Problem).where(Problem.collab_id == collab_id)
+                                  .order_by(Problem.number))).all()
+
+
+async def risks(session: AsyncSession, collab_id: int) -> Sequence[Risk]:
+    return (await session.scalars(select(Risk).where(Risk.collab_id == collab_id).order_by(Risk.number))).all()
+
+
 async def participants(session: AsyncSession, collab_id: int) -> Sequence[Participant]:
     return (await session.scalars(select(Participant).where(Participant.collab_id == collab_id)
                                   .order_by(Participant.id))).all()

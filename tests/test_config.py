@@ -255,13 +255,15 @@ def test_config_example_documents_every_key() -> None:
 
 
 def test_config_example_commented_examples_are_valid(tmp_path: Path) -> None:
-    """Uncommenting the example admins and departments gives a config that loads."""
-    lines = [line for line in EXAMPLE.read_text(encoding="utf-8").splitlines() if line != "admins = []"]
+    """Uncommenting the example admins, leaders and departments gives a config that loads."""
+    lines = [line for line in EXAMPLE.read_text(encoding="utf-8").splitlines()
+             if line != "admins = []" and not line.startswith("leaders = []")]
     start = next(i for i, line in enumerate(lines) if line.startswith("# admins = ["))
     uncommented = lines[:start] + [line[2:] if re.match(r"# (\w+ = |\[\[departments\]\]$)", line) else line
                                    for line in lines[start:]]
     config = load_config(write(tmp_path, "\n".join(uncommented)), env={})
     assert config.roles.admins == ["feishu:ou_0123456789abcdef", "dingtalk:manager4455"]
+    assert config.roles.leaders == ["feishu:ou_fedcba9876543210"]
     assert [d.name for d in config.departments] == ["研发部", "协作管理办公室"]
     assert config.departments[0].feishu_chats == ["oc_1234567890abcdef"] and config.departments[1].is_pmo
 

@@ -28,7 +28,8 @@ async def attempt(tb: TestBot, command: str, allowed: set[str], once: bool = Fal
         before = await snapshot(tb)
         replies = await tb.say(actor, CHAT[actor], command)
         assert replies and replies[0].is_error, f"{actor} should be refused: {command}"
-        assert "只有" in replies[0].body, replies[0].body
+        hidden = actor == "陈专员" and "没有编号为" in replies[0].body  # an outsider does not see it at all
+        assert "只有" in replies[0].body or hidden, replies[0].body
         assert await snapshot(tb) == before, f"{actor}'s refused {command} changed the database"
     for actor in ([by] if by else [a for a in EVERYONE if a in allowed]):
         replies = await tb.say(actor, CHAT[actor], command)
@@ -79,10 +80,16 @@ async def test_execution_rights(tb: TestBot) -> None:
     await attempt(tb, f"/deliver {CODE}/T2 https://git.example.com/v1", updaters, once=True, by="李工")
     ok(await tb.say("小张", "市场部", f"/accept {CODE}/T1 通过 90"))  # T2 is accepted after T1
     await attempt(tb, f"/accept {CODE}/T2 通过 90", {"小张", "周主任"}, once=True)
-    for actor in EVERYONE:  # reading is for everyone
-        ok(await tb.say(actor, CHAT[actor], f"/board {CODE}"))
+    for actor in EVERYONE:  # reading is for the collaboration's people and the PMO ([policy] visibility)
         ok(await tb.say(actor, CHAT[actor], "/mytasks"))
-        ok(await tb.say(actor, CHAT[actor], f"/task list {CODE}"))
+        for read in (f"/board {CODE}", f"/task list {CODE}", f"/action list {CODE}"):
+            replies = await tb.say(actor, CHAT[actor], read)
+            if actor == "陈专员":  # 销售部 takes no part: as if it did not exist
+                assert replies[0].is_error and "没有编号为 XZ-2026-0001 的协作项目" in replies[0].body
+            else:
+                ok(replies)
+    tb.bot.config.policy.visibility = "all"
+    ok(await tb.say("陈专员", "销售部", f"/board {CODE}"))
 
 
 async def test_closing_rights(tb: TestBot) -> None:
