@@ -30,7 +30,8 @@ def standing(tasks: Sequence[Task], problems: Sequence[Problem], risks: Sequence
     or a milestone past due. 黄: a task late, a high risk open, or a milestone due within
     `milestone_warning_working_days` with its task not started. 绿 otherwise."""
     late = [t for t in tasks if t.status in OPEN and t.due_date < today]
-    red, yellow = [], []
+    red: list[str] = []
+    yellow: list[str] = []
     for t in late:
         days = calendar.workdays_between(t.due_date, today)
         (red if days > policy.lag_alert_working_days else yellow).append(f"T{t.number} 逾期 {days} 个工作日")
