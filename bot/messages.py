@@ -62,6 +62,7 @@ class CardKind(StrEnum):
     PROGRESS = "progress"
     PROGRESS_ALERT = "progress_alert"
     RATING = "rating"
+    REGISTER = "register"
     REQUEST = "request"
     RETRO_DUE = "retro_due"
     RETROSPECTIVE = "retrospective"

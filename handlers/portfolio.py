@@ -1,6 +1,7 @@
 """The portfolio (`/board` with no id): every active collaboration the asker may see, one row each
 with its stage, lead dept, tasks accepted, late tasks, open problems by level, high risks, the
-next milestone and a 红/黄/绿 status (docs/workflow.md, "The portfolio")."""
+next milestone and a 红/黄/绿 status (docs/workflow.md, "Who sees what, the portfolio and the
+registers")."""
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -97,6 +97,8 @@ async def play(rig: LocalRig) -> None:
             minuted = True  # A1 stays open: reminded the day before, chased the working day after
         await rig.bot.planner.tick()
         await rig.bot.dispatcher.drain()
+    await say("周主任", "协作管理办公室", f"/problem list {CODE} all=是")  # a register
+    await say("周主任", "协作管理办公室", "/board")  # the portfolio
     await say("李主管", "研发部", "/leave @李工 调岗至其他事业部")  # what 李工 held, to hand over
     await rig._look()
 
