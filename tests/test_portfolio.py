@@ -1,4 +1,4 @@
-"""Who sees what, and the PMO's portfolio (docs/workflow.md, "The portfolio"): the PMO and the
+"""Who sees what, and the PMO's portfolio (docs/workflow.md, "Who sees what…"): the PMO and the
 leaders see every active collaboration, each row with its standing (红/黄/绿 by the rules in
 handlers/portfolio.py); a department sees its own; the leaders get the 专题决策会 step in private."""
 from __future__ import annotations

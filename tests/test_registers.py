@@ -1,4 +1,4 @@
-"""The registers (docs/workflow.md, "Registers"): the manual's columns filled from the record,
+"""The registers (docs/workflow.md, "Who sees what…"): the manual's columns filled from the record,
 open rows by default, all=是 and dept= filters, and a form on the card that acts on a row."""
 from __future__ import annotations
 
