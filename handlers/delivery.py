@@ -65,11 +65,12 @@ async def accept(ctx: Context, v: Values) -> None:
         raise UserError(f"T{task.number} 的前置任务 {names} 尚未验收通过：请先验收前置任务，再验收 T{task.number}")
     rework_due = None
     if v.result == "pass":
-        task.status, task.done_at, task.rework_due = "done", ctx.now, None
+        task.status, task.done_at, task.rework_due, task.updated_at = "done", ctx.now, None, ctx.now
         await withdraw(ctx.session, f"task:{task.id}")
     else:
         rework_due = ctx.workdays_after(ctx.config.policy.rework_working_days)
         task.status, task.progress, task.rework_due = "doing", min(task.progress, 90), rework_due
+        task.updated_at = ctx.now
     task.updated_at = ctx.now
     ctx.session.add(Acceptance(task_id=task.id, delivery_id=delivery.id, result=v.result, score=v.score,
                                comments=v.comment or "", accepted_by=ctx.actor.id, accepted_at=ctx.now,

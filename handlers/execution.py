@@ -16,7 +16,7 @@ from handlers.vocab import (
     ACTIVE_STAGES, DECISION_LABEL, OPEN_TASK_STATES, STAGES, SUCCESS, TASK_COLOR, TASK_LABEL, TASK_STATES,
 )
 from scheduler.withdraw import withdraw
-from storage import org, workflow
+from storage import baselines, org, workflow
 from storage.models import Collaboration, Task
 
 
@@ -153,7 +153,8 @@ async def _portfolio_row(ctx: Context, c: Collaboration) -> dict[str, Any]:
     problems, risks = await workflow.problems(ctx.session, c.id), await workflow.risks(ctx.session, c.id)
     lead = await common.names(ctx, [c.lead_dept_id]) if c.lead_dept_id else "—"
     s = standing(tasks, problems, risks, ctx.today, ctx.calendar, ctx.config.policy)
-    return row(c, lead, tasks, problems, risks, ctx.today, s)
+    planned = await baselines.original_dues(ctx.session, c.id)
+    return row(c, lead, tasks, problems, risks, ctx.today, s, planned, ctx.calendar)
 
 
 async def board_message(ctx: Context, c: Collaboration) -> Message:

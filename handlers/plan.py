@@ -24,7 +24,7 @@ from handlers.views import item_view
 from handlers.vocab import TASK_COLOR, TASK_LABEL
 from scheduler.calendar import WorkCalendar
 from scheduler.withdraw import withdraw
-from storage import org, workflow
+from storage import baselines, org, workflow
 from storage.models import Collaboration, Department, Person, Task
 
 TASK_FIELDS = (
@@ -249,6 +249,7 @@ async def confirm_plan(ctx: Context, v: Values) -> None:
         return
     c.stage = "executing"
     c.executing_at = ctx.now
+    await baselines.snapshot(ctx.session, c.id, "方案确认", ctx.now)
     table = await division_table(ctx, c)
     done = Message(f"执行方案已确认：{c.code} {c.name}",
                    "各部门负责人均已签字确认，进入执行推进阶段。对接人请每周五 "

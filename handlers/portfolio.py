@@ -4,7 +4,7 @@ next milestone and a 红/黄/绿 status (docs/workflow.md, "Who sees what, the p
 registers")."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -48,15 +48,24 @@ def standing(tasks: Sequence[Task], problems: Sequence[Problem], risks: Sequence
 
 
 def row(c: Collaboration, lead: str, tasks: Sequence[Task], problems: Sequence[Problem], risks: Sequence[Risk],
-        today: date, s: Standing) -> dict[str, Any]:
-    """The portfolio's row of one collaboration, as the card's table shows it."""
+        today: date, s: Standing, planned: Mapping[int, date], calendar: WorkCalendar) -> dict[str, Any]:
+    """The portfolio's row of one collaboration, as the card's table shows it; `planned` holds each
+    task's due date in the confirmed plan (its first baseline), for the milestone's slip."""
     done = sum(t.status == "done" for t in tasks)
     late = sum(t.status in OPEN and t.due_date < today for t in tasks)
     levels = [sum(p.status == "open" and p.level == n for p in problems) for n in (0, 1, 2)]
     upcoming = sorted((t for t in tasks if t.is_milestone and t.status != "done"), key=lambda t: t.due_date)
-    milestone = f"T{upcoming[0].number} {upcoming[0].due_date:%m-%d}" if upcoming else "—"
+    milestone = f"T{upcoming[0].number} {upcoming[0].due_date:%m-%d}{_slip(upcoming[0], planned, calendar)}" \
+        if upcoming else "—"
     return {"code": c.code, "name": c.name, "stage": c.stage, "lead": lead,
             "done": f"{round(100 * done / len(tasks))}%（{done}/{len(tasks)}）" if tasks else "—",
             "late": str(late), "problems": "/".join(map(str, levels)) if any(levels) else "0",
             "risks": str(sum(r.status == "open" and r.level == "high" for r in risks)), "milestone": milestone,
             "rag": s.rag, "status": RAG_LABEL[s.rag], "why": "；".join(s.reasons)}
+
+
+def _slip(t: Task, planned: Mapping[int, date], calendar: WorkCalendar) -> str:
+    """How far a task's due date moved from the confirmed plan, in working days."""
+    was = planned.get(t.id)
+    days = calendar.workdays_between(was, t.due_date) if was else 0
+    return f"（推迟 {days} 个工作日）" if days > 0 else f"（提前 {-days} 个工作日）" if days < 0 else ""

@@ -15,7 +15,7 @@ from handlers.vocab import (
     RISK_STATES,
 )
 from scheduler.withdraw import withdraw
-from storage import org
+from storage import baselines, org
 from storage.models import ChangeRequest, Collaboration, Problem, Risk, Task
 
 WORKING = ("planning", "executing")
@@ -279,6 +279,8 @@ async def approve_change(ctx: Context, v: Values) -> None:
     body = ""
     if cr.task_id and (cr.new_start or cr.new_due):
         body = await shift_task(ctx, c, cr.task_id, cr.new_start, cr.new_due)
+        if c.stage == "executing":  # after the confirmed plan (baseline 1), each approved move is a version
+            await baselines.snapshot(ctx.session, c.id, f"变更 C{cr.number}", ctx.now)
     ctx.audit("change.approve", c, change=f"C{cr.number}")
     message = change_message(c, cr, f"{c.code} 变更 C{cr.number} 已批准", body)
     ctx.reply(message)

@@ -307,6 +307,34 @@ class ActionItem(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class TaskBaseline(Base):
+    """A task's planned dates as one version of the plan had them (基线): taken when the plan is
+    confirmed and again on each approved change, so slip is measured, not guessed."""
+
+    __tablename__ = "task_baselines"
+    __table_args__ = (UniqueConstraint("task_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    start_date: Mapped[date]
+    due_date: Mapped[date]
+    taken_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(64))
+
+
+class TaskEvent(Base):
+    """A task's status history: one row per change of its status or progress."""
+
+    __tablename__ = "task_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[int] = mapped_column(Integer)
+
+
 class Delivery(Base):
     """《成果交付清单》 entry: a deliverable submitted for acceptance."""
 
