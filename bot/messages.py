@@ -23,6 +23,7 @@ class CardKind(StrEnum):
     ACTION_ITEM = "action_item"
     ACTION_LIST = "action_list"
     ACCEPTED = "accepted"
+    AUDIT = "audit"
     BOARD = "board"
     BOARD_LIST = "board_list"
     BOUND = "bound"

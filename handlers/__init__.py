@@ -1,6 +1,6 @@
 """Workflow actions, one module per stage; importing this package registers every command."""
 from handlers import (  # noqa: F401
-    actions, admin, calendar, delivery, evaluation, execution, handover, meetings, plan, problems, registers,
+    actions, admin, audit_trail, calendar, delivery, evaluation, execution, handover, meetings, plan, problems, registers,
     request,
 )
 from handlers.registry import registry

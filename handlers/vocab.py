@@ -51,3 +51,16 @@ RISK_STATES = (Choice("open", "跟踪中", ("打开",)), Choice("closed", "已�
 RISK_LABEL = {c.value: c.label for c in RISK_STATES}
 
 ESCALATION = ("牵头部门", "协作管理办公室", "分管领导（专题决策会）")
+
+#: What each audited action is called in the audit trail (/audit, the export's 审计记录).
+AUDIT_LABEL = {
+    "request": "发起需求", "request.edit": "修改需求", "request.submit": "重新提交", "evaluate": "评估答复",
+    "approve": "立项", "return": "退回", "task.add": "新增任务", "task.edit": "修改任务", "task.reassign": "改派任务",
+    "task.force_start": "强制开始", "confirm": "确认方案", "status": "更新状态", "progress": "提交周进度",
+    "problem": "登记问题", "problem.resolve": "解决问题", "problem.escalate": "升级问题", "risk": "登记风险",
+    "risk.update": "更新风险", "change": "变更申请", "change.approve": "批准变更", "change.reject": "驳回变更",
+    "meeting": "安排会议", "meeting.cancel": "取消会议", "minutes": "会议纪要", "action.done": "完成行动项",
+    "action.reassign": "改派行动项", "deliver": "提交交付", "accept": "验收", "rate": "评价", "retro": "复盘归档",
+    "retro.override": "带未关闭事项归档", "contact.change": "更换对接人", "person.leave": "人员离开", "bind": "绑定群",
+    "calendar.add": "设置日历", "calendar.remove": "删除日历设置", "config role": "配置角色",
+}

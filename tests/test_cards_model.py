@@ -73,7 +73,7 @@ def test_form_kind_prefills_values() -> None:
 def test_user_text_survives_every_template_verbatim(kind: str, text: str) -> None:
     card = card_for(sample(kind, title=text, body=text, code=text, dept=text))
     assert card.title == text
-    if kind not in ("division_table", "my_tasks", "action_list", "handover", "register", "board_list", "form", "plan_confirmed", "evaluation_answer", "digest",
+    if kind not in ("division_table", "my_tasks", "action_list", "handover", "register", "audit", "board_list", "form", "plan_confirmed", "evaluation_answer", "digest",
                     "daily_digest"):  # these show their rows or items, not the body
         assert any(b.get("text") == text for b in card.blocks), "the body reaches a text block unchanged"
     if kind == "evaluation_answer":
