@@ -69,6 +69,7 @@ class DingTalkConfig:
     client_secret: str = ""
     robot_code: str = ""
     base_url: str = "https://api.dingtalk.com"
+    oapi_url: str = "https://oapi.dingtalk.com"  # the older API host: media upload (an export's file)
     card_template_id: str = ""  # empty: cards degrade to markdown + ActionCard with the command to type
     request_timeout_seconds: float = 10.0
     max_attempts: int = 4  # per send, before the outbox takes over with its slower backoff

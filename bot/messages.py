@@ -6,6 +6,7 @@ and the people to @mention. It round-trips through JSON because it waits in the 
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Iterable
@@ -44,6 +45,7 @@ class CardKind(StrEnum):
     EVALUATION_REMINDER = "evaluation_reminder"
     EVALUATION_REQUEST = "evaluation_request"
     EVALUATION_SUMMARY = "evaluation_summary"
+    EXPORT = "export"
     FORM = "form"
     HANDOVER = "handover"
     HELP = "help"
@@ -88,6 +90,15 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file a message carries (an export): each platform sends it after the message's card, as
+    its own file message; the bytes wait in the outbox row until sent."""
+
+    name: str  # with its extension: "XZ-2026-0001.xlsx"
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Message:
     title: str
     body: str = ""
@@ -97,18 +108,26 @@ class Message:
     mentions: tuple[str, ...] = ()  # people to @mention as `mention_ref`s, resolved per platform
     color: str = "blue"  # red / yellow / green / blue / grey: header colour by priority or state
     is_error: bool = False
+    attachment: Attachment | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Like `dataclasses.asdict`, without its deep copy (a planner tick serialises thousands)."""
-        return {"title": self.title, "body": self.body, "fields": [{"label": f.label, "value": f.value} for f in self.fields],
-                "template": self.template, "data": self.data, "mentions": list(self.mentions), "color": self.color,
-                "is_error": self.is_error}
+        out = {"title": self.title, "body": self.body, "fields": [{"label": f.label, "value": f.value} for f in self.fields],
+               "template": self.template, "data": self.data, "mentions": list(self.mentions), "color": self.color,
+               "is_error": self.is_error}
+        if self.attachment is not None:
+            out["attachment"] = {"name": self.attachment.name,
+                                 "base64": base64.b64encode(self.attachment.content).decode("ascii")}
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:
         data = dict(data)
         data["fields"] = tuple(Field(**f) for f in data.get("fields", ()))
         data["mentions"] = tuple(data.get("mentions", ()))
+        if data.get("attachment"):
+            file = data["attachment"]
+            data["attachment"] = Attachment(file["name"], base64.b64decode(file["base64"]))
         return cls(**data)
 
     def as_text(self) -> str:

@@ -76,7 +76,8 @@ async def _change(ctx: Context, c: Collaboration, cr: ChangeRequest) -> tuple[Ro
 async def _meeting(ctx: Context, c: Collaboration, m: Meeting) -> tuple[Row, set[int]]:
     return ({"ref": f"M{m.number}", "kind": MEETING_LABEL[m.kind], "title": m.title,
              "time": f"{m.starts_at.astimezone(ctx.zone):%Y-%m-%d %H:%M}", "depts": await common.names(ctx, m.dept_ids),
-             "state": MEETING_STATUS[m.status], "decisions": m.decisions or "—"}, set(m.dept_ids))
+             "state": MEETING_STATUS[m.status], "minutes": m.minutes or "—", "decisions": m.decisions or "—"},
+            set(m.dept_ids))
 
 
 REGISTERS = (
@@ -95,7 +96,7 @@ REGISTERS = (
              lambda cr: cr.status == "pending", _change, ("change approve", "批准变更", ("note",))),
     Register("meeting", "M", "会议", Meeting,
              (("ref", "编号"), ("kind", "类型"), ("title", "名称"), ("time", "时间"), ("depts", "参会部门"),
-              ("state", "状态"), ("decisions", "决议")),
+              ("state", "状态"), ("minutes", "纪要"), ("decisions", "决议")),
              lambda m: m.status == "scheduled", _meeting, ("minutes", "记录纪要", ("minutes", "decisions"))),
 )
 

@@ -63,4 +63,5 @@ AUDIT_LABEL = {
     "action.reassign": "改派行动项", "deliver": "提交交付", "accept": "验收", "rate": "评价", "retro": "复盘归档",
     "retro.override": "带未关闭事项归档", "contact.change": "更换对接人", "person.leave": "人员离开", "bind": "绑定群",
     "calendar.add": "设置日历", "calendar.remove": "删除日历设置", "config role": "配置角色",
+    "export": "导出",
 }

@@ -39,8 +39,8 @@ def dingtalk_config(db_url: str, base_url: str, depts: dict[str, str] | None = N
     config = Config()
     config.database.url = db_url
     config.local.enabled = False
-    config.dingtalk = replace(DingTalkConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=base_url),
-                              **(FAST | dingtalk))
+    config.dingtalk = replace(DingTalkConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=base_url,
+                                             oapi_url=base_url), **(FAST | dingtalk))
     config.roles = RolesConfig(admins=[f"dingtalk:{PEOPLE['周主任']}"])
     config.departments = [
         DepartmentConfig(name=dept, heads=[f"dingtalk:{PEOPLE[head]}"], is_pmo=dept == "协作管理办公室",

@@ -33,16 +33,18 @@ from tests.waiting import wait_until
 T = TypeVar("T")
 BOT_TOPIC = "/v1.0/im/bot/messages/get"
 CARD_TOPIC = "/v1.0/card/instances/callback"
-MSG_KEYS = {"sampleText", "sampleMarkdown", "sampleImageMsg", "sampleLink", "sampleActionCard",
+MSG_KEYS = {"sampleText", "sampleMarkdown", "sampleImageMsg", "sampleFile", "sampleLink", "sampleActionCard",
             "sampleActionCard2", "sampleActionCard3", "sampleActionCard4", "sampleActionCard5", "sampleActionCard6"}
 WEBHOOK_MINUTES = 90
+MEDIA_LIMIT_BYTES = 20 * 1024 * 1024
+MEDIA_FILE_TYPES = {"doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip", "pdf", "rar"}
 
 
 @dataclass
 class Seen:
     """One message as a DingTalk user sees it in a chat."""
 
-    kind: str  # text / markdown / actionCard / image / card
+    kind: str  # text / markdown / actionCard / image / file / card
     title: str
     text: str
     via: str  # webhook / openapi / card
@@ -86,6 +88,7 @@ class FakeDingTalk:
         self.chatbot_user_id = "$:LWCP_v1:$botbotbot"
         self.corp_id = "dingcorp0001"
         self.groups: dict[str, str] = {}  # openConversationId -> title (the bot is a member)
+        self.media: dict[str, tuple[str, bytes]] = {}  # media_id -> (file name, bytes), from media/upload
         self.seen: dict[str, list[Seen]] = defaultdict(list)  # conversationId or "user:<staffId>"
         self.templates: set[str] = set()
         self.cards: dict[str, dict[str, Any]] = {}  # outTrackId -> {"space": ..., "data": {...}, "template": ...}
@@ -157,6 +160,7 @@ class FakeDingTalk:
         app.router.add_post("/robot/sendBySession", self._session_send)
         app.router.add_post("/v1.0/card/instances/createAndDeliver", self._create_and_deliver)
         app.router.add_put("/v1.0/card/instances", self._update_card)
+        app.router.add_post("/media/upload", self._media_upload)  # the older API host (oapi), same server here
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -457,8 +461,33 @@ class FakeDingTalk:
             return _bad("invalidParameter.msgParam.invalid", "msgParam必须是JSON")
         if len(body["msgParam"].encode()) > 15_000:
             return _bad("invalidParameter.msgParam.invalid", "msgParam过长")
+        if body["msgKey"] == "sampleFile" and param.get("mediaId") not in self.media:
+            return _bad("invalidParameter.msgParam.invalid", "mediaId无效")
         body["_param"] = param
         return None
+
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        """上传媒体文件 (oapi): `access_token` in the query, multipart `type` + `media`; a file of
+        doc/docx/xls/xlsx/ppt/pptx/zip/pdf/rar, 1 byte to 20 MB. The old API answers errcode/errmsg."""
+        if self._tokens.get(request.query.get("access_token", ""), 0) < time.monotonic():
+            return web.json_response({"errcode": 40014, "errmsg": "不合法的access_token"})
+        fields: dict[str, tuple[str, bytes]] = {}
+        async for part in await request.multipart():
+            fields[part.name or ""] = (part.filename or "", await part.read())  # type: ignore[union-attr]
+        kind = fields.get("type", ("", b""))[1].decode()
+        name, content = fields.get("media", ("", b""))
+        if kind not in ("image", "voice", "video", "file"):
+            return web.json_response({"errcode": 40004, "errmsg": "不合法的媒体文件类型"})
+        if not content:
+            return web.json_response({"errcode": 41001, "errmsg": "缺少media参数"})
+        if kind == "file" and name.rpartition(".")[2].lower() not in MEDIA_FILE_TYPES:
+            return web.json_response({"errcode": 40005, "errmsg": "不合法的文件类型"})
+        if len(content) > MEDIA_LIMIT_BYTES:
+            return web.json_response({"errcode": 40006, "errmsg": "不合法的文件大小"})
+        media_id = f"@lAz{uuid.uuid4().hex[:20]}"
+        self.media[media_id] = (name, content)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "type": kind, "media_id": media_id,
+                                  "created_at": int(time.time() * 1000)})
 
     async def _group_send(self, request: web.Request) -> web.Response:
         body, error = await self._api(request)
@@ -592,6 +621,8 @@ def _seen(msg_key: str, param: dict[str, Any], via: str) -> Seen:
         return Seen("text", "", param.get("content", ""), via)
     if msg_key == "sampleImageMsg":
         return Seen("image", "", param.get("photoURL", ""), via)
+    if msg_key == "sampleFile":  # the file's name as title, its mediaId as text
+        return Seen("file", param.get("fileName", ""), param.get("mediaId", ""), via)
     if msg_key.startswith("sampleActionCard"):
         buttons = [(param.get(f"actionTitle{i}", ""), param.get(f"actionURL{i}", "")) for i in range(1, 6)
                    if param.get(f"actionTitle{i}")]

@@ -29,6 +29,8 @@ APP_ID = "cli_fake_app"
 APP_SECRET = "fake-secret"
 BOT_OPEN_ID = "ou_bot"
 CARD_LIMIT_BYTES = 30 * 1024
+FILE_LIMIT_BYTES = 30 * 1024 * 1024  # 上传文件: at most 30 MB, never empty
+FILE_TYPES = {"opus", "mp4", "pdf", "doc", "xls", "ppt", "stream"}
 UUID_WINDOW_SECONDS = 3600  # a send's uuid is deduplicated for one hour (platform-notes/feishu.md §5)
 UPDATE_WINDOW_SECONDS = 14 * 86400  # a sent card can be updated for 14 days (platform-notes/feishu.md §4)
 
@@ -98,6 +100,7 @@ class FakeFeishu:
         self.sent_order: list[str] = []
         self.uuids: dict[str, tuple[str, float]] = {}  # uuid → (message id, when), deduplicated for an hour
         self.images: dict[str, bytes] = {}
+        self.files: dict[str, tuple[str, str, bytes]] = {}  # file_key → (file_type, file_name, bytes)
         self.tokens: set[str] = set()
         self.token_requests = 0
         self.rejected_429 = 0
@@ -121,6 +124,7 @@ class FakeFeishu:
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._patch)
         app.router.add_post("/open-apis/im/v1/images", self._image)
+        app.router.add_post("/open-apis/im/v1/files", self._file)
         app.router.add_get("/open-apis/bot/v3/info", self._bot_info)
         app.router.add_get("/open-apis/contact/v3/users/{open_id}", self._user)
         app.router.add_post("/callback/ws/endpoint", self._endpoint)
@@ -230,6 +234,8 @@ class FakeFeishu:
             return denied
         if (refused := await self._check_card(request, body)) is not None:
             return refused
+        if (refused := self._check_media(body)) is not None:
+            return refused
         uuid = body.get("uuid") or ""
         if len(uuid) > 50:
             return web.json_response({"code": 230001, "msg": "uuid too long"}, status=400)
@@ -246,6 +252,14 @@ class FakeFeishu:
         return web.json_response({"code": 0, "msg": "success",
                                   "data": {"message_id": message_id, "chat_id": chat_id,
                                            "msg_type": body["msg_type"]}})
+
+    def _check_media(self, body: dict[str, Any]) -> web.Response | None:
+        """A file or image message names a key this app uploaded (else 230017)."""
+        content = json.loads(body.get("content") or "{}")
+        if body.get("msg_type") == "file" and content.get("file_key") not in self.files or \
+                body.get("msg_type") == "image" and content.get("image_key") not in self.images:
+            return web.json_response({"code": 230017, "msg": "the bot can only send its own resources"}, status=400)
+        return None
 
     async def _check_card(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
         """Feishu's checks of a card: 30 KB counted on the request body as sent (230025), and
@@ -299,6 +313,25 @@ class FakeFeishu:
         key = f"img_v2_{next(self._ids)}"
         self.images[key] = fields["image"]
         return web.json_response({"code": 0, "data": {"image_key": key}, "msg": "success"})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """上传文件: file_type of Feishu's list, a file_name with its extension, 1 byte to 30 MB."""
+        if (denied := self._auth(request)) is not None:
+            return denied
+        fields: dict[str, bytes] = {}
+        async for part in await request.multipart():
+            fields[part.name or ""] = await part.read()  # type: ignore[union-attr]
+        file_type, name, content = (fields.get("file_type", b"").decode(), fields.get("file_name", b"").decode(),
+                                    fields.get("file", b""))
+        if file_type not in FILE_TYPES or "." not in name:
+            return web.json_response({"code": 234001, "msg": "invalid request param"}, status=400)
+        if not content:
+            return web.json_response({"code": 234010, "msg": "file is empty"}, status=400)
+        if len(content) > FILE_LIMIT_BYTES:
+            return web.json_response({"code": 234006, "msg": "file size exceed the max value"}, status=400)
+        key = f"file_v3_{next(self._ids)}"
+        self.files[key] = (file_type, name, content)
+        return web.json_response({"code": 0, "data": {"file_key": key}, "msg": "success"})
 
     async def _bot_info(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:

@@ -40,6 +40,8 @@ PERMANENT = {
     "param.templateUnpublished": "card template is not published",
     "Forbidden.AccessDenied.AccessTokenPermissionDenied": "app lacks the permission",
 }
+#: Media upload refusals (the older API's errcode) that retrying cannot fix.
+MEDIA_REFUSED = {40004: "bad media type", 40005: "bad file type", 40006: "file too large", 41001: "no file"}
 #: Of those, the ones that mean the bot cannot post in the group at all any more.
 CHAT_GONE = {"invalidParameter.robotCode.notExsit", "invalid.openConversationId"}
 #: Session webhook answers meaning "this webhook is gone": send through the OpenAPI instead.
@@ -134,6 +136,30 @@ class DingTalkApi:
                 remaining[:] = held
                 raise Retryable(f"flow-controlled users {held}", 1.0)
             return str(data.get("processQueryKey", ""))
+        return await with_retries(attempt, attempts=self.config.max_attempts)
+
+    async def upload_media(self, name: str, content: bytes) -> str:
+        """上传媒体文件 on the older API host (multipart `type=file` + `media`): its `media_id`."""
+        async def attempt() -> str:
+            form = aiohttp.FormData()
+            form.add_field("type", "file")
+            form.add_field("media", content, filename=name, content_type="application/octet-stream")
+            url = f"{self.config.oapi_url.rstrip('/')}/media/upload"
+            try:
+                async with self.session.post(url, params={"access_token": await self.token()}, data=form) as resp:
+                    status, text = resp.status, await resp.text()
+            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+                raise Retryable(f"media/upload: {exc!r}") from exc
+            try:
+                data = json_object(text)
+            except ValueError:
+                raise Retryable(f"media/upload: HTTP {status}, not JSON") from None
+            code = int(data.get("errcode", -1))
+            if code == 0:
+                return str(data["media_id"])
+            if code in MEDIA_REFUSED:
+                raise DingTalkRefused(str(code), f"{MEDIA_REFUSED[code]}: {data.get('errmsg', '')}")
+            raise Retryable(f"media/upload: errcode {code} {data.get('errmsg', '')}")
         return await with_retries(attempt, attempts=self.config.max_attempts)
 
     async def create_and_deliver(self, body: dict[str, Any], chat_key: str) -> None:

@@ -9,7 +9,9 @@ Which way a message goes:
 - otherwise the robot OpenAPI: `sampleMarkdown`, an ActionCard when the message offers actions
   that a button can send as they stand (its text always shows the command to type),
   `sampleImageMsg` for `data["image_url"]`; to a group by openConversationId, to a person
-  (`user:<staffId>`) by one-to-one send.
+  (`user:<staffId>`) by one-to-one send;
+- a file the message carries (an export) then follows as `sampleFile`, uploaded first to the
+  older API host (`media/upload`).
 A group message that did not go through a webhook's at-list shows the people it names by name
 and is also sent to each of them one-to-one, so they are notified (docs/dingtalk.md, "Mentions").
 
@@ -83,14 +85,31 @@ class DingTalkSender:
         elif (item.kind == "reply" or named) and not message.data.get("image_url") \
                 and (hook := self.webhooks.usable(item.reply_to, item.chat_id, self.clock.now())) is not None \
                 and await self._via_webhook(hook, message, item.key):
+            await self._attach(item, message, user)
             return f"webhook:{item.key}"  # its at-list notified the people named
         else:
             msg_key, param = robot_message(message, private=user is not None)
             if user is not None:
-                return await self.api.users_send([user], msg_key, param)
+                sent = await self.api.users_send([user], msg_key, param)
+                await self._attach(item, message, user)
+                return sent
             sent = await self.api.group_send(item.chat_id, msg_key, param)
         await self._tell(named, message, item.key)
+        await self._attach(item, message, user)
         return sent
+
+    async def _attach(self, item: OutboundItem, message: Message, user: str | None) -> None:
+        """A file the message carries follows it as `sampleFile`, uploaded first (the OpenAPI is the
+        only channel for files; the webhook carries none)."""
+        file = message.attachment
+        if file is None or item.kind == "update":
+            return
+        media_id = await self.api.upload_media(file.name, file.content)
+        param = {"mediaId": media_id, "fileName": file.name, "fileType": file.name.rpartition(".")[2]}
+        if user is not None:
+            await self.api.users_send([user], "sampleFile", param)
+        else:
+            await self.api.group_send(item.chat_id, "sampleFile", param)
 
     async def _via_webhook(self, hook: Webhook, message: Message, key: str) -> bool:
         title, text = markdown(message, at_ids=True)

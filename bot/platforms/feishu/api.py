@@ -121,6 +121,17 @@ class FeishuApi:
         data = await self.call("POST", "/open-apis/im/v1/images", None, form=form)
         return str(data["data"]["image_key"])
 
+    async def upload_file(self, name: str, content: bytes) -> str:
+        """上传文件: an .xls/.xlsx goes as `xls` (what most bots use), anything else as `stream`."""
+        def form() -> aiohttp.FormData:
+            data = aiohttp.FormData()
+            data.add_field("file_type", "xls" if name.endswith((".xls", ".xlsx")) else "stream")
+            data.add_field("file_name", name)
+            data.add_field("file", content, filename=name, content_type="application/octet-stream")
+            return data
+        data = await self.call("POST", "/open-apis/im/v1/files", None, form=form)
+        return str(data["data"]["file_key"])
+
     async def send_image(self, chat_id: str, image: bytes, key: str) -> str:
         image_key = await self.upload_image(image)
         return await self.send(chat_id, "image", {"image_key": image_key}, key)

@@ -1,4 +1,5 @@
-"""The outbox's Feishu sender: every Message goes out as an interactive card.
+"""The outbox's Feishu sender: every Message goes out as an interactive card, and a file it
+carries (an export) right after it as a file message.
 
 The outbox key is the send `uuid`, so a send retried after a timeout cannot post twice. A
 reply whose original message is gone is sent to the chat instead, so it still arrives.
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from bot.messages import as_resend
 from bot.outbox import OutboundItem
@@ -38,11 +40,19 @@ class FeishuSender:
         if item.kind == "update" and item.reply_to:  # a clicked card's new state, in place
             await self.api.patch_card(item.reply_to, item.chat_id, card)
             return item.reply_to
+        message_id = await self._post(item, "interactive", card, item.key)
+        if message.attachment is not None:  # the file after its card, as Feishu's own file message
+            file_key = await self.api.upload_file(message.attachment.name, message.attachment.content)
+            await self._post(item, "file", {"file_key": file_key}, f"{item.key}:file")
+        return message_id
+
+    async def _post(self, item: OutboundItem, msg_type: str, content: dict[str, Any], key: str) -> str:
+        """Send under the message it answers, else (none, or recalled) into the chat."""
         if item.reply_to:
             try:
-                return await self.api.reply(item.reply_to, item.chat_id, "interactive", card, item.key)
+                return await self.api.reply(item.reply_to, item.chat_id, msg_type, content, key)
             except FeishuRefused as exc:
                 if exc.code != RECALLED:
                     raise
                 log.info("reply target of %s is gone; sending to the chat", item.key)
-        return await self.api.send(item.chat_id, "interactive", card, item.key)
+        return await self.api.send(item.chat_id, msg_type, content, key)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from html import escape
 from datetime import timedelta
 from typing import Any
 
@@ -51,8 +52,14 @@ def preview(row: LocalMessage) -> str:
 
 
 def view(row: LocalMessage, where: Directory) -> dict[str, Any]:
-    """A history row as the page shows it; the bot's cards come as rendered HTML."""
-    html = render_html(Message.from_json(row.payload), where) if row.payload else ""
+    """A history row as the page shows it; the bot's cards come as rendered HTML, a file it
+    carries as a download link under its card (served by `bot.platforms.local.web.download`)."""
+    message = Message.from_json(row.payload) if row.payload else None
+    html = render_html(message, where) if message else ""
+    if message is not None and message.attachment is not None:
+        name = escape(message.attachment.name)
+        html += (f'<a class="file" href="/files/{row.id}" download="{name}">📎 {name}'
+                 f'（{len(message.attachment.content) // 1024 + 1} KB）</a>')
     return {"id": row.id, "chat": row.chat_id, "author_id": row.author_id, "author_name": row.author_name,
             "text": row.text, "html": html, "preview": preview(row), "at": row.created_at.isoformat(),
             "edited": row.updated_at is not None}

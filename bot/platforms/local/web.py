@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import quote
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ from aiohttp import WSMsgType, web
 
 from bot.app import Bot
 from bot.events import CardAction, Chat, Command, Mention, User
+from bot.messages import Message
 from bot.platforms.local.demo import PLATFORM
 from bot.platforms.local.guard import Guard
 from bot.platforms.local.sender import Hub, directory, preview, view
 from storage import local_chat
+from storage.models import LocalMessage
 
 STATIC = Path(__file__).with_name("static")
 HUB_KEY = web.AppKey("local_hub", Hub)
@@ -42,6 +45,7 @@ def add_routes(app: web.Application, bot: Bot, hub: Hub) -> None:
     app.router.add_post("/api/say", say)
     app.router.add_post("/api/action", action)
     app.router.add_get("/ws", websocket)
+    app.router.add_get("/files/{message}", download)
     app.on_shutdown.append(_close_sockets)
 
 
@@ -74,6 +78,24 @@ async def messages(request: web.Request) -> web.Response:
         where = await directory(session)
         shown = [view(r, where) for r in rows]
     return web.json_response({"messages": shown})
+
+
+async def download(request: web.Request) -> web.Response:
+    """The file a bot message carries (an export), as a download."""
+    bot = request.app[LOCAL_BOT_KEY]
+    message_id = request.match_info["message"]
+    async with bot.sessions() as session:
+        row = await session.get(LocalMessage, int(message_id)) if message_id.isdigit() else None
+    attachment = Message.from_json(row.payload).attachment \
+        if row is not None and not row.author_id and row.payload and row.payload.get("attachment") else None
+    if attachment is None:
+        raise web.HTTPNotFound(text="no such file")
+    mime = MIME.get(Path(attachment.name).suffix, "application/octet-stream")
+    return web.Response(body=attachment.content, content_type=mime,
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.name)}"})
+
+
+MIME = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".png": "image/png"}
 
 
 async def say(request: web.Request) -> web.Response:
