@@ -1,13 +1,15 @@
 """The local emulator in a real browser (Debian's chromium via Playwright): a request from a card
 form as 市场部, the evaluation answered by clicking as 研发部, approval by the PMO, and the charter
-card arriving in both department groups. Set XIEZUO_SCREENSHOT=docs/emulator.png to refresh the
+card arriving in both department groups; the PMO's export downloaded from its link. Set XIEZUO_SCREENSHOT=docs/emulator.png to refresh the
 README screenshot."""
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
@@ -100,6 +102,19 @@ async def test_request_evaluate_approve_from_cards(page: Page) -> None:
         charter = card(page, "协作立项确认函：XZ-2026-0001")
         await expect(charter).to_be_visible()
         await expect(charter.get_by_role("button", name="新增任务")).to_be_visible()
+
+    # The PMO exports the record and downloads the workbook from the link under the export card.
+    await act_as(page, "周敏", "协作管理办公室")
+    await page.fill("#input", "/export XZ-2026-0001")
+    await page.click("#send")
+    link = card(page, "导出：XZ-2026-0001.xlsx").locator("a.file")
+    await expect(link).to_contain_text("XZ-2026-0001.xlsx")
+    async with page.expect_download() as waiting:
+        await link.click()
+    download = await waiting.value
+    assert download.suggested_filename == "XZ-2026-0001.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))  # saved without a suffix
+    assert book["需求申请表"]["B2"].value == "Q4新品推广" and "审计记录" in book.sheetnames
     if shot := os.environ.get("XIEZUO_SCREENSHOT"):
         await page.locator("#messages").evaluate("box => box.scrollTop = box.scrollHeight")
         await expect(page.locator("#toast.show")).to_have_count(0)
