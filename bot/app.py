@@ -18,6 +18,7 @@ from bot.outbox import Dispatcher, Sender
 from bot.platforms.ratelimit import SlidingWindow
 from bot.router import Outcome, Router
 from bot.seed import apply_config
+from cards import render
 from handlers import registry
 from scheduler.calendar import WorkCalendar
 from scheduler.planner import Planner
@@ -133,8 +134,18 @@ class Bot:
         except Exception as exc:  # its row lapses by itself
             log.warning("could not sign off: %r", exc)
 
+    def warm_renderer(self) -> None:
+        """Start the chart worker in the background (`serve`): the first report need not wait."""
+        async def warm() -> None:
+            try:
+                await render.warm()
+            except Exception as exc:  # the first report starts it again
+                log.warning("chart worker did not start: %r", exc)
+        self._tasks.append(asyncio.create_task(warm(), name="render-warm"))
+
     async def stop(self) -> None:
         await self.stop_sending()
+        render.shutdown()  # the chart worker, if a report started it
         await self.engine.dispose()
 
     async def beat(self) -> int:

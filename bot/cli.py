@@ -120,6 +120,7 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
                            "another process has the port, or set [http] port in the config") from exc
     for adapter in adapters:
         await adapter.start()
+    bot.warm_renderer()
     port = runner.addresses[0][1]  # the real port when the config asks for 0
     return bot, runner, f"http://{config.http.host}:{port}/"
 

@@ -66,6 +66,7 @@ class CardKind(StrEnum):
     PROGRESS_ALERT = "progress_alert"
     RATING = "rating"
     REGISTER = "register"
+    REPORT = "report"
     REQUEST = "request"
     RETRO_DUE = "retro_due"
     RETROSPECTIVE = "retrospective"
@@ -94,8 +95,13 @@ class Attachment:
     """A file a message carries (an export): each platform sends it after the message's card, as
     its own file message; the bytes wait in the outbox row until sent."""
 
-    name: str  # with its extension: "XZ-2026-0001.xlsx"
+    name: str  # with its extension: "XZ-2026-0001.xlsx", "XZ-2026-0001-进度曲线.png"
     content: bytes
+
+    @property
+    def is_image(self) -> bool:
+        """A chart (sent as the platform's image message) rather than a file."""
+        return self.name.lower().endswith(".png")
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,7 @@ async def play(rig: LocalRig) -> None:
     await say("周主任", "协作管理办公室", "/board")  # the portfolio
     await say("周主任", "协作管理办公室", f"/audit {CODE}")
     await say("周主任", "协作管理办公室", f"/export {CODE}")
+    await say("周主任", "协作管理办公室", f"/report {CODE}")
     await say("李主管", "研发部", "/leave @李工 调岗至其他事业部")  # what 李工 held, to hand over
     await rig._look()
 

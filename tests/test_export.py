@@ -113,5 +113,5 @@ async def test_on_dingtalk_the_workbook_follows_as_an_uploaded_sample_file(db_ur
         files = [s for s in ding.fake.seen[DING_CHATS["协作管理办公室"]] if s.kind == "file"]
         assert [(f.title, f.via) for f in files] == [("XZ-2026-0001.xlsx", "openapi")]
         name, content = ding.fake.media[files[0].text]
-        assert name == "XZ-2026-0001.xlsx"
+        assert name == "upload.xlsx"  # the part's name; people see sampleFile's fileName (the title above)
         assert openpyxl.load_workbook(io.BytesIO(content))["需求申请表"]["B2"].value == "渠道返利结算"

@@ -461,7 +461,9 @@ class FakeDingTalk:
             return _bad("invalidParameter.msgParam.invalid", "msgParam必须是JSON")
         if len(body["msgParam"].encode()) > 15_000:
             return _bad("invalidParameter.msgParam.invalid", "msgParam过长")
-        if body["msgKey"] == "sampleFile" and param.get("mediaId") not in self.media:
+        if body["msgKey"] == "sampleFile" and param.get("mediaId") not in self.media or \
+                body["msgKey"] == "sampleImageMsg" and str(param.get("photoURL", "")).startswith("@") \
+                and param["photoURL"] not in self.media:
             return _bad("invalidParameter.msgParam.invalid", "mediaId无效")
         body["_param"] = param
         return None
@@ -480,7 +482,8 @@ class FakeDingTalk:
             return web.json_response({"errcode": 40004, "errmsg": "不合法的媒体文件类型"})
         if not content:
             return web.json_response({"errcode": 41001, "errmsg": "缺少media参数"})
-        if kind == "file" and name.rpartition(".")[2].lower() not in MEDIA_FILE_TYPES:
+        if kind == "file" and name.rpartition(".")[2].lower() not in MEDIA_FILE_TYPES or \
+                kind == "image" and name.rpartition(".")[2].lower() not in ("jpg", "gif", "png", "bmp"):
             return web.json_response({"errcode": 40005, "errmsg": "不合法的文件类型"})
         if len(content) > MEDIA_LIMIT_BYTES:
             return web.json_response({"errcode": 40006, "errmsg": "不合法的文件大小"})

@@ -138,12 +138,15 @@ class DingTalkApi:
             return str(data.get("processQueryKey", ""))
         return await with_retries(attempt, attempts=self.config.max_attempts)
 
-    async def upload_media(self, name: str, content: bytes) -> str:
-        """上传媒体文件 on the older API host (multipart `type=file` + `media`): its `media_id`."""
+    async def upload_media(self, name: str, content: bytes, kind: str = "file") -> str:
+        """上传媒体文件 on the older API host (multipart `type` = file | image + `media`): its `media_id`."""
         async def attempt() -> str:
             form = aiohttp.FormData()
-            form.add_field("type", "file")
-            form.add_field("media", content, filename=name, content_type="application/octet-stream")
+            form.add_field("type", kind)
+            # an ASCII part name: aiohttp percent-encodes others, and whether DingTalk decodes them is not
+            # settled; people see sampleFile's fileName (docs/workflow.md, "Export")
+            form.add_field("media", content, filename=f"upload.{name.rpartition('.')[2]}",
+                           content_type="application/octet-stream")
             url = f"{self.config.oapi_url.rstrip('/')}/media/upload"
             try:
                 async with self.session.post(url, params={"access_token": await self.token()}, data=form) as resp:

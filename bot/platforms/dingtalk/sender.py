@@ -10,8 +10,8 @@ Which way a message goes:
   that a button can send as they stand (its text always shows the command to type),
   `sampleImageMsg` for `data["image_url"]`; to a group by openConversationId, to a person
   (`user:<staffId>`) by one-to-one send;
-- a file the message carries (an export) then follows as `sampleFile`, uploaded first to the
-  older API host (`media/upload`).
+- a file the message carries then follows, uploaded first to the older API host
+  (`media/upload`): a workbook as `sampleFile`, a chart as `sampleImageMsg` by its mediaId.
 A group message that did not go through a webhook's at-list shows the people it names by name
 and is also sent to each of them one-to-one, so they are notified (docs/dingtalk.md, "Mentions").
 
@@ -104,12 +104,13 @@ class DingTalkSender:
         file = message.attachment
         if file is None or item.kind == "update":
             return
-        media_id = await self.api.upload_media(file.name, file.content)
-        param = {"mediaId": media_id, "fileName": file.name, "fileType": file.name.rpartition(".")[2]}
+        media_id = await self.api.upload_media(file.name, file.content, "image" if file.is_image else "file")
+        msg_key, param = ("sampleImageMsg", {"photoURL": media_id}) if file.is_image else \
+            ("sampleFile", {"mediaId": media_id, "fileName": file.name, "fileType": file.name.rpartition(".")[2]})
         if user is not None:
-            await self.api.users_send([user], "sampleFile", param)
+            await self.api.users_send([user], msg_key, param)
         else:
-            await self.api.group_send(item.chat_id, "sampleFile", param)
+            await self.api.group_send(item.chat_id, msg_key, param)
 
     async def _via_webhook(self, hook: Webhook, message: Message, key: str) -> bool:
         title, text = markdown(message, at_ids=True)

@@ -126,8 +126,9 @@ class FeishuApi:
         def form() -> aiohttp.FormData:
             data = aiohttp.FormData()
             data.add_field("file_type", "xls" if name.endswith((".xls", ".xlsx")) else "stream")
-            data.add_field("file_name", name)
-            data.add_field("file", content, filename=name, content_type="application/octet-stream")
+            data.add_field("file_name", name)  # what people see; the part's own name stays ASCII
+            data.add_field("file", content, filename=f"upload.{name.rpartition('.')[2]}",
+                           content_type="application/octet-stream")
             return data
         data = await self.call("POST", "/open-apis/im/v1/files", None, form=form)
         return str(data["data"]["file_key"])

@@ -41,8 +41,12 @@ class FeishuSender:
             await self.api.patch_card(item.reply_to, item.chat_id, card)
             return item.reply_to
         message_id = await self._post(item, "interactive", card, item.key)
-        if message.attachment is not None:  # the file after its card, as Feishu's own file message
-            file_key = await self.api.upload_file(message.attachment.name, message.attachment.content)
+        file = message.attachment
+        if file is not None and file.is_image:  # after its card: a chart as an image message
+            image_key = await self.api.upload_image(file.content)
+            await self._post(item, "image", {"image_key": image_key}, f"{item.key}:file")
+        elif file is not None:  # … a workbook as a file message
+            file_key = await self.api.upload_file(file.name, file.content)
             await self._post(item, "file", {"file_key": file_key}, f"{item.key}:file")
         return message_id
 

@@ -58,7 +58,8 @@ def view(row: LocalMessage, where: Directory) -> dict[str, Any]:
     html = render_html(message, where) if message else ""
     if message is not None and message.attachment is not None:
         name = escape(message.attachment.name)
-        html = (f'<div class="with-file">{html}<a class="file" href="/files/{row.id}" download="{name}">下载 {name}'
+        shown = f'<img class="chart" src="/files/{row.id}" alt="{name}">' if message.attachment.is_image else ""
+        html = (f'<div class="with-file">{html}{shown}<a class="file" href="/files/{row.id}" download="{name}">下载 {name}'
                 f'（{len(message.attachment.content) // 1024 + 1} KB）</a></div>')  # one element: the page shows one
     return {"id": row.id, "chat": row.chat_id, "author_id": row.author_id, "author_name": row.author_name,
             "text": row.text, "html": html, "preview": preview(row), "at": row.created_at.isoformat(),

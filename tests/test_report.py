@@ -1,0 +1,86 @@
+"""`/report <id>` (docs/workflow.md, "Reports"): the figures asserted as numbers from a played
+collaboration, the curve's points computed from the confirmed plan and the status history, and
+the PNG decoded; the image reaches the emulator, Feishu and DingTalk."""
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from bot.testkit import TestBot
+from handlers.report import curve
+from storage.models import Task
+from tests.conftest import MONDAY
+from tests.dingtalk_rig import CHATS as DING_CHATS
+from tests.dingtalk_rig import PEOPLE as DING_PEOPLE
+from tests.dingtalk_rig import DingTalkRig
+from tests.feishu_rig import CHATS, FeishuRig
+from tests.lifetime import running
+from tests.scenario import CODE, REQUEST, ok, refused, to_executing
+
+
+def png_size(content: bytes) -> tuple[int, int]:
+    assert content[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", content[16:24])
+
+
+async def test_the_report_of_a_played_collaboration(tb: TestBot) -> None:
+    await to_executing(tb)
+    tb.clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=MONDAY.tzinfo))
+    ok(await tb.say("小张", "市场部", f"/deliver {CODE}/T1 调研报告"))
+    ok(await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 不通过 50 样本不足"))
+    ok(await tb.say("小张", "市场部", f"/deliver {CODE}/T1 调研报告v2"))
+    ok(await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 通过 90"))
+    ok(await tb.say("李工", "研发部", f"/problem {CODE} 压测环境不足 dept=研发部"))
+    tb.clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=MONDAY.tzinfo))  # T3 (12-04) is now late
+    card = ok(await tb.say("张经理", "市场部", f"/report {CODE}"))
+    figures = {f.label: f.value for f in card.fields}
+    assert figures["完成率"] == "33%（1/3）" and figures["按时完成率"] == "100%（1/1）"
+    assert figures["逾期任务"] == "T3" and figures["一次验收通过率"] == "0%（0/1）"
+    assert figures["平均验收分"] == "70.0（2 次）" and figures["返工次数"] == "1" and figures["未决问题"] == "1（其中已升级 0）"
+    assert card.attachment is not None and card.attachment.name == f"{CODE}-进度曲线.png"
+    width, height = png_size(card.attachment.content)
+    assert 600 < width < 1000 and 250 < height < 500
+    refused(await tb.say("陈专员", "销售部", f"/report {CODE}"))
+
+
+def test_the_curve_counts_the_confirmed_plan_and_what_was_done() -> None:
+    tasks = [Task(id=i, due_date=due) for i, due in ((1, date(2026, 11, 27)), (2, date(2026, 12, 10)))]
+    days, planned, actual = curve(tasks, {1: date(2026, 11, 26)}, {1: date(2026, 11, 27)},
+                                  date(2026, 11, 25), date(2026, 11, 28))
+    assert days[:4] == ["2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28"] and days[-1] == "2026-12-10"
+    assert planned[:4] == [0, 50, 50, 50] and planned[-1] == 100  # T1's confirmed date, T2's own
+    assert actual[:4] == [0, 0, 50, 50] and all(math.isnan(a) for a in actual[4:])  # nothing drawn after today
+
+
+async def _planned(rig: FeishuRig | DingTalkRig, at: Callable[[str], dict[str, Any]]) -> None:
+    """A collaboration with one task, typed by its people on the platform (`at`: how a message
+    there @mentions someone), then its report asked for."""
+    await rig.say("小张", "市场部", REQUEST)
+    await rig.say("李主管", "研发部", f'/evaluate {CODE} 接受 contact=@李工 resources="2名开发" date=12-01', **at("李工"))
+    await rig.say("王主管", "设计部", f"/evaluate {CODE} accept contact=@王设计 resources=1名设计师", **at("王设计"))
+    await rig.say("周主任", "协作管理办公室", f"/approve {CODE}")
+    await rig.say("小张", "市场部", f"/task add {CODE} 用户调研 dept=市场部 owner=@小张 deliverable=调研报告 "
+                                  "standard=样本≥500 start=11-24 due=11-27", **at("小张"))
+    await rig.say("周主任", "协作管理办公室", f"/report {CODE}")
+
+
+async def test_on_feishu_the_curve_follows_its_card_as_an_image(db_url: str) -> None:
+    async with running(FeishuRig.create(db_url, "webhook")) as rig:
+        await _planned(rig, lambda name: {})  # the rig turns "@李工" into Feishu's mention
+        posted = rig.fake.chat(CHATS["协作管理办公室"])
+        card, image = posted[-2], posted[-1]
+        assert card.msg_type == "interactive" and f"{CODE} 进度报表" in card.text
+        assert image.msg_type == "image" and png_size(rig.fake.images[image.content["image_key"]])[0] > 600
+
+
+async def test_on_dingtalk_the_curve_follows_as_an_uploaded_image(db_url: str) -> None:
+    async with running(DingTalkRig.create(db_url)) as ding:
+        await _planned(ding, lambda name: {"at": (DING_PEOPLE[name],)})
+        await ding.settle()
+        images = [s for s in ding.fake.seen[DING_CHATS["协作管理办公室"]] if s.kind == "image"]
+        assert len(images) == 1 and images[0].via == "openapi"
+        name, content = ding.fake.media[images[0].text]
+        assert name == "upload.png" and png_size(content)[0] > 600
