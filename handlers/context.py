@@ -71,17 +71,24 @@ class Context:
         A department without a bound chat cannot be reached: the actor is told so, instead of
         the notice vanishing silently.
         """
-        wanted = list(dict.fromkeys(dept_ids))
-        chats = await org.chats_of(self.session, wanted)
+        await self._post({d: (message, due_at) for d in dept_ids}, collab, skip_origin)
+
+    async def _post(self, plan: dict[int, tuple[Message, datetime | None]], collab: Collaboration | None,
+                    skip_origin: bool = True) -> None:
+        """Each department's message (and when it is due) into its bound group chats, with one
+        lookup of the chats for them all."""
+        chats = await org.chats_of(self.session, list(plan))
         reached = {c.dept_id for c in chats}
-        lost = {c.dept_id for c in await org.chats_of(self.session, [d for d in wanted if d not in reached], lost=True)}
+        unreached = [d for d in plan if d not in reached]
+        lost = {c.dept_id for c in await org.chats_of(self.session, unreached, lost=True)} if unreached else set()
         for chat in chats:
             address = Address(chat.platform, chat.chat_id)
             if skip_origin and address == self.origin:
                 continue
+            message, due_at = plan[chat.dept_id]
             self.outgoing.append(Outgoing(address, message, collab_id=collab.id if collab else None,
                                           kind="scheduled" if due_at else "notice", due_at=due_at))
-        for dept_id in wanted:
+        for dept_id in unreached:
             if dept_id not in reached:
                 dept = await org.dept_by_id(self.session, dept_id)
                 name = dept.name if dept else str(dept_id)
@@ -108,11 +115,11 @@ class Context:
             for dept_id in await self._party(party, collab, concerned):
                 now, acts = when_of.get(dept_id, (False, False))
                 when_of[dept_id] = (now or when == "now", acts or party in spec.required)
-        later = self.calendar.next_workday_at(self.now, time.fromisoformat(self.config.policy.daily_digest_time),
-                                              self.zone)
-        for (now, acts), depts in _grouped(when_of).items():
-            await self.notify(depts, message if acts else replace(message, mentions=()), collab,
-                              due_at=None if now else later)
+        later = None if all(now for now, _ in when_of.values()) else \
+            self.calendar.next_workday_at(self.now, time.fromisoformat(self.config.policy.daily_digest_time), self.zone)
+        info = replace(message, mentions=())
+        await self._post({d: (message if acts else info, None if now else later) for d, (now, acts) in when_of.items()},
+                         collab)
 
     async def _party(self, party: str, c: Collaboration, concerned: Iterable[int | None]) -> list[int]:
         if party == "initiator":
@@ -141,13 +148,6 @@ class Context:
 
     def mention(self, *people: Person | None) -> tuple[str, ...]:
         return tuple(mention_ref(p.platform, p.user_id, p.name) for p in people if p is not None)
-
-
-def _grouped(when_of: dict[int, tuple[bool, bool]]) -> dict[tuple[bool, bool], list[int]]:
-    groups: dict[tuple[bool, bool], list[int]] = {}
-    for dept_id, how in when_of.items():
-        groups.setdefault(how, []).append(dept_id)
-    return groups
 
 
 def _plain(value: Any) -> Any:

@@ -1,6 +1,7 @@
 """Stage 4, 执行推进与进度跟踪: task status, weekly 《进度跟踪表》, the board and my tasks."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from handlers.vocab import (
 )
 from scheduler.withdraw import withdraw
 from storage import baselines, org, workflow
-from storage.models import Collaboration, Task
+from storage.models import Collaboration, Problem, Risk, Task
 
 
 async def may_update_task(ctx: Context, c: Collaboration, task: Task) -> bool:
@@ -132,7 +133,7 @@ async def board(ctx: Context, v: Values) -> None:
         return
     pages = -(-len(shown) // PAGE)
     page = min(v.page or 1, pages)
-    rows = [await _portfolio_row(ctx, c) for c in shown[(page - 1) * PAGE:page * PAGE]]
+    rows = await _portfolio_rows(ctx, shown[(page - 1) * PAGE:page * PAGE])
     lines = [f"{r['status']}｜{r['code']} {r['name']}｜{STAGES[r['stage']]}｜完成 {r['done']}｜逾期 {r['late']}"
              + (f"｜{r['why']}" if r["why"] else "") for r in rows]
     counts = {rag: sum(r["rag"] == rag for r in rows) for rag in RAG_LABEL}
@@ -148,13 +149,17 @@ async def board(ctx: Context, v: Values) -> None:
 PAGE = 10
 
 
-async def _portfolio_row(ctx: Context, c: Collaboration) -> dict[str, Any]:
-    tasks = await workflow.tasks(ctx.session, c.id)
-    problems, risks = await workflow.problems(ctx.session, c.id), await workflow.risks(ctx.session, c.id)
-    lead = await common.names(ctx, [c.lead_dept_id]) if c.lead_dept_id else "—"
-    s = standing(tasks, problems, risks, ctx.today, ctx.calendar, ctx.config.policy)
-    planned = await baselines.original_dues(ctx.session, c.id)
-    return row(c, lead, tasks, problems, risks, ctx.today, s, planned, ctx.calendar)
+async def _portfolio_rows(ctx: Context, page: Sequence[Collaboration]) -> list[dict[str, Any]]:
+    """The rows of one page of the portfolio, with one query per kind of record for the page."""
+    ids = [c.id for c in page]
+    tasks = await workflow.rows_by_collab(ctx.session, Task, ids)
+    problems = await workflow.rows_by_collab(ctx.session, Problem, ids)
+    risks = await workflow.rows_by_collab(ctx.session, Risk, ids)
+    planned = await baselines.original_dues_of(ctx.session, ids)
+    names = {d.id: d.name for d in await org.departments(ctx.session)}
+    return [row(c, names.get(c.lead_dept_id, "—"), tasks[c.id], problems[c.id], risks[c.id], ctx.today,
+                standing(tasks[c.id], problems[c.id], risks[c.id], ctx.today, ctx.calendar, ctx.config.policy),
+                planned[c.id], ctx.calendar) for c in page]
 
 
 async def board_message(ctx: Context, c: Collaboration) -> Message:
@@ -196,10 +201,9 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
 
 async def _unreachable(ctx: Context, c: Collaboration) -> str:
     """The collaboration's departments whose every bound group is lost."""
-    dept_ids = await common.all_dept_ids(ctx, c)
-    reachable = {chat.dept_id for chat in await org.chats_of(ctx.session, dept_ids)}
-    lost = [d for d in dict.fromkeys(chat.dept_id for chat in await org.chats_of(ctx.session, dept_ids, lost=True))
-            if d not in reachable]
+    chats = await org.chats_of(ctx.session, await common.all_dept_ids(ctx, c), lost=None)
+    reachable = {chat.dept_id for chat in chats if chat.lost_at is None}
+    lost = [d for d in dict.fromkeys(chat.dept_id for chat in chats if chat.lost_at is not None) if d not in reachable]
     return await common.names(ctx, lost) if lost else ""
 
 

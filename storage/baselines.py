@@ -7,6 +7,7 @@ changes a task sets to its own clock.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -29,9 +30,18 @@ async def snapshot(session: AsyncSession, collab_id: int, reason: str, now: date
 
 async def original_dues(session: AsyncSession, collab_id: int) -> dict[int, date]:
     """Each task's due date in the first baseline (the confirmed plan), by task id."""
-    rows = await session.execute(select(TaskBaseline.task_id, TaskBaseline.due_date)
-                                 .where(TaskBaseline.collab_id == collab_id, TaskBaseline.version == 1))
-    return {task_id: due for task_id, due in rows.all()}
+    return (await original_dues_of(session, [collab_id]))[collab_id]
+
+
+async def original_dues_of(session: AsyncSession, collab_ids: Sequence[int]) -> dict[int, dict[int, date]]:
+    """`original_dues` of many collaborations in one query, by collaboration."""
+    found: dict[int, dict[int, date]] = {i: {} for i in collab_ids}
+    if collab_ids:
+        rows = await session.execute(select(TaskBaseline.collab_id, TaskBaseline.task_id, TaskBaseline.due_date)
+                                     .where(TaskBaseline.collab_id.in_(list(collab_ids)), TaskBaseline.version == 1))
+        for collab_id, task_id, due in rows.all():
+            found[collab_id][task_id] = due
+    return found
 
 
 async def history(session: AsyncSession, collab_id: int) -> list[TaskEvent]:

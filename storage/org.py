@@ -57,13 +57,15 @@ async def bind_chat(session: AsyncSession, dept: Department, platform: str, chat
     return chat
 
 
-async def chats_of(session: AsyncSession, dept_ids: Sequence[int], lost: bool = False) -> Sequence[DeptChat]:
-    """The departments' bound group chats the bot can post in (or, `lost`, those it no longer can)."""
+async def chats_of(session: AsyncSession, dept_ids: Sequence[int], lost: bool | None = False) -> Sequence[DeptChat]:
+    """The departments' bound group chats the bot can post in (`lost`: those it no longer can;
+    None: both)."""
     if not dept_ids:
         return []
-    gone = DeptChat.lost_at.is_not(None) if lost else DeptChat.lost_at.is_(None)
-    return (await session.scalars(select(DeptChat).where(DeptChat.dept_id.in_(list(dept_ids)), gone)
-                                  .order_by(DeptChat.dept_id, DeptChat.id))).all()
+    stmt = select(DeptChat).where(DeptChat.dept_id.in_(list(dept_ids)))
+    if lost is not None:
+        stmt = stmt.where(DeptChat.lost_at.is_not(None) if lost else DeptChat.lost_at.is_(None))
+    return (await session.scalars(stmt.order_by(DeptChat.dept_id, DeptChat.id))).all()
 
 
 async def mark_lost(session: AsyncSession, platform: str, chat_id: str, reason: str, now: datetime) -> DeptChat | None:

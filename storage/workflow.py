@@ -45,6 +45,16 @@ async def collabs_in(session: AsyncSession, stages: Sequence[str]) -> Sequence[C
                                   .order_by(Collaboration.id.desc()))).all()
 
 
+async def rows_by_collab(session: AsyncSession, model: type[Any], collab_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """The rows of `model` (tasks, problems, risks …) of many collaborations in one query, by collaboration."""
+    found: dict[int, list[Any]] = {i: [] for i in collab_ids}
+    if collab_ids:
+        for row in (await session.scalars(select(model).where(model.collab_id.in_(list(collab_ids)))
+                                          .order_by(model.collab_id, model.number))).all():
+            found[row.collab_id].append(row)
+    return found
+
+
 async def problems(session: AsyncSession, collab_id: int) -> Sequence[Problem]:
     return (await session.scalars(select(Problem).where(Problem.collab_id == collab_id)
                                   .order_by(Problem.number))).all()
