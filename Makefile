@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: serve test bench venv clean browser
+.PHONY: serve test bench venv clean browser fonts
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -14,8 +14,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-serve: $(STAMP)
+serve: $(STAMP) fonts
 	$(VENV)/bin/xiezuo serve $(if $(CONFIG),--config $(CONFIG))
+
+# A CJK font for the report's charts (Debian's fonts-wqy-microhei): installed when missing and
+# installable (root with apt-get); otherwise reports carry their figures without the chart.
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get install -y -q fonts-wqy-microhei; } || \
+		echo "no CJK font and none installable: /report answers without its chart"
 
 # The emulator's browser test drives Debian's chromium (never a downloaded browser); CJK fonts for screenshots.
 browser:
