@@ -7,6 +7,7 @@ import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 #: Debian's fonts-wqy-microhei (installed by `make test`; `make serve` installs it when it can).
 CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -53,6 +54,51 @@ def progress_curve(title: str, days: Sequence[str], planned: Sequence[float], ac
     step = max(1, len(days) // 8)
     ax.set_xticks(range(0, len(days), step), [days[i][5:] for i in range(0, len(days), step)])
     ax.legend(prop={"family": family}, loc="upper left")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _png(fig)
+
+
+STATUS_COLORS = {"todo": "#c3cad5", "doing": "#2f6fde", "delayed": "#e8a33d", "blocked": "#d64545",
+                 "review": "#8e6bd8", "done": "#3a9d5d"}
+
+
+def gantt(title: str, rows: Sequence[dict[str, Any]], today: str, legend: dict[str, str]) -> bytes:
+    """A Gantt of tasks: one bar per task from start to due, coloured by status with its % done
+    filled, grouped by owner dept (label "部门 Tn 标题"), milestones as diamonds, late ones in
+    red, arrows from each predecessor's end to its successor's start, and a today line.
+    Rows: {"label", "start", "due", "status", "progress", "milestone", "late", "after": [row index]}."""
+    from datetime import date as _date
+
+    from matplotlib.dates import DateFormatter, date2num
+
+    fig, family = _figure(8.0, 1.2 + 0.42 * max(len(rows), 1))
+    ax = fig.add_subplot()
+    for i, r in enumerate(rows):
+        start, due = date2num(_date.fromisoformat(str(r["start"]))), date2num(_date.fromisoformat(str(r["due"])))
+        span = max(due - start, 0.6)
+        color = STATUS_COLORS.get(str(r["status"]), "#c3cad5")
+        if r.get("milestone"):
+            ax.scatter([due], [i], marker="D", s=70, color="#d64545" if r.get("late") else color, zorder=3)
+        else:
+            ax.barh(i, span, left=start, height=0.5, color=color, alpha=0.35,
+                    edgecolor="#d64545" if r.get("late") else color, linewidth=1.6 if r.get("late") else 0.8)
+            ax.barh(i, span * float(str(r.get("progress", 0))) / 100, left=start, height=0.5, color=color)
+        for j in r.get("after", []):
+            pred = rows[int(j)]
+            ax.annotate("", xy=(start, i), xytext=(date2num(_date.fromisoformat(str(pred["due"]))), int(j)),
+                        arrowprops={"arrowstyle": "->", "color": "#7a8699", "lw": 0.8})
+    ax.axvline(date2num(_date.fromisoformat(today)), color="#d64545", linestyle=":", linewidth=1.2)
+    ax.set_yticks(range(len(rows)), [str(r["label"]) for r in rows], family=family, fontsize=9)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(DateFormatter("%m-%d"))
+    ax.set_title(title, family=family)
+    ax.grid(axis="x", alpha=0.3)
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=c, label=legend.get(s, s)) for s, c in STATUS_COLORS.items()],
+              prop={"family": family, "size": 8}, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=6,
+              frameon=False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return _png(fig)

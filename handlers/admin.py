@@ -34,7 +34,7 @@ async def help_command(ctx: Context, v: Values) -> None:
 
 ORDER = ("help", "bind", "request", "evaluate", "approve", "return", "task", "confirm", "status", "progress",
          "problem", "risk", "change", "meeting", "minutes", "action", "deliver", "accept", "rate", "retro", "board",
-         "report", "audit", "export", "mytasks", "contact", "leave", "calendar")
+         "report", "gantt", "audit", "export", "mytasks", "contact", "leave", "calendar")
 
 
 def _order(name: str) -> int:

@@ -16,7 +16,7 @@ from cards.render import render
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
-from handlers.vocab import STAGES
+from handlers.vocab import STAGES, TASK_LABEL
 from storage import baselines, workflow
 from storage.models import Acceptance, Collaboration, Task
 
@@ -91,3 +91,40 @@ async def _acceptances(ctx: Context, c: Collaboration) -> tuple[dict[int, bool],
         firsts.setdefault(a.task_id, a.result == "pass")
     return firsts, [a.score for a in rows], sum(a.result != "pass" for a in rows)
 
+
+
+#: Tasks per Gantt image; a longer plan is sent as several.
+GANTT_PAGE = 40
+
+
+@registry.command("gantt", ("甘特图",), "任务甘特图：按负责部门、状态着色、完成度、依赖、里程碑、今日线、逾期标红",
+                  Param("id", "协作编号", "collab", positional=True),
+                  Param("page", "页码", "int", min=1, aliases=("页",)), example="/gantt XZ-2026-0001", mutates=False)
+async def gantt(ctx: Context, v: Values) -> None:
+    c = await common.visible_collab(ctx, v.id, stages=tuple(STAGES))
+    tasks = sorted(await workflow.tasks(ctx.session, c.id), key=lambda t: (t.owner_dept_id, t.start_date, t.number))
+    if not tasks:
+        ctx.reply(Message(f"{c.code} 甘特图", "还没有任务：/task add …", template=CardKind.REPORT, data={"code": c.code}))
+        return
+    pages = -(-len(tasks) // GANTT_PAGE)
+    page = min(v.page or 1, pages)
+    shown = tasks[(page - 1) * GANTT_PAGE:page * GANTT_PAGE]
+    graph = await workflow.dependencies(ctx.session, c.id)
+    index = {t.id: i for i, t in enumerate(shown)}
+    names = {d: await common.names(ctx, [d]) for d in {t.owner_dept_id for t in shown}}
+    rows = [{"label": f"{names[t.owner_dept_id]} T{t.number} {t.title[:12]}", "start": t.start_date.isoformat(),
+             "due": t.due_date.isoformat(), "status": t.status, "progress": t.progress, "milestone": t.is_milestone,
+             "late": t.status in OPEN and t.due_date < ctx.today,
+             "after": [index[p] for p in sorted(graph.get(t.id, ())) if p in index]} for t in shown]
+    suffix = f"（第 {page}/{pages} 页）" if pages > 1 else ""
+    late = [f"T{t.number}" for t in shown if t.status in OPEN and t.due_date < ctx.today]
+    body = f"{len(shown)} 个任务{suffix}；逾期：{'、'.join(late) or '无'}。"
+    attachment, note = None, ""
+    if charts.cjk_font() is not None:
+        png = await render(charts.gantt, f"{c.code} {c.name} 甘特图{suffix}", rows, ctx.today.isoformat(), TASK_LABEL)
+        attachment = Attachment(f"{c.code}-甘特图{page if pages > 1 else ''}.png", png)
+    else:
+        note = "\n（服务器未安装中文字体，甘特图从略；请管理员安装 fonts-wqy-microhei）"
+    ctx.reply(Message(f"{c.code} 甘特图{suffix}", body + note, template=CardKind.REPORT,
+                      data={"code": c.code, "page": page, "pages": pages, "tasks": [r["label"] for r in rows]},
+                      color="red" if late else "green", attachment=attachment))

@@ -84,3 +84,28 @@ async def test_on_dingtalk_the_curve_follows_as_an_uploaded_image(db_url: str) -
         assert len(images) == 1 and images[0].via == "openapi"
         name, content = ding.fake.media[images[0].text]
         assert name == "upload.png" and png_size(content)[0] > 600
+
+
+async def test_the_gantt_of_a_plan(tb: TestBot) -> None:
+    await to_executing(tb)
+    tb.clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=MONDAY.tzinfo))  # T1 and milestone T3 late
+    card = ok(await tb.say("张经理", "市场部", f"/gantt {CODE}"))
+    assert card.title == f"{CODE} 甘特图" and card.body == "3 个任务；逾期：T1、T3。"
+    assert card.data["tasks"] == ["市场部 T1 用户调研", "研发部 T2 功能开发", "设计部 T3 视觉设计"]
+    assert card.attachment is not None and card.attachment.name == f"{CODE}-甘特图.png"
+    width, height = png_size(card.attachment.content)
+    assert width > 700 and height > 200
+    refused(await tb.say("陈专员", "销售部", f"/gantt {CODE}"))
+
+
+def test_a_long_plan_is_drawn_page_by_page_without_missing_glyphs() -> None:
+    import warnings
+
+    from cards.charts import gantt
+    rows = [{"label": f"研发部 T{i} 接口联调", "start": "2026-12-01", "due": "2026-12-10", "status": "doing",
+             "progress": 50, "milestone": i % 10 == 0, "late": i % 7 == 0, "after": [i - 1] if i else []}
+            for i in range(40)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font": a test failure
+        content = gantt("XZ-2026-0001 甘特图（第 1/2 页）", rows, "2026-12-05", {"doing": "进行中"})
+    assert png_size(content)[1] > 1000  # 40 rows tall
