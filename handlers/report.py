@@ -4,8 +4,9 @@ image (docs/workflow.md, "Reports"). Figures come from the record: the confirmed
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -69,17 +70,21 @@ async def report(ctx: Context, v: Values) -> None:
     title = f"{c.code} 进度报表"
     start = min([(c.executing_at or c.approved_at or ctx.now).astimezone(ctx.zone).date(),
                  *(t.start_date for t in tasks)])
-    attachment, note = None, ""
-    if tasks and charts.cjk_font() is not None:
-        png = await render(charts.progress_curve, f"{c.code} 计划与实际进度",
-                           *curve(tasks, planned_due, done_on, start, ctx.today))
-        attachment = Attachment(f"{c.code}-进度曲线.png", png)
-    elif tasks:
-        note = "\n（服务器未安装中文字体，进度曲线从略；请管理员安装 fonts-wqy-microhei）"
+    attachment, note = await _chart(f"{c.code}-进度曲线.png", "进度曲线", charts.progress_curve,
+                                    f"{c.code} 计划与实际进度", *curve(tasks, planned_due, done_on, start, ctx.today)) \
+        if tasks else (None, "")
     ctx.reply(Message(title, f"截至 {ctx.today}，{STAGES[c.stage]}。{note}", fields, template=CardKind.REPORT,
                       data={"code": c.code, "tasks": len(tasks), "done": len(done), "on_time": len(on_time),
                             "late": len(late), "rework": rework},
                       color="red" if late else "green", attachment=attachment))
+
+
+async def _chart(name: str, what: str, draw: Callable[..., bytes], *args: Any) -> tuple[Attachment | None, str]:
+    """The chart `draw(*args)` as an image attachment, drawn in the render worker; without a CJK
+    font, none, and a note saying why."""
+    if charts.cjk_font() is None:
+        return None, f"\n（服务器未安装中文字体，{what}从略；请管理员安装 fonts-wqy-microhei）"
+    return Attachment(name, await render(draw, *args)), ""
 
 
 async def _acceptances(ctx: Context, c: Collaboration) -> tuple[dict[int, bool], list[int], int]:
@@ -119,12 +124,8 @@ async def gantt(ctx: Context, v: Values) -> None:
     suffix = f"（第 {page}/{pages} 页）" if pages > 1 else ""
     late = [f"T{t.number}" for t in shown if t.status in OPEN and t.due_date < ctx.today]
     body = f"{len(shown)} 个任务{suffix}；逾期：{'、'.join(late) or '无'}。"
-    attachment, note = None, ""
-    if charts.cjk_font() is not None:
-        png = await render(charts.gantt, f"{c.code} {c.name} 甘特图{suffix}", rows, ctx.today.isoformat(), TASK_LABEL)
-        attachment = Attachment(f"{c.code}-甘特图{page if pages > 1 else ''}.png", png)
-    else:
-        note = "\n（服务器未安装中文字体，甘特图从略；请管理员安装 fonts-wqy-microhei）"
+    attachment, note = await _chart(f"{c.code}-甘特图{page if pages > 1 else ''}.png", "甘特图", charts.gantt,
+                                    f"{c.code} {c.name} 甘特图{suffix}", rows, ctx.today.isoformat(), TASK_LABEL)
     ctx.reply(Message(f"{c.code} 甘特图{suffix}", body + note, template=CardKind.REPORT,
                       data={"code": c.code, "page": page, "pages": pages, "tasks": [r["label"] for r in rows]},
                       color="red" if late else "green", attachment=attachment))

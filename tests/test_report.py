@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+import pytest
+
 from bot.testkit import TestBot
 from handlers.report import curve
 from storage.models import Task
@@ -109,3 +111,12 @@ def test_a_long_plan_is_drawn_page_by_page_without_missing_glyphs() -> None:
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font": a test failure
         content = gantt("XZ-2026-0001 甘特图（第 1/2 页）", rows, "2026-12-05", {"doing": "进行中"})
     assert png_size(content)[1] > 1000  # 40 rows tall
+
+
+async def test_without_a_cjk_font_the_report_answers_with_its_figures_and_says_why(
+        tb: TestBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    await to_executing(tb)
+    monkeypatch.setattr("cards.charts.CJK_FONTS", ("/nonexistent/font.ttc",))
+    card = ok(await tb.say("张经理", "市场部", f"/report {CODE}"))
+    assert card.attachment is None and "未安装中文字体，进度曲线从略" in card.body
+    assert {f.label: f.value for f in card.fields}["完成率"] == "0%（0/3）"
