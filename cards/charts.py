@@ -102,3 +102,38 @@ def gantt(title: str, rows: Sequence[dict[str, Any]], today: str, legend: dict[s
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return _png(fig)
+
+
+def dept_comparison(title: str, depts: Sequence[str], series: dict[str, Sequence[float]]) -> bytes:
+    """Departments compared as grouped bars (e.g. 完成率, 按时率 in %), one group per dept."""
+    fig, family = _figure(7.2, 3.6)
+    ax = fig.add_subplot()
+    width = 0.8 / max(len(series), 1)
+    palette = ["#2f6fde", "#3a9d5d", "#e8a33d", "#8e6bd8"]
+    for k, (label, values) in enumerate(series.items()):
+        ax.bar([i + k * width for i in range(len(depts))], list(values), width, label=label, color=palette[k % 4])
+    ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(depts))], list(depts), family=family)
+    ax.set_ylim(0, 105)
+    ax.set_title(title, family=family)
+    ax.legend(prop={"family": family}, loc="upper right")
+    ax.grid(axis="y", alpha=0.3)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _png(fig)
+
+
+def ratings_radar(title: str, axes: Sequence[str], depts: dict[str, Sequence[float]]) -> bytes:
+    """The 1–5 ratings as a radar: one closed line per department over `axes`."""
+    import math
+
+    fig, family = _figure(5.2, 4.6)
+    ax = fig.add_subplot(projection="polar")
+    angles = [2 * math.pi * i / len(axes) for i in range(len(axes))]
+    for name, values in depts.items():
+        ax.plot([*angles, angles[0]], [*values, values[0]], marker="o", markersize=3, label=name)
+        ax.fill([*angles, angles[0]], [*values, values[0]], alpha=0.08)
+    ax.set_xticks(angles, list(axes), family=family)
+    ax.set_ylim(0, 5)
+    ax.set_title(title, family=family, pad=16)
+    ax.legend(prop={"family": family, "size": 8}, loc="upper right", bbox_to_anchor=(1.3, 1.1))
+    return _png(fig)

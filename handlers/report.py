@@ -18,8 +18,8 @@ from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
 from handlers.vocab import STAGES, TASK_LABEL
-from storage import baselines, workflow
-from storage.models import Acceptance, Collaboration, Task
+from storage import baselines, org, workflow
+from storage.models import Acceptance, Collaboration, Department, Rating, Task
 
 OPEN = ("todo", "doing", "delayed", "blocked", "review")
 MAX_POINTS = 60  # days on the curve; a longer span is sampled
@@ -46,10 +46,18 @@ def curve(tasks: Sequence[Task], planned_due: dict[int, date], done_on: dict[int
     return [d.isoformat() for d in days], planned, actual
 
 
-@registry.command("report", ("报表", "报告"), "进度报表：完成率、按时率、逾期、一次验收通过率、平均分、返工、未决问题与风险，附进度曲线图",
-                  Param("id", "协作编号", "collab", positional=True), example="/report XZ-2026-0001", mutates=False)
+@registry.command("report", ("报表", "报告"), "进度报表（一个协作：完成率、按时率、逾期、验收、返工、未决事项，附进度曲线）；"
+                  "部门名或 all：跨部门协作分析报告",
+                  Param("id", "协作编号、部门名，或 all", positional=True), example="/report XZ-2026-0001", mutates=False)
 async def report(ctx: Context, v: Values) -> None:
-    c = await common.visible_collab(ctx, v.id, stages=tuple(STAGES))
+    ref = (v.id or "").strip()
+    if ref.lower() in ("all", "全部"):
+        await _analysis(ctx, None)
+        return
+    if ref and not common.CODE_RE.match(ref):
+        await _analysis(ctx, await common.dept(ctx, ref))
+        return
+    c = await common.visible_collab(ctx, ref or None, stages=tuple(STAGES))
     tasks = list(await workflow.tasks(ctx.session, c.id))
     planned_due = await baselines.original_dues(ctx.session, c.id)
     done_on = {e.task_id: e.at.astimezone(ctx.zone).date() for e in await baselines.history(ctx.session, c.id)
@@ -129,3 +137,70 @@ async def gantt(ctx: Context, v: Values) -> None:
     ctx.reply(Message(f"{c.code} 甘特图{suffix}", body + note, template=CardKind.REPORT,
                       data={"code": c.code, "page": page, "pages": pages, "tasks": [r["label"] for r in rows]},
                       color="red" if late else "green", attachment=attachment))
+
+
+RATING_AXES = ("响应及时性", "沟通效率", "交付质量")
+
+
+async def _analysis(ctx: Context, dept: Department | None) -> None:
+    """跨部门协作分析报告: per department, over every collaboration past evaluation, the tasks it
+    owned and finished, on time against the confirmed plan, their average duration in working
+    days (from the first change of status to acceptance), the average acceptance score and the three 1–5 ratings, each with its n; bars compare
+    the departments, a radar shows the ratings."""
+    if dept is None:
+        common.require(common.is_admin(ctx) or ctx.actor.is_leader, "查看全部部门的分析报告", "协作管理办公室或分管领导")
+        depts = [d for d in await org.departments(ctx.session) if not d.is_pmo]
+    else:
+        common.require(common.is_admin(ctx) or ctx.actor.is_leader or ctx.actor.dept_id == dept.id,
+                       f"查看{dept.name}的分析报告", f"{dept.name}的成员、协作管理办公室或分管领导")
+        depts = [dept]
+    figures = [await _dept_figures(ctx, d) for d in depts]
+    lines = [f"{f['name']}：完成 {_pct(f['done'], f['tasks'])}，按时 {_pct(f['on_time'], f['done'])}，"
+             f"平均 {f['days']} 个工作日，验收均分 {f['score']}，评价 {f['ratings']}" for f in figures]
+    scope = "全部部门" if dept is None else dept.name
+    title = f"跨部门协作分析报告（{scope}）"
+    names = [f["name"] for f in figures]
+    bars, note = await _chart(f"分析报告-{ctx.today:%Y%m%d}.png", "部门对比图", charts.dept_comparison,
+                              f"{title} 完成率与按时率", names,
+                              {"完成率": [100 * f["done"] / f["tasks"] if f["tasks"] else 0 for f in figures],
+                               "按时率": [100 * f["on_time"] / f["done"] if f["done"] else 0 for f in figures]})
+    ctx.reply(Message(title, f"截至 {ctx.today}。\n" + "\n".join(lines) + note, template=CardKind.REPORT,
+                      data={"depts": figures}, color="blue", attachment=bars))
+    rated = {f["name"]: f["axes"] for f in figures if f["rated"]}
+    if rated:
+        radar, _ = await _chart(f"协作评价-{ctx.today:%Y%m%d}.png", "雷达图", charts.ratings_radar,
+                                "协作评价（1–5 分）", RATING_AXES, rated)
+        if radar is not None:
+            body = "、".join(f"{f['name']}（n={f['rated']}）" for f in figures if f["rated"])
+            ctx.reply(Message(f"{title}：协作评价", body, template=CardKind.REPORT, data={}, color="blue",
+                              attachment=radar))
+
+
+async def _dept_figures(ctx: Context, d: Department) -> dict[str, Any]:
+    tasks = list((await ctx.session.scalars(
+        select(Task).join(Collaboration, Collaboration.id == Task.collab_id)
+        .where(Task.owner_dept_id == d.id, Collaboration.stage.not_in(("evaluating", "returned"))))).all())
+    done_on: dict[int, date] = {}
+    began: dict[int, date] = {}  # the first change of status: when work really started
+    planned: dict[int, date] = {}
+    for collab_id in {t.collab_id for t in tasks}:
+        for e in await baselines.history(ctx.session, collab_id):
+            day = e.at.astimezone(ctx.zone).date()
+            began.setdefault(e.task_id, day)
+            if e.status == "done":
+                done_on[e.task_id] = day
+        planned |= await baselines.original_dues(ctx.session, collab_id)
+    done = [t for t in tasks if t.status == "done"]
+    on_time = [t for t in done if done_on.get(t.id, ctx.today) <= planned.get(t.id, t.due_date)]
+    days = [max(0, ctx.calendar.workdays_between(began.get(t.id, t.start_date), done_on.get(t.id, t.due_date)))
+            for t in done]
+    scores = list((await ctx.session.scalars(select(Acceptance.score).join(Task, Task.id == Acceptance.task_id)
+                                             .where(Task.owner_dept_id == d.id))).all())
+    ratings = (await ctx.session.scalars(select(Rating).where(Rating.dept_id == d.id))).all()
+    axes = [sum(getattr(r, k) for r in ratings) / len(ratings) if ratings else 0.0
+            for k in ("responsiveness", "communication", "quality")]
+    return {"name": d.name, "tasks": len(tasks), "done": len(done), "on_time": len(on_time),
+            "days": f"{sum(days) / len(days):.1f}（n={len(days)}）" if days else "—",
+            "score": f"{sum(scores) / len(scores):.1f}（n={len(scores)}）" if scores else "—",
+            "ratings": "/".join(f"{a:.1f}" for a in axes) + f"（n={len(ratings)}）" if ratings else "—",
+            "axes": axes, "rated": len(ratings)}

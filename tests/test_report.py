@@ -120,3 +120,30 @@ async def test_without_a_cjk_font_the_report_answers_with_its_figures_and_says_w
     card = ok(await tb.say("张经理", "市场部", f"/report {CODE}"))
     assert card.attachment is None and "未安装中文字体，进度曲线从略" in card.body
     assert {f.label: f.value for f in card.fields}["完成率"] == "0%（0/3）"
+
+
+async def test_the_cross_department_analysis(tb: TestBot) -> None:
+    await to_executing(tb)
+    tb.clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=MONDAY.tzinfo))
+    ok(await tb.say("小张", "市场部", f"/deliver {CODE}/T1 调研报告"))
+    ok(await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 通过 80"))
+    ok(await tb.say("李工", "研发部", f"/deliver {CODE}/T2 版本"))
+    ok(await tb.say("小张", "市场部", f"/accept {CODE}/T2 通过 90"))
+    ok(await tb.say("王设计", "设计部", f"/deliver {CODE}/T3 设计稿"))
+    ok(await tb.say("小张", "市场部", f"/accept {CODE}/T3 部分通过 70 配色待调"))
+    ok(await tb.say("王设计", "设计部", f"/deliver {CODE}/T3 设计稿v2"))
+    ok(await tb.say("小张", "市场部", f"/accept {CODE}/T3 通过 85"))
+    ok(await tb.say("小张", "市场部", f"/rate {CODE} 研发部 5 4 3"))
+    replies = await tb.say("周主任", "协作管理办公室", "/report all")
+    assert [m.title for m in replies] == ["跨部门协作分析报告（全部部门）", "跨部门协作分析报告（全部部门）：协作评价"]
+    figures = {f["name"]: f for f in replies[0].data["depts"]}
+    research = figures["研发部"]
+    assert (research["tasks"], research["done"], research["on_time"]) == (1, 1, 1)
+    assert research["days"] == "0.0（n=1）" and research["score"] == "90.0（n=1）"  # delivered and accepted on 11-27
+    assert research["ratings"] == "5.0/4.0/3.0（n=1）" and figures["设计部"]["ratings"] == "—"
+    assert figures["设计部"]["score"] == "77.5（n=2）"  # 部分通过 70, then 通过 85
+    assert png_size(replies[0].attachment.content)[0] > 600 and png_size(replies[1].attachment.content)[0] > 400
+    own = ok(await tb.say("李主管", "研发部", "/report 研发部"))
+    assert [f["name"] for f in own.data["depts"]] == ["研发部"]
+    refused(await tb.say("李主管", "研发部", "/report all"))
+    refused(await tb.say("李主管", "研发部", "/report 设计部"))
