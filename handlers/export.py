@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 
 from bot.commands import Param, UserError, Values
 from bot.messages import Attachment, CardKind, Message
@@ -21,7 +20,7 @@ from handlers.registry import registry
 from handlers.vocab import AUDIT_LABEL, LEVEL_LABEL, STAGES, TASK_LABEL
 from storage import audit, org, workflow
 from storage.models import (
-    Acceptance, Collaboration, Delivery, Meeting, ProgressReport, Rating, Retrospective, Task,
+    Collaboration, Meeting, ProgressReport, Rating, Retrospective,
 )
 
 #: Register columns holding dates (the registers show them as text; the workbook as dates).
@@ -85,7 +84,7 @@ def _cell(key: str, value: str) -> Any:
 
 
 async def _all(ctx: Context, model: type[Any], c: Collaboration) -> Sequence[Any]:
-    return (await ctx.session.scalars(select(model).where(model.collab_id == c.id).order_by(model.id))).all()
+    return await workflow.rows_of(ctx.session, model, c.id)
 
 
 async def _request(ctx: Context, c: Collaboration) -> tuple[tuple[str, ...], list[list[Any]]]:
@@ -127,9 +126,7 @@ async def _actions(ctx: Context, c: Collaboration) -> tuple[tuple[str, ...], lis
 
 
 async def _acceptances(ctx: Context, c: Collaboration) -> tuple[tuple[str, ...], list[list[Any]]]:
-    rows = (await ctx.session.execute(select(Acceptance, Delivery, Task).join(Delivery, Delivery.id == Acceptance.delivery_id)
-                                      .join(Task, Task.id == Acceptance.task_id).where(Task.collab_id == c.id)
-                                      .order_by(Acceptance.id))).all()
+    rows = await workflow.acceptance_records(ctx.session, c.id)
     return (("任务", "交付物", "提交时间", "验收结果", "评分", "验收意见", "验收人", "验收时间"),
             [[c.code, f"T{t.number} {t.title}", d.content, d.submitted_at.astimezone(ctx.zone), RESULT[a.result], a.score,
               a.comments or None, await _person(ctx, a.accepted_by), a.accepted_at.astimezone(ctx.zone)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import CommandSpec
@@ -83,8 +82,8 @@ async def _people_dept(session: AsyncSession, c: Collaboration, preset: Mapping[
     for key, prefix in (("task", "T"), ("action", "A")):
         number = str(preset.get(key, "")).upper().rpartition(f"/{prefix}")[2]
         if number.isdigit():
-            model = Task if prefix == "T" else ActionItem
-            row = await session.scalar(select(model).where(model.collab_id == c.id, model.number == int(number)))
+            row: Task | ActionItem | None = await workflow.numbered(session, Task, c.id, int(number)) if prefix == "T" \
+                else await workflow.numbered(session, ActionItem, c.id, int(number))
             if isinstance(row, Task):
                 return row.owner_dept_id
             if isinstance(row, ActionItem) and row.owner_id:

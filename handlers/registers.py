@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 
 from bot.commands import Param, Values
 from bot.messages import CardKind, Message
@@ -17,7 +16,7 @@ from handlers.registry import registry
 from handlers.vocab import (
     CHANGE_LABEL, CHANGE_STATUS, ESCALATION, LEVEL_LABEL, MEETING_LABEL, MEETING_STATUS, RISK_LABEL,
 )
-from storage import org
+from storage import org, workflow
 from storage.models import ChangeRequest, Collaboration, Meeting, Problem, Risk, Task
 
 Row = dict[str, str]
@@ -127,8 +126,7 @@ def _register(reg: Register) -> None:
 
 
 async def _items(ctx: Context, reg: Register, c: Collaboration) -> Sequence[Any]:
-    return (await ctx.session.scalars(select(reg.model).where(reg.model.collab_id == c.id)
-                                      .order_by(reg.model.number))).all()
+    return await workflow.rows_of(ctx.session, reg.model, c.id)
 
 
 for _reg in REGISTERS:

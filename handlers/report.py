@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
 
 from bot.commands import Param, Values
 from bot.messages import Attachment, CardKind, Field, Message
@@ -19,7 +18,7 @@ from handlers.context import Context
 from handlers.registry import registry
 from handlers.vocab import STAGES, TASK_LABEL
 from storage import baselines, org, workflow
-from storage.models import Acceptance, Collaboration, Department, Rating, Task
+from storage.models import Collaboration, Department, Task
 
 OPEN = ("todo", "doing", "delayed", "blocked", "review")
 MAX_POINTS = 60  # days on the curve; a longer span is sampled
@@ -97,8 +96,7 @@ async def _chart(name: str, what: str, draw: Callable[..., bytes], *args: Any) -
 
 async def _acceptances(ctx: Context, c: Collaboration) -> tuple[dict[int, bool], list[int], int]:
     """Per accepted task whether its first acceptance passed; every score; fail/partial count."""
-    rows = (await ctx.session.scalars(select(Acceptance).join(Task, Task.id == Acceptance.task_id)
-                                      .where(Task.collab_id == c.id).order_by(Acceptance.id))).all()
+    rows = await workflow.acceptances(ctx.session, c.id)
     firsts: dict[int, bool] = {}
     for a in rows:
         firsts.setdefault(a.task_id, a.result == "pass")
@@ -177,9 +175,7 @@ async def _analysis(ctx: Context, dept: Department | None) -> None:
 
 
 async def _dept_figures(ctx: Context, d: Department) -> dict[str, Any]:
-    tasks = list((await ctx.session.scalars(
-        select(Task).join(Collaboration, Collaboration.id == Task.collab_id)
-        .where(Task.owner_dept_id == d.id, Collaboration.stage.not_in(("evaluating", "returned"))))).all())
+    tasks, scores, ratings = await workflow.dept_record(ctx.session, d.id, ("evaluating", "returned"))
     done_on: dict[int, date] = {}
     began: dict[int, date] = {}  # the first change of status: when work really started
     planned: dict[int, date] = {}
@@ -194,9 +190,6 @@ async def _dept_figures(ctx: Context, d: Department) -> dict[str, Any]:
     on_time = [t for t in done if done_on.get(t.id, ctx.today) <= planned.get(t.id, t.due_date)]
     days = [max(0, ctx.calendar.workdays_between(began.get(t.id, t.start_date), done_on.get(t.id, t.due_date)))
             for t in done]
-    scores = list((await ctx.session.scalars(select(Acceptance.score).join(Task, Task.id == Acceptance.task_id)
-                                             .where(Task.owner_dept_id == d.id))).all())
-    ratings = (await ctx.session.scalars(select(Rating).where(Rating.dept_id == d.id))).all()
     axes = [sum(getattr(r, k) for r in ratings) / len(ratings) if ratings else 0.0
             for k in ("responsiveness", "communication", "quality")]
     return {"name": d.name, "tasks": len(tasks), "done": len(done), "on_time": len(on_time),

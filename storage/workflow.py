@@ -50,9 +50,35 @@ async def rows_by_collab(session: AsyncSession, model: type[Any], collab_ids: Se
     found: dict[int, list[Any]] = {i: [] for i in collab_ids}
     if collab_ids:
         for row in (await session.scalars(select(model).where(model.collab_id.in_(list(collab_ids)))
-                                          .order_by(model.collab_id, model.number))).all():
+                                          .order_by(model.collab_id, model.id))).all():
             found[row.collab_id].append(row)
     return found
+
+
+async def rows_of(session: AsyncSession, model: type[Any], collab_id: int) -> list[Any]:
+    """The rows of `model` of one collaboration, oldest first."""
+    return (await rows_by_collab(session, model, [collab_id]))[collab_id]
+
+
+async def acceptance_records(session: AsyncSession, collab_id: int) -> list[tuple[Acceptance, Delivery, Task]]:
+    """Each acceptance with the delivery it judged and its task (《任务验收反馈表》)."""
+    rows = await session.execute(select(Acceptance, Delivery, Task).join(Delivery, Delivery.id == Acceptance.delivery_id)
+                                 .join(Task, Task.id == Acceptance.task_id).where(Task.collab_id == collab_id)
+                                 .order_by(Acceptance.id))
+    return [(a, d, t) for a, d, t in rows.all()]
+
+
+async def dept_record(session: AsyncSession, dept_id: int,
+                      skip_stages: Sequence[str]) -> tuple[list[Task], list[int], list[Rating]]:
+    """What a department did across collaborations (not in `skip_stages`): the tasks it owned,
+    the scores its deliveries got, the ratings it received."""
+    tasks = (await session.scalars(select(Task).join(Collaboration, Collaboration.id == Task.collab_id)
+                                   .where(Task.owner_dept_id == dept_id, Collaboration.stage.not_in(list(skip_stages)))
+                                   .order_by(Task.id))).all()
+    scores = (await session.scalars(select(Acceptance.score).join(Task, Task.id == Acceptance.task_id)
+                                    .where(Task.owner_dept_id == dept_id))).all()
+    ratings = (await session.scalars(select(Rating).where(Rating.dept_id == dept_id).order_by(Rating.id))).all()
+    return list(tasks), list(scores), list(ratings)
 
 
 async def problems(session: AsyncSession, collab_id: int) -> Sequence[Problem]:
