@@ -35,6 +35,12 @@ def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib's Figure,
     return fig, family
 
 
+def _open_frame(ax) -> None:  # noqa: ANN001 - matplotlib's Axes
+    """No top and right spines: the plot reads as data, not a box."""
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
 def _png(fig) -> bytes:  # noqa: ANN001
     out = io.BytesIO()
     fig.savefig(out, format="png", bbox_inches="tight")
@@ -54,8 +60,7 @@ def progress_curve(title: str, days: Sequence[str], planned: Sequence[float], ac
     step = max(1, len(days) // 8)
     ax.set_xticks(range(0, len(days), step), [days[i][5:] for i in range(0, len(days), step)])
     ax.legend(prop={"family": family}, loc="upper left")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _open_frame(ax)
     return _png(fig)
 
 
@@ -68,39 +73,39 @@ def gantt(title: str, rows: Sequence[dict[str, Any]], today: str, legend: dict[s
     filled, grouped by owner dept (label "部门 Tn 标题"), milestones as diamonds, late ones in
     red, arrows from each predecessor's end to its successor's start, and a today line.
     Rows: {"label", "start", "due", "status", "progress", "milestone", "late", "after": [row index]}."""
-    from datetime import date as _date
+    from datetime import date
 
     from matplotlib.dates import DateFormatter, date2num
+    from matplotlib.patches import Patch
+
+    def day(iso: str) -> float:
+        return float(date2num(date.fromisoformat(iso)))
 
     fig, family = _figure(8.0, 1.2 + 0.42 * max(len(rows), 1))
     ax = fig.add_subplot()
     for i, r in enumerate(rows):
-        start, due = date2num(_date.fromisoformat(str(r["start"]))), date2num(_date.fromisoformat(str(r["due"])))
+        start, due = day(r["start"]), day(r["due"])
         span = max(due - start, 0.6)
-        color = STATUS_COLORS.get(str(r["status"]), "#c3cad5")
+        color = STATUS_COLORS.get(r["status"], "#c3cad5")
         if r.get("milestone"):
             ax.scatter([due], [i], marker="D", s=70, color="#d64545" if r.get("late") else color, zorder=3)
         else:
             ax.barh(i, span, left=start, height=0.5, color=color, alpha=0.35,
                     edgecolor="#d64545" if r.get("late") else color, linewidth=1.6 if r.get("late") else 0.8)
-            ax.barh(i, span * float(str(r.get("progress", 0))) / 100, left=start, height=0.5, color=color)
+            ax.barh(i, span * r.get("progress", 0) / 100, left=start, height=0.5, color=color)
         for j in r.get("after", []):
-            pred = rows[int(j)]
-            ax.annotate("", xy=(start, i), xytext=(date2num(_date.fromisoformat(str(pred["due"]))), int(j)),
+            ax.annotate("", xy=(start, i), xytext=(day(rows[j]["due"]), j),
                         arrowprops={"arrowstyle": "->", "color": "#7a8699", "lw": 0.8})
-    ax.axvline(date2num(_date.fromisoformat(today)), color="#d64545", linestyle=":", linewidth=1.2)
-    ax.set_yticks(range(len(rows)), [str(r["label"]) for r in rows], family=family, fontsize=9)
+    ax.axvline(day(today), color="#d64545", linestyle=":", linewidth=1.2)
+    ax.set_yticks(range(len(rows)), [r["label"] for r in rows], family=family, fontsize=9)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(DateFormatter("%m-%d"))
     ax.set_title(title, family=family)
     ax.grid(axis="x", alpha=0.3)
-    from matplotlib.patches import Patch
-
     ax.legend(handles=[Patch(color=c, label=legend.get(s, s)) for s, c in STATUS_COLORS.items()],
               prop={"family": family, "size": 8}, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=6,
               frameon=False)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _open_frame(ax)
     return _png(fig)
 
 
@@ -117,8 +122,7 @@ def dept_comparison(title: str, depts: Sequence[str], series: dict[str, Sequence
     ax.set_title(title, family=family)
     ax.legend(prop={"family": family}, loc="upper right")
     ax.grid(axis="y", alpha=0.3)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _open_frame(ax)
     return _png(fig)
 
 

@@ -65,7 +65,7 @@ async def sheets_of(ctx: Context, collabs: Sequence[Collaboration]) -> list[Shee
             title = "会议纪要" if reg.name == "meeting" else reg.title
             columns = [label for _, label in reg.columns]
             rows = []
-            for item in await _all(ctx, reg.model, c):
+            for item in await workflow.rows_of(ctx.session, reg.model, c.id):
                 row, _ = await reg.row(ctx, c, item)
                 rows.append([_cell(k, row[k]) for k, _ in reg.columns])
             add(title, columns, [[c.code, *r] for r in rows])
@@ -81,10 +81,6 @@ def _cell(key: str, value: str) -> Any:
     if key in DATE_KEYS and value != "—":
         return date.fromisoformat(value)
     return None if value == "—" else value
-
-
-async def _all(ctx: Context, model: type[Any], c: Collaboration) -> Sequence[Any]:
-    return await workflow.rows_of(ctx.session, model, c.id)
 
 
 async def _request(ctx: Context, c: Collaboration) -> tuple[tuple[str, ...], list[list[Any]]]:
@@ -110,7 +106,7 @@ async def _tasks(ctx: Context, c: Collaboration) -> tuple[tuple[str, ...], list[
 
 
 async def _progress(ctx: Context, c: Collaboration) -> tuple[tuple[str, ...], list[list[Any]]]:
-    reports = await _all(ctx, ProgressReport, c)
+    reports = await workflow.rows_of(ctx.session, ProgressReport, c.id)
     return (("周（周一）", "部门", "本周完成", "未完成及原因", "下周计划", "风险提示", "提交人", "提交时间"),
             [[c.code, r.week, await common.names(ctx, [r.dept_id]), r.done, r.undone or None, r.next_plan or None,
               r.risks or None, await _person(ctx, r.submitted_by), r.submitted_at.astimezone(ctx.zone)]
@@ -119,7 +115,7 @@ async def _progress(ctx: Context, c: Collaboration) -> tuple[tuple[str, ...], li
 
 async def _actions(ctx: Context, c: Collaboration) -> tuple[tuple[str, ...], list[list[Any]]]:
     items = await workflow.action_items(ctx.session, c.id)
-    meetings = {m.id: m.number for m in await _all(ctx, Meeting, c)}
+    meetings = {m.id: m.number for m in await workflow.rows_of(ctx.session, Meeting, c.id)}
     return (("编号", "会议", "行动项", "负责人", "完成日期", "状态", "完成说明"),
             [[c.code, f"A{a.number}", f"M{meetings.get(a.meeting_id, '?')}", a.text, await _person(ctx, a.owner_id),
               a.due_date, "已完成" if a.done else "进行中", a.note or None] for a in items])
@@ -134,7 +130,7 @@ async def _acceptances(ctx: Context, c: Collaboration) -> tuple[tuple[str, ...],
 
 
 async def _ratings(ctx: Context, c: Collaboration) -> tuple[tuple[str, ...], list[list[Any]]]:
-    ratings = await _all(ctx, Rating, c)
+    ratings = await workflow.rows_of(ctx.session, Rating, c.id)
     return (("被评价部门", "响应及时性", "沟通效率", "交付质量", "评价", "评价人"),
             [[c.code, await common.names(ctx, [r.dept_id]), r.responsiveness, r.communication, r.quality,
               r.comment or None, await _person(ctx, r.rated_by)] for r in ratings])

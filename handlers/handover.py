@@ -14,11 +14,9 @@ from handlers.actions import action_message
 from handlers.context import Context
 from handlers.plan import task_card
 from handlers.registry import registry
-from handlers.vocab import ACTIVE_STAGES, TASK_LABEL
+from handlers.vocab import ACTIVE_STAGES, OPEN_TASK_STATES, TASK_LABEL
 from storage import org, workflow
 from storage.models import Collaboration, Department, Meeting, Person
-
-OPEN_TASKS = ("todo", "doing", "delayed", "blocked", "review")
 
 
 async def active_person(ctx: Context, ref: str, dept: Department) -> Person:
@@ -56,7 +54,7 @@ async def leave(ctx: Context, v: Values) -> None:
 async def _held(ctx: Context, person: Person) -> list[dict[str, Any]]:
     """What a person holds in active collaborations: each item with the form that hands it over."""
     held: list[dict[str, Any]] = []
-    for task, code in await workflow.open_tasks_of(ctx.session, person.id, OPEN_TASKS):
+    for task, code in await workflow.open_tasks_of(ctx.session, person.id, OPEN_TASK_STATES):
         ref = f"{code}/T{task.number}"
         held.append({"what": "任务", "ref": ref, "title": f"{task.title}（{TASK_LABEL[task.status]}）",
                      "command": "task assign", "values": {"task": ref}})

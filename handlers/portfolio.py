@@ -10,10 +10,10 @@ from datetime import date
 from typing import Any
 
 from bot.config import PolicyConfig
+from handlers.vocab import OPEN_TASK_STATES
 from scheduler.calendar import WorkCalendar
 from storage.models import Collaboration, Problem, Risk, Task
 
-OPEN = ("todo", "doing", "delayed", "blocked", "review")
 RAG_LABEL = {"red": "红", "yellow": "黄", "green": "绿"}
 
 
@@ -30,7 +30,7 @@ def standing(tasks: Sequence[Task], problems: Sequence[Problem], risks: Sequence
     """红: a task late beyond `lag_alert_working_days`, a problem escalated to the PMO or leadership,
     or a milestone past due. 黄: a task late, a high risk open, or a milestone due within
     `milestone_warning_working_days` with its task not started. 绿 otherwise."""
-    late = [t for t in tasks if t.status in OPEN and t.due_date < today]
+    late = [t for t in tasks if t.status in OPEN_TASK_STATES and t.due_date < today]
     red: list[str] = []
     yellow: list[str] = []
     for t in late:
@@ -52,7 +52,7 @@ def row(c: Collaboration, lead: str, tasks: Sequence[Task], problems: Sequence[P
     """The portfolio's row of one collaboration, as the card's table shows it; `planned` holds each
     task's due date in the confirmed plan (its first baseline), for the milestone's slip."""
     done = sum(t.status == "done" for t in tasks)
-    late = sum(t.status in OPEN and t.due_date < today for t in tasks)
+    late = sum(t.status in OPEN_TASK_STATES and t.due_date < today for t in tasks)
     levels = [sum(p.status == "open" and p.level == n for p in problems) for n in (0, 1, 2)]
     upcoming = sorted((t for t in tasks if t.is_milestone and t.status != "done"), key=lambda t: t.due_date)
     milestone = f"T{upcoming[0].number} {upcoming[0].due_date:%m-%d}{_slip(upcoming[0], planned, calendar)}" \

@@ -3,7 +3,7 @@ table with the manual's columns, open items by default (`all=是` for every one)
 narrow to one department, and a form to act on a row (docs/workflow.md, "Who sees what, the portfolio and the registers")."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +111,7 @@ def _register(reg: Register) -> None:
         c = await common.visible_collab(ctx, v.id)
         dept = await common.dept(ctx, v.dept) if v.dept else None
         rows: list[Row] = []
-        for item in await _items(ctx, reg, c):
+        for item in await workflow.rows_of(ctx.session, reg.model, c.id):
             row, depts = await reg.row(ctx, c, item)
             if (v.all or reg.is_open(item)) and (dept is None or dept.id in depts):
                 rows.append(row | {"open": "1" if reg.is_open(item) else ""})
@@ -123,10 +123,6 @@ def _register(reg: Register) -> None:
                           data={"code": c.code, "columns": [{"key": k, "label": lab} for k, lab in reg.columns],
                                 "rows": rows, "action": {"command": command, "label": label, "key": reg.name,
                                                          "fields": list(fields)}}))
-
-
-async def _items(ctx: Context, reg: Register, c: Collaboration) -> Sequence[Any]:
-    return await workflow.rows_of(ctx.session, reg.model, c.id)
 
 
 for _reg in REGISTERS:

@@ -16,11 +16,10 @@ from cards.render import render
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
-from handlers.vocab import STAGES, TASK_LABEL
+from handlers.vocab import OPEN_TASK_STATES, STAGES, TASK_LABEL
 from storage import baselines, org, workflow
 from storage.models import Collaboration, Department, Task
 
-OPEN = ("todo", "doing", "delayed", "blocked", "review")
 MAX_POINTS = 60  # days on the curve; a longer span is sampled
 
 
@@ -63,7 +62,7 @@ async def report(ctx: Context, v: Values) -> None:
                if e.status == "done"}
     done = [t for t in tasks if t.status == "done"]
     on_time = [t for t in done if done_on.get(t.id, ctx.today) <= planned_due.get(t.id, t.due_date)]
-    late = [t for t in tasks if t.status in OPEN and t.due_date < ctx.today]
+    late = [t for t in tasks if t.status in OPEN_TASK_STATES and t.due_date < ctx.today]
     firsts, scores, rework = await _acceptances(ctx, c)
     problems = [p for p in await workflow.problems(ctx.session, c.id) if p.status == "open"]
     risks = [r for r in await workflow.risks(ctx.session, c.id) if r.status == "open"]
@@ -125,10 +124,10 @@ async def gantt(ctx: Context, v: Values) -> None:
     names = {d: await common.names(ctx, [d]) for d in {t.owner_dept_id for t in shown}}
     rows = [{"label": f"{names[t.owner_dept_id]} T{t.number} {t.title[:12]}", "start": t.start_date.isoformat(),
              "due": t.due_date.isoformat(), "status": t.status, "progress": t.progress, "milestone": t.is_milestone,
-             "late": t.status in OPEN and t.due_date < ctx.today,
+             "late": t.status in OPEN_TASK_STATES and t.due_date < ctx.today,
              "after": [index[p] for p in sorted(graph.get(t.id, ())) if p in index]} for t in shown]
     suffix = f"（第 {page}/{pages} 页）" if pages > 1 else ""
-    late = [f"T{t.number}" for t in shown if t.status in OPEN and t.due_date < ctx.today]
+    late = [f"T{t.number}" for t in shown if t.status in OPEN_TASK_STATES and t.due_date < ctx.today]
     body = f"{len(shown)} 个任务{suffix}；逾期：{'、'.join(late) or '无'}。"
     attachment, note = await _chart(f"{c.code}-甘特图{page if pages > 1 else ''}.png", "甘特图", charts.gantt,
                                     f"{c.code} {c.name} 甘特图{suffix}", rows, ctx.today.isoformat(), TASK_LABEL)
