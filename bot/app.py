@@ -64,7 +64,8 @@ class Bot:
         self.dispatcher = Dispatcher(self.sessions, self.senders, self.clock, self.metrics, batch=sched.dispatch_batch,
                                      max_attempts=sched.max_attempts, digest_max=sched.digest_max_items,
                                      lease=timedelta(seconds=sched.lease_seconds),
-                                     settle_seconds=sched.dispatch_settle_ms / 1000)
+                                     settle_seconds=sched.dispatch_settle_ms / 1000,
+                                     chart_patience=sched.chart_patience_ms / 1000)
         self.planner = Planner(self.sessions, config, self.calendar, self.clock)
         self.scheduler = Scheduler(self.planner, self.dispatcher, config, self.clock)
         self._tasks: list[asyncio.Task[None]] = []
@@ -128,6 +129,7 @@ class Bot:
         await self.scheduler.shutdown()
         await cancel_and_wait(*self._tasks)
         self._tasks.clear()
+        await self.dispatcher.close()
         try:
             async with self.sessions() as session, session.begin():
                 await processes.leave(session, self.process_id)

@@ -105,6 +105,19 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A chart a message carries, still to be drawn: `draw` names a function of `cards.charts` and
+    `args` are its JSON arguments. Handlers and notice rules describe the chart; the outbox
+    dispatcher draws it in the render worker just before sending, outside any action's transaction,
+    and keeps the PNG in the outbox row as the message's attachment (docs/workflow.md, "Reports")."""
+
+    name: str  # the image's file name: "XZ-2026-0001-进度曲线.png"
+    label: str  # what it shows, for the note when it cannot be drawn: "进度曲线"
+    draw: str
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
 class Message:
     title: str
     body: str = ""
@@ -115,6 +128,7 @@ class Message:
     color: str = "blue"  # red / yellow / green / blue / grey: header colour by priority or state
     is_error: bool = False
     attachment: Attachment | None = None
+    chart: Chart | None = None  # drawn into `attachment` by the dispatcher
 
     def to_json(self) -> dict[str, Any]:
         """Like `dataclasses.asdict`, without its deep copy (a planner tick serialises thousands)."""
@@ -124,6 +138,9 @@ class Message:
         if self.attachment is not None:
             out["attachment"] = {"name": self.attachment.name,
                                  "base64": base64.b64encode(self.attachment.content).decode("ascii")}
+        if self.chart is not None:
+            out["chart"] = {"name": self.chart.name, "label": self.chart.label, "draw": self.chart.draw,
+                            "args": list(self.chart.args)}
         return out
 
     @classmethod
@@ -134,6 +151,9 @@ class Message:
         if data.get("attachment"):
             file = data["attachment"]
             data["attachment"] = Attachment(file["name"], base64.b64decode(file["base64"]))
+        if data.get("chart"):
+            chart = data["chart"]
+            data["chart"] = Chart(chart["name"], chart["label"], chart["draw"], tuple(chart["args"]))
         return cls(**data)
 
     def as_text(self) -> str:

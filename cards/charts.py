@@ -4,6 +4,7 @@ are pure functions of their data, run in the render worker process (cards/render
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,12 +48,15 @@ def _png(fig) -> bytes:  # noqa: ANN001
     return out.getvalue()
 
 
-def progress_curve(title: str, days: Sequence[str], planned: Sequence[float], actual: Sequence[float]) -> bytes:
-    """Planned-vs-actual progress: % of tasks due by each day in the confirmed plan, and % done."""
+def progress_curve(title: str, days: Sequence[str], planned: Sequence[float], actual: Sequence[float | None]
+                   ) -> bytes:
+    """Planned-vs-actual progress: % of tasks due by each day in the confirmed plan, and % done
+    (None after today: no line)."""
     fig, family = _figure(7.2, 3.6)
     ax = fig.add_subplot()
     ax.plot(list(days), list(planned), color=COLORS["planned"], linestyle="--", marker="o", markersize=3, label="计划")
-    ax.plot(list(days), list(actual), color=COLORS["actual"], marker="o", markersize=3, label="实际")
+    ax.plot(list(days), [math.nan if a is None else a for a in actual], color=COLORS["actual"], marker="o",
+            markersize=3, label="实际")
     ax.set_ylim(0, 105)
     ax.set_ylabel("任务完成 %", family=family)
     ax.set_title(title, family=family)
@@ -128,8 +132,6 @@ def dept_comparison(title: str, depts: Sequence[str], series: dict[str, Sequence
 
 def ratings_radar(title: str, axes: Sequence[str], depts: dict[str, Sequence[float]]) -> bytes:
     """The 1–5 ratings as a radar: one closed line per department over `axes`."""
-    import math
-
     fig, family = _figure(5.2, 4.6)
     ax = fig.add_subplot(projection="polar")
     angles = [2 * math.pi * i / len(axes) for i in range(len(axes))]
@@ -141,3 +143,7 @@ def ratings_radar(title: str, axes: Sequence[str], depts: dict[str, Sequence[flo
     ax.set_title(title, family=family, pad=16)
     ax.legend(prop={"family": family, "size": 8}, loc="upper right", bbox_to_anchor=(1.3, 1.1))
     return _png(fig)
+
+
+#: The charts a message may name (`bot.messages.Chart.draw`): nothing else is looked up by name.
+DRAWINGS = {f.__name__: f for f in (progress_curve, gantt, dept_comparison, ratings_radar)}

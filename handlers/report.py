@@ -3,16 +3,13 @@ image (docs/workflow.md, "Reports"). Figures come from the record: the confirmed
 (baseline 1), each task's status history, the acceptances, problems and risks."""
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
 
 from bot.commands import Param, Values
-from bot.messages import Attachment, CardKind, Field, Message
-from cards import charts
-from cards.render import render
+from bot.messages import CardKind, Chart, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
@@ -28,9 +25,9 @@ def _pct(part: int, whole: int) -> str:
 
 
 def curve(tasks: Sequence[Task], planned_due: dict[int, date], done_on: dict[int, date], start: date,
-          today: date) -> tuple[list[str], list[float], list[float]]:
+          today: date) -> tuple[list[str], list[float], list[float | None]]:
     """Per day from `start` to the plan's last due date (or today, if later): % of tasks due by
-    then in the confirmed plan, and % done by then up to today (NaN after: no line)."""
+    then in the confirmed plan, and % done by then up to today (None after: no line)."""
     end = max([today, *(planned_due.get(t.id, t.due_date) for t in tasks)])
     span = max((end - start).days, 0)
     step = max(1, -(-span // MAX_POINTS))
@@ -39,8 +36,8 @@ def curve(tasks: Sequence[Task], planned_due: dict[int, date], done_on: dict[int
         days.append(end)
     n = len(tasks) or 1
     planned = [100 * sum(planned_due.get(t.id, t.due_date) <= d for t in tasks) / n for d in days]
-    actual = [100 * sum(t.id in done_on and done_on[t.id] <= d for t in tasks) / n if d <= today else math.nan
-              for d in days]
+    actual: list[float | None] = [100 * sum(t.id in done_on and done_on[t.id] <= d for t in tasks) / n
+                                  if d <= today else None for d in days]
     return [d.isoformat() for d in days], planned, actual
 
 
@@ -76,21 +73,12 @@ async def report(ctx: Context, v: Values) -> None:
     title = f"{c.code} 进度报表"
     start = min([(c.executing_at or c.approved_at or ctx.now).astimezone(ctx.zone).date(),
                  *(t.start_date for t in tasks)])
-    attachment, note = await _chart(f"{c.code}-进度曲线.png", "进度曲线", charts.progress_curve,
-                                    f"{c.code} 计划与实际进度", *curve(tasks, planned_due, done_on, start, ctx.today)) \
-        if tasks else (None, "")
-    ctx.reply(Message(title, f"截至 {ctx.today}，{STAGES[c.stage]}。{note}", fields, template=CardKind.REPORT,
+    chart = Chart(f"{c.code}-进度曲线.png", "进度曲线", "progress_curve",
+                  (f"{c.code} 计划与实际进度", *curve(tasks, planned_due, done_on, start, ctx.today))) if tasks else None
+    ctx.reply(Message(title, f"截至 {ctx.today}，{STAGES[c.stage]}。", fields, template=CardKind.REPORT,
                       data={"code": c.code, "tasks": len(tasks), "done": len(done), "on_time": len(on_time),
                             "late": len(late), "rework": rework},
-                      color="red" if late else "green", attachment=attachment))
-
-
-async def _chart(name: str, what: str, draw: Callable[..., bytes], *args: Any) -> tuple[Attachment | None, str]:
-    """The chart `draw(*args)` as an image attachment, drawn in the render worker; without a CJK
-    font, none, and a note saying why."""
-    if charts.cjk_font() is None:
-        return None, f"\n（服务器未安装中文字体，{what}从略；请管理员安装 fonts-wqy-microhei）"
-    return Attachment(name, await render(draw, *args)), ""
+                      color="red" if late else "green", chart=chart))
 
 
 async def _acceptances(ctx: Context, c: Collaboration) -> tuple[dict[int, bool], list[int], int]:
@@ -129,11 +117,11 @@ async def gantt(ctx: Context, v: Values) -> None:
     suffix = f"（第 {page}/{pages} 页）" if pages > 1 else ""
     late = [f"T{t.number}" for t in shown if t.status in OPEN_TASK_STATES and t.due_date < ctx.today]
     body = f"{len(shown)} 个任务{suffix}；逾期：{'、'.join(late) or '无'}。"
-    attachment, note = await _chart(f"{c.code}-甘特图{page if pages > 1 else ''}.png", "甘特图", charts.gantt,
-                                    f"{c.code} {c.name} 甘特图{suffix}", rows, ctx.today.isoformat(), TASK_LABEL)
-    ctx.reply(Message(f"{c.code} 甘特图{suffix}", body + note, template=CardKind.REPORT,
+    chart = Chart(f"{c.code}-甘特图{page if pages > 1 else ''}.png", "甘特图", "gantt",
+                  (f"{c.code} {c.name} 甘特图{suffix}", rows, ctx.today.isoformat(), TASK_LABEL))
+    ctx.reply(Message(f"{c.code} 甘特图{suffix}", body, template=CardKind.REPORT,
                       data={"code": c.code, "page": page, "pages": pages, "tasks": [r["label"] for r in rows]},
-                      color="red" if late else "green", attachment=attachment))
+                      color="red" if late else "green", chart=chart))
 
 
 RATING_AXES = ("响应及时性", "沟通效率", "交付质量")
@@ -157,20 +145,18 @@ async def _analysis(ctx: Context, dept: Department | None) -> None:
     scope = "全部部门" if dept is None else dept.name
     title = f"跨部门协作分析报告（{scope}）"
     names = [f["name"] for f in figures]
-    bars, note = await _chart(f"分析报告-{ctx.today:%Y%m%d}.png", "部门对比图", charts.dept_comparison,
-                              f"{title} 完成率与按时率", names,
-                              {"完成率": [100 * f["done"] / f["tasks"] if f["tasks"] else 0 for f in figures],
-                               "按时率": [100 * f["on_time"] / f["done"] if f["done"] else 0 for f in figures]})
-    ctx.reply(Message(title, f"截至 {ctx.today}。\n" + "\n".join(lines) + note, template=CardKind.REPORT,
-                      data={"depts": figures}, color="blue", attachment=bars))
+    bars = Chart(f"分析报告-{ctx.today:%Y%m%d}.png", "部门对比图", "dept_comparison",
+                 (f"{title} 完成率与按时率", names,
+                  {"完成率": [100 * f["done"] / f["tasks"] if f["tasks"] else 0 for f in figures],
+                   "按时率": [100 * f["on_time"] / f["done"] if f["done"] else 0 for f in figures]}))
+    ctx.reply(Message(title, f"截至 {ctx.today}。\n" + "\n".join(lines), template=CardKind.REPORT,
+                      data={"depts": figures}, color="blue", chart=bars))
     rated = {f["name"]: f["axes"] for f in figures if f["rated"]}
     if rated:
-        radar, _ = await _chart(f"协作评价-{ctx.today:%Y%m%d}.png", "雷达图", charts.ratings_radar,
-                                "协作评价（1–5 分）", RATING_AXES, rated)
-        if radar is not None:
-            body = "、".join(f"{f['name']}（n={f['rated']}）" for f in figures if f["rated"])
-            ctx.reply(Message(f"{title}：协作评价", body, template=CardKind.REPORT, data={}, color="blue",
-                              attachment=radar))
+        radar = Chart(f"协作评价-{ctx.today:%Y%m%d}.png", "雷达图", "ratings_radar",
+                      ("协作评价（1–5 分）", RATING_AXES, rated))
+        body = "、".join(f"{f['name']}（n={f['rated']}）" for f in figures if f["rated"])
+        ctx.reply(Message(f"{title}：协作评价", body, template=CardKind.REPORT, data={}, color="blue", chart=radar))
 
 
 async def _dept_figures(ctx: Context, d: Department) -> dict[str, Any]:

@@ -181,6 +181,11 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[Sequence[int], s
                                        for ids, mid in sent for i in ids])
 
 
+async def keep_payload(session: AsyncSession, row_id: int, payload: dict[str, Any]) -> None:
+    """Store what a row's message became before sending (its chart drawn): a retry sends that."""
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(payload=payload))
+
+
 async def renew(session: AsyncSession, row_ids: Sequence[int], lease_end: datetime) -> None:
     """Extend the lease of rows still being sent: the chat stays this process's while it paces them."""
     await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)),

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import SystemClock
-from bot.messages import Message
+from bot.messages import Chart, Message
 from bot.metrics import Metrics
 from bot.outbox import Dispatcher, OutboundItem
 from bot.testkit import TestBot, seed_open_tasks
+from cards.render import drawn
 from tests.fake_platform import FakePlatform, HttpSender
 from tests.waiting import stops_if_cancelled_as_woken, wait_until
 from storage import outbox
@@ -310,3 +311,53 @@ async def test_a_chat_paced_past_its_lease_stays_with_the_process_sending_it(db_
         assert taken == 0 and sorted(sent) == [f"paced{i}" for i in range(6)]
     finally:
         await engine.dispose()
+
+
+def chart_row(key: str, chat: str, now: datetime) -> dict[str, Any]:
+    """A reply carrying a chart still to be drawn (as `/report` queues it)."""
+    chart = Message("进度报表", "截至今天", chart=Chart(f"{key}.png", "进度曲线", "progress_curve",
+                                                      ("进度", ["2026-12-01", "2026-12-02"], [0, 100], [0, None])))
+    return {"key": key, "platform": "memory", "chat_id": chat, "kind": "reply", "payload": chart.to_json(),
+            "due_at": now, "created_at": now}
+
+
+async def test_a_chart_being_drawn_holds_back_its_own_chat_only(tb: TestBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = asyncio.Event()
+
+    async def slow(message: Message) -> Message:
+        await release.wait()
+        return await drawn(message)
+    monkeypatch.setattr("bot.outbox.drawn", slow)
+    tb.bot.dispatcher.chart_patience = 60  # no 「生成中…」 card here: only the order is looked at
+    now = tb.clock.now()
+    await put(tb, chart_row("r1", "研发部", now), row("r2", "研发部", now, kind="notice"))
+    async with asyncio.timeout(5):  # a batch that waited for the drawing would never end here
+        await tb.bot.dispatcher.run_once()
+        await put(tb, row("d1", "设计部", now, kind="notice"))
+        await tb.bot.dispatcher.run_once()
+    assert [m.title for m in tb.pop("设计部")] == ["d1"] and tb.pop("研发部") == []
+    release.set()
+    await tb.bot.dispatcher.drain()
+    report, after = tb.pop("研发部")
+    assert report.attachment is not None and report.attachment.name == "r1.png" and after.title == "r2"
+
+
+async def test_a_drawn_chart_is_kept_in_its_row_and_not_drawn_again_for_a_retry(
+        tb: TestBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawings: list[str] = []
+
+    async def counted(message: Message) -> Message:
+        drawings.append(message.chart.name if message.chart else "")
+        return await drawn(message)
+    monkeypatch.setattr("bot.outbox.drawn", counted)
+    now = tb.clock.now()
+    await put(tb, chart_row("r1", "研发部", now))
+    flaky = FlakyOnce(tb, {"r1"})
+    tb.bot.senders["memory"] = flaky
+    await tb.bot.dispatcher.drain()
+    async with tb.bot.sessions() as session:
+        kept = Message.from_json(await session.scalar(select(OutboxMessage.payload).where(OutboxMessage.key == "r1")))
+    assert kept.chart is None and kept.attachment is not None and kept.attachment.content[:4] == b"\x89PNG"
+    tb.clock.advance(timedelta(seconds=3))
+    await tb.bot.dispatcher.drain()
+    assert drawings == ["r1.png"] and [i.message.attachment.content for i in flaky.items] == [kept.attachment.content]

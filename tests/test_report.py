@@ -3,7 +3,6 @@ collaboration, the curve's points computed from the confirmed plan and the statu
 the PNG decoded; the image reaches the emulator, Feishu and DingTalk."""
 from __future__ import annotations
 
-import math
 import struct
 from collections.abc import Callable
 from datetime import date, datetime
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.testkit import TestBot
+from bot.testkit import DEMO_ORG, TestBot
 from handlers.report import curve
 from storage.models import Task
 from tests.conftest import MONDAY
@@ -20,6 +19,7 @@ from tests.dingtalk_rig import PEOPLE as DING_PEOPLE
 from tests.dingtalk_rig import DingTalkRig
 from tests.feishu_rig import CHATS, FeishuRig
 from tests.lifetime import running
+from tests.local_rig import LocalRig
 from tests.scenario import CODE, REQUEST, ok, refused, to_executing
 
 
@@ -54,7 +54,7 @@ def test_the_curve_counts_the_confirmed_plan_and_what_was_done() -> None:
                                   date(2026, 11, 25), date(2026, 11, 28))
     assert days[:4] == ["2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28"] and days[-1] == "2026-12-10"
     assert planned[:4] == [0, 50, 50, 50] and planned[-1] == 100  # T1's confirmed date, T2's own
-    assert actual[:4] == [0, 0, 50, 50] and all(math.isnan(a) for a in actual[4:])  # nothing drawn after today
+    assert actual[:4] == [0, 0, 50, 50] and all(a is None for a in actual[4:])  # nothing drawn after today
 
 
 async def _planned(rig: FeishuRig | DingTalkRig, at: Callable[[str], dict[str, Any]]) -> None:
@@ -86,6 +86,36 @@ async def test_on_dingtalk_the_curve_follows_as_an_uploaded_image(db_url: str) -
         assert len(images) == 1 and images[0].via == "openapi"
         name, content = ding.fake.media[images[0].text]
         assert name == "upload.png" and png_size(content)[0] > 600
+
+
+async def test_a_slow_chart_is_announced_on_feishu_and_its_card_then_updated_with_it(db_url: str) -> None:
+    async with running(FeishuRig.create(db_url, "webhook")) as rig:
+        rig.bot.dispatcher.chart_patience = 0  # every drawing counts as slow
+        await _planned(rig, lambda name: {})
+        posted = rig.fake.chat(CHATS["协作管理办公室"])
+        card, image = posted[-2], posted[-1]
+        first, now = card.texts_shown
+        assert "进度曲线生成中，稍候发出" in first and "生成中" not in now and "完成率" in now
+        assert image.msg_type == "image" and image.reply_to == card.message_id
+
+
+async def test_a_slow_chart_on_dingtalk_follows_its_announcement_with_the_whole_report(db_url: str) -> None:
+    async with running(DingTalkRig.create(db_url)) as ding:
+        ding.bot.dispatcher.chart_patience = 0
+        await _planned(ding, lambda name: {"at": (DING_PEOPLE[name],)})
+        await ding.settle()
+        seen = ding.fake.seen[DING_CHATS["协作管理办公室"]]
+        working, report, image = seen[-3:]  # robot messages cannot be updated: the report follows
+        assert "进度曲线生成中，稍候发出" in working.text and "生成中" not in report.text and "完成率" in report.text
+        assert image.kind == "image"
+
+
+async def test_a_slow_chart_in_the_emulator_replaces_its_announcement_in_place(db_url: str) -> None:
+    async with running(LocalRig.create(db_url, org=DEMO_ORG)) as rig:
+        rig.bot.dispatcher.chart_patience = 0
+        await _planned(rig, lambda name: {})
+        card = rig.card("协作管理办公室", "进度报表")
+        assert card["edited"] and "生成中" not in card["html"] and '<img class="chart"' in card["html"]
 
 
 async def test_the_gantt_of_a_plan(tb: TestBot) -> None:

@@ -46,14 +46,23 @@ class Posted:
     reply_to: str | None = None
     versions: int = 1
     sent_at: float = 0.0  # the fake's clock (`FakeFeishu.now`) when it was sent
+    earlier: list[dict[str, Any]] = field(default_factory=list)  # the card's contents before each update
 
     @property
     def text(self) -> str:
         """The card's visible text: title and every markdown element."""
+        return self._text(self.content)
+
+    @property
+    def texts_shown(self) -> list[str]:
+        """What the chat showed of this card over time, oldest first (each update replaces it)."""
+        return [self._text(c) for c in (*self.earlier, self.content)]
+
+    def _text(self, content: dict[str, Any]) -> str:
         if self.msg_type != "interactive":
-            return json.dumps(self.content, ensure_ascii=False)
-        title = self.content.get("header", {}).get("title", {}).get("content", "")
-        parts = [e.get("content", "") for e in self.content.get("body", {}).get("elements", [])
+            return json.dumps(content, ensure_ascii=False)
+        title = content.get("header", {}).get("title", {}).get("content", "")
+        parts = [e.get("content", "") for e in content.get("body", {}).get("elements", [])
                  if e.get("tag") == "markdown"]
         return "\n".join([f"【{title}】", *parts])
 
@@ -297,6 +306,7 @@ class FakeFeishu:
         card = json.loads(body["content"])
         if not card.get("config", {}).get("update_multi"):
             return web.json_response({"code": 230099, "msg": "card is not shared"}, status=400)
+        posted.earlier.append(posted.content)
         posted.content = card
         posted.versions += 1
         return web.json_response({"code": 0, "data": {}, "msg": "ok"})

@@ -78,6 +78,7 @@ class DingTalkSender:
         user = item.chat_id.removeprefix(USER_PREFIX) if item.chat_id.startswith(USER_PREFIX) else None
         if item.kind == "update" and item.reply_to and self.config.card_template_id:
             await self.api.update_card(item.reply_to, card_params(message))  # the clicked card's new state
+            await self._attach(item, message, user)
             return item.reply_to
         named = mentioned(message.mentions, PLATFORM) if user is None else []
         if self.config.card_template_id and commands(card_for(message)):
@@ -102,7 +103,7 @@ class DingTalkSender:
         """A file the message carries follows it as `sampleFile`, uploaded first (the OpenAPI is the
         only channel for files; the webhook carries none)."""
         file = message.attachment
-        if file is None or item.kind == "update":
+        if file is None:
             return
         media_id = await self.api.upload_media(file.name, file.content, "image" if file.is_image else "file")
         msg_key, param = ("sampleImageMsg", {"photoURL": media_id}) if file.is_image else \

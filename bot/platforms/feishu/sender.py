@@ -39,8 +39,9 @@ class FeishuSender:
         card = feishu_card(message)
         if item.kind == "update" and item.reply_to:  # a clicked card's new state, in place
             await self.api.patch_card(item.reply_to, item.chat_id, card)
-            return item.reply_to
-        message_id = await self._post(item, "interactive", card, item.key)
+            message_id = item.reply_to
+        else:
+            message_id = await self._post(item, "interactive", card, item.key)
         file = message.attachment
         if file is not None and file.is_image:  # after its card: a chart as an image message
             image_key = await self.api.upload_image(file.content)
