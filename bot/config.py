@@ -57,6 +57,7 @@ class FeishuConfig:
     max_attempts: int = 4  # per send, before the outbox takes over with its slower backoff
     app_rate_per_second: int = 50  # Feishu: 50 sends/s per app
     chat_rate_per_second: int = 5  # Feishu: 5 sends/s per group
+    upload_reuse_hours: float = 24.0  # an image or file key is reused this long (its lifetime is undocumented)
 
     @property
     def enabled(self) -> bool:
@@ -75,6 +76,7 @@ class DingTalkConfig:
     max_attempts: int = 4  # per send, before the outbox takes over with its slower backoff
     app_rate_per_second: int = 20  # robot/card OpenAPI calls per second for the app (quota unpublished)
     group_rate_per_minute: int = 20  # sends per group per minute (DingTalk's documented robot limit)
+    upload_reuse_hours: float = 24.0  # a media_id is reused this long (its lifetime is undocumented)
     webhook_margin_seconds: int = 60  # a session webhook this close to expiry is not used
     card_answer_seconds: float = 2.5  # card callbacks answer inline within this, else via the outbox
     reconnect_base_seconds: float = 1.0

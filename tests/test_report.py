@@ -88,6 +88,30 @@ async def test_on_dingtalk_the_curve_follows_as_an_uploaded_image(db_url: str) -
         assert name == "upload.png" and png_size(content)[0] > 600
 
 
+async def test_on_feishu_a_chart_sent_again_reuses_its_upload_until_feishu_refuses_the_key(db_url: str) -> None:
+    async with running(FeishuRig.create(db_url, "webhook")) as rig:
+        await _planned(rig, lambda name: {})
+        await rig.say("周主任", "协作管理办公室", f"/report {CODE}")  # the same figures, the same image
+        assert len(rig.fake.images) == 1
+        rig.fake.images.clear()  # Feishu no longer knows the key: it refuses it (230017)
+        await rig.say("周主任", "协作管理办公室", f"/report {CODE}")
+        images = [p for p in rig.fake.chat(CHATS["协作管理办公室"]) if p.msg_type == "image"]
+        assert len(images) == 3 and len(rig.fake.images) == 1 and images[-1].content["image_key"] in rig.fake.images
+
+
+async def test_on_dingtalk_a_chart_sent_again_reuses_its_media_id_until_it_is_refused(db_url: str) -> None:
+    async with running(DingTalkRig.create(db_url)) as ding:
+        await _planned(ding, lambda name: {"at": (DING_PEOPLE[name],)})
+        await ding.say("周主任", "协作管理办公室", f"/report {CODE}")
+        await ding.settle()
+        assert len(ding.fake.media) == 1
+        ding.fake.media.clear()
+        await ding.say("周主任", "协作管理办公室", f"/report {CODE}")
+        await ding.settle()
+        images = [s for s in ding.fake.seen[DING_CHATS["协作管理办公室"]] if s.kind == "image"]
+        assert len(images) == 3 and len(ding.fake.media) == 1 and images[-1].text in ding.fake.media
+
+
 async def test_a_slow_chart_is_announced_on_feishu_and_its_card_then_updated_with_it(db_url: str) -> None:
     async with running(FeishuRig.create(db_url, "webhook")) as rig:
         rig.bot.dispatcher.chart_patience = 0  # every drawing counts as slow

@@ -18,6 +18,7 @@ from bot.config import DingTalkConfig
 from bot.outbox import PermanentSendError
 from bot.platforms.http import PooledSession, Retryable, compact_json, json_object, with_retries
 from bot.platforms.ratelimit import KeyedWindows, SlidingWindow
+from bot.platforms.uploads import UploadCache
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class DingTalkApi:
         self.app_limit = SlidingWindow(config.app_rate_per_second, MARGIN)
         self.group_limit = KeyedWindows(config.group_rate_per_minute, 60 * MARGIN)
         self._pool = PooledSession(config.request_timeout_seconds)
+        self.uploads = UploadCache(config.upload_reuse_hours * 3600)
         self._token = ""
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()

@@ -105,13 +105,17 @@ class DingTalkSender:
         file = message.attachment
         if file is None:
             return
-        media_id = await self.api.upload_media(file.name, file.content, "image" if file.is_image else "file")
-        msg_key, param = ("sampleImageMsg", {"photoURL": media_id}) if file.is_image else \
-            ("sampleFile", {"mediaId": media_id, "fileName": file.name, "fileType": file.name.rpartition(".")[2]})
-        if user is not None:
-            await self.api.users_send([user], msg_key, param)
-        else:
-            await self.api.group_send(item.chat_id, msg_key, param)
+        kind = "image" if file.is_image else "file"
+
+        async def send(media_id: str) -> None:
+            msg_key, param = ("sampleImageMsg", {"photoURL": media_id}) if file.is_image else \
+                ("sampleFile", {"mediaId": media_id, "fileName": file.name, "fileType": file.name.rpartition(".")[2]})
+            if user is not None:
+                await self.api.users_send([user], msg_key, param)
+            else:
+                await self.api.group_send(item.chat_id, msg_key, param)
+        await self.api.uploads.use(f"{kind}:{file.name.rpartition('.')[2]}", file.content,
+                                   lambda: self.api.upload_media(file.name, file.content, kind), send)
 
     async def _via_webhook(self, hook: Webhook, message: Message, key: str) -> bool:
         title, text = markdown(message, at_ids=True)

@@ -19,6 +19,7 @@ from bot.messages import PRIVATE_PREFIX
 from bot.outbox import PermanentSendError
 from bot.platforms.http import PooledSession, Retryable, compact_json, json_object, with_retries
 from bot.platforms.ratelimit import KeyedWindows, SlidingWindow
+from bot.platforms.uploads import UploadCache
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class FeishuApi:
         self.app_limit = SlidingWindow(config.app_rate_per_second, WINDOW)
         self.chat_limit = KeyedWindows(config.chat_rate_per_second, WINDOW)
         self._pool = PooledSession(config.request_timeout_seconds)
+        self.uploads = UploadCache(config.upload_reuse_hours * 3600)  # keys are the app's own (230017)
         self._token = ""
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()

@@ -44,11 +44,12 @@ class FeishuSender:
             message_id = await self._post(item, "interactive", card, item.key)
         file = message.attachment
         if file is not None and file.is_image:  # after its card: a chart as an image message
-            image_key = await self.api.upload_image(file.content)
-            await self._post(item, "image", {"image_key": image_key}, f"{item.key}:file")
+            await self.api.uploads.use("image", file.content, lambda: self.api.upload_image(file.content),
+                                       lambda key: self._post(item, "image", {"image_key": key}, f"{item.key}:file"))
         elif file is not None:  # … a workbook as a file message
-            file_key = await self.api.upload_file(file.name, file.content)
-            await self._post(item, "file", {"file_key": file_key}, f"{item.key}:file")
+            await self.api.uploads.use(f"file:{file.name}", file.content,
+                                       lambda: self.api.upload_file(file.name, file.content),
+                                       lambda key: self._post(item, "file", {"file_key": key}, f"{item.key}:file"))
         return message_id
 
     async def _post(self, item: OutboundItem, msg_type: str, content: dict[str, Any], key: str) -> str:
