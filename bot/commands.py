@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.dates import DateError, parse_date, parse_time
+from bot.dates import DateError, parse_date, parse_period, parse_time
 
 MAX_COMMAND_CHARS = 20_000
 QUOTES = {'"': '"', "'": "'", "“": "”", "「": "」", "‘": "’", "『": "』"}
@@ -46,8 +46,8 @@ class Choice:
 class Param:
     """One input of a command: a text argument, a `key=value` option and a card form field.
 
-    kind: text | textarea | int | date | time | choice | person | people | dept | depts |
-    collab | task | tasks | bool. Reference kinds (person, dept, collab, task) are left as
+    kind: text | textarea | int | date | time | period | choice | person | people | dept | depts |
+    collab | task | tasks | bool. A period is (first day, last day). Reference kinds (person, dept, collab, task) are left as
     text here and resolved against the database by the handler.
     """
 
@@ -429,6 +429,8 @@ def _convert_one(spec: CommandSpec, param: Param, items: list[str], today: date)
             return number
         if kind == "date":
             return parse_date(value, today)
+        if kind == "period":
+            return parse_period(value, today)
         if kind == "time":
             return parse_time(value)
         if kind == "choice":

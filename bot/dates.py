@@ -94,3 +94,51 @@ def _weekday(today: date, weekday: int, prefix: str) -> date:
         return monday + timedelta(days=weekday - 7)
     ahead = (weekday - today.weekday()) % 7
     return today + timedelta(days=ahead)
+
+
+PERIOD_FORMS = "本周、上周、本月、上月、今年、近30天、2026-11、2026-11-01~2026-11-30"
+_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_LAST_DAYS = re.compile(r"^(?:近|最近|过去)\s*(\d{1,3})\s*天$")
+_RANGE = re.compile(r"^(.+?)\s*(?:~|～|至|到|\.\.)\s*(.+)$")
+
+
+def parse_period(text: str, today: date) -> tuple[date, date]:
+    """A period as people name it, as (first day, last day): 本周 and 上周 (Monday to Sunday), 本月,
+    上月, 今年, 近N天 (ending today), a month (2026-11), or two dates joined by ~ 至 到 or ..
+    (each in any form `parse_date` takes)."""
+    s = text.strip().lower()
+    monday = today - timedelta(days=today.weekday())
+    first_of_month = today.replace(day=1)
+    if s in ("本周", "这周", "this week"):
+        return monday, monday + timedelta(days=6)
+    if s in ("上周", "last week"):
+        return monday - timedelta(days=7), monday - timedelta(days=1)
+    if s in ("本月", "这个月", "this month"):
+        return first_of_month, _month_end(first_of_month)
+    if s in ("上月", "上个月", "last month"):
+        last = first_of_month - timedelta(days=1)
+        return last.replace(day=1), last
+    if s in ("今年", "本年", "this year"):
+        return date(today.year, 1, 1), date(today.year, 12, 31)
+    if m := _LAST_DAYS.match(s):
+        days = int(m[1])
+        if days < 1:
+            raise DateError(f"天数至少为 1“{text}”")
+        return today - timedelta(days=days - 1), today
+    if m := _MONTH.match(s):
+        first = _make(int(m[1]), int(m[2]), 1, text)
+        return first, _month_end(first)
+    if m := _RANGE.match(s):
+        try:
+            start, end = parse_date(m[1], today), parse_date(m[2], today)
+        except DateError:
+            raise DateError(f"无法识别的时间段“{text}”，可写成 {PERIOD_FORMS}") from None
+        if end < start:
+            raise DateError(f"时间段的结束早于开始“{text}”")
+        return start, end
+    raise DateError(f"无法识别的时间段“{text}”，可写成 {PERIOD_FORMS}")
+
+
+def _month_end(first: date) -> date:
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)

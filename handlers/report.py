@@ -1,94 +1,92 @@
-"""`/report <id>`: one collaboration's figures and its planned-vs-actual progress curve as an
-image (docs/workflow.md, "Reports"). Figures come from the record: the confirmed plan
-(baseline 1), each task's status history, the acceptances, problems and risks."""
+"""`/report [id|dept|all] [period]`: a collaboration's figures with its planned-vs-actual curve,
+or the 跨部门协作分析报告 with bars and a radar, each compared with the week (or period) before;
+`/gantt <id>`: the plan as an image (docs/workflow.md, "Reports"). The counting is in
+handlers.figures; here the rows are read and the cards written."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
-
-from bot.commands import Param, Values
+from bot.commands import Param, UserError, Values
+from bot.dates import DateError, parse_period
 from bot.messages import CardKind, Chart, Field, Message
 from handlers import common
 from handlers.context import Context
+from handlers.figures import (
+    DeptFigures, Period, Record, changes, collab_figures, curve, day_of, dept_figures, said,
+)
 from handlers.registry import registry
 from handlers.vocab import OPEN_TASK_STATES, STAGES, TASK_LABEL
 from storage import baselines, org, workflow
-from storage.models import Collaboration, Department, Task
-
-MAX_POINTS = 60  # days on the curve; a longer span is sampled
+from storage.models import Collaboration, Department
 
 
 def _pct(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%（{part}/{whole}）" if whole else "—"
 
 
-def curve(tasks: Sequence[Task], planned_due: dict[int, date], done_on: dict[int, date], start: date,
-          today: date) -> tuple[list[str], list[float], list[float | None]]:
-    """Per day from `start` to the plan's last due date (or today, if later): % of tasks due by
-    then in the confirmed plan, and % done by then up to today (None after: no line)."""
-    end = max([today, *(planned_due.get(t.id, t.due_date) for t in tasks)])
-    span = max((end - start).days, 0)
-    step = max(1, -(-span // MAX_POINTS))
-    days = [start + timedelta(days=d) for d in range(0, span + 1, step)]
-    if days[-1] != end:
-        days.append(end)
-    n = len(tasks) or 1
-    planned = [100 * sum(planned_due.get(t.id, t.due_date) <= d for t in tasks) / n for d in days]
-    actual: list[float | None] = [100 * sum(t.id in done_on and done_on[t.id] <= d for t in tasks) / n
-                                  if d <= today else None for d in days]
-    return [d.isoformat() for d in days], planned, actual
-
-
 @registry.command("report", ("报表", "报告"), "进度报表（一个协作：完成率、按时率、逾期、验收、返工、未决事项，附进度曲线）；"
-                  "部门名或 all：跨部门协作分析报告",
-                  Param("id", "协作编号、部门名，或 all", positional=True), example="/report XZ-2026-0001", mutates=False)
+                  "部门名或 all：跨部门协作分析报告；可加时间段，与上周（上期）相比",
+                  Param("id", "协作编号、部门名，或 all", positional=True),
+                  Param("period", "时间段", "period", positional=True, aliases=("期间", "周期")),
+                  example="/report XZ-2026-0001 上周", mutates=False)
 async def report(ctx: Context, v: Values) -> None:
-    ref = (v.id or "").strip()
+    ref, period = (v.id or "").strip(), _period(ctx, v.period)
+    if ref and not common.CODE_RE.match(ref) and v.period is None and (found := _as_period(ctx, ref)) is not None:
+        ref, period = "", found  # "/report 上周": the period of the one collaboration one is in
     if ref.lower() in ("all", "全部"):
-        await _analysis(ctx, None)
-        return
-    if ref and not common.CODE_RE.match(ref):
-        await _analysis(ctx, await common.dept(ctx, ref))
-        return
-    c = await common.visible_collab(ctx, ref or None, stages=tuple(STAGES))
+        await _analysis(ctx, None, period)
+    elif ref and not common.CODE_RE.match(ref):
+        await _analysis(ctx, await common.dept(ctx, ref), period)
+    else:
+        await _collab_report(ctx, await common.visible_collab(ctx, ref or None, stages=tuple(STAGES)), period,
+                             given=v.period is not None or period.start is not None)
+
+
+def _period(ctx: Context, given: tuple[date, date] | None) -> Period:
+    if given is None:
+        return Period(None, ctx.today)
+    start, end = given
+    if start > ctx.today:
+        raise UserError(f"时间段 {start}～{end} 还没有开始", usage="/report XZ-2026-0001 上周")
+    return Period(start, min(end, ctx.today), (end - start).days + 1)
+
+
+def _as_period(ctx: Context, word: str) -> Period | None:
+    try:
+        return _period(ctx, parse_period(word, ctx.today))
+    except DateError:
+        return None
+
+
+async def _collab_report(ctx: Context, c: Collaboration, p: Period, given: bool) -> None:
     tasks = list(await workflow.tasks(ctx.session, c.id))
-    planned_due = await baselines.original_dues(ctx.session, c.id)
-    done_on = {e.task_id: e.at.astimezone(ctx.zone).date() for e in await baselines.history(ctx.session, c.id)
-               if e.status == "done"}
-    done = [t for t in tasks if t.status == "done"]
-    on_time = [t for t in done if done_on.get(t.id, ctx.today) <= planned_due.get(t.id, t.due_date)]
-    late = [t for t in tasks if t.status in OPEN_TASK_STATES and t.due_date < ctx.today]
-    firsts, scores, rework = await _acceptances(ctx, c)
-    problems = [p for p in await workflow.problems(ctx.session, c.id) if p.status == "open"]
-    risks = [r for r in await workflow.risks(ctx.session, c.id) if r.status == "open"]
-    fields = (Field("完成率", _pct(len(done), len(tasks))), Field("按时完成率", _pct(len(on_time), len(done))),
-              Field("逾期任务", "、".join(f"T{t.number}" for t in late) or "无"),
-              Field("一次验收通过率", _pct(sum(firsts.values()), len(firsts))),
-              Field("平均验收分", f"{sum(scores) / len(scores):.1f}（{len(scores)} 次）" if scores else "—"),
-              Field("返工次数", str(rework)),
-              Field("未决问题", f"{len(problems)}（其中已升级 {sum(p.level >= 1 for p in problems)}）"),
-              Field("未关闭风险", f"{len(risks)}（高 {sum(r.level == 'high' for r in risks)}）"))
-    title = f"{c.code} 进度报表"
-    start = min([(c.executing_at or c.approved_at or ctx.now).astimezone(ctx.zone).date(),
+    record = Record(tasks, await baselines.original_dues(ctx.session, c.id), await workflow.acceptances(ctx.session, c.id),
+                    await workflow.problems(ctx.session, c.id), await workflow.risks(ctx.session, c.id), ctx.zone)
+    now, then = collab_figures(record, p), collab_figures(record, p.before())
+    moved = changes(now, then)
+    risks = [r for r in record.risks if r.status == "open"]
+    fields = [Field("完成率", _pct(now.done, now.tasks)), Field("按时完成率", _pct(now.on_time, now.done_in)),
+              Field("逾期任务", "、".join(f"T{n}" for n in now.late) or "无"),
+              Field("一次验收通过率", _pct(now.first_pass, now.first_tried)),
+              Field("平均验收分", f"{now.average_score:.1f}（{len(now.scores)} 次）" if now.scores else "—"),
+              Field("返工次数", str(now.rework)), Field("未决问题", f"{now.problems}（其中已升级 {now.escalated}）"),
+              Field("未关闭风险", f"{len(risks)}（高 {sum(r.level == 'high' for r in risks)}）")]
+    if given:
+        fields += [Field("本期完成", f"{now.done_in} 个任务"),
+                   Field("本期新增", f"问题 {now.problems_raised}，风险 {now.risks_raised}")]
+    fields.append(Field(p.compared, said(moved)))
+    suffix = f"（{p.label()}）" if given else ""
+    start = min([day_of(c.executing_at or c.approved_at or ctx.now, ctx.zone) or ctx.today,
                  *(t.start_date for t in tasks)])
+    done_on = {t.id: d for t in tasks if (d := day_of(t.done_at, ctx.zone)) is not None}
     chart = Chart(f"{c.code}-进度曲线.png", "进度曲线", "progress_curve",
-                  (f"{c.code} 计划与实际进度", *curve(tasks, planned_due, done_on, start, ctx.today))) if tasks else None
-    ctx.reply(Message(title, f"截至 {ctx.today}，{STAGES[c.stage]}。", fields, template=CardKind.REPORT,
-                      data={"code": c.code, "tasks": len(tasks), "done": len(done), "on_time": len(on_time),
-                            "late": len(late), "rework": rework},
-                      color="red" if late else "green", chart=chart))
-
-
-async def _acceptances(ctx: Context, c: Collaboration) -> tuple[dict[int, bool], list[int], int]:
-    """Per accepted task whether its first acceptance passed; every score; fail/partial count."""
-    rows = await workflow.acceptances(ctx.session, c.id)
-    firsts: dict[int, bool] = {}
-    for a in rows:
-        firsts.setdefault(a.task_id, a.result == "pass")
-    return firsts, [a.score for a in rows], sum(a.result != "pass" for a in rows)
-
+                  (f"{c.code} 计划与实际进度", *curve(tasks, record.planned, done_on, start, p.end))) if tasks else None
+    when = f"截至 {p.end}" if p.start is None else f"{p.start}～{p.end}"
+    ctx.reply(Message(f"{c.code} 进度报表{suffix}", f"{when}，{STAGES[c.stage]}。", tuple(fields),
+                      template=CardKind.REPORT,
+                      data={"code": c.code, "tasks": now.tasks, "done": now.done, "on_time": now.on_time,
+                            "late": len(now.late), "rework": now.rework, "period": p.label(), "changes": moved},
+                      color="red" if now.late else "green", chart=chart))
 
 
 #: Tasks per Gantt image; a longer plan is sent as several.
@@ -127,11 +125,12 @@ async def gantt(ctx: Context, v: Values) -> None:
 RATING_AXES = ("响应及时性", "沟通效率", "交付质量")
 
 
-async def _analysis(ctx: Context, dept: Department | None) -> None:
+async def _analysis(ctx: Context, dept: Department | None, p: Period) -> None:
     """跨部门协作分析报告: per department, over every collaboration past evaluation, the tasks it
-    owned and finished, on time against the confirmed plan, their average duration in working
-    days (from the first change of status to acceptance), the average acceptance score and the three 1–5 ratings, each with its n; bars compare
-    the departments, a radar shows the ratings."""
+    owned and finished in the period, on time against the confirmed plan, their average duration
+    in working days (from the first change of status to acceptance), the average acceptance score
+    and the three 1–5 ratings, each with its n and its change against the period before; bars
+    compare the departments, a radar shows the ratings."""
     if dept is None:
         common.require(common.is_admin(ctx) or ctx.actor.is_leader, "查看全部部门的分析报告", "协作管理办公室或分管领导")
         depts = [d for d in await org.departments(ctx.session) if not d.is_pmo]
@@ -139,46 +138,54 @@ async def _analysis(ctx: Context, dept: Department | None) -> None:
         common.require(common.is_admin(ctx) or ctx.actor.is_leader or ctx.actor.dept_id == dept.id,
                        f"查看{dept.name}的分析报告", f"{dept.name}的成员、协作管理办公室或分管领导")
         depts = [dept]
-    figures = [await _dept_figures(ctx, d) for d in depts]
+    pairs = [await _dept_figures(ctx, d, p) for d in depts]
+    figures = [_shown(now, then) for now, then in pairs]
     lines = [f"{f['name']}：完成 {_pct(f['done'], f['tasks'])}，按时 {_pct(f['on_time'], f['done'])}，"
-             f"平均 {f['days']} 个工作日，验收均分 {f['score']}，评价 {f['ratings']}" for f in figures]
+             f"平均 {f['days']} 个工作日，验收均分 {f['score']}，评价 {f['ratings']}；{p.compared}：{f['changes']}"
+             for f in figures]
     scope = "全部部门" if dept is None else dept.name
-    title = f"跨部门协作分析报告（{scope}）"
+    title = f"跨部门协作分析报告（{scope}）" + (f"（{p.label()}）" if p.start is not None else "")
     names = [f["name"] for f in figures]
     bars = Chart(f"分析报告-{ctx.today:%Y%m%d}.png", "部门对比图", "dept_comparison",
                  (f"{title} 完成率与按时率", names,
                   {"完成率": [100 * f["done"] / f["tasks"] if f["tasks"] else 0 for f in figures],
                    "按时率": [100 * f["on_time"] / f["done"] if f["done"] else 0 for f in figures]}))
-    ctx.reply(Message(title, f"截至 {ctx.today}。\n" + "\n".join(lines), template=CardKind.REPORT,
+    ctx.reply(Message(title, f"{p.label()}。\n" + "\n".join(lines), template=CardKind.REPORT,
                       data={"depts": figures}, color="blue", chart=bars))
-    rated = {f["name"]: f["axes"] for f in figures if f["rated"]}
+    rated = {now.name: now.axes for now, _ in pairs if now.ratings}
     if rated:
         radar = Chart(f"协作评价-{ctx.today:%Y%m%d}.png", "雷达图", "ratings_radar",
                       ("协作评价（1–5 分）", RATING_AXES, rated))
-        body = "、".join(f"{f['name']}（n={f['rated']}）" for f in figures if f["rated"])
+        body = "、".join(f"{now.name}（n={len(now.ratings)}）" for now, _ in pairs if now.ratings)
         ctx.reply(Message(f"{title}：协作评价", body, template=CardKind.REPORT, data={}, color="blue", chart=radar))
 
 
-async def _dept_figures(ctx: Context, d: Department) -> dict[str, Any]:
-    tasks, scores, ratings = await workflow.dept_record(ctx.session, d.id, ("evaluating", "returned"))
-    done_on: dict[int, date] = {}
+async def _dept_figures(ctx: Context, d: Department, p: Period) -> tuple[DeptFigures, DeptFigures]:
+    """A department's figures for the period and for the one it is compared with."""
+    tasks, acceptances, ratings = await workflow.dept_record(ctx.session, d.id, ("evaluating", "returned"))
     began: dict[int, date] = {}  # the first change of status: when work really started
     planned: dict[int, date] = {}
     for collab_id in {t.collab_id for t in tasks}:
         for e in await baselines.history(ctx.session, collab_id):
-            day = e.at.astimezone(ctx.zone).date()
-            began.setdefault(e.task_id, day)
-            if e.status == "done":
-                done_on[e.task_id] = day
+            began.setdefault(e.task_id, e.at.astimezone(ctx.zone).date())
         planned |= await baselines.original_dues(ctx.session, collab_id)
-    done = [t for t in tasks if t.status == "done"]
-    on_time = [t for t in done if done_on.get(t.id, ctx.today) <= planned.get(t.id, t.due_date)]
-    days = [max(0, ctx.calendar.workdays_between(began.get(t.id, t.start_date), done_on.get(t.id, t.due_date)))
-            for t in done]
-    axes = [sum(getattr(r, k) for r in ratings) / len(ratings) if ratings else 0.0
-            for k in ("responsiveness", "communication", "quality")]
-    return {"name": d.name, "tasks": len(tasks), "done": len(done), "on_time": len(on_time),
-            "days": f"{sum(days) / len(days):.1f}（n={len(days)}）" if days else "—",
-            "score": f"{sum(scores) / len(scores):.1f}（n={len(scores)}）" if scores else "—",
-            "ratings": "/".join(f"{a:.1f}" for a in axes) + f"（n={len(ratings)}）" if ratings else "—",
-            "axes": axes, "rated": len(ratings)}
+    return tuple(dept_figures(d.name, tasks, began, acceptances, ratings, period, ctx.zone, planned, ctx.calendar)
+                 for period in (p, p.before()))  # type: ignore[return-value]
+
+
+def _shown(now: DeptFigures, then: DeptFigures) -> dict[str, object]:
+    """A department's row of the report: its figures as the card says them, with their n."""
+    def mean(values: tuple[int, ...]) -> float | None:
+        return sum(values) / len(values) if values else None
+    moved = {"完成": now.done - then.done}
+    for name, a, b in (("按时率", now.on_time / now.done if now.done else None,
+                        then.on_time / then.done if then.done else None),
+                       ("验收均分", mean(now.scores), mean(then.scores))):
+        if a is not None and b is not None:
+            moved[name] = round(100 * (a - b) if name == "按时率" else a - b, 1)
+    axes = now.axes
+    return {"name": now.name, "tasks": now.tasks, "done": now.done, "on_time": now.on_time,
+            "days": f"{sum(now.days) / len(now.days):.1f}（n={len(now.days)}）" if now.days else "—",
+            "score": f"{mean(now.scores):.1f}（n={len(now.scores)}）" if now.scores else "—",
+            "ratings": "/".join(f"{a:.1f}" for a in axes) + f"（n={len(now.ratings)}）" if now.ratings else "—",
+            "changes": said(moved)}

@@ -69,14 +69,14 @@ async def acceptance_records(session: AsyncSession, collab_id: int) -> list[tupl
 
 
 async def dept_record(session: AsyncSession, dept_id: int,
-                      skip_stages: Sequence[str]) -> tuple[list[Task], list[int], list[Rating]]:
+                      skip_stages: Sequence[str]) -> tuple[list[Task], list[Acceptance], list[Rating]]:
     """What a department did across collaborations (not in `skip_stages`): the tasks it owned,
-    the scores its deliveries got, the ratings it received."""
+    the acceptances of its deliveries, the ratings it received."""
     tasks = (await session.scalars(select(Task).join(Collaboration, Collaboration.id == Task.collab_id)
                                    .where(Task.owner_dept_id == dept_id, Collaboration.stage.not_in(list(skip_stages)))
                                    .order_by(Task.id))).all()
-    scores = (await session.scalars(select(Acceptance.score).join(Task, Task.id == Acceptance.task_id)
-                                    .where(Task.owner_dept_id == dept_id))).all()
+    scores = (await session.scalars(select(Acceptance).join(Task, Task.id == Acceptance.task_id)
+                                    .where(Task.owner_dept_id == dept_id).order_by(Acceptance.id))).all()
     ratings = (await session.scalars(select(Rating).where(Rating.dept_id == dept_id).order_by(Rating.id))).all()
     return list(tasks), list(scores), list(ratings)
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.dates import DATE_FORMS, TIME_FORMS, DateError, parse_date, parse_time
+from bot.dates import DATE_FORMS, PERIOD_FORMS, TIME_FORMS, DateError, parse_date, parse_period, parse_time
 
 MONDAY = date(2026, 11, 23)
 
@@ -126,3 +126,59 @@ def test_parse_time_only_ever_raises_date_error(text: str) -> None:
 @given(st.dates(min_value=date(1000, 1, 1)), _days)
 def test_iso_dates_round_trip(day: date, today: date) -> None:
     assert parse_date(day.isoformat(), today) == day
+
+
+WEDNESDAY = date(2026, 12, 9)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("本周", (date(2026, 12, 7), date(2026, 12, 13))),
+    ("上周", (date(2026, 11, 30), date(2026, 12, 6))),
+    ("本月", (date(2026, 12, 1), date(2026, 12, 31))),
+    ("上月", (date(2026, 11, 1), date(2026, 11, 30))),
+    ("今年", (date(2026, 1, 1), date(2026, 12, 31))),
+    ("近30天", (date(2026, 11, 10), date(2026, 12, 9))),
+    ("2026-11", (date(2026, 11, 1), date(2026, 11, 30))),
+    ("2026年2月", (date(2026, 2, 1), date(2026, 2, 28))),
+    ("2026-11-01~2026-11-30", (date(2026, 11, 1), date(2026, 11, 30))),
+    ("11月1日至11月15日", (date(2026, 11, 1), date(2026, 11, 15))),
+    ("上周一..周三", (date(2026, 11, 30), date(2026, 12, 9))),
+])
+def test_every_period_form(text: str, expected: tuple[date, date]) -> None:
+    assert parse_period(text, WEDNESDAY) == expected
+
+
+def test_the_documented_period_forms_parse() -> None:
+    for form in PERIOD_FORMS.split("、"):
+        parse_period(form, WEDNESDAY)
+
+
+@pytest.mark.parametrize("text, says", [("明年春天", PERIOD_FORMS), ("12-10~12-01", "结束早于开始"),
+                                        ("近0天", "至少"), ("2026-13", "不存在")])
+def test_bad_periods(text: str, says: str) -> None:
+    with pytest.raises(DateError, match=says):
+        parse_period(text, WEDNESDAY)
+
+
+@given(st.text(max_size=40), _days)
+def test_parse_period_only_ever_raises_date_error(text: str, today: date) -> None:
+    try:
+        start, end = parse_period(text, today)
+        assert start <= end
+    except DateError as err:
+        assert str(err)
+
+
+@given(_days, _days, _days)
+def test_a_range_of_iso_dates_is_those_days(a: date, b: date, today: date) -> None:
+    start, end = sorted((a, b))
+    assert parse_period(f"{start}~{end}", today) == (start, end)
+
+
+@given(_days)
+def test_weeks_and_months_hold_today_and_follow_each_other(today: date) -> None:
+    week, last_week = parse_period("本周", today), parse_period("上周", today)
+    month, last_month = parse_period("本月", today), parse_period("上月", today)
+    assert week[0] <= today <= week[1] and week[0].weekday() == 0 and (week[1] - week[0]).days == 6
+    assert last_week[1] + timedelta(days=1) == week[0]
+    assert month[0] <= today <= month[1] and month[0].day == 1 and last_month[1] + timedelta(days=1) == month[0]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.testkit import DEMO_ORG, TestBot
-from handlers.report import curve
+from handlers.figures import curve
 from storage.models import Task
 from tests.conftest import MONDAY
 from tests.dingtalk_rig import CHATS as DING_CHATS
@@ -42,10 +42,32 @@ async def test_the_report_of_a_played_collaboration(tb: TestBot) -> None:
     assert figures["完成率"] == "33%（1/3）" and figures["按时完成率"] == "100%（1/1）"
     assert figures["逾期任务"] == "T3" and figures["一次验收通过率"] == "0%（0/1）"
     assert figures["平均验收分"] == "70.0（2 次）" and figures["返工次数"] == "1" and figures["未决问题"] == "1（其中已升级 0）"
+    assert figures["较上周"] == "逾期任务 +1"  # on 11-30 T3 (due 12-04) was not late yet; the rest stood as now
     assert card.attachment is not None and card.attachment.name == f"{CODE}-进度曲线.png"
     width, height = png_size(card.attachment.content)
     assert 600 < width < 1000 and 250 < height < 500
     refused(await tb.say("陈专员", "销售部", f"/report {CODE}"))
+
+
+async def test_a_report_of_a_period_counts_what_happened_in_it_against_the_period_before(tb: TestBot) -> None:
+    await to_executing(tb)
+    tb.clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=MONDAY.tzinfo))
+    ok(await tb.say("小张", "市场部", f"/deliver {CODE}/T1 调研报告"))
+    ok(await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 不通过 50 样本不足"))
+    ok(await tb.say("小张", "市场部", f"/deliver {CODE}/T1 调研报告v2"))
+    ok(await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 通过 90"))
+    tb.clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=MONDAY.tzinfo))
+    card = ok(await tb.say("张经理", "市场部", f"/report {CODE} 上周"))
+    figures = {f.label: f.value for f in card.fields}
+    assert card.title == f"{CODE} 进度报表（2026-11-30～2026-12-06）"
+    assert figures["本期完成"] == "0 个任务" and figures["按时完成率"] == "—" and figures["逾期任务"] == "T3"
+    assert figures["返工次数"] == "0" and figures["本期新增"] == "问题 0，风险 0"
+    assert figures["较上周"] == "逾期任务 +1，返工次数 -1"  # the week before: T1 accepted after one rework
+    assert card.data["changes"]["完成率"] == 0 and "按时完成率" not in card.data["changes"]
+    this_week = ok(await tb.say("张经理", "市场部", "/report 本周"))  # a period alone: one's only collaboration
+    assert this_week.title == f"{CODE} 进度报表（2026-12-07～2026-12-07）"
+    assert "无法识别的时间段“明年春天”" in refused(await tb.say("张经理", "市场部", f"/report {CODE} 明年春天")).body
+    assert "还没有开始" in refused(await tb.say("张经理", "市场部", f"/report {CODE} 下周一~下周五")).body
 
 
 def test_the_curve_counts_the_confirmed_plan_and_what_was_done() -> None:
@@ -196,6 +218,7 @@ async def test_the_cross_department_analysis(tb: TestBot) -> None:
     assert research["days"] == "0.0（n=1）" and research["score"] == "90.0（n=1）"  # delivered and accepted on 11-27
     assert research["ratings"] == "5.0/4.0/3.0（n=1）" and figures["设计部"]["ratings"] == "—"
     assert figures["设计部"]["score"] == "77.5（n=2）"  # 部分通过 70, then 通过 85
+    assert research["changes"] == "完成 +1"  # a week ago nothing was accepted yet
     assert png_size(replies[0].attachment.content)[0] > 600 and png_size(replies[1].attachment.content)[0] > 400
     own = ok(await tb.say("李主管", "研发部", "/report 研发部"))
     assert [f["name"] for f in own.data["depts"]] == ["研发部"]
