@@ -127,6 +127,7 @@ class PolicyConfig:
     meeting_soon_minutes: int = 15
     minutes_due_hours: int = 2
     daily_digest: bool = False
+    pmo_weekly_digest: bool = True  # on the sync day at the sync time: every executing collaboration, with a chart
     daily_digest_time: str = "09:00"
     notice_time: str = "09:30"  # date-based notices (due soon, overdue, ...) go out then, on working days
     evaluation_remind_working_days_left: int = 1

@@ -59,6 +59,7 @@ class CardKind(StrEnum):
     NOTICE = "notice"
     OVERDUE = "overdue"
     PLAN_CONFIRM = "plan_confirm"
+    PMO_WEEKLY = "pmo_weekly"
     PLAN_CONFIRMED = "plan_confirmed"
     PROBLEM = "problem"
     PROBLEM_ESCALATION = "problem_escalation"

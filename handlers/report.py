@@ -12,7 +12,7 @@ from bot.messages import CardKind, Chart, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.figures import (
-    DeptFigures, Period, Record, changes, collab_figures, curve, day_of, dept_figures, said,
+    DeptFigures, Period, Record, changes, collab_figures, day_of, dept_figures, progress_chart, said,
 )
 from handlers.registry import registry
 from handlers.vocab import OPEN_TASK_STATES, STAGES, TASK_LABEL
@@ -76,11 +76,8 @@ async def _collab_report(ctx: Context, c: Collaboration, p: Period, given: bool)
                    Field("本期新增", f"问题 {now.problems_raised}，风险 {now.risks_raised}")]
     fields.append(Field(p.compared, said(moved)))
     suffix = f"（{p.label()}）" if given else ""
-    start = min([day_of(c.executing_at or c.approved_at or ctx.now, ctx.zone) or ctx.today,
-                 *(t.start_date for t in tasks)])
-    done_on = {t.id: d for t in tasks if (d := day_of(t.done_at, ctx.zone)) is not None}
-    chart = Chart(f"{c.code}-进度曲线.png", "进度曲线", "progress_curve",
-                  (f"{c.code} 计划与实际进度", *curve(tasks, record.planned, done_on, start, p.end))) if tasks else None
+    began = day_of(c.executing_at or c.approved_at or ctx.now, ctx.zone) or ctx.today
+    chart = progress_chart(c.code, tasks, record.planned, began, p.end, ctx.zone)
     when = f"截至 {p.end}" if p.start is None else f"{p.start}～{p.end}"
     ctx.reply(Message(f"{c.code} 进度报表{suffix}", f"{when}，{STAGES[c.stage]}。", tuple(fields),
                       template=CardKind.REPORT,

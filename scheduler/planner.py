@@ -22,8 +22,10 @@ from bot.messages import PRIVATE_PREFIX, CardKind
 from scheduler import rules
 from scheduler.calendar import WorkCalendar
 from scheduler.rules import Facts, Notice
-from storage import org, outbox, schedule
-from storage.models import ActionItem, Collaboration, Evaluation, Meeting, Participant, Problem, ProgressReport, Task
+from storage import baselines, org, outbox, schedule, workflow
+from storage.models import (
+    ActionItem, Collaboration, Evaluation, Meeting, Participant, Problem, ProgressReport, Risk, Task,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class _Due:
     weekly_collabs: dict[int, Collaboration] = field(default_factory=dict)
     reports: Sequence[ProgressReport] = ()
     counts: dict[int, dict[str, int]] = field(default_factory=dict)
+    weekly_plans: rules.Plans = field(default_factory=rules.Plans)
     digest_tasks: Sequence[Task] = ()
     late: Sequence[Task] = ()
     plans: Sequence[Task] = ()
@@ -111,7 +114,8 @@ class Planner:
             *rules.action_items(due.actions, f),
             *rules.evaluation_sla(due.evaluations, f), *rules.kickoff(due.kickoffs, due.dept_lists, f),
             *rules.meetings(due.meetings, f), *rules.weekly_reports(due.pairs, due.reports, f),
-            *rules.weekly_sync(due.weekly_collabs.values(), due.dept_lists, due.reports, due.counts, f),
+            *rules.weekly_sync(due.weekly_collabs.values(), due.dept_lists, due.reports, due.counts, due.weekly_plans, f),
+            *rules.pmo_weekly(due.weekly_collabs.values(), due.weekly_plans, f),
             *rules.problems(due.problems, f), *rules.retrospective_due(due.retros, f),
             *rules.daily_digest(due.digest_tasks, f), *rules.calendar_uncovered(uncovered, f),
         ]
@@ -141,6 +145,9 @@ class Planner:
             weeks = {rules.week_of(d) + timedelta(days=k) for d in f.window_days() for k in (0, -7)}
             due.reports = [r for w in sorted(weeks) for r in await schedule.reports_of_week(session, w)]
             due.counts = await schedule.task_counts(session, set(due.weekly_collabs))
+            sync_days = rules.weekly_days(f)[1]
+            if any(d in sync_days for d in f.fire_days(p.weekly_sync_time)):
+                due.weekly_plans = await _plans(session, list(due.weekly_collabs), with_standing=p.pmo_weekly_digest)
         digest_days = f.fire_days(p.daily_digest_time) if p.daily_digest else []
         if digest_days:
             due.digest_tasks = await schedule.tasks_open_due_by(
@@ -199,6 +206,14 @@ class Planner:
         for i in range(0, len(ordered), INSERT_CHUNK):
             queued += await outbox.enqueue(session, ordered[i:i + INSERT_CHUNK])
         return queued
+
+
+async def _plans(session: AsyncSession, collab_ids: list[int], with_standing: bool) -> rules.Plans:
+    """The plans the weekly sync's curves and the PMO's weekly digest are drawn from."""
+    return rules.Plans(await workflow.rows_by_collab(session, Task, collab_ids),
+                       await baselines.original_dues_of(session, collab_ids),
+                       await workflow.rows_by_collab(session, Problem, collab_ids) if with_standing else {},
+                       await workflow.rows_by_collab(session, Risk, collab_ids) if with_standing else {})
 
 
 def _ranges(f: Facts, offsets: Iterable[int], when: str) -> list[tuple[Any, Any]]:

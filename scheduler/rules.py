@@ -16,13 +16,16 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from bot.config import PolicyConfig
-from bot.messages import CardKind, Field, Message, mention_ref
+from bot.messages import CardKind, Chart, Field, Message, mention_ref
 from handlers.execution import week_of
+from handlers.figures import Period, Record, collab_figures, progress_chart
 from handlers.plan import depends_on, projected_schedule
+from handlers.portfolio import RAG_LABEL, standing
 from handlers.vocab import ESCALATION, MEETING_LABEL, TASK_LABEL
 from scheduler.calendar import WorkCalendar
 from storage.models import (
-    ActionItem, Collaboration, Department, Evaluation, Meeting, Participant, Person, Problem, ProgressReport, Task,
+    ActionItem, Collaboration, Department, Evaluation, Meeting, Participant, Person, Problem, ProgressReport, Risk,
+    Task,
 )
 
 
@@ -491,9 +494,21 @@ def _report_prompts(c: Collaboration, part: Participant, day: date, week: date, 
     return out
 
 
+@dataclass(frozen=True)
+class Plans:
+    """The executing collaborations' plans as the weekly notices read them: tasks, each task's
+    date in the confirmed plan, open problems and risks, by collaboration."""
+
+    tasks: Mapping[int, Sequence[Task]] = field(default_factory=dict)
+    planned: Mapping[int, Mapping[int, date]] = field(default_factory=dict)
+    problems: Mapping[int, Sequence[Problem]] = field(default_factory=dict)
+    risks: Mapping[int, Sequence[Risk]] = field(default_factory=dict)
+
+
 def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], reports: Iterable[ProgressReport],
-                counts: dict[int, dict[str, int]], f: Facts) -> list[Notice]:
-    """Monday sync reminder with last week's reports and task counts rolled up per collaboration."""
+                counts: dict[int, dict[str, int]], plans: Plans, f: Facts) -> list[Notice]:
+    """Monday sync reminder with last week's reports and task counts rolled up per collaboration,
+    and its planned-vs-actual curve (the key chart: docs/scheduler.md)."""
     p = f.policy
     by_collab: dict[int, list[ProgressReport]] = defaultdict(list)
     for r in reports:
@@ -512,12 +527,65 @@ def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]]
             lines = [f"• {f.name(d)}：" + (f"完成 {got[d].done}；下周 {got[d].next_plan}；风险 {got[d].risks}"
                                            if d in got else "未提交") for d in depts]
             status = "，".join(f"{TASK_LABEL.get(s, s)} {n}" for s, n in sorted(counts.get(c.id, {}).items()))
+            began = (c.executing_at or at).astimezone(zone).date()
+            chart = progress_chart(c.code, plans.tasks.get(c.id, ()), plans.planned.get(c.id, {}), began, day, zone)
             msg = Message(f"{c.code} 进度同步会提醒（{p.weekly_sync_max_minutes} 分钟内）",
                           "上周进度汇总：\n" + "\n".join(lines) + f"\n任务：{status or '—'}",
                           template=CardKind.WEEKLY_SYNC, data={"code": c.code, "week": (week - timedelta(days=7)).isoformat(),
                                                         "reported": sorted(f.name(d) for d in got)},
-                          mentions=f.mention(*f.heads(*depts)), color="blue")
+                          mentions=f.mention(*f.heads(*depts)), color="blue", chart=chart)
             out.append(Notice(f"collab:{c.id}:sync:{week}", at, tuple(depts), msg, c.id))
+    return out
+
+
+RAG_ORDER = {"red": 0, "yellow": 1, "green": 2}
+RAG_MARK = {"red": "🔴", "yellow": "🟡", "green": "🟢"}
+#: Collaborations the PMO's weekly chart draws at most (the most urgent first); the card lists all.
+PMO_CHART_MAX = 12
+
+
+def pmo_weekly(collabs: Iterable[Collaboration], plans: Plans, f: Facts) -> list[Notice]:
+    """The PMO's weekly digest, on the sync day at the sync time: every executing collaboration's
+    红/黄/绿 standing with its reasons, tasks accepted and late and how that moved in the week,
+    and a chart of planned against actual completion (docs/scheduler.md)."""
+    p = f.policy
+    if not p.pmo_weekly_digest:
+        return []
+    zone = f.default_zone
+    out = []
+    for day in weekly_days(f)[1]:
+        at = f.calendar.at(day, time.fromisoformat(p.weekly_sync_time), zone)
+        shown = [c for c in collabs if c.executing_at is not None and c.executing_at <= at]
+        if not f.in_window(at) or not shown:
+            continue
+        rows = []
+        for c in shown:
+            tasks, planned = plans.tasks.get(c.id, ()), plans.planned.get(c.id, {})
+            s = standing(tasks, plans.problems.get(c.id, ()), plans.risks.get(c.id, ()), day, f.calendar, p)
+            record = Record(tasks, planned, (), (), (), zone)
+            now, then = collab_figures(record, Period(None, day)), collab_figures(record, Period(None, day).before())
+            due = sum(d <= day for d in (planned.get(t.id, t.due_date) for t in tasks))
+            rows.append((s, c, now, then, 100 * due / len(tasks) if tasks else 0.0))
+        rows.sort(key=lambda r: (RAG_ORDER[r[0].rag], -len(r[2].late), r[1].code))
+        lines = [f"{RAG_MARK[s.rag]} {c.code} {c.name}｜完成 {now.done}/{now.tasks}（本周 +{now.done - then.done}）｜"
+                 f"逾期 {len(now.late)}" + (f"｜{'；'.join(s.reasons)}" if s.reasons else "")
+                 for s, c, now, then, _ in rows]
+        tally = "，".join(f"{RAG_LABEL[rag]} {n}" for rag in ("red", "yellow", "green")
+                         if (n := sum(r[0].rag == rag for r in rows)))
+        drawn = rows[:PMO_CHART_MAX]
+        chart = Chart(f"协作周报-{day}.png", "计划与实际完成对比图", "dept_comparison",
+                      (f"执行中的协作：计划与实际完成（{day}）", [c.code for _, c, _, _, _ in drawn],
+                       {"计划完成": [planned for *_, planned in drawn],
+                        "实际完成": [now.completion or 0.0 for _, _, now, _, _ in drawn]}))
+        note = f"\n（图中为最需关注的 {PMO_CHART_MAX} 个）" if len(rows) > PMO_CHART_MAX else ""
+        items = [{"status": RAG_LABEL[s.rag], "code": c.code, "name": c.name, "done": f"{now.done}/{now.tasks}",
+                  "week": f"+{now.done - then.done}", "late": str(len(now.late)), "why": "；".join(s.reasons)}
+                 for s, c, now, then, _ in rows]
+        msg = Message(f"协作周报：{len(rows)} 个执行中的协作（{tally}）", "\n".join(lines) + note,
+                      template=CardKind.PMO_WEEKLY, data={"day": day.isoformat(), "count": len(rows), "items": items},
+                      color="red" if rows[0][0].rag == "red" else "yellow" if rows[0][0].rag == "yellow" else "green",
+                      chart=chart)
+        out.append(Notice(f"pmo:weekly:{week_of(day)}", at, f.pmo_ids(), msg))
     return out
 
 

@@ -126,15 +126,15 @@ async def _queue_heads(session: AsyncSession, mine: dict[int, Queued]) -> list[l
 
 def _group(chats: list[list[Queued]], digest_max: int) -> list[list[Queued]]:
     """Split each chat's rows into sends: a stamped group stays whole; runs of scheduled notices
-    merge up to `digest_max`; everything else goes alone."""
+    merge up to `digest_max`, except one with a chart (a digest card carries none); everything
+    else goes alone."""
     out: list[list[Queued]] = []
     for rows in chats:
         current: list[Queued] = []
         for row in rows:
             joins = current and (row.group_key is not None and row.group_key == current[0].group_key
                                  or row.group_key is None and current[0].group_key is None
-                                 and row.kind == MERGEABLE and current[0].kind == MERGEABLE
-                                 and len(current) < digest_max)
+                                 and _mergeable(row) and _mergeable(current[0]) and len(current) < digest_max)
             if not joins and current:
                 out.append(current)
                 current = []
@@ -142,6 +142,10 @@ def _group(chats: list[list[Queued]], digest_max: int) -> list[list[Queued]]:
         if current:
             out.append(current)
     return out
+
+
+def _mergeable(row: Queued) -> bool:
+    return row.kind == MERGEABLE and "chart" not in row.payload
 
 
 async def _whole_groups(session: AsyncSession, groups: list[list[Queued]]) -> list[list[Queued]]:

@@ -138,10 +138,12 @@ async def test_weekly_prompt_and_report_withdraw_the_chase(tb: TestBot) -> None:
     assert [m.template for m in tb.pop("研发部")] == ["weekly_missing"]
     assert tb.pop("设计部") == []  # reported: no chase
     await tick_at(tb, datetime(2026, 11, 30, 9, 31, tzinfo=SH))
-    lead = tb.pop("研发部")
-    assert [m.template for m in lead] == ["digest"]
-    assert [i["template"] for i in lead[0].data["items"]] == ["weekly_escalate", "weekly_sync"]
-    assert "研发部" in lead[0].data["items"][0]["data"]["depts"] and "设计部：完成 初稿" in lead[0].body
+    escalate, sync = tb.pop("研发部")  # the sync reminder carries its curve: a digest card cannot
+    assert (escalate.template, sync.template) == ("weekly_escalate", "weekly_sync")
+    assert "研发部" in escalate.data["depts"] and "设计部：完成 初稿" in sync.body
+    assert sync.attachment is not None and sync.attachment.name == f"{CODE}-进度曲线.png"
+    [weekly] = [m for m in tb.pop("协作管理办公室") if m.template == "pmo_weekly"]
+    assert weekly.data["items"][0]["code"] == CODE and weekly.attachment is not None  # the PMO's weekly digest
 
 
 async def test_calendar_command_changes_the_working_days(tb: TestBot) -> None:

@@ -217,11 +217,41 @@ def test_monday_sync_rolls_up_last_weeks_reports() -> None:
     reports = [ProgressReport(collab_id=100, dept_id=DESIGN, week=date(2026, 11, 23), done="海报3张", next_plan="终稿",
                               risks="无")]
     counts = {100: {"doing": 1, "todo": 1}}
-    got = rules.weekly_sync([COLLAB], {100: [DESIGN, DEV]}, reports, counts, facts(sh(2026, 11, 30, 9), sh(2026, 11, 30, 10)))
+    tasks = [task(1, date(2026, 11, 27), status="done", done_at=sh(2026, 11, 26, 15)), task(2, date(2026, 12, 4))]
+    plans = rules.Plans({100: tasks}, {100: {1: date(2026, 11, 25)}})
+    got = rules.weekly_sync([COLLAB], {100: [DESIGN, DEV]}, reports, counts, plans,
+                            facts(sh(2026, 11, 30, 9), sh(2026, 11, 30, 10)))
     assert [n.key for n in got] == ["collab:100:sync:2026-11-30"]
     body = got[0].message.body
     assert "设计部：完成 海报3张" in body and "研发部：未提交" in body and "进行中 1" in body
     assert got[0].dept_ids == (DESIGN, DEV)
+    chart = got[0].message.chart  # the key chart: the plan's curve, drawn when the notice is sent
+    assert chart is not None and chart.draw == "progress_curve"
+    _, days, planned, actual = chart.args
+    point = days.index("2026-11-26")
+    assert (planned[point], actual[point]) == (50, 50) and days[-1] == "2026-12-04" and actual[-1] is None
+
+
+def test_the_pmos_weekly_digest_lists_every_executing_collaboration_most_urgent_first() -> None:
+    calm = Collaboration(id=101, code="XZ-2026-0002", name="官网改版", lead_dept_id=DEV, stage="executing",
+                         executing_at=datetime(2026, 9, 1, tzinfo=SH))
+    tasks = {100: [task(1, date(2026, 11, 20)), task(2, date(2026, 11, 27), status="done",
+                                                     done_at=sh(2026, 11, 24, 15))],
+             101: [task(3, date(2026, 12, 20))]}
+    plans = rules.Plans(tasks, {100: {}, 101: {}}, {100: [], 101: []}, {100: [], 101: []})
+    got = fired(lambda f: rules.pmo_weekly([COLLAB, calm], plans, f), sh(2026, 11, 30, 9), sh(2026, 11, 30, 10))
+    assert got == [("2026-11-30 09:30", "pmo:weekly:2026-11-30")]
+    [notice] = rules.pmo_weekly([COLLAB, calm], plans, facts(sh(2026, 11, 30, 9), sh(2026, 11, 30, 10)))
+    assert notice.dept_ids == (PMO,) and notice.message.title == "协作周报：2 个执行中的协作（红 1，绿 1）"
+    first, second = notice.message.data["items"]
+    assert (first["code"], first["status"], first["done"], first["week"], first["late"]) == \
+        ("XZ-2026-0001", "红", "1/2", "+1", "1")  # T1 late 6 working days; T2 accepted this week
+    assert "T1 逾期 6 个工作日" in first["why"] and second["status"] == "绿"
+    chart = notice.message.chart
+    assert chart is not None and chart.args[1] == ["XZ-2026-0001", "XZ-2026-0002"]
+    assert chart.args[2] == {"计划完成": [100.0, 0.0], "实际完成": [50.0, 0.0]}
+    assert rules.pmo_weekly([COLLAB], plans, facts(sh(2026, 11, 30, 9), sh(2026, 11, 30, 10),
+                                                   pmo_weekly_digest=False)) == []
 
 
 def test_problem_past_planned_date_climbs_to_pmo_then_leadership() -> None:
