@@ -117,6 +117,7 @@ class Bot:
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
         self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._gauge_outbox(), name="outbox-gauge"))
+        self._tasks.append(asyncio.create_task(self.metrics.watch_loop(), name="loop-lag"))
         self._tasks.append(asyncio.create_task(self._retry_failed_events(), name="event-retry"))
         self._tasks.append(asyncio.create_task(WalCheckpointer(self.engine).run(), name="wal-checkpoint"))
         if self.config.scheduler.enabled:

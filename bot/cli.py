@@ -1,4 +1,9 @@
-"""`xiezuo serve [--config PATH]`, `xiezuo db upgrade`: the stable command line (SPEC §9)."""
+"""`xiezuo serve [--config PATH]`, `xiezuo db upgrade`: the stable command line (SPEC §9).
+
+The bot itself is imported when a command needs it, not with this module: the `xiezuo` script
+imports it, and so does every process that multiprocessing starts from that script (the chart
+worker re-imports its parent's main module), which then stays small.
+"""
 from __future__ import annotations
 
 import argparse
@@ -9,17 +14,16 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-
-from bot.app import Bot
-from bot.clock import Clock
 from bot.config import Config, ConfigError, load_config
-from bot.gc_tuning import freeze_startup_objects
-from bot.server import Adapter, make_app
-from storage import migrate
-from storage.db import shown_url
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.app import Bot
+    from bot.clock import Clock
+    from bot.server import Adapter
 
 log = logging.getLogger("xiezuo")
 
@@ -47,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "db":
+            from storage.db import shown_url
+
             asyncio.run(_upgrade(config))
             print(f"database upgraded: {shown_url(config.database.url)}")
             return 0
@@ -58,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _upgrade(config: Config) -> None:
+    from bot.app import Bot
+    from storage import migrate
+
     bot = Bot(config)
     try:
         with _opening_database(config):
@@ -69,6 +78,10 @@ async def _upgrade(config: Config) -> None:
 @contextlib.contextmanager
 def _opening_database(config: Config) -> Iterator[None]:
     """Database errors while starting, as a StartupError naming the database (without its password)."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    from storage.db import shown_url
+
     try:
         yield
     except (OSError, SQLAlchemyError) as exc:
@@ -96,6 +109,11 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
     To stop: `bot.stop_sending()`, then `runner.cleanup()` (disconnects the platforms), then
     `bot.stop()` (closes the database).
     """
+    from aiohttp import web
+
+    from bot.app import Bot
+    from bot.server import make_app
+
     bot = Bot(config, clock=clock)
     adapters = platform_adapters(bot)
     app = make_app(bot, adapters)
@@ -126,6 +144,9 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
 
 
 async def serve_forever(config: Config) -> None:
+    from bot.gc_tuning import freeze_startup_objects
+    from storage.db import shown_url
+
     bot, runner, url = await start_server(config)
     freeze_startup_objects()
     log.info("xiezuo serving on %s (database %s)", url, shown_url(config.database.url))

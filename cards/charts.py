@@ -3,6 +3,7 @@ API only (never pyplot, which keeps global state) and a CJK font from Debian's p
 are pure functions of their data, run in the render worker process (cards/render.py)."""
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -20,20 +21,27 @@ def cjk_font() -> str | None:
     return next((f for f in CJK_FONTS if Path(f).exists()), None)
 
 
+@functools.cache
+def _family() -> str:
+    """The CJK font's family, registered with matplotlib once per process (each `addfont` adds
+    another entry that every later font lookup walks)."""
+    from matplotlib import font_manager
+
+    font = cjk_font()
+    if font is None:
+        return "sans-serif"
+    font_manager.fontManager.addfont(font)
+    return str(font_manager.FontProperties(fname=font).get_name())
+
+
 def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib's Figure, imported lazily
     os.environ.setdefault("MPLCONFIGDIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "xiezuo-mpl"))
-    from matplotlib import font_manager
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    font = cjk_font()
-    family = "sans-serif"
-    if font is not None:
-        font_manager.fontManager.addfont(font)
-        family = font_manager.FontProperties(fname=font).get_name()
     fig = Figure(figsize=(width, height), dpi=110)
     FigureCanvasAgg(fig)
-    return fig, family
+    return fig, _family()
 
 
 def _open_frame(ax) -> None:  # noqa: ANN001 - matplotlib's Axes

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import NAME_CHARS, TITLE_CHARS, Department, DeptChat, Person
 from storage.upsert import insert_ignore
+
+T = TypeVar("T", Department, Person, None)
 
 
 async def departments(session: AsyncSession) -> Sequence[Department]:
@@ -20,7 +23,7 @@ async def dept_by_name(session: AsyncSession, name: str) -> Department | None:
 
 
 async def dept_by_id(session: AsyncSession, dept_id: int) -> Department | None:
-    return await session.get(Department, dept_id)
+    return _held(session, await session.get(Department, dept_id))
 
 
 async def pmo_departments(session: AsyncSession) -> Sequence[Department]:
@@ -82,7 +85,16 @@ async def person(session: AsyncSession, platform: str, user_id: str) -> Person |
 
 
 async def person_by_id(session: AsyncSession, person_id: int) -> Person | None:
-    return await session.get(Person, person_id)
+    return _held(session, await session.get(Person, person_id))
+
+
+def _held(session: AsyncSession, row: T) -> T:
+    """Keep a looked-up department or person for the rest of the session: its identity map holds
+    rows only while something else does, and a table naming the same people on every row would
+    otherwise load each of them again (docs/performance.md, "Export")."""
+    if row is not None:
+        session.info.setdefault("held", set()).add(row)
+    return row
 
 
 async def people_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Person]:

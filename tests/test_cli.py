@@ -27,6 +27,14 @@ def write_config(tmp_path: Path, body: str = "") -> Path:
     return path
 
 
+def test_the_command_line_module_imports_no_bot() -> None:
+    """The `xiezuo` script imports bot.cli, and so does each process multiprocessing starts from it
+    (the chart worker): it must stay small (docs/performance.md, "Reports and exports")."""
+    probe = "import sys, bot.cli; print(sorted({'sqlalchemy', 'aiohttp', 'bot.app', 'jinja2'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_help_exits_zero() -> None:
     result = subprocess.run([str(XIEZUO), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
