@@ -42,6 +42,12 @@ async def report(ctx: Context, v: Values) -> None:
                              given=v.period is not None or period.start is not None)
 
 
+def _listed(numbers: tuple[int, ...], most: int = 10) -> str:
+    """Task numbers for a card's field: the first `most`, then how many in all."""
+    shown = "、".join(f"T{n}" for n in numbers[:most])
+    return f"{shown} 等 {len(numbers)} 个" if len(numbers) > most else shown or "无"
+
+
 def _period(ctx: Context, given: tuple[date, date] | None) -> Period:
     if given is None:
         return Period(None, ctx.today)
@@ -66,7 +72,7 @@ async def _collab_report(ctx: Context, c: Collaboration, p: Period, given: bool)
     moved = changes(now, then)
     risks = [r for r in record.risks if r.status == "open"]
     fields = [Field("完成率", _pct(now.done, now.tasks)), Field("按时完成率", _pct(now.on_time, now.done_in)),
-              Field("逾期任务", "、".join(f"T{n}" for n in now.late) or "无"),
+              Field("逾期任务", _listed(now.late)),
               Field("一次验收通过率", _pct(now.first_pass, now.first_tried)),
               Field("平均验收分", f"{now.average_score:.1f}（{len(now.scores)} 次）" if now.scores else "—"),
               Field("返工次数", str(now.rework)), Field("未决问题", f"{now.problems}（其中已升级 {now.escalated}）"),

@@ -1,7 +1,8 @@
 """The local emulator in a real browser (Debian's chromium via Playwright): a request from a card
 form as 市场部, the evaluation answered by clicking as 研发部, approval by the PMO, and the charter
-card arriving in both department groups; the PMO's export downloaded from its link. Set XIEZUO_SCREENSHOT=docs/emulator.png to refresh the
-README screenshot."""
+card arriving in both department groups; the PMO's export downloaded from its link, and its report
+with the progress curve drawn. Set XIEZUO_SCREENSHOT=docs/emulator.png and
+XIEZUO_REPORT_SCREENSHOT=docs/report.png to refresh the README's screenshots."""
 from __future__ import annotations
 
 import io
@@ -115,6 +116,21 @@ async def test_request_evaluate_approve_from_cards(page: Page) -> None:
     assert download.suggested_filename == "XZ-2026-0001.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(Path(await download.path()).read_bytes()))  # saved without a suffix
     assert book["需求申请表"]["B2"].value == "Q4新品推广" and "审计记录" in book.sheetnames
+
+    # With a plan, the PMO's report shows its progress curve, drawn and loaded in the page.
+    await act_as(page, "张伟", "市场部")
+    await page.fill("#input", "/task add XZ-2026-0001 用户调研 dept=市场部 owner=@王芳 deliverable=调研报告 "
+                              "standard=样本≥500 start=11-24 due=11-27")
+    await page.click("#send")
+    await expect(card(page, "T1")).to_be_visible()
+    await act_as(page, "周敏", "协作管理办公室")
+    await page.fill("#input", "/report XZ-2026-0001")
+    await page.click("#send")
+    chart = card(page, "XZ-2026-0001 进度报表").locator("img.chart")
+    await expect(chart).to_be_visible()
+    await page.wait_for_function("img => img.complete && img.naturalWidth > 600", arg=await chart.element_handle())
+    if shot := os.environ.get("XIEZUO_REPORT_SCREENSHOT"):
+        await card(page, "XZ-2026-0001 进度报表").screenshot(path=shot)
     if shot := os.environ.get("XIEZUO_SCREENSHOT"):
         await page.locator("#messages").evaluate("box => box.scrollTop = box.scrollHeight")
         await expect(page.locator("#toast.show")).to_have_count(0)

@@ -189,6 +189,21 @@ def test_a_long_plan_is_drawn_page_by_page_without_missing_glyphs() -> None:
     assert png_size(content)[1] > 1000  # 40 rows tall
 
 
+@pytest.mark.parametrize("draw, args", [
+    ("progress_curve", ("XZ-2026-0001 计划与实际进度", ["2026-12-01", "2026-12-02"], [0, 100], [0, None])),
+    ("dept_comparison", ("跨部门协作分析报告（全部部门） 完成率与按时率", ["研发部", "设计部"],
+                         {"完成率": [50.0, 100.0], "按时率": [100.0, 0.0]})),
+    ("ratings_radar", ("协作评价（1–5 分）", ["响应及时性", "沟通效率", "交付质量"], {"研发部": [5.0, 4.0, 3.0]})),
+])
+def test_every_chart_draws_its_chinese_without_a_missing_glyph(draw: str, args: tuple[Any, ...]) -> None:
+    import warnings
+
+    from cards.charts import DRAWINGS
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert png_size(DRAWINGS[draw](*args))[0] > 400
+
+
 async def test_without_a_cjk_font_the_report_answers_with_its_figures_and_says_why(
         tb: TestBot, monkeypatch: pytest.MonkeyPatch) -> None:
     await to_executing(tb)
