@@ -49,7 +49,7 @@ from bot.platforms.local.demo import seed_demo
 from storage.models import OutboxMessage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve_memory import free_port  # noqa: E402
+from serving import checkout, serving  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 10, 12, 10, 0, tzinfo=SH)  # a Monday, eight weeks before the bench's "today"
@@ -246,23 +246,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         asyncio.run(play(url, 10, args.tasks, 12))
         print(f"played 10 collaborations ({args.tasks} + 9 × 12 tasks) in {time.perf_counter() - started:.1f} s",
               file=sys.stderr, flush=True)
-        port = free_port()
-        config = Path(tmp) / "config.toml"
-        config.write_text(f'[database]\nurl = "{url}"\n[http]\nport = {port}\n[scheduler]\nenabled = false\n',
-                          encoding="utf-8")
-        xiezuo = Path(sys.executable).with_name("xiezuo")
-        proc = subprocess.Popen([str(xiezuo), "serve", "--config", str(config)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            asyncio.run(_ready(base))
+        with serving(Path(tmp), f'[database]\nurl = "{url}"\n[scheduler]\nenabled = false') as (proc, base):
             time.sleep(5)  # the chart worker warms in the background after /healthz answers
             before = memory(proc.pid)
             results = asyncio.run(measure(base, args.rounds))
             after = memory(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(10)
     return {"rounds": args.rounds, "results": results,
             "memory": [[name, hwm, before.get(pid, ("", 0))[1]] for pid, (name, hwm) in after.items()]}
 
@@ -284,34 +272,12 @@ def show(title: str, figures: dict[str, Any]) -> None:
 
 
 def run_baseline(rev: str, args: argparse.Namespace) -> dict[str, Any]:
-    """This same script against `rev`, checked out in a temporary git worktree."""
-    repo = Path(__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory(prefix="xiezuo-baseline-") as tmp:
-        checkout = Path(tmp) / "src"
-        subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "--quiet", str(checkout), rev],
-                       check=True)
-        try:
-            env = dict(os.environ, PYTHONPATH=str(checkout))
-            out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--json", "--rounds", str(args.rounds),
-                                  "--tasks", str(args.tasks)], env=env, cwd=checkout, check=True, capture_output=True,
-                                 text=True)
-            return dict(json.loads(out.stdout.splitlines()[-1]))
-        finally:
-            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(checkout)], check=True)
-
-
-async def _ready(base: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(base + "/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("serve did not answer /healthz")
-
+    """This same script against `rev`, checked out beside this tree."""
+    with checkout(rev) as tree:
+        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--json", "--rounds", str(args.rounds),
+                              "--tasks", str(args.tasks)], env=dict(os.environ, PYTHONPATH=str(tree)), cwd=tree,
+                             check=True, capture_output=True, text=True)
+    return dict(json.loads(out.stdout.splitlines()[-1]))
 
 if __name__ == "__main__":
     main()

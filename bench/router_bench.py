@@ -64,6 +64,9 @@ from bot.router import Router
 from bot.testkit import TestBot, demo_config
 from storage import inbox
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import checkout  # noqa: E402
+
 #: Monday 2026-11-23 10:00 in Shanghai, the same start as the test suite.
 START = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 TARGET_P99_MS = 20.0
@@ -351,23 +354,15 @@ async def run(args: argparse.Namespace, driver_name: str) -> list[dict[str, Any]
 
 
 def run_baseline(rev: str, args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Run this same script against `rev`, checked out in a temporary git worktree."""
-    repo = Path(__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory(prefix="xiezuo-baseline-") as tmp:
-        checkout = Path(tmp) / "src"
-        subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "--quiet", str(checkout), rev],
-                       check=True)
-        try:
-            env = dict(os.environ, PYTHONPATH=str(checkout))
-            driver = "inline" if (checkout / "storage" / "sqlite_inline.py").exists() else "aiosqlite"
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--json", "--rate", str(args.rate),
-                   "--seconds", str(args.seconds), "--workers", str(args.workers), "--collabs", str(args.collabs),
-                   "--repeat", str(args.repeat), "--driver", driver]
-            out = subprocess.run(cmd, env=env, cwd=checkout, check=True, capture_output=True, text=True)
-            return [dict(row, driver=driver) for row in json.loads(out.stdout.splitlines()[-1])]
-        finally:
-            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(checkout)], check=True)
-
+    """Run this same script against `rev`, checked out beside this tree."""
+    with checkout(rev) as tree:
+        env = dict(os.environ, PYTHONPATH=str(tree))
+        driver = "inline" if (tree / "storage" / "sqlite_inline.py").exists() else "aiosqlite"
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--json", "--rate", str(args.rate),
+               "--seconds", str(args.seconds), "--workers", str(args.workers), "--collabs", str(args.collabs),
+               "--repeat", str(args.repeat), "--driver", driver]
+        out = subprocess.run(cmd, env=env, cwd=tree, check=True, capture_output=True, text=True)
+        return [dict(row, driver=driver) for row in json.loads(out.stdout.splitlines()[-1])]
 
 def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n== {title}")

@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.testkit import TestBot, demo_config, seed_open_tasks
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from serving import serving
 
 
 def memory(pid: int) -> dict[str, int]:
@@ -57,20 +49,7 @@ def main() -> None:
         started = time.perf_counter()
         asyncio.run(seed(url, args.tasks))
         print(f"seeded {args.tasks} open tasks in {time.perf_counter() - started:.1f} s", flush=True)
-        port = free_port()
-        config = Path(tmp) / "config.toml"
-        config.write_text(f'[database]\nurl = "{url}"\n[http]\nport = {port}\n[local]\nenabled = false\n',
-                          encoding="utf-8")
-        xiezuo = Path(sys.executable).with_name("xiezuo")
-        proc = subprocess.Popen([str(xiezuo), "serve", "--config", str(config)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(300):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        with serving(Path(tmp), f'[database]\nurl = "{url}"\n[local]\nenabled = false') as (proc, _):
             print(f"serving after start: {memory(proc.pid)} MB", flush=True)
             time.sleep(args.settle)
             mem = memory(proc.pid)
@@ -78,9 +57,6 @@ def main() -> None:
                 rows = dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
             print(f"after {args.settle:.0f} s: VmRSS {mem['VmRSS']} MB, peak VmHWM {mem['VmHWM']} MB; "
                   f"outbox rows by status {rows} (no platform configured: sends fail and are reported)", flush=True)
-        finally:
-            proc.terminate()
-            proc.wait(10)
 
 
 if __name__ == "__main__":

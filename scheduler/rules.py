@@ -579,7 +579,7 @@ def pmo_weekly(collabs: Iterable[Collaboration], plans: Plans, f: Facts) -> list
                         "实际完成": [now.completion or 0.0 for _, _, now, _, _ in drawn]}))
         note = f"\n（图中为最需关注的 {PMO_CHART_MAX} 个）" if len(rows) > PMO_CHART_MAX else ""
         items = [{"status": RAG_LABEL[s.rag], "code": c.code, "name": c.name, "done": f"{now.done}/{now.tasks}",
-                  "week": f"+{now.done - then.done}", "late": str(len(now.late)), "why": "；".join(s.reasons)}
+                  "week": str(now.done - then.done), "late": str(len(now.late)), "why": "；".join(s.reasons)}
                  for s, c, now, then, _ in rows]
         msg = Message(f"协作周报：{len(rows)} 个执行中的协作（{tally}）", "\n".join(lines) + note,
                       template=CardKind.PMO_WEEKLY, data={"day": day.isoformat(), "count": len(rows), "items": items},

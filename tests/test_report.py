@@ -28,13 +28,18 @@ def png_size(content: bytes) -> tuple[int, int]:
     return struct.unpack(">II", content[16:24])
 
 
-async def test_the_report_of_a_played_collaboration(tb: TestBot) -> None:
+async def t1_accepted_after_rework(tb: TestBot) -> None:
+    """The plan confirmed, then on 11-27 T1 delivered, failed (50), delivered again and passed (90)."""
     await to_executing(tb)
     tb.clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=MONDAY.tzinfo))
     ok(await tb.say("小张", "市场部", f"/deliver {CODE}/T1 调研报告"))
     ok(await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 不通过 50 样本不足"))
     ok(await tb.say("小张", "市场部", f"/deliver {CODE}/T1 调研报告v2"))
     ok(await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 通过 90"))
+
+
+async def test_the_report_of_a_played_collaboration(tb: TestBot) -> None:
+    await t1_accepted_after_rework(tb)
     ok(await tb.say("李工", "研发部", f"/problem {CODE} 压测环境不足 dept=研发部"))
     tb.clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=MONDAY.tzinfo))  # T3 (12-04) is now late
     card = ok(await tb.say("张经理", "市场部", f"/report {CODE}"))
@@ -50,12 +55,7 @@ async def test_the_report_of_a_played_collaboration(tb: TestBot) -> None:
 
 
 async def test_a_report_of_a_period_counts_what_happened_in_it_against_the_period_before(tb: TestBot) -> None:
-    await to_executing(tb)
-    tb.clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=MONDAY.tzinfo))
-    ok(await tb.say("小张", "市场部", f"/deliver {CODE}/T1 调研报告"))
-    ok(await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 不通过 50 样本不足"))
-    ok(await tb.say("小张", "市场部", f"/deliver {CODE}/T1 调研报告v2"))
-    ok(await tb.say("周主任", "协作管理办公室", f"/accept {CODE}/T1 通过 90"))
+    await t1_accepted_after_rework(tb)
     tb.clock.set(datetime(2026, 12, 7, 10, 0, tzinfo=MONDAY.tzinfo))
     card = ok(await tb.say("张经理", "市场部", f"/report {CODE} 上周"))
     figures = {f.label: f.value for f in card.fields}

@@ -245,7 +245,7 @@ def test_the_pmos_weekly_digest_lists_every_executing_collaboration_most_urgent_
     assert notice.dept_ids == (PMO,) and notice.message.title == "协作周报：2 个执行中的协作（红 1，绿 1）"
     first, second = notice.message.data["items"]
     assert (first["code"], first["status"], first["done"], first["week"], first["late"]) == \
-        ("XZ-2026-0001", "红", "1/2", "+1", "1")  # T1 late 6 working days; T2 accepted this week
+        ("XZ-2026-0001", "红", "1/2", "1", "1")  # T1 late 6 working days; T2 accepted this week
     assert "T1 逾期 6 个工作日" in first["why"] and second["status"] == "绿"
     chart = notice.message.chart
     assert chart is not None and chart.args[1] == ["XZ-2026-0001", "XZ-2026-0002"]
