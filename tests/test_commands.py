@@ -385,6 +385,9 @@ def _value(param: Param) -> st.SearchStrategy[tuple[str | list[str], Any]]:
         return st.dates(date(2000, 1, 1), date(2100, 12, 31)).map(lambda d: (d.isoformat(), d))
     if kind == "time":
         return st.times().map(lambda t: (t.strftime("%H:%M"), t.replace(second=0, microsecond=0)))
+    if kind == "period":
+        days = st.dates(date(2000, 1, 1), date(2100, 12, 31))
+        return st.tuples(days, days).map(sorted).map(lambda d: (f"{d[0]}~{d[1]}", (d[0], d[1])))
     if kind == "choice":
         return st.sampled_from(param.choices).flatmap(
             lambda c: st.sampled_from((c.value, c.label, *c.aliases)).map(lambda typed: (typed, c.value)))
