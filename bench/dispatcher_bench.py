@@ -21,10 +21,11 @@ from zoneinfo import ZoneInfo
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "tests")]
 
-from bot.platforms.memory import MemorySender  # noqa: E402
-from bot.testkit import TestBot, demo_config  # noqa: E402
 from fake_platform import FakePlatform, HttpSender  # noqa: E402
 from planner_bench import bench_url  # noqa: E402
+
+from bot.platforms.memory import MemorySender  # noqa: E402
+from bot.testkit import TestBot, demo_config  # noqa: E402
 from storage import outbox  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -157,10 +157,11 @@ async def bare_app() -> web.Application:
 
 
 async def make_bot(db_url: str, fake_url: str, workers: int = 0):  # type: ignore[no-untyped-def]
+    from fakes.feishu import APP_ID, APP_SECRET, BOT_OPEN_ID
+
     from bot.app import Bot
     from bot.config import Config, DepartmentConfig, FeishuConfig, RolesConfig
     from bot.platforms.feishu.adapter import FeishuAdapter
-    from fakes.feishu import APP_ID, APP_SECRET, BOT_OPEN_ID
 
     config = Config()
     config.database.url = db_url
@@ -239,8 +240,9 @@ async def webhook_bench(db_url: str, rate: float, seconds: float, workers: int, 
 
 
 async def fanout_bench(db_url: str, notices: int = 600, chats: int = 120) -> None:
-    from bot.messages import Message
     from fakes.feishu import FakeFeishu
+
+    from bot.messages import Message
     from storage import outbox
 
     fake = FakeFeishu()

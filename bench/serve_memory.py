@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sqlite3
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bot.testkit import TestBot, demo_config, seed_open_tasks
 from serving import serving
+
+from bot.testkit import TestBot, demo_config, seed_open_tasks
 
 
 def memory(pid: int) -> dict[str, int]:

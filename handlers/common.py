@@ -14,7 +14,16 @@ from handlers.context import Context
 from handlers.vocab import ACTIVE_STAGES, STAGES
 from storage import counters, org, workflow
 from storage.models import (
-    ActionItem, ChangeRequest, Collaboration, Department, Meeting, Participant, Person, Problem, Risk, Task,
+    ActionItem,
+    ChangeRequest,
+    Collaboration,
+    Department,
+    Meeting,
+    Participant,
+    Person,
+    Problem,
+    Risk,
+    Task,
 )
 
 CODE_RE = re.compile(r"^XZ-\d{4}-\d{4,}$", re.IGNORECASE)

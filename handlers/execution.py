@@ -9,12 +9,19 @@ from bot.commands import Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.actions import action_row
-from handlers.portfolio import RAG_LABEL, row, standing
 from handlers.context import Context
 from handlers.plan import require_start
+from handlers.portfolio import RAG_LABEL, row, standing
 from handlers.registry import registry
 from handlers.vocab import (
-    ACTIVE_STAGES, DECISION_LABEL, OPEN_TASK_STATES, STAGES, SUCCESS, TASK_COLOR, TASK_LABEL, TASK_STATES,
+    ACTIVE_STAGES,
+    DECISION_LABEL,
+    OPEN_TASK_STATES,
+    STAGES,
+    SUCCESS,
+    TASK_COLOR,
+    TASK_LABEL,
+    TASK_STATES,
 )
 from scheduler.withdraw import withdraw
 from storage import baselines, org, workflow

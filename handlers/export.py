@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-
 from bot.commands import Param, UserError, Values
 from bot.messages import Attachment, CardKind, Message
 from cards.render import render
@@ -21,7 +20,11 @@ from handlers.registry import registry
 from handlers.vocab import AUDIT_LABEL, LEVEL_LABEL, STAGES, TASK_LABEL
 from storage import audit, org, workflow
 from storage.models import (
-    Collaboration, Meeting, ProgressReport, Rating, Retrospective,
+    Collaboration,
+    Meeting,
+    ProgressReport,
+    Rating,
+    Retrospective,
 )
 
 #: Register columns holding dates (the registers show them as text; the workbook as dates).

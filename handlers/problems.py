@@ -11,7 +11,14 @@ from handlers.plan import shift_task
 from handlers.registry import registry
 from handlers.views import item_view
 from handlers.vocab import (
-    CHANGE_KINDS, CHANGE_LABEL, CHANGE_STATUS, ESCALATION, LEVEL_LABEL, LEVELS, PRIORITY_COLOR, RISK_LABEL,
+    CHANGE_KINDS,
+    CHANGE_LABEL,
+    CHANGE_STATUS,
+    ESCALATION,
+    LEVEL_LABEL,
+    LEVELS,
+    PRIORITY_COLOR,
+    RISK_LABEL,
     RISK_STATES,
 )
 from scheduler.withdraw import withdraw

@@ -7,14 +7,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-
 from bot.commands import Param, Values
 from bot.messages import CardKind, Message
 from handlers import common
 from handlers.context import Context
 from handlers.registry import registry
 from handlers.vocab import (
-    CHANGE_LABEL, CHANGE_STATUS, ESCALATION, LEVEL_LABEL, MEETING_LABEL, MEETING_STATUS, RISK_LABEL,
+    CHANGE_LABEL,
+    CHANGE_STATUS,
+    ESCALATION,
+    LEVEL_LABEL,
+    MEETING_LABEL,
+    MEETING_STATUS,
+    RISK_LABEL,
 )
 from storage import org, workflow
 from storage.models import ChangeRequest, Collaboration, Meeting, Problem, Risk, Task

@@ -12,7 +12,15 @@ from bot.messages import CardKind, Chart, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.figures import (
-    DeptFigures, Period, Record, changes, collab_figures, day_of, dept_figures, progress_chart, said,
+    DeptFigures,
+    Period,
+    Record,
+    changes,
+    collab_figures,
+    day_of,
+    dept_figures,
+    progress_chart,
+    said,
 )
 from handlers.registry import registry
 from handlers.vocab import OPEN_TASK_STATES, STAGES, TASK_LABEL

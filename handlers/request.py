@@ -18,7 +18,8 @@ from handlers.vocab import ASKING, DECISION_LABEL, LEVEL_LABEL, PRIORITY, SUCCES
 from storage import counters, org, workflow
 from storage.models import Collaboration, Evaluation, Participant
 
-_NUMBER = re.compile(r"\d|百分之|[一二两三四五六七八九十百千万亿半]+\s*(?:%|％|个|名|人|项|次|万|元|天|周|月|倍|台|件|分|家|条|小时|成|季度|年)")
+_NUMBER = re.compile(r"\d|百分之|[一二两三四五六七八九十百千万亿半]+\s*"
+                     r"(?:%|％|个|名|人|项|次|万|元|天|周|月|倍|台|件|分|家|条|小时|成|季度|年)")
 VAGUE = ("尽快", "提升体验", "提升用户体验", "大概", "尽量", "适当", "若干", "显著")
 
 REQUEST_FIELDS = (

@@ -24,7 +24,15 @@ from scheduler.calendar import WorkCalendar
 from scheduler.rules import Facts, Notice
 from storage import baselines, org, outbox, schedule, workflow
 from storage.models import (
-    ActionItem, Collaboration, Evaluation, Meeting, Participant, Problem, ProgressReport, Risk, Task,
+    ActionItem,
+    Collaboration,
+    Evaluation,
+    Meeting,
+    Participant,
+    Problem,
+    ProgressReport,
+    Risk,
+    Task,
 )
 
 log = logging.getLogger(__name__)

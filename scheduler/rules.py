@@ -24,7 +24,16 @@ from handlers.portfolio import RAG_LABEL, standing
 from handlers.vocab import ESCALATION, MEETING_LABEL, TASK_LABEL
 from scheduler.calendar import WorkCalendar
 from storage.models import (
-    ActionItem, Collaboration, Department, Evaluation, Meeting, Participant, Person, Problem, ProgressReport, Risk,
+    ActionItem,
+    Collaboration,
+    Department,
+    Evaluation,
+    Meeting,
+    Participant,
+    Person,
+    Problem,
+    ProgressReport,
+    Risk,
     Task,
 )
 

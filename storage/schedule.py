@@ -12,8 +12,20 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    ActionItem, CalendarOverride, Collaboration, Department, Evaluation, Meeting, Participant, Person, Problem,
-    ProgressReport, Retrospective, SchedulerState, Task, TaskDependency,
+    ActionItem,
+    CalendarOverride,
+    Collaboration,
+    Department,
+    Evaluation,
+    Meeting,
+    Participant,
+    Person,
+    Problem,
+    ProgressReport,
+    Retrospective,
+    SchedulerState,
+    Task,
+    TaskDependency,
 )
 from storage.upsert import insert_ignore
 

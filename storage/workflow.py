@@ -9,8 +9,21 @@ from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    Acceptance, ActionItem, ChangeRequest, Collaboration, Delivery, Evaluation, Meeting, Participant, Problem,
-    ProgressReport, Rating, Retrospective, Risk, Task, TaskDependency,
+    Acceptance,
+    ActionItem,
+    ChangeRequest,
+    Collaboration,
+    Delivery,
+    Evaluation,
+    Meeting,
+    Participant,
+    Problem,
+    ProgressReport,
+    Rating,
+    Retrospective,
+    Risk,
+    Task,
+    TaskDependency,
 )
 from storage.upsert import insert_ignore
 

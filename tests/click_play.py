@@ -112,5 +112,6 @@ async def whole_collaboration(p: Player) -> None:
                   quality="4")
     p.card("市场部", "协作评价：研发部")
     await p.click("张经理", done, "提交复盘")
-    await p.click("张经理", p.card("市场部", "也可以直接输入命令 /retro "), "提交", well="周会高效", improve="资源预留", lessons="提前锁定资源")
+    await p.click("张经理", p.card("市场部", "也可以直接输入命令 /retro "), "提交", well="周会高效", improve="资源预留",
+                  lessons="提前锁定资源")
     p.card("市场部", "复盘报告已归档")

@@ -9,8 +9,8 @@ import asyncio
 import json
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 from bot.app import Bot
 from bot.clock import FixedClock

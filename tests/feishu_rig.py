@@ -20,8 +20,18 @@ from bot.platforms.feishu.adapter import FeishuAdapter
 from bot.server import make_app
 from bot.testkit import DEMO_ORG
 from tests.conftest import MONDAY
-from tests.fakes.feishu import (APP_ID, APP_SECRET, BOT_OPEN_ID, Clicker, FakeFeishu, Posted, _labels, card_event,
-                                message_event, signed_request)
+from tests.fakes.feishu import (
+    APP_ID,
+    APP_SECRET,
+    BOT_OPEN_ID,
+    Clicker,
+    FakeFeishu,
+    Posted,
+    _labels,
+    card_event,
+    message_event,
+    signed_request,
+)
 
 ENCRYPT_KEY = "fake-encrypt-key"
 TOKEN = "fake-verification-token"

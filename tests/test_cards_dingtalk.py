@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from tests.cardkit import every_kind, sample
 
 from bot.commands import bind, bind_values, parse
 from bot.messages import Field, Message
@@ -17,6 +16,7 @@ from cards.model import card_for
 from cards.text import MARKER
 from handlers import registry
 from handlers.forms import OPEN_FORM
+from tests.cardkit import every_kind, sample
 
 TODAY = date(2026, 11, 23)
 PLACEHOLDER = re.compile(r" \S+=<[^>]*>")

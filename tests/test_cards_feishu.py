@@ -5,11 +5,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.cardkit import ROWS, every_kind, sample
 
 from bot.messages import Field, Message
 from cards.feishu import LIMIT_BYTES, body_bytes, decode_action, feishu_card
 from cards.text import MARKER
+from tests.cardkit import ROWS, every_kind, sample
 
 #: Tags this renderer may emit; 2.0 rejects unknown properties, and has no `action` module.
 INTERACTIVE = {"input", "select_static", "multi_select_static", "select_person", "multi_select_person", "date_picker",

@@ -5,10 +5,10 @@ import json
 from html.parser import HTMLParser
 
 import pytest
-from tests.cardkit import every_kind, sample
 
 from bot.messages import Field, Message
 from cards.html import Directory, render_html
+from tests.cardkit import every_kind, sample
 
 WHERE = Directory(people=(("李强", "研发部"), ("张伟", "市场部")), depts=("市场部", "研发部"))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.cardkit import KINDS, TEMPLATES, every_kind, sample
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +11,7 @@ from bot.messages import Message
 from cards.model import KNOWN_BLOCKS, CardError, card_for
 from handlers import registry
 from handlers.forms import OPEN_FORM
+from tests.cardkit import KINDS, TEMPLATES, every_kind, sample
 
 HOSTILE = ['"quoted" \'single\'', "line1\nline2\r\n", "{{ 7*7 }} {% raw %}", "</script><script>alert(1)</script>",
            "emoji 🎉👩‍💻", "x" * 10_000, "\\u0000 \\\" \\n", "\u2028\u2029"]
@@ -73,8 +73,8 @@ def test_form_kind_prefills_values() -> None:
 def test_user_text_survives_every_template_verbatim(kind: str, text: str) -> None:
     card = card_for(sample(kind, title=text, body=text, code=text, dept=text))
     assert card.title == text
-    if kind not in ("division_table", "my_tasks", "action_list", "handover", "register", "audit", "board_list", "form", "plan_confirmed", "evaluation_answer", "digest",
-                    "daily_digest", "pmo_weekly"):  # these show their rows or items, not the body
+    if kind not in ("division_table", "my_tasks", "action_list", "handover", "register", "audit", "board_list", "form",
+                    "plan_confirmed", "evaluation_answer", "digest", "daily_digest", "pmo_weekly"):  # rows, not the body
         assert any(b.get("text") == text for b in card.blocks), "the body reaches a text block unchanged"
     if kind == "evaluation_answer":
         assert card.of_type("note")[0]["text"] == f"{text} 李强 答复：接受"

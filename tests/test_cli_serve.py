@@ -9,8 +9,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.net import free_port
 from tests.fakes.emulator import page_token
+from tests.net import free_port
 
 
 def test_serve_starts_the_emulator_and_prints_its_url(tmp_path: Path) -> None:

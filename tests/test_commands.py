@@ -9,8 +9,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import handlers
-from bot.commands import (MAX_COMMAND_CHARS, QUOTES, Choice, CommandSpec, Param, Registry, UserError,
-                          Values, bind, bind_values, parse, tokenize)
+from bot.commands import (
+    MAX_COMMAND_CHARS,
+    QUOTES,
+    Choice,
+    CommandSpec,
+    Param,
+    Registry,
+    UserError,
+    Values,
+    bind,
+    bind_values,
+    parse,
+    tokenize,
+)
 
 TODAY = date(2026, 11, 23)  # a Monday
 REAL = handlers.registry

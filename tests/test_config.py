@@ -7,8 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import (Config, ConfigError, DatabaseConfig, DepartmentConfig, DingTalkConfig, FeishuConfig,
-                        HttpConfig, LocalConfig, PolicyConfig, RolesConfig, load_config)
+from bot.config import (
+    Config,
+    ConfigError,
+    DatabaseConfig,
+    DepartmentConfig,
+    DingTalkConfig,
+    FeishuConfig,
+    HttpConfig,
+    LocalConfig,
+    PolicyConfig,
+    RolesConfig,
+    load_config,
+)
 
 FULL = """
 [database]

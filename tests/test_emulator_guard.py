@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
 from playwright.async_api import async_playwright
+from sqlalchemy import func, select
 
 from bot.app import Bot
 from bot.cli import start_server

@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+import handlers.request as request_handlers
 from bot.events import Chat, Command, User
 from bot.platforms.memory import PLATFORM
 from bot.testkit import TestBot
 from storage.models import Collaboration, InboxEvent
 from tests.scenario import REQUEST, count, one
-
-import handlers.request as request_handlers
 
 
 def command(text_: str, message_id: str) -> Command:

@@ -17,11 +17,11 @@ from bot.outbox import OutboundItem
 from bot.platforms.feishu.api import FeishuApi, FeishuRefused, send_uuid
 from bot.platforms.feishu.sender import FeishuSender
 from cards.feishu import LIMIT_BYTES, body_bytes, feishu_card
+from storage import outbox
+from storage.models import OutboxMessage
 from tests.fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
 from tests.feishu_rig import CHATS, FeishuRig
 from tests.lifetime import running
-from storage import outbox
-from storage.models import OutboxMessage
 
 
 @pytest.fixture

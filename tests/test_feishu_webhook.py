@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.platforms.feishu import crypto
+from storage.models import InboxEvent, OutboxMessage
 from tests.fakes.feishu import bot_added_event, card_event, signed_request
 from tests.fakes.feishu_samples import F1, F2, F6_EVENT
 from tests.feishu_rig import CHATS, ENCRYPT_KEY, PEOPLE, TOKEN, FeishuRig
 from tests.lifetime import running
-from storage.models import InboxEvent, OutboxMessage
+
 
 @pytest.fixture
 async def rig(db_url: str) -> AsyncIterator[FeishuRig]:

@@ -18,9 +18,8 @@ from bot.platforms.feishu.adapter import FeishuAdapter
 from bot.testkit import DEMO_ORG
 from tests.conftest import MONDAY
 from tests.dingtalk_rig import CHATS as DING_CHATS
-from tests.dingtalk_rig import FAST
+from tests.dingtalk_rig import FAST, DingTalkRig
 from tests.dingtalk_rig import PEOPLE as DING_PEOPLE
-from tests.dingtalk_rig import DingTalkRig
 from tests.fakes.dingtalk import FakeDingTalk
 from tests.fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
 from tests.feishu_rig import CHATS as FEISHU_CHATS

@@ -16,11 +16,11 @@ from bot.metrics import Metrics
 from bot.outbox import Dispatcher, OutboundItem
 from bot.testkit import TestBot, seed_open_tasks
 from cards.render import drawn
-from tests.fake_platform import FakePlatform, HttpSender
-from tests.waiting import stops_if_cancelled_as_woken, wait_until
 from storage import outbox
 from storage.db import make_engine, make_sessionmaker
 from storage.models import OutboxMessage
+from tests.fake_platform import FakePlatform, HttpSender
+from tests.waiting import stops_if_cancelled_as_woken, wait_until
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -40,7 +40,8 @@ async def attempt(tb: TestBot, command: str, allowed: set[str], once: bool = Fal
 
 async def test_evaluation_and_approval_rights(tb: TestBot) -> None:
     await raise_request(tb)
-    await attempt(tb, f"/request edit {CODE} background=补充背景", {"小张", "周主任"}, once=True)  # a second, identical edit changes nothing
+    # a second, identical edit changes nothing
+    await attempt(tb, f"/request edit {CODE} background=补充背景", {"小张", "周主任"}, once=True)
     await attempt(tb, f"/evaluate {CODE} 接受 contact=@李工 dept=研发部", {"李主管", "周主任"})
     await attempt(tb, f"/evaluate {CODE} 接受 contact=@王设计 dept=设计部", {"周主任"})
     await attempt(tb, f"/approve {CODE}", {"周主任"}, once=True)

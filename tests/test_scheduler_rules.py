@@ -15,7 +15,15 @@ from scheduler import rules
 from scheduler.calendar import WorkCalendar
 from scheduler.rules import Facts, Notice
 from storage.models import (
-    Collaboration, Department, Evaluation, Meeting, Participant, Person, Problem, ProgressReport, Task,
+    Collaboration,
+    Department,
+    Evaluation,
+    Meeting,
+    Participant,
+    Person,
+    Problem,
+    ProgressReport,
+    Task,
 )
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-from dataclasses import replace
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from html import escape
 from datetime import timedelta
+from html import escape
 from typing import Any
 
 from aiohttp import web

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from urllib.parse import quote
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import WSMsgType, web
 

@@ -3,9 +3,8 @@
 Revision ID: a001
 Revises: p001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "a001"
 down_revision = "p001"

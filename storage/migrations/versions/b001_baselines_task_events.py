@@ -5,9 +5,8 @@ computed from them, not guessed.
 Revision ID: b001
 Revises: l001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "b001"
 down_revision = "l001"

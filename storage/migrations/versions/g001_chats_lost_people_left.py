@@ -4,9 +4,8 @@ people.left_at: a person who left, whose open work is handed over
 Revision ID: g001
 Revises: a001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "g001"
 down_revision = "a001"

@@ -3,9 +3,8 @@
 Revision ID: k001
 Revises: s001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "k001"
 down_revision = "s001"

@@ -4,9 +4,8 @@ escalation ladder (专题决策会)
 Revision ID: l001
 Revises: g001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "l001"
 down_revision = "g001"

@@ -3,9 +3,8 @@
 Revision ID: p001
 Revises: k001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "p001"
 down_revision = "k001"

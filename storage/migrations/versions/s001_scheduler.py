@@ -3,9 +3,8 @@
 Revision ID: s001
 Revises: c001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 's001'
 down_revision = 'c001'
