@@ -14,7 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from cardkit import every_kind  # noqa: E402
+from cardkit import SPECS, every_kind  # noqa: E402
 
 from bot.messages import Message  # noqa: E402
 from cards.dingtalk import card_data, markdown  # noqa: E402
@@ -23,10 +23,10 @@ from cards.html import Directory, render_html  # noqa: E402
 
 WHERE = Directory(people=tuple((f"成员{i}", "研发部") for i in range(20)), depts=("市场部", "研发部", "设计部"))
 RENDERERS: dict[str, Callable[[Message], Any]] = {
-    "feishu": feishu_card,  # card JSON 2.0
-    "dingtalk-card": card_data,  # template variables
-    "dingtalk-md": markdown,  # markdown + typed commands
-    "html": lambda m: render_html(m, WHERE),  # local emulator
+    "feishu": lambda m: feishu_card(m, SPECS),  # card JSON 2.0
+    "dingtalk-card": lambda m: card_data(m, SPECS),  # template variables
+    "dingtalk-md": lambda m: markdown(m, SPECS),  # markdown + typed commands
+    "html": lambda m: render_html(m, SPECS, WHERE),  # local emulator
 }
 
 

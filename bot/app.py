@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot.aio import cancel_and_wait
 from bot.clock import Clock, SystemClock
+from bot.commands import Registry
 from bot.config import Config
 from bot.events import Event
 from bot.inbox_replay import unfinished_events
@@ -19,7 +20,7 @@ from bot.platforms.ratelimit import SlidingWindow
 from bot.router import Outcome, Router
 from bot.seed import apply_config
 from cards import render
-from handlers import registry
+from handlers import build_registry
 from scheduler.calendar import WorkCalendar
 from scheduler.planner import Planner
 from scheduler.service import Scheduler
@@ -50,15 +51,16 @@ class AppLimits:
 
 
 class Bot:
-    def __init__(self, config: Config, clock: Clock | None = None, calendar: WorkCalendar | None = None) -> None:
+    def __init__(self, config: Config, clock: Clock | None = None, calendar: WorkCalendar | None = None,
+                 registry: Registry | None = None) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self.calendar = calendar or WorkCalendar(config.calendar.overrides())
         self.metrics = Metrics()
         self.engine = make_engine(config.database.url, config.database.echo)
         self.sessions = make_sessionmaker(self.engine)
-        self.registry = registry
-        self.router = Router(registry, self.sessions, config, self.calendar, self.clock, self.metrics)
+        self.registry = registry or build_registry()
+        self.router = Router(self.registry, self.sessions, config, self.calendar, self.clock, self.metrics)
         self.senders: dict[str, Sender] = {}
         sched = config.scheduler
         self.dispatcher = Dispatcher(self.sessions, self.senders, self.clock, self.metrics, batch=sched.dispatch_batch,

@@ -121,6 +121,7 @@ class Registry:
     roots: dict[str, str] = field(default_factory=dict)  # any alias → root name
     subs: dict[tuple[str, str], str] = field(default_factory=dict)  # (root, sub alias) → full name
     groups: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)  # root → (aliases, summary)
+    views: dict[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)  # object kind → its current card
 
     def group(self, root: str, aliases: tuple[str, ...], summary: str) -> None:
         """Name a command that exists only as subcommands (`/task add|edit|list`)."""
@@ -146,18 +147,9 @@ class Registry:
                 self.roots[alias.lower()] = spec.name
         return spec
 
-    def command(self, name: str, aliases: tuple[str, ...] | list[str], summary: str, *params: Param,
-                example: str = "", mutates: bool = True, default_sub: bool = False,
-                form: bool = False) -> Callable[[Handler], Handler]:
-        """Decorator that registers a handler under a command spec."""
-        def register(fn: Handler) -> Handler:
-            self.add(CommandSpec(name, tuple(aliases), summary, tuple(params), example, fn, mutates, default_sub,
-                                 form))
-            return fn
-        return register
-
     def root_names(self) -> list[str]:
-        return sorted({s.root for s in self.specs.values()})
+        """Every top-level command, in the order they were added (the order of /help)."""
+        return list(dict.fromkeys(s.root for s in self.specs.values()))
 
     def subcommands(self, root: str) -> list[CommandSpec]:
         return [s for s in self.specs.values() if s.root == root and s.sub]

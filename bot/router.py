@@ -18,7 +18,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.commands import CommandSpec, Registry, UserError, Values, bind, bind_values, parse
+from bot.commands import (
+    CommandSpec,
+    Registry,
+    UserError,
+    Values,
+    bind,
+    bind_values,
+    parse,
+)
 from bot.config import Config
 from bot.events import CardAction, Command, Event, cleaned
 from bot.messages import Address, CardKind, Message

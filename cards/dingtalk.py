@@ -18,10 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.messages import Message, mentioned
-from cards.model import Block, Card, card_for
+from cards.model import Block, Card, Specs, card_for
 from cards.text import PLACEHOLDER, clip, command_text, one_line
-from handlers import registry
-from handlers.forms import OPEN_FORM, form_fields
+from handlers.forms import OPEN_FORM
 
 PLATFORM = "dingtalk"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -34,13 +33,13 @@ PARAM_BYTES = 15_000
 COLORS = {"red": "#F54A45", "yellow": "#FF8800", "green": "#34C724", "blue": "#3370FF", "grey": "#8F959E"}
 
 
-def markdown(message: Message, at_ids: bool = False) -> tuple[str, str]:
+def markdown(message: Message, specs: Specs, at_ids: bool = False) -> tuple[str, str]:
     """(title, text) of a `sampleMarkdown` message; forms and buttons become typed commands.
 
     The people it names end the text: as "@userId" when the send carries them in `at.atUserIds`
     (`at_ids`, what makes DingTalk notify and show them), else by name, never as a raw id.
     """
-    card = card_for(message)
+    card = card_for(message, specs)
     title = clip(one_line(card.title), TITLE_CHARS) or "协作机器人"
     budget = TEXT_CHARS
     while True:
@@ -51,9 +50,9 @@ def markdown(message: Message, at_ids: bool = False) -> tuple[str, str]:
         budget //= 2
 
 
-def card_data(message: Message) -> dict[str, str]:
+def card_data(message: Message, specs: Specs) -> dict[str, str]:
     """`cardParamMap` for the configured card template: every value a string (JSON for lists)."""
-    card = card_for(message)
+    card = card_for(message, specs)
     actions = commands(card)
     forms = [{"command": b["command"], "fields": [_field(f) for f in b["fields"]], "buttons": b["buttons"]}
              for b in card.of_type("form")]
@@ -87,7 +86,7 @@ class BadParams(ValueError):
 RESERVED_PARAMS = {"command", "values", "form"}
 
 
-def decode_params(params: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
+def decode_params(params: dict[str, Any], specs: Specs) -> tuple[str, dict[str, Any], bool]:
     """A template callback's `cardPrivateData.params` → (command, values, whether a form was sent)."""
     command = str(params.get("command") or "")
     raw = params.get("values") or {}
@@ -97,7 +96,7 @@ def decode_params(params: dict[str, Any]) -> tuple[str, dict[str, Any], bool]:
         raise BadParams("card callback values are not JSON") from None
     if not command or not isinstance(values, dict):
         raise BadParams("card callback without a command or with values that are not an object")
-    spec = registry.specs.get(command)
+    spec = specs.get(command)
     dates = {p.name for p in spec.params if p.kind == "date"} if spec else set()
     inputs = {str(k): _date(v) if k in dates else v for k, v in params.items() if k not in RESERVED_PARAMS}
     return command, dict(values) | inputs, bool(params.get("form")) or bool(inputs)
@@ -141,7 +140,7 @@ def sendable(card: Card) -> list[tuple[str, str]]:
                 preset = [k for k in button["values"] if k != OPEN_FORM]
                 if PLACEHOLDER not in text:
                     actions.append((label, text))
-                elif button.get("form") and not preset and registry.specs[button["command"]].form:
+                elif button.get("form") and not preset and button.get("bare"):
                     actions.append((label, f"/{button['command']}"))
         elif block["type"] == "form":
             fixed = {f["name"]: f["value"] for f in block["fields"] if f.get("value") not in (None, "")}
@@ -154,11 +153,7 @@ def _button_lines(block: Block) -> list[tuple[str, str]]:
     lines = []
     for button in block["buttons"]:
         values = {k: v for k, v in button["values"].items() if k != OPEN_FORM}
-        placeholders = {}
-        if button.get("form"):
-            spec = registry.specs[button["command"]]
-            placeholders = {f["name"]: f["label"] for f in form_fields(spec) if f["required"]}
-        lines.append((button["label"], command_text(button["command"], values, placeholders)))
+        lines.append((button["label"], command_text(button["command"], values, button.get("needs", {}))))
     return lines
 
 

@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 from bot.messages import Message, mentioned
-from cards.model import Block, Card, card_for
+from cards.model import Block, Card, Specs, card_for
 from cards.text import clip, one_line
 
 PLATFORM = "feishu"
@@ -49,9 +49,9 @@ def md_escape(text: str) -> str:
     return _MD_RE.sub(lambda m: _MD_SPECIAL[m[0]], text)
 
 
-def feishu_card(message: Message) -> dict[str, Any]:
+def feishu_card(message: Message, specs: Specs) -> dict[str, Any]:
     """The card JSON for Feishu's `interactive` messages, callback answers and PATCH updates."""
-    card = card_for(message)
+    card = card_for(message, specs)
     scale = 1.0
     while True:
         built = _Builder(card, scale).build()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.messages import Message
-from cards.model import card_for
+from cards.model import Specs, card_for
 
 _ENV = Environment(loader=PackageLoader("cards", "templates/html"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
@@ -25,7 +25,7 @@ class Directory:
     depts: tuple[str, ...] = ()
 
 
-def render_html(message: Message, directory: Directory = Directory()) -> str:
-    card = card_for(message)
+def render_html(message: Message, specs: Specs, directory: Directory = Directory()) -> str:
+    card = card_for(message, specs)
     peak = max((s["value"] for b in card.of_type("chart") for s in b["series"]), default=1) or 1
     return _TEMPLATE.render(card=card, directory=directory, peak=peak)

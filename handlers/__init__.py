@@ -1,5 +1,7 @@
-"""Workflow actions, one module per stage; importing this package registers every command."""
-from handlers import (  # noqa: F401
+"""Workflow actions, one module per stage. `build_registry()` gives a bot its commands and card
+views: each stage module adds its own, in the order below, which is also the order of /help."""
+from bot.commands import Registry
+from handlers import (
     actions,
     admin,
     audit_trail,
@@ -16,6 +18,14 @@ from handlers import (  # noqa: F401
     report,
     request,
 )
-from handlers.registry import registry
 
-__all__ = ["registry"]
+#: The stage modules, in workflow order: /help lists their commands so.
+STAGES = (admin, request, evaluation, plan, execution, problems, registers, meetings, actions, delivery, report,
+          audit_trail, export, handover, calendar)
+
+
+def build_registry() -> Registry:
+    registry = Registry()
+    for stage in STAGES:
+        stage.commands.register(registry)
+    return registry

@@ -11,11 +11,12 @@ from bot.dates import DateError, parse_date
 from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
-from handlers.registry import registry
-from handlers.views import item_view
+from handlers.registry import Commands
 from scheduler.withdraw import withdraw
 from storage import org, workflow
 from storage.models import ActionItem, Collaboration, Meeting, Person
+
+commands = Commands()
 
 FORMAT = "内容 @负责人 完成日期，如 补充FAQ @王五 12-05"
 
@@ -63,13 +64,13 @@ def action_message(c: Collaboration, a: ActionItem, owner: Person | None, title:
                            color="green" if a.done else "yellow"), "action", a.id)
 
 
-@item_view("action", ActionItem)
+@commands.item_view("action", ActionItem)
 async def _current_action(ctx: Context, c: Collaboration, a: ActionItem) -> Message | None:
     owner = await org.person_by_id(ctx.session, a.owner_id) if a.owner_id else None
     return action_message(c, a, owner, f"{c.code} 行动项 A{a.number}")
 
 
-@registry.command("action done", ("完成", "done", "关闭"), "关闭会议行动项（负责人、会议发起人或牵头部门）",
+@commands.command("action done", ("完成", "done", "关闭"), "关闭会议行动项（负责人、会议发起人或牵头部门）",
                   Param("action", "行动项编号", positional=True, required=True),
                   Param("note", "完成说明", "textarea", positional=True, rest=True, aliases=("说明",)),
                   example="/action done XZ-2026-0001/A1 FAQ 已上线")
@@ -92,7 +93,7 @@ async def close_action(ctx: Context, v: Values) -> None:
     await ctx.announce("action_done", message, c, concerned=meeting.dept_ids if meeting else ())
 
 
-@registry.command("action list", ("列表", "list"), "会议行动项（默认未完成的；all=是 含已完成）",
+@commands.command("action list", ("列表", "list"), "会议行动项（默认未完成的；all=是 含已完成）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("all", "含已完成", "bool", aliases=("全部",)),
                   example="/action list XZ-2026-0001", mutates=False, default_sub=True)

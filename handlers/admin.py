@@ -5,12 +5,14 @@ from bot.commands import Param, UserError, Values
 from bot.messages import CardKind, Message
 from handlers import common
 from handlers.context import Context
-from handlers.registry import registry
+from handlers.registry import Commands
 from storage import org
 from storage.models import NAME_CHARS
 
+commands = Commands()
 
-@registry.command("help", ("帮助", "?", "？", "菜单"), "命令列表，或某个命令的用法和示例",
+
+@commands.command("help", ("帮助", "?", "？", "菜单"), "命令列表，或某个命令的用法和示例",
                   Param("command", "命令", positional=True), example="/help task", mutates=False)
 async def help_command(ctx: Context, v: Values) -> None:
     reg = ctx.registry
@@ -25,23 +27,14 @@ async def help_command(ctx: Context, v: Values) -> None:
                           data={"command": root}))
         return
     lines = []
-    for root in sorted(reg.root_names(), key=_order):
+    for root in reg.root_names():
         aliases, summary = reg.summary(root)
         lines.append(f"/{root}（{aliases[0] if aliases else ''}）— {summary}")
     ctx.reply(Message("协作机器人 · 命令", "\n".join(lines) + "\n\n发送 /help 命令名 查看用法，如 /help request",
-                      template=CardKind.HELP, data={"commands": sorted(reg.root_names(), key=_order)}))
+                      template=CardKind.HELP, data={"commands": reg.root_names()}))
 
 
-ORDER = ("help", "bind", "request", "evaluate", "approve", "return", "task", "confirm", "status", "progress",
-         "problem", "risk", "change", "meeting", "minutes", "action", "deliver", "accept", "rate", "retro", "board",
-         "report", "gantt", "audit", "export", "mytasks", "contact", "leave", "calendar")
-
-
-def _order(name: str) -> int:
-    return ORDER.index(name) if name in ORDER else len(ORDER)
-
-
-@registry.command("bind", ("绑定",), "把本群绑定为某部门的群（管理员或该部门负责人）",
+@commands.command("bind", ("绑定",), "把本群绑定为某部门的群（管理员或该部门负责人）",
                   Param("dept", "部门", "dept", positional=True, required=True), example="/bind 研发部")
 async def bind_group(ctx: Context, v: Values) -> None:
     chat = ctx.event.chat

@@ -8,10 +8,12 @@ from bot.commands import Param, Values
 from bot.messages import CardKind, Message
 from handlers import common
 from handlers.context import Context
-from handlers.registry import registry
+from handlers.registry import Commands
 from handlers.vocab import AUDIT_LABEL, STAGES
 from storage import audit, org
 from storage.models import AuditEntry
+
+commands = Commands()
 
 
 def summary(detail: dict[str, Any]) -> str:
@@ -32,7 +34,7 @@ async def rows(ctx: Context, entries: list[AuditEntry]) -> list[dict[str, str]]:
              "action": AUDIT_LABEL.get(e.action, e.action), "detail": summary(e.detail)} for e in entries]
 
 
-@registry.command("audit", ("审计", "记录"), "审计记录：一个协作最近的操作（谁、何时、做了什么）",
+@commands.command("audit", ("审计", "记录"), "审计记录：一个协作最近的操作（谁、何时、做了什么）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("n", "条数", "int", min=1, max=50, aliases=("条数",)),
                   example="/audit XZ-2026-0001 n=20", mutates=False)

@@ -9,21 +9,22 @@ from bot.commands import Choice, Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
-from handlers.registry import registry
+from handlers.registry import Commands
 from storage import schedule
+
+commands = Commands()
 
 DAY_KINDS = (Choice("holiday", "休息日", ("假日", "节假日", "放假", "休息", "off")),
              Choice("workday", "工作日", ("上班", "调休", "补班", "work")))
 DAY_LABEL = {c.value: c.label for c in DAY_KINDS}
 ADMINS = "协作管理办公室"
 
-registry.group("calendar", ("日历", "工作日历"), "工作日历：节假日与调休的单独设置")
+commands.group("calendar", ("日历", "工作日历"), "工作日历：节假日与调休的单独设置")
 
 
-registry.group("calendar", ("日历", "工作日历"), "工作日历：节假日与调休的单独设置")
 
 
-@registry.command("calendar add", ("添加", "add", "设置"), "设置某天为休息日或工作日（覆盖法定节假日数据）",
+@commands.command("calendar add", ("添加", "add", "设置"), "设置某天为休息日或工作日（覆盖法定节假日数据）",
                   Param("day", "日期", "date", positional=True, required=True),
                   Param("kind", "类型", "choice", positional=True, required=True, choices=DAY_KINDS),
                   Param("note", "说明", positional=True, rest=True, aliases=("名称", "备注")),
@@ -37,7 +38,7 @@ async def add_day(ctx: Context, v: Values) -> None:
                       data={"day": v.day.isoformat(), "kind": v.kind}, color="green"))
 
 
-@registry.command("calendar remove", ("删除", "remove", "取消"), "删除一条工作日历设置，恢复法定节假日数据",
+@commands.command("calendar remove", ("删除", "remove", "取消"), "删除一条工作日历设置，恢复法定节假日数据",
                   Param("day", "日期", "date", positional=True, required=True),
                   example="/calendar remove 2027-01-01")
 async def remove_day(ctx: Context, v: Values) -> None:
@@ -51,7 +52,7 @@ async def remove_day(ctx: Context, v: Values) -> None:
                       data={"day": v.day.isoformat()}, color="green"))
 
 
-@registry.command("calendar list", ("列表", "list", "查看"), "查看工作日历的单独设置与节假日数据覆盖的年份",
+@commands.command("calendar list", ("列表", "list", "查看"), "查看工作日历的单独设置与节假日数据覆盖的年份",
                   Param("year", "年份", "int", positional=True, min=2000, max=2100),
                   example="/calendar list 2027", mutates=False, default_sub=True)
 async def list_days(ctx: Context, v: Values) -> None:

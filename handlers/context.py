@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import notices
+from bot.commands import Registry
 from bot.config import Config
 from bot.events import Event
 from bot.messages import Address, Message, mention_ref
@@ -42,7 +43,7 @@ class Context:
     config: Config
     calendar: WorkCalendar
     now: datetime
-    registry: Any  # bot.commands.Registry, for /help
+    registry: Registry  # the bot's commands (for /help) and card views
     outgoing: list[Outgoing] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     audited: bool = False

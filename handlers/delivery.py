@@ -7,14 +7,16 @@ from handlers import common
 from handlers.context import Context
 from handlers.execution import changeable_task
 from handlers.plan import predecessors, require_start, tell_ready_successors
-from handlers.registry import registry
+from handlers.registry import Commands
 from handlers.vocab import RESULT_LABEL, RESULTS, TASK_LABEL
 from scheduler.withdraw import withdraw
 from storage import org, workflow
 from storage.models import Acceptance, Collaboration, Delivery, Rating, Retrospective
 
+commands = Commands()
 
-@registry.command("deliver", ("交付", "提交交付"), "提交任务交付物供验收（成果交付清单）",
+
+@commands.command("deliver", ("交付", "提交交付"), "提交任务交付物供验收（成果交付清单）",
                   Param("task", "任务编号", "task", positional=True, required=True),
                   Param("content", "交付物（链接或说明）", "textarea", positional=True, rest=True, required=True,
                         aliases=("交付物", "链接")),
@@ -41,7 +43,7 @@ async def deliver(ctx: Context, v: Values) -> None:
     await tell_ready_successors(ctx, c, task)
 
 
-@registry.command("accept", ("验收",), "验收交付物：通过 / 部分通过 / 不通过，评分0-100（任务验收反馈表）",
+@commands.command("accept", ("验收",), "验收交付物：通过 / 部分通过 / 不通过，评分0-100（任务验收反馈表）",
                   Param("task", "任务编号", "task", positional=True, required=True),
                   Param("result", "验收结果", "choice", positional=True, required=True, choices=RESULTS,
                         aliases=("结果",)),
@@ -105,7 +107,7 @@ async def _all_accepted(ctx: Context, c: Collaboration) -> None:
     await ctx.announce("all_accepted", message, c)
 
 
-@registry.command("rate", ("评价", "打分"), "验收后为协作部门评分：响应及时性、沟通效率、交付质量（1-5）",
+@commands.command("rate", ("评价", "打分"), "验收后为协作部门评分：响应及时性、沟通效率、交付质量（1-5）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("dept", "部门", "dept", positional=True, required=True),
                   Param("responsiveness", "响应及时性", "int", positional=True, required=True, min=1, max=5,
@@ -154,7 +156,7 @@ async def _require_closed(ctx: Context, c: Collaboration, override: str | None) 
     ctx.warnings.append(f"归档时仍未关闭：{items}（理由：{override}，已记入审计）")
 
 
-@registry.command("retro", ("复盘",), "复盘报告：做得好的、待改进的、可复用的经验；提交后归档",
+@commands.command("retro", ("复盘",), "复盘报告：做得好的、待改进的、可复用的经验；提交后归档",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("well", "做得好的地方", "textarea", required=True, aliases=("做得好",)),
                   Param("improve", "待改进点", "textarea", required=True, aliases=("待改进", "改进")),

@@ -5,16 +5,17 @@ from bot.commands import Param, UserError, Values
 from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
-from handlers.registry import registry
+from handlers.registry import Commands
 from handlers.request import request_fields, tell_pmo_when_complete
-from handlers.views import view
 from handlers.vocab import DECISION_LABEL, DECISIONS, STAGES
 from scheduler.withdraw import withdraw
 from storage import org, workflow
 from storage.models import Collaboration
 
+commands = Commands()
 
-@registry.command("evaluate", ("评估", "答复"), "答复协作评估：接受 / 拒绝 / 需补充信息（部门资源确认函）",
+
+@commands.command("evaluate", ("评估", "答复"), "答复协作评估：接受 / 拒绝 / 需补充信息（部门资源确认函）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("decision", "评估结论", "choice", positional=True, required=True, choices=DECISIONS,
                         aliases=("结论",)),
@@ -72,7 +73,7 @@ async def evaluate(ctx: Context, v: Values) -> None:
     await tell_pmo_when_complete(ctx, c)
 
 
-@registry.command("approve", ("立项", "批准立项"), "协作管理办公室批准立项，出具《协作立项确认函》",
+@commands.command("approve", ("立项", "批准立项"), "协作管理办公室批准立项，出具《协作立项确认函》",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("lead", "牵头部门", "dept", aliases=("牵头",)),
                   example="/approve XZ-2026-0001 lead=研发部")
@@ -122,13 +123,13 @@ async def charter_message(ctx: Context, c: Collaboration) -> Message:
         mentions=ctx.mention(*contacts.values())), "collab", c.id)
 
 
-@view("collab")
+@commands.view("collab")
 async def _current_charter(ctx: Context, row_id: int) -> Message | None:
     c = await ctx.session.get(Collaboration, row_id)
     return await charter_message(ctx, c) if c is not None and c.approved_at is not None else None
 
 
-@registry.command("return", ("退回",), "退回需求给发起部门修改，并说明原因",
+@commands.command("return", ("退回",), "退回需求给发起部门修改，并说明原因",
                   Param("id", "协作编号", "collab", positional=True, required=True),
                   Param("reason", "退回原因", "textarea", positional=True, required=True, rest=True, aliases=("原因",)),
                   example="/return XZ-2026-0001 设计部资源不足，请调整时间")

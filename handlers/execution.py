@@ -12,7 +12,7 @@ from handlers.actions import action_row
 from handlers.context import Context
 from handlers.plan import require_start
 from handlers.portfolio import RAG_LABEL, row, standing
-from handlers.registry import registry
+from handlers.registry import Commands
 from handlers.vocab import (
     ACTIVE_STAGES,
     DECISION_LABEL,
@@ -26,6 +26,8 @@ from handlers.vocab import (
 from scheduler.withdraw import withdraw
 from storage import baselines, org, workflow
 from storage.models import Collaboration, Problem, Risk, Task
+
+commands = Commands()
 
 
 async def may_update_task(ctx: Context, c: Collaboration, task: Task) -> bool:
@@ -51,7 +53,7 @@ async def changeable_task(ctx: Context, ref: str, action: str) -> tuple[Collabor
     return c, task
 
 
-@registry.command("status", ("状态", "更新"), "更新任务状态和进度",
+@commands.command("status", ("状态", "更新"), "更新任务状态和进度",
                   Param("task", "任务编号", "task", positional=True, required=True),
                   Param("state", "状态", "choice", positional=True, required=True, choices=TASK_STATES),
                   Param("progress", "进度%", "int", positional=True, min=0, max=100, aliases=("进度",)),
@@ -90,7 +92,7 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-@registry.command("progress", ("进度", "周报"), "提交本部门本周进度（进度跟踪表）",
+@commands.command("progress", ("进度", "周报"), "提交本部门本周进度（进度跟踪表）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("done", "本周完成工作", "textarea", aliases=("完成", "本周完成")),
                   Param("undone", "未完成工作及原因", "textarea", aliases=("未完成",)),
@@ -123,7 +125,7 @@ async def submit_progress(ctx: Context, v: Values) -> None:
     await ctx.announce("progress", message, c)
 
 
-@registry.command("board", ("看板",), "协作项目看板：一个项目的状态；不写编号：项目组合（管理办公室、领导看全部）",
+@commands.command("board", ("看板",), "协作项目看板：一个项目的状态；不写编号：项目组合（管理办公室、领导看全部）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("page", "页码", "int", min=1, aliases=("页",)), example="/board XZ-2026-0001", mutates=False)
 async def board(ctx: Context, v: Values) -> None:
@@ -214,7 +216,7 @@ async def _unreachable(ctx: Context, c: Collaboration) -> str:
     return await common.names(ctx, lost) if lost else ""
 
 
-@registry.command("mytasks", ("我的任务",), "我负责的未完成任务，按截止日期排序", mutates=False)
+@commands.command("mytasks", ("我的任务",), "我负责的未完成任务，按截止日期排序", mutates=False)
 async def my_tasks(ctx: Context, v: Values) -> None:
     rows = await workflow.open_tasks_of(ctx.session, ctx.actor.id, OPEN_TASK_STATES)
     if not rows:

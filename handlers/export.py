@@ -16,7 +16,7 @@ from handlers import common
 from handlers.audit_trail import summary
 from handlers.context import Context
 from handlers.registers import REGISTERS
-from handlers.registry import registry
+from handlers.registry import Commands
 from handlers.vocab import AUDIT_LABEL, LEVEL_LABEL, STAGES, TASK_LABEL
 from storage import audit, org, workflow
 from storage.models import (
@@ -27,12 +27,14 @@ from storage.models import (
     Retrospective,
 )
 
+commands = Commands()
+
 #: Register columns holding dates (the registers show them as text; the workbook as dates).
 DATE_KEYS = {"planned", "actual", "reviewed"}
 RESULT = {"pass": "通过", "partial": "部分通过", "fail": "不通过"}
 
 
-@registry.command("export", ("导出",), "导出 Excel：需求、分工、进度、问题、风险、变更、会议与行动项、验收、评价、复盘、审计记录",
+@commands.command("export", ("导出",), "导出 Excel：需求、分工、进度、问题、风险、变更、会议与行动项、验收、评价、复盘、审计记录",
                   Param("id", "协作编号，或 all（全部，管理办公室与领导）", positional=True),
                   example="/export XZ-2026-0001", mutates=False)
 async def export(ctx: Context, v: Values) -> None:

@@ -13,10 +13,12 @@ from handlers import common
 from handlers.actions import action_message
 from handlers.context import Context
 from handlers.plan import task_card
-from handlers.registry import registry
+from handlers.registry import Commands
 from handlers.vocab import ACTIVE_STAGES, OPEN_TASK_STATES, TASK_LABEL
 from storage import org, workflow
 from storage.models import Collaboration, Department, Meeting, Person
+
+commands = Commands()
 
 
 async def active_person(ctx: Context, ref: str, dept: Department) -> Person:
@@ -31,7 +33,7 @@ async def active_person(ctx: Context, ref: str, dept: Department) -> Person:
     return person
 
 
-@registry.command("leave", ("离职", "离岗"), "人员离开：登记并列出其未完成的任务、对接人角色和行动项，逐项改派",
+@commands.command("leave", ("离职", "离岗"), "人员离开：登记并列出其未完成的任务、对接人角色和行动项，逐项改派",
                   Param("person", "离开的人", "person", positional=True, required=True),
                   Param("reason", "说明", "textarea", positional=True, rest=True, aliases=("原因",)),
                   example="/leave @李工 调岗至其他事业部")
@@ -70,7 +72,7 @@ async def _held(ctx: Context, person: Person) -> list[dict[str, Any]]:
     return held
 
 
-@registry.command("task assign", ("改派", "assign"), "改派任务的第一责任人（同部门，执行中也可以）",
+@commands.command("task assign", ("改派", "assign"), "改派任务的第一责任人（同部门，执行中也可以）",
                   Param("task", "任务编号", "task", positional=True, required=True),
                   Param("owner", "新的第一责任人", "person", required=True, aliases=("负责人", "责任人")),
                   Param("reason", "说明", "textarea", positional=True, rest=True, aliases=("原因",)),
@@ -97,7 +99,7 @@ async def assign_task(ctx: Context, v: Values) -> None:
     await announce_handover(ctx, c, card, dept.id, owner)
 
 
-@registry.command("action assign", ("改派", "assign"), "改派行动项的负责人",
+@commands.command("action assign", ("改派", "assign"), "改派行动项的负责人",
                   Param("action", "行动项编号", positional=True, required=True),
                   Param("owner", "新的负责人", "person", required=True, aliases=("负责人",)),
                   example="/action assign XZ-2026-0001/A1 owner=@赵工")
@@ -123,7 +125,7 @@ async def assign_action(ctx: Context, v: Values) -> None:
     await announce_handover(ctx, c, message, dept.id, owner)
 
 
-@registry.command("contact", ("对接人",), "更换本部门在某协作中的对接人（部门负责人或协作管理办公室）",
+@commands.command("contact", ("对接人",), "更换本部门在某协作中的对接人（部门负责人或协作管理办公室）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("person", "新的对接人", "person", positional=True, required=True, aliases=("对接人",)),
                   Param("dept", "部门", "dept", aliases=("部门",)),

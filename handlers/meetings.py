@@ -8,18 +8,19 @@ from bot.commands import Param, UserError, Values
 from bot.messages import CardKind, Field, Message, showing
 from handlers import actions, common
 from handlers.context import Context
-from handlers.registry import registry
-from handlers.views import item_view
+from handlers.registry import Commands
 from handlers.vocab import MEETING_KINDS, MEETING_LABEL, MEETING_STATUS
 from scheduler.withdraw import withdraw
 from storage.models import Collaboration, Meeting
+
+commands = Commands()
 
 
 async def may_run_meetings(ctx: Context, c: Collaboration) -> bool:
     return await common.leads(ctx, c) or ctx.actor.id == c.initiator_id
 
 
-@registry.command("meeting", ("会议", "开会"), "安排会议：类型、时间、参会部门、议程（提前1天发送）",
+@commands.command("meeting", ("会议", "开会"), "安排会议：类型、时间、参会部门、议程（提前1天发送）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("kind", "会议类型", "choice", choices=MEETING_KINDS, aliases=("类型",)),
                   Param("date", "日期", "date", required=True, aliases=("日期",)),
@@ -65,12 +66,12 @@ async def meeting_message(ctx: Context, c: Collaboration, m: Meeting, title: str
                            color="blue" if m.status == "scheduled" else "grey"), "meeting", m.id)
 
 
-@item_view("meeting", Meeting)
+@commands.item_view("meeting", Meeting)
 async def _current_meeting(ctx: Context, c: Collaboration, m: Meeting) -> Message | None:
     return await meeting_message(ctx, c, m, f"{c.code} 会议 M{m.number}：{m.title}")
 
 
-@registry.command("meeting cancel", ("取消", "cancel"), "取消会议",
+@commands.command("meeting cancel", ("取消", "cancel"), "取消会议",
                   Param("meeting", "会议编号", positional=True, required=True),
                   Param("reason", "原因", "textarea", positional=True, rest=True),
                   example="/meeting cancel XZ-2026-0001/M2 改期")
@@ -88,7 +89,7 @@ async def cancel_meeting(ctx: Context, v: Values) -> None:
 
 
 
-@registry.command("minutes", ("纪要", "会议纪要"), "记录会议纪要与行动项（会后2小时内）",
+@commands.command("minutes", ("纪要", "会议纪要"), "记录会议纪要与行动项（会后2小时内）",
                   Param("meeting", "会议编号", positional=True, required=True),
                   Param("minutes", "纪要", "textarea", positional=True, rest=True, aliases=("纪要", "内容")),
                   Param("decisions", "决议事项", "textarea", aliases=("决议",)),

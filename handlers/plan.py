@@ -19,13 +19,14 @@ from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.forms import prefills
-from handlers.registry import registry
-from handlers.views import item_view
+from handlers.registry import Commands
 from handlers.vocab import TASK_COLOR, TASK_LABEL
 from scheduler.calendar import WorkCalendar
 from scheduler.withdraw import withdraw
 from storage import baselines, org, workflow
 from storage.models import Collaboration, Department, Person, Task
+
+commands = Commands()
 
 TASK_FIELDS = (
     Param("dept", "负责部门", "dept", aliases=("部门", "责任部门")),
@@ -40,10 +41,10 @@ TASK_FIELDS = (
 )
 
 
-registry.group("task", ("任务",), "任务分工表：新增、修改、查看任务")
+commands.group("task", ("任务",), "任务分工表：新增、修改、查看任务")
 
 
-@registry.command("task add", ("新增", "添加", "add"), "新增任务（任务分工表）",
+@commands.command("task add", ("新增", "添加", "add"), "新增任务（任务分工表）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("title", "任务描述", positional=True, required=True, rest=True, aliases=("任务", "名称")),
                   *TASK_FIELDS,
@@ -75,7 +76,7 @@ async def add_task(ctx: Context, v: Values) -> None:
     await ctx.announce("task_assigned", replace(card, mentions=ctx.mention(owner)), c, concerned=[dept.id])
 
 
-@registry.command("task edit", ("修改", "编辑", "edit"), "修改任务（方案确认前）",
+@commands.command("task edit", ("修改", "编辑", "edit"), "修改任务（方案确认前）",
                   Param("task", "任务编号", "task", positional=True, required=True),
                   Param("title", "任务描述", aliases=("任务", "名称")), *TASK_FIELDS,
                   example="/task edit XZ-2026-0001/T2 due=12-20 after=T1")
@@ -128,7 +129,7 @@ async def _current_task_values(session: AsyncSession, preset: Mapping[str, Any])
             "start": task.start_date.isoformat(), "due": task.due_date.isoformat()}
 
 
-@registry.command("task list", ("列表", "list", "分工表"), "任务分工表",
+@commands.command("task list", ("列表", "list", "分工表"), "任务分工表",
                   Param("id", "协作编号", "collab", positional=True), example="/task list XZ-2026-0001",
                   mutates=False, default_sub=True)
 async def list_tasks(ctx: Context, v: Values) -> None:
@@ -162,7 +163,7 @@ async def task_card(ctx: Context, c: Collaboration, task: Task, title: str, body
                            color="blue" if task.status == "todo" else TASK_COLOR[task.status]), "task", task.id)
 
 
-@item_view("task", Task)
+@commands.item_view("task", Task)
 async def _current_task(ctx: Context, c: Collaboration, task: Task) -> Message | None:
     return await task_card(ctx, c, task, f"{c.code} T{task.number} {task.title}")
 
@@ -225,7 +226,7 @@ async def task_fields(ctx: Context, task: Task) -> tuple[Field, ...]:
             Field("状态", f"{TASK_LABEL[task.status]} {task.progress}%"))
 
 
-@registry.command("confirm", ("确认", "签字确认", "确认方案"), "部门负责人确认执行方案（签字确认）",
+@commands.command("confirm", ("确认", "签字确认", "确认方案"), "部门负责人确认执行方案（签字确认）",
                   Param("id", "协作编号", "collab", positional=True), Param("dept", "部门", "dept"),
                   example="/confirm XZ-2026-0001")
 async def confirm_plan(ctx: Context, v: Values) -> None:

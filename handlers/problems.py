@@ -8,8 +8,7 @@ from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.plan import shift_task
-from handlers.registry import registry
-from handlers.views import item_view
+from handlers.registry import Commands
 from handlers.vocab import (
     CHANGE_KINDS,
     CHANGE_LABEL,
@@ -25,10 +24,12 @@ from scheduler.withdraw import withdraw
 from storage import baselines, org
 from storage.models import ChangeRequest, Collaboration, Problem, Risk, Task
 
+commands = Commands()
+
 WORKING = ("planning", "executing")
 
 
-@registry.command("problem", ("问题",), "记录问题（问题记录与解决表）",
+@commands.command("problem", ("问题",), "记录问题（问题记录与解决表）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("description", "问题描述", "textarea", positional=True, required=True, rest=True,
                         aliases=("描述", "desc")),
@@ -72,12 +73,12 @@ async def problem_message(ctx: Context, c: Collaboration, p: Problem, title: str
                            color=PRIORITY_COLOR[p.impact] if p.status == "open" else "green"), "problem", p.id)
 
 
-@item_view("problem", Problem)
+@commands.item_view("problem", Problem)
 async def _current_problem(ctx: Context, c: Collaboration, p: Problem) -> Message | None:
     return await problem_message(ctx, c, p, f"{c.code} 问题 P{p.number}")
 
 
-@registry.command("problem resolve", ("解决", "resolve"), "登记问题已解决（实际完成时间与验收结果）",
+@commands.command("problem resolve", ("解决", "resolve"), "登记问题已解决（实际完成时间与验收结果）",
                   Param("problem", "问题编号", positional=True, required=True),
                   Param("verification", "验收结果", "textarea", positional=True, rest=True, aliases=("结果",)),
                   Param("actual", "实际完成时间", "date", aliases=("实际完成",)),
@@ -99,7 +100,7 @@ async def resolve_problem(ctx: Context, v: Values) -> None:
     await ctx.announce("problem_resolved", message, c, concerned=[p.responsible_dept_id])
 
 
-@registry.command("problem escalate", ("升级", "escalate"), "问题部门间无法解决：升级到协作管理办公室，再到分管领导",
+@commands.command("problem escalate", ("升级", "escalate"), "问题部门间无法解决：升级到协作管理办公室，再到分管领导",
                   Param("problem", "问题编号", positional=True, required=True),
                   Param("reason", "升级原因", "textarea", positional=True, rest=True, aliases=("原因",)),
                   example="/problem escalate XZ-2026-0001/P1 接口方无响应")
@@ -128,7 +129,7 @@ async def escalate_problem(ctx: Context, v: Values) -> None:
         ctx.tell_privately(leader, replace(message, mentions=()), c)
 
 
-@registry.command("risk", ("风险",), "登记风险（风险问题跟踪表）",
+@commands.command("risk", ("风险",), "登记风险（风险问题跟踪表）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("description", "风险描述", "textarea", positional=True, required=True, rest=True,
                         aliases=("描述", "desc")),
@@ -163,13 +164,13 @@ def risk_message(c: Collaboration, r: Risk, title: str, owner: str) -> Message:
                            color=PRIORITY_COLOR[r.level] if r.status == "open" else "green"), "risk", r.id)
 
 
-@item_view("risk", Risk)
+@commands.item_view("risk", Risk)
 async def _current_risk(ctx: Context, c: Collaboration, r: Risk) -> Message | None:
     owner = await org.person_by_id(ctx.session, r.owner_id) if r.owner_id else None
     return risk_message(c, r, f"{c.code} 风险 R{r.number}", owner.name if owner else "—")
 
 
-@registry.command("risk update", ("更新", "update"), "更新风险（每周复核）",
+@commands.command("risk update", ("更新", "update"), "更新风险（每周复核）",
                   Param("risk", "风险编号", positional=True, required=True),
                   Param("level", "风险等级", "choice", choices=LEVELS, aliases=("等级",)),
                   Param("mitigation", "应对措施", "textarea", aliases=("措施",)),
@@ -201,7 +202,7 @@ async def update_risk(ctx: Context, v: Values) -> None:
         await ctx.announce("risk_accepted", replace(message, title=f"{c.code} 接受风险 R{number}"), c)
 
 
-@registry.command("change", ("变更",), "提出变更申请（目标、范围、时间、资源）",
+@commands.command("change", ("变更",), "提出变更申请（目标、范围、时间、资源）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("description", "变更内容", "textarea", positional=True, rest=True, aliases=("内容", "desc")),
                   Param("kind", "变更类型", "choice", required=True, choices=CHANGE_KINDS, aliases=("类型",)),
@@ -257,7 +258,7 @@ def change_message(c: Collaboration, cr: ChangeRequest, title: str, body: str = 
                    "change", cr.id)
 
 
-@item_view("change", ChangeRequest)
+@commands.item_view("change", ChangeRequest)
 async def _current_change(ctx: Context, c: Collaboration, cr: ChangeRequest) -> Message | None:
     return change_message(c, cr, f"{c.code} 变更申请 C{cr.number}")
 
@@ -276,7 +277,7 @@ async def _decide(ctx: Context, ref: str) -> tuple[Collaboration, ChangeRequest]
     return c, cr
 
 
-@registry.command("change approve", ("批准", "approve", "同意"), "批准变更申请并更新计划",
+@commands.command("change approve", ("批准", "approve", "同意"), "批准变更申请并更新计划",
                   Param("change", "变更编号", positional=True, required=True),
                   Param("note", "审批意见", "textarea", positional=True, rest=True, aliases=("意见",)),
                   example="/change approve XZ-2026-0001/C1")
@@ -294,7 +295,7 @@ async def approve_change(ctx: Context, v: Values) -> None:
     await ctx.announce("change_approved", message, c)
 
 
-@registry.command("change reject", ("驳回", "reject", "拒绝"), "驳回变更申请",
+@commands.command("change reject", ("驳回", "reject", "拒绝"), "驳回变更申请",
                   Param("change", "变更编号", positional=True, required=True),
                   Param("note", "驳回原因", "textarea", positional=True, required=True, rest=True, aliases=("原因",)),
                   example="/change reject XZ-2026-0001/C1 影响上线节点")

@@ -11,7 +11,7 @@ from bot.commands import Param, Values
 from bot.messages import CardKind, Message
 from handlers import common
 from handlers.context import Context
-from handlers.registry import registry
+from handlers.registry import Commands
 from handlers.vocab import (
     CHANGE_LABEL,
     CHANGE_STATUS,
@@ -23,6 +23,8 @@ from handlers.vocab import (
 )
 from storage import org, workflow
 from storage.models import ChangeRequest, Collaboration, Meeting, Problem, Risk, Task
+
+commands = Commands()
 
 Row = dict[str, str]
 
@@ -106,7 +108,7 @@ REGISTERS = (
 
 
 def _register(reg: Register) -> None:
-    @registry.command(f"{reg.name} list", ("列表", "list", "台账"),
+    @commands.command(f"{reg.name} list", ("列表", "list", "台账"),
                       f"《{reg.title}》：默认未关闭的；all=是 全部，dept= 只看一个部门",
                       Param("id", "协作编号", "collab", positional=True),
                       Param("all", "含已关闭", "bool", aliases=("全部",)),

@@ -22,17 +22,19 @@ from handlers.figures import (
     progress_chart,
     said,
 )
-from handlers.registry import registry
+from handlers.registry import Commands
 from handlers.vocab import OPEN_TASK_STATES, STAGES, TASK_LABEL
 from storage import baselines, org, workflow
 from storage.models import Collaboration, Department
+
+commands = Commands()
 
 
 def _pct(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%（{part}/{whole}）" if whole else "—"
 
 
-@registry.command("report", ("报表", "报告"), "进度报表（一个协作：完成率、按时率、逾期、验收、返工、未决事项，附进度曲线）；"
+@commands.command("report", ("报表", "报告"), "进度报表（一个协作：完成率、按时率、逾期、验收、返工、未决事项，附进度曲线）；"
                   "部门名或 all：跨部门协作分析报告；可加时间段，与上周（上期）相比",
                   Param("id", "协作编号、部门名，或 all", positional=True),
                   Param("period", "时间段", "period", positional=True, aliases=("期间", "周期")),
@@ -104,7 +106,7 @@ async def _collab_report(ctx: Context, c: Collaboration, p: Period, given: bool)
 GANTT_PAGE = 40
 
 
-@registry.command("gantt", ("甘特图",), "任务甘特图：按负责部门、状态着色、完成度、依赖、里程碑、今日线、逾期标红",
+@commands.command("gantt", ("甘特图",), "任务甘特图：按负责部门、状态着色、完成度、依赖、里程碑、今日线、逾期标红",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("page", "页码", "int", min=1, aliases=("页",)), example="/gantt XZ-2026-0001", mutates=False)
 async def gantt(ctx: Context, v: Values) -> None:

@@ -13,10 +13,12 @@ from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.forms import person_choices, prefills
-from handlers.registry import registry
+from handlers.registry import Commands
 from handlers.vocab import ASKING, DECISION_LABEL, LEVEL_LABEL, PRIORITY, SUCCESS
 from storage import counters, org, workflow
 from storage.models import Collaboration, Evaluation, Participant
+
+commands = Commands()
 
 _NUMBER = re.compile(r"\d|百分之|[一二两三四五六七八九十百千万亿半]+\s*"
                      r"(?:%|％|个|名|人|项|次|万|元|天|周|月|倍|台|件|分|家|条|小时|成|季度|年)")
@@ -42,7 +44,7 @@ def check_goal(goal: str) -> None:
         raise UserError(f"目标需要量化：{why}不能作为目标，请写成如“将用户投诉率降低20%”或“12月31日前上线3个功能”")
 
 
-@registry.command("request", ("需求", "发起"), "发起跨部门协作需求（需求申请表）",
+@commands.command("request", ("需求", "发起"), "发起跨部门协作需求（需求申请表）",
                   Param("name", "需求名称", positional=True, required=True, aliases=("名称",)),
                   *(Param(p.name, p.label, p.kind, required=p.name in ("goal", "depts", "due"), aliases=p.aliases,
                           choices=p.choices, placeholder=p.placeholder) for p in REQUEST_FIELDS),
@@ -164,7 +166,7 @@ def _require_initiator(ctx: Context, c: Collaboration, action: str) -> None:
     common.require(ctx.actor.id == c.initiator_id or common.is_admin(ctx), action, "发起人或协作管理办公室")
 
 
-@registry.command("request edit", ("修改", "编辑"), "修改需求（立项前）",
+@commands.command("request edit", ("修改", "编辑"), "修改需求（立项前）",
                   Param("id", "协作编号", "collab", positional=True, required=True),
                   Param("name", "需求名称", aliases=("名称",)), *REQUEST_FIELDS,
                   example="/request edit XZ-2026-0001 goal=\"投诉率降低30%\"")
@@ -251,7 +253,7 @@ async def _reshape(ctx: Context, c: Collaboration, v: Values) -> None:
     await ctx.session.flush()
 
 
-@registry.command("request submit", ("重新提交", "提交", "resubmit"), "退回后重新提交需求评估",
+@commands.command("request submit", ("重新提交", "提交", "resubmit"), "退回后重新提交需求评估",
                   Param("id", "协作编号", "collab", positional=True, required=True),
                   example="/request submit XZ-2026-0001")
 async def resubmit(ctx: Context, v: Values) -> None:

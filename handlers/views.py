@@ -1,6 +1,6 @@
 """The current card of each object, and keeping every copy of it true (docs/cards.md, "Copies").
 
-Each stage module registers how to draw its objects' card from current state (`@view("change")`).
+Each stage module says how to draw its objects' card from current state (`@commands.view("change")`).
 After an action, `refresh` queues an in-place update of every copy of the objects it changed
 whose state digest differs, where the platform still allows an update; several changes in a
 row leave one pending update per copy, the latest. A click on a copy that is out of date is
@@ -8,49 +8,20 @@ answered by `superseded` with the object's current card instead of running the s
 """
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
 
 from bot.messages import Address, Message
 from handlers.context import Context, Outgoing
 from storage import copies, outbox
-from storage.models import Collaboration
 
-View = Callable[[Context, int], Awaitable[Message | None]]
-_VIEWS: dict[str, View] = {}
 SUPERSEDED = "此卡片已更新"
-
-
-def view(kind: str) -> Callable[[View], View]:
-    """Register the function that draws the current card of objects of `kind` (by row id)."""
-    def register(fn: View) -> View:
-        _VIEWS[kind] = fn
-        return fn
-    return register
-
-
-ItemView = Callable[[Context, Collaboration, Any], Awaitable[Message | None]]
-
-
-def item_view(kind: str, model: type[Any]) -> Callable[[ItemView], ItemView]:
-    """Register the card of a collaboration's item (task, problem, …, a `model` row with a
-    `collab_id`), drawn from the row and its collaboration; none once either is gone."""
-    def register(fn: ItemView) -> ItemView:
-        async def draw(ctx: Context, row_id: int) -> Message | None:
-            row = await ctx.session.get(model, row_id)
-            c = await ctx.session.get(Collaboration, row.collab_id) if row is not None else None
-            return await fn(ctx, c, row) if row is not None and c is not None else None
-        _VIEWS[kind] = draw
-        return fn
-    return register
 
 
 async def current(ctx: Context, obj: str) -> Message | None:
     """The card of `obj` ("change:12") as it is now; None when it no longer exists. No mentions:
     bringing a card up to date must not ping anyone again."""
     kind, _, row_id = obj.partition(":")
-    draw = _VIEWS.get(kind)
+    draw = ctx.registry.views.get(kind)
     message = await draw(ctx, int(row_id)) if draw is not None and row_id.isdigit() else None
     return replace(message, mentions=()) if message is not None else None
 

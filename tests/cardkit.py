@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.messages import CardKind, Field, Message
-from handlers import registry
+from handlers import build_registry
 from handlers.forms import form_message
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "cards" / "templates"
+#: The bot's commands, as every card test renders against them.
+REGISTRY = build_registry()
+SPECS = REGISTRY.specs
 KINDS = sorted(k.value for k in CardKind if k is not CardKind.ERROR)
 ROWS = [{"task": f"T{i}", "title": f"任务{i}", "dept": "研发部", "owner": "李强", "deliverable": "文档",
          "standard": "评审通过", "start": "2026-12-01", "due": "2026-12-10", "after": "", "status": "进行中",
@@ -31,7 +34,7 @@ FIELDS = (Field("部门", "研发部"), Field("响应及时性", "5/5"), Field("
 def sample(kind: str, title: str = "XZ-2026-0001 卡片", body: str = "正文\n第二行", **data: Any) -> Message:
     """A message of `kind` with every data key any template reads."""
     if kind == "form":
-        return replace(form_message(registry.specs["request"], {"name": "Q4新品推广"}), title=title, body=body)
+        return replace(form_message(SPECS["request"], {"name": "Q4新品推广"}), title=title, body=body)
     merged = DATA | data
     status = {"change": "pending", "meeting": "scheduled"}.get(kind, merged["status"])
     return Message(title, body, FIELDS, template=kind, data=merged | {"status": status}, color="yellow",

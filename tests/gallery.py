@@ -26,7 +26,7 @@ from bot.messages import CardKind, Message
 from bot.testkit import DEMO_ORG
 from cards.html import render_html
 from storage.models import LocalMessage, OutboxMessage
-from tests.cardkit import sample
+from tests.cardkit import SPECS, sample
 from tests.click_play import whole_collaboration
 from tests.local_rig import LocalRig
 
@@ -130,7 +130,7 @@ async def shoot(cards: dict[str, tuple[Message, bool]], out: Path) -> None:
         page = await browser.new_page(viewport={"width": 600, "height": 800}, device_scale_factor=1)
         for kind, (message, _) in sorted(cards.items()):
             await page.set_content(f"<html><head><meta charset='utf-8'><style>{css}</style></head>"
-                                   f"<body style='padding:12px;background:#eef0f3'>{render_html(message)}</body></html>")
+                                   f"<body style='padding:12px;background:#eef0f3'>{render_html(message, SPECS)}</body></html>")
             await page.locator(".card").first.screenshot(path=str(out / f"{kind}.png"))
         await browser.close()
 

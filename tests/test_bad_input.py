@@ -7,7 +7,17 @@ from bot.events import Chat, Command, Mention, User
 from bot.platforms.memory import PLATFORM
 from bot.testkit import TestBot
 from storage.models import Collaboration, Person
-from tests.scenario import CODE, approve, evaluate_all, ok, one, plan, raise_request, snapshot, to_executing
+from tests.scenario import (
+    CODE,
+    approve,
+    evaluate_all,
+    ok,
+    one,
+    plan,
+    raise_request,
+    snapshot,
+    to_executing,
+)
 
 LONG = "长" * 2001
 

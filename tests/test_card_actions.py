@@ -11,6 +11,7 @@ from bot.platforms.memory import PLATFORM
 from bot.router import Outcome
 from bot.testkit import TestBot
 from cards.model import card_for
+from tests.cardkit import SPECS
 
 CARD_ID = "card-msg-1"
 
@@ -23,7 +24,7 @@ async def click(tb: TestBot, user: str, chat: str, command: str, values: dict[st
 
 async def press(tb: TestBot, user: str, chat: str, message: Message, label: str, **fields: Any) -> Message:
     """Click the button `label` of `message`'s card (filling its form with `fields`); the card's new state."""
-    card = card_for(message)
+    card = card_for(message, SPECS)
     for block in card.blocks:
         if block["type"] == "buttons":
             for button in block["buttons"]:

@@ -18,9 +18,9 @@ from cards.dingtalk import card_data, decode_params
 from cards.feishu import decode_action, feishu_card
 from cards.html import render_html
 from cards.model import Block, card_for
-from handlers import registry
 from handlers.forms import wants_form
-from tests.cardkit import every_kind
+from tests.cardkit import REGISTRY as registry
+from tests.cardkit import SPECS, every_kind
 from tests.fakes import emulator
 from tests.fakes.dingtalk import Template
 from tests.fakes.feishu import Clicker
@@ -32,7 +32,7 @@ MESSAGES = every_kind()
 def clicks(message: Message) -> list[tuple[str, str, dict[str, Any], Block | None]]:
     """(label, command, preset values, the form it submits or None) of every button, first of each label."""
     found: dict[str, tuple[str, str, dict[str, Any], Block | None]] = {}
-    for block in card_for(message).blocks:
+    for block in card_for(message, SPECS).blocks:
         if block["type"] == "buttons":
             for b in block["buttons"]:
                 found.setdefault(b["label"], (b["label"], b["command"], b["values"], None))
@@ -85,7 +85,7 @@ def check(got: tuple[str, dict[str, Any]], command: str, want: dict[str, Any]) -
 def test_feishu(message: Message, case: tuple[str, str, dict[str, Any], Block | None], echo: bool) -> None:
     label, command, preset, form = case
     answers = filled(form, "feishu")
-    action = Clicker(echo_submit_value=echo).action(feishu_card(message), "oc_1", label, answers)
+    action = Clicker(echo_submit_value=echo).action(feishu_card(message, SPECS), "oc_1", label, answers)
     decoded, values, submitted = decode_action(action)
     assert submitted is (form is not None)
     check((decoded, values), command, expected(command, preset, form, answers))
@@ -97,10 +97,10 @@ def test_dingtalk_template(message: Message, case: tuple[str, str, dict[str, Any
                            objects: bool) -> None:
     label, command, preset, form = case
     answers = filled(form, "dingtalk")
-    variables = card_data(message)
+    variables = card_data(message, SPECS)
     assert all(isinstance(v, str) for v in variables.values()), "cardParamMap values are strings"
     params = Template(objects=objects, dates_as_millis=not objects).params(variables, label, answers)
-    decoded, values, submitted = decode_params(params)
+    decoded, values, submitted = decode_params(params, SPECS)
     assert submitted is (form is not None)
     check((decoded, values), command, expected(command, preset, form, answers))
 
@@ -109,7 +109,7 @@ def test_dingtalk_template(message: Message, case: tuple[str, str, dict[str, Any
 def test_local(message: Message, case: tuple[str, str, dict[str, Any], Block | None]) -> None:
     label, command, preset, form = case
     answers = filled(form, "local")
-    sent = emulator.click(render_html(message), label, answers)
+    sent = emulator.click(render_html(message, SPECS), label, answers)
     assert sent["form"] is (form is not None)
     check((sent["command"], sent["values"]), command, expected(command, preset, form, answers))
 
@@ -118,7 +118,7 @@ def test_local(message: Message, case: tuple[str, str, dict[str, Any], Block | N
 def test_dingtalk_action_card_buttons_send_complete_commands(message: Message) -> None:
     """An ActionCard button makes the client send its text as the user: it must be a command that
     runs, or a form command typed bare (which answers with its form), never a placeholder."""
-    key, param = robot_message(message, private=True)
+    key, param = robot_message(message, SPECS, private=True)
     buttons = [(param[f"actionTitle{i}"], param[f"actionURL{i}"]) for i in range(1, 6) if f"actionTitle{i}" in param]
     if "singleTitle" in param:
         buttons = [(param["singleTitle"], param["singleURL"])]

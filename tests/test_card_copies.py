@@ -11,7 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import AuditEntry, OutboxMessage
-from tests.copies_play import PMO_CHAT, Cast, confirm_plan, copies_stay_true, to_planning
+from tests.copies_play import (
+    PMO_CHAT,
+    Cast,
+    confirm_plan,
+    copies_stay_true,
+    to_planning,
+)
 from tests.dingtalk_rig import DingTalkRig
 from tests.fakes.feishu import Posted
 from tests.feishu_rig import CHATS, PEOPLE, FeishuRig

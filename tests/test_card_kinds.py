@@ -12,7 +12,7 @@ from bot.testkit import DEMO_ORG
 from cards.actions import REMINDERS
 from cards.model import card_for
 from tests import gallery
-from tests.cardkit import TEMPLATES, sample
+from tests.cardkit import SPECS, TEMPLATES, sample
 from tests.local_rig import LocalRig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,14 +55,14 @@ def test_the_kinds_the_code_produces_are_all_declared_and_used() -> None:
 
 @pytest.mark.parametrize("kind", sorted(REMINDERS))
 def test_every_reminder_offers_the_action_it_asks_for(kind: str) -> None:
-    card = card_for(sample(kind, code="XZ-2026-0001"))
+    card = card_for(sample(kind, code="XZ-2026-0001"), SPECS)
     buttons = [b for block in card.of_type("buttons") for b in block["buttons"]]
     assert buttons and buttons[0]["label"] == REMINDERS[kind](sample(kind).data)[0]["label"]
 
 
 def test_the_progress_alert_names_days_late_and_the_tasks_it_holds_up() -> None:
     held = [{"task": "T3", "title": "联调", "dept": "设计部", "start": "2026-12-08"}]
-    card = card_for(sample("progress_alert", late_days=4, held=held))
+    card = card_for(sample("progress_alert", late_days=4, held=held), SPECS)
     assert "进度预警函 · 滞后 4 个工作日" in [b["text"] for b in card.of_type("note")]
     assert card.of_type("table")[0]["rows"] == held
     assert [b["label"] for b in card.of_type("buttons")[0]["buttons"]] == ["说明原因", "申请变更", "查看看板"]
@@ -72,7 +72,7 @@ def test_a_digest_groups_its_items_by_collaboration_each_with_its_own_button() -
     items = [sample("due_today", title="A 今日到期", code="XZ-2026-0001").to_json(),
              sample("weekly_prompt", title="B 请提交本周进度", code="XZ-2026-0002").to_json(),
              sample("minutes_due", title="C 纪要", code="XZ-2026-0001").to_json()]
-    card = card_for(Message("提醒汇总（3 条）", template=CardKind.DIGEST, data={"items": items}))
+    card = card_for(Message("提醒汇总（3 条）", template=CardKind.DIGEST, data={"items": items}), SPECS)
     kinds = [b["type"] for b in card.blocks]
     assert [b["text"] for b in card.of_type("note")] == ["XZ-2026-0001", "XZ-2026-0002"]
     assert kinds == ["note", "markdown", "buttons", "markdown", "buttons", "note", "markdown", "buttons"]

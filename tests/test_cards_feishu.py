@@ -9,7 +9,7 @@ import pytest
 from bot.messages import Field, Message
 from cards.feishu import LIMIT_BYTES, body_bytes, decode_action, feishu_card
 from cards.text import MARKER
-from tests.cardkit import ROWS, every_kind, sample
+from tests.cardkit import ROWS, SPECS, every_kind, sample
 
 #: Tags this renderer may emit; 2.0 rejects unknown properties, and has no `action` module.
 INTERACTIVE = {"input", "select_static", "multi_select_static", "select_person", "multi_select_person", "date_picker",
@@ -52,7 +52,7 @@ def check_rules(card: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("message", every_kind(), ids=lambda m: m.template or "error")
 def test_every_kind_follows_the_platform_rules(message: Message) -> None:
-    check_rules(feishu_card(message))
+    check_rules(feishu_card(message, SPECS))
 
 
 @pytest.mark.parametrize("text", ['"quotes" \\ \n newline', "{{ x }} {% if %}", "</script><at id=all></at>",
@@ -60,7 +60,7 @@ def test_every_kind_follows_the_platform_rules(message: Message) -> None:
 def test_hostile_text_stays_text_and_under_the_limit(text: str) -> None:
     message = Message(text, text, tuple(Field(f"字段{i}", text) for i in range(8)), template="delivery",
                       data={"code": "XZ-2026-0001", "task": "T1"})
-    card = feishu_card(message)
+    card = feishu_card(message, SPECS)
     check_rules(card)
     title = card["header"]["title"]["content"]
     assert "\n" not in title
@@ -72,14 +72,14 @@ def test_hostile_text_stays_text_and_under_the_limit(text: str) -> None:
 
 def test_a_huge_division_table_is_cut_to_fit() -> None:
     rows = [dict(ROWS[0], task=f"T{i}", title="很长的任务描述" * 30) for i in range(400)]
-    card = feishu_card(sample("division_table", rows=rows))
+    card = feishu_card(sample("division_table", rows=rows), SPECS)
     check_rules(card)
     table = next(e for e, _ in walk(card["body"]["elements"]) if e["tag"] == "table")
     assert 0 < len(table["rows"]) < 400
 
 
 def test_forms_carry_values_and_submit_buttons() -> None:
-    card = feishu_card(sample("evaluation_request"))
+    card = feishu_card(sample("evaluation_request"), SPECS)
     form = next(e for e in card["body"]["elements"] if e["tag"] == "form")
     by_name = {e.get("name"): e for e, _ in walk(form["elements"])}
     assert by_name["date"]["tag"] == "date_picker" and by_name["resources"]["input_type"] == "multiline_text"
@@ -89,7 +89,7 @@ def test_forms_carry_values_and_submit_buttons() -> None:
 
 
 def test_mentions_are_feishu_at_tags_for_feishu_users_only() -> None:
-    contents = " ".join(e.get("content", "") for e in feishu_card(sample("charter"))["body"]["elements"])
+    contents = " ".join(e.get("content", "") for e in feishu_card(sample("charter"), SPECS)["body"]["elements"])
     assert "<at id=ou_1></at>" in contents and "staff1" not in contents
 
 

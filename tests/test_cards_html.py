@@ -8,7 +8,7 @@ import pytest
 
 from bot.messages import Field, Message
 from cards.html import Directory, render_html
-from tests.cardkit import every_kind, sample
+from tests.cardkit import SPECS, every_kind, sample
 
 WHERE = Directory(people=(("李强", "研发部"), ("张伟", "市场部")), depts=("市场部", "研发部"))
 
@@ -35,7 +35,7 @@ def parsed(html: str) -> Tags:
 @pytest.mark.parametrize("message", every_kind(title="</script><script>alert(1)</script><img src=x onerror=y>",
                                                body="<b>bold</b> ' \" {{x}}"), ids=lambda m: m.template or "error")
 def test_hostile_text_is_only_text(message: Message) -> None:
-    tags = parsed(render_html(message, WHERE))
+    tags = parsed(render_html(message, SPECS, WHERE))
     names = {tag for tag, _ in tags.tags}
     assert not names & {"script", "img", "b"}, names
     assert "</script><script>alert(1)</script><img src=x onerror=y>" in "".join(tags.text)
@@ -46,7 +46,7 @@ def test_hostile_text_is_only_text(message: Message) -> None:
 
 
 def test_buttons_and_forms_carry_commands_and_values() -> None:
-    tags = parsed(render_html(sample("evaluation_request"), WHERE)).tags
+    tags = parsed(render_html(sample("evaluation_request"), SPECS, WHERE)).tags
     form = next(attrs for tag, attrs in tags if tag == "form")
     assert form["data-command"] == "evaluate"
     submits = [json.loads(a["data-values"] or "") for t, a in tags if t == "button"]
@@ -56,7 +56,7 @@ def test_buttons_and_forms_carry_commands_and_values() -> None:
 
 
 def test_depts_are_chips_and_values_prefill() -> None:
-    html = render_html(sample("form"), WHERE)
+    html = render_html(sample("form"), SPECS, WHERE)
     tags = parsed(html).tags
     chips = [a["value"] for t, a in tags if t == "input" and a.get("type") == "checkbox"]
     assert chips == ["市场部", "研发部"]
@@ -65,8 +65,8 @@ def test_depts_are_chips_and_values_prefill() -> None:
 
 
 def test_chart_and_table() -> None:
-    html = render_html(sample("board"), WHERE)
+    html = render_html(sample("board"), SPECS, WHERE)
     assert 'class="bar-fill" style="width: 100%"' in html
     html = render_html(Message("分工表", "", (Field("a", "b"),), template="division_table",
-                               data={"code": "XZ-2026-0001", "rows": sample("division_table").data["rows"]}), WHERE)
+                               data={"code": "XZ-2026-0001", "rows": sample("division_table").data["rows"]}), SPECS, WHERE)
     assert parsed(html).tags.count(("tr", {})) == 4  # header + 3 tasks

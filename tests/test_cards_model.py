@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from bot.messages import Message
 from cards.model import KNOWN_BLOCKS, CardError, card_for
-from handlers import registry
 from handlers.forms import OPEN_FORM
-from tests.cardkit import KINDS, TEMPLATES, every_kind, sample
+from tests.cardkit import KINDS, SPECS, TEMPLATES, every_kind, sample
+from tests.cardkit import REGISTRY as registry
 
 HOSTILE = ['"quoted" \'single\'', "line1\nline2\r\n", "{{ 7*7 }} {% raw %}", "</script><script>alert(1)</script>",
            "emoji 🎉👩‍💻", "x" * 10_000, "\\u0000 \\\" \\n", "\u2028\u2029"]
@@ -28,7 +28,7 @@ def test_every_template_kind_is_a_workflow_kind() -> None:
 
 @pytest.mark.parametrize("message", every_kind(), ids=lambda m: m.template or "error")
 def test_actions_name_real_commands_and_params(message: Message) -> None:
-    card = card_for(message)
+    card = card_for(message, SPECS)
     assert card.blocks and all(b["type"] in KNOWN_BLOCKS for b in card.blocks)
     for block in card.of_type("buttons"):
         for button in block["buttons"]:
@@ -46,14 +46,14 @@ def test_actions_name_real_commands_and_params(message: Message) -> None:
 
 
 def test_error_and_unknown_kinds() -> None:
-    error = card_for(Message("操作未完成", "缺少量化目标", template="request", is_error=True, color="red"))
+    error = card_for(Message("操作未完成", "缺少量化目标", template="request", is_error=True, color="red"), SPECS)
     assert error.kind == "error" and not error.of_type("buttons") and error.color == "red"
     with pytest.raises(CardError, match="no_such_kind"):
-        card_for(Message("t", "b", template="no_such_kind", data={"code": "XZ-2026-0001"}))
+        card_for(Message("t", "b", template="no_such_kind", data={"code": "XZ-2026-0001"}), SPECS)
 
 
 def test_evaluation_request_offers_three_decisions_for_its_collaboration() -> None:
-    form = card_for(sample("evaluation_request")).of_type("form")[0]
+    form = card_for(sample("evaluation_request"), SPECS).of_type("form")[0]
     assert form["command"] == "evaluate"
     assert [(b["label"], b["values"]) for b in form["buttons"]] == [
         ("接受", {"id": "XZ-2026-0001", "decision": "accept"}),
@@ -63,7 +63,7 @@ def test_evaluation_request_offers_three_decisions_for_its_collaboration() -> No
 
 
 def test_form_kind_prefills_values() -> None:
-    form = card_for(sample("form")).of_type("form")[0]
+    form = card_for(sample("form"), SPECS).of_type("form")[0]
     assert form["command"] == "request"
     assert {f["name"]: f.get("value") for f in form["fields"]}["name"] == "Q4新品推广"
 
@@ -71,7 +71,7 @@ def test_form_kind_prefills_values() -> None:
 @pytest.mark.parametrize("text", HOSTILE)
 @pytest.mark.parametrize("kind", KINDS)
 def test_user_text_survives_every_template_verbatim(kind: str, text: str) -> None:
-    card = card_for(sample(kind, title=text, body=text, code=text, dept=text))
+    card = card_for(sample(kind, title=text, body=text, code=text, dept=text), SPECS)
     assert card.title == text
     if kind not in ("division_table", "my_tasks", "action_list", "handover", "register", "audit", "board_list", "form",
                     "plan_confirmed", "evaluation_answer", "digest", "daily_digest", "pmo_weekly"):  # rows, not the body
@@ -83,7 +83,7 @@ def test_user_text_survives_every_template_verbatim(kind: str, text: str) -> Non
 @settings(max_examples=60, deadline=None)
 @given(st.text(min_size=1, max_size=300))
 def test_any_text_round_trips(text: str) -> None:
-    card = card_for(sample("charter", title=text, body=text, code=text))
+    card = card_for(sample("charter", title=text, body=text, code=text), SPECS)
     assert card.title == text and card.of_type("markdown")[0]["text"] == text
     assert card.of_type("buttons")[0]["buttons"][0]["values"]["id"] == text
 

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import handlers
 from bot.commands import (
     MAX_COMMAND_CHARS,
     QUOTES,
@@ -23,9 +22,11 @@ from bot.commands import (
     parse,
     tokenize,
 )
+from handlers import build_registry
+from handlers.registry import Commands
 
 TODAY = date(2026, 11, 23)  # a Monday
-REAL = handlers.registry
+REAL = build_registry()
 
 
 async def _noop(ctx: Any, values: Values) -> None:
@@ -34,7 +35,7 @@ async def _noop(ctx: Any, values: Values) -> None:
 
 def make_registry() -> Registry:
     """A small registry covering every parameter kind, subcommands and a default subcommand."""
-    reg = Registry()
+    reg = Commands()
     reg.command("note", ("笔记", "记"), "记一笔",
                 Param("id", "编号", "collab", positional=True),
                 Param("count", "数量", "int", positional=True, min=1, max=10, aliases=("个数",)),
@@ -50,7 +51,9 @@ def make_registry() -> Registry:
     reg.command("job list", ("列表", "ls"), "列出任务", Param("id", "编号", "collab", positional=True),
                 default_sub=True)(_noop)
     reg.command("job add", ("新增",), "新增任务", Param("title", "标题", positional=True, required=True, rest=True))(_noop)
-    return reg
+    registry = Registry()
+    reg.register(registry)
+    return registry
 
 
 REG = make_registry()
@@ -117,9 +120,10 @@ def test_subcommands(text: str, name: str) -> None:
 
 
 def test_root_without_default_subcommand_lists_them() -> None:
-    reg = Registry()
-    reg.command("x a", (), "A", Param("p", "P", positional=True))(_noop)
-    reg.command("x b", (), "B")(_noop)
+    commands, reg = Commands(), Registry()
+    commands.command("x a", (), "A", Param("p", "P", positional=True))(_noop)
+    commands.command("x b", (), "B")(_noop)
+    commands.register(reg)
     err = fails("/x", reg)
     assert "a | b" in err.message and "/x a [P]" in err.usage and "/x b" in err.usage
 

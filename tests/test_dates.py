@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.dates import DATE_FORMS, PERIOD_FORMS, TIME_FORMS, DateError, parse_date, parse_period, parse_time
+from bot.dates import (
+    DATE_FORMS,
+    PERIOD_FORMS,
+    TIME_FORMS,
+    DateError,
+    parse_date,
+    parse_period,
+    parse_time,
+)
 
 MONDAY = date(2026, 11, 23)
 

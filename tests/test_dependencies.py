@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from bot.testkit import TestBot
 from storage.models import AuditEntry, Task
-from tests.scenario import CODE, approve, count, evaluate_all, ok, one, plan, raise_request, refused, to_executing
+from tests.scenario import (
+    CODE,
+    approve,
+    count,
+    evaluate_all,
+    ok,
+    one,
+    plan,
+    raise_request,
+    refused,
+    to_executing,
+)
 
 
 async def test_a_start_before_the_predecessor_is_refused_then_forced_by_the_lead(tb: TestBot) -> None:

@@ -20,6 +20,7 @@ from bot.platforms.dingtalk.sender import DingTalkSender, out_track_id
 from bot.platforms.dingtalk.translate import Webhook
 from bot.platforms.dingtalk.webhooks import SessionWebhooks
 from bot.platforms.http import Retryable
+from tests.cardkit import SPECS
 from tests.conftest import MONDAY
 from tests.fakes.dingtalk import FakeDingTalk, Fault
 
@@ -52,7 +53,7 @@ async def api(fake: FakeDingTalk) -> AsyncIterator[DingTalkApi]:
 
 def sender_for(api: DingTalkApi, clock: FixedClock, **config: object) -> tuple[DingTalkSender, SessionWebhooks]:
     hooks = SessionWebhooks(timedelta(seconds=60))
-    return DingTalkSender(api, replace(api.config, **config), hooks, clock), hooks  # type: ignore[arg-type]
+    return DingTalkSender(api, replace(api.config, **config), hooks, clock, SPECS), hooks  # type: ignore[arg-type]
 
 
 def item(key: str, chat: str = GROUP, message: Message | None = None, kind: str = "notice",
@@ -210,7 +211,7 @@ def test_shipped_card_template_declares_every_variable_the_bot_fills() -> None:
 
     from bot.platforms.dingtalk.sender import card_params
     spec = json.loads((Path(__file__).parent.parent / "cards" / "dingtalk" / "xiezuo-card.json").read_text("utf-8"))
-    assert set(spec["variables"]) == set(card_params(FORM))
+    assert set(spec["variables"]) == set(card_params(FORM, SPECS))
     assert set(spec["callbackParams"]) >= {"command", "values"}
 
 

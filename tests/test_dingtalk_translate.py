@@ -9,6 +9,7 @@ import pytest
 from bot.events import Mention
 from bot.platforms.dingtalk import translate
 from bot.router import strip_bot_mentions
+from tests.cardkit import SPECS
 from tests.fakes.dingtalk_samples import F3, F5, F6, F8
 
 
@@ -68,7 +69,7 @@ def test_card_callback_of_our_template() -> None:
     content = {"cardPrivateData": {"actionIds": ["submit"], "params": {
         "command": "accept", "values": json.dumps({"task": "XZ-2026-0001/T1"}), "score": "92"}}}
     data = json.loads(F8["data"]) | {"content": json.dumps(content)}
-    action = translate.card_action(data, "frame-1")
+    action = translate.card_action(data, "frame-1", SPECS)
     assert action.command == "accept" and action.values == {"task": "XZ-2026-0001/T1", "score": "92"}
     assert action.chat.chat_id == "cidSYNTH==" and action.chat.is_group
     assert action.sender.user_id == "staff001" and action.card_message_id == "req-42-approval"
@@ -78,10 +79,10 @@ def test_card_callback_of_our_template() -> None:
 def test_card_callback_sample_f8_is_not_ours_and_is_refused() -> None:
     """F8's params name no command: a card some other app sent; acked, nothing runs."""
     with pytest.raises(translate.BadPayload):
-        translate.card_action(json.loads(F8["data"]), "SYNTH-card-0001")
+        translate.card_action(json.loads(F8["data"]), "SYNTH-card-0001", SPECS)
 
 
 def test_card_callback_with_broken_content_is_refused() -> None:
     with pytest.raises(translate.BadPayload):
-        translate.card_action(json.loads(F8["data"]) | {"content": "{not json"}, "x")
+        translate.card_action(json.loads(F8["data"]) | {"content": "{not json"}, "x", SPECS)
 

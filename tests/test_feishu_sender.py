@@ -19,6 +19,7 @@ from bot.platforms.feishu.sender import FeishuSender
 from cards.feishu import LIMIT_BYTES, body_bytes, feishu_card
 from storage import outbox
 from storage.models import OutboxMessage
+from tests.cardkit import SPECS
 from tests.fakes.feishu import APP_ID, APP_SECRET, FakeFeishu
 from tests.feishu_rig import CHATS, FeishuRig
 from tests.lifetime import running
@@ -44,7 +45,7 @@ def item(key: str, chat: str = "oc_a", reply_to: str | None = None, title: str =
 
 
 async def test_token_is_fetched_once_and_refreshed_when_rejected(fake: FakeFeishu, api: FeishuApi) -> None:
-    sender = FeishuSender(api)
+    sender = FeishuSender(api, SPECS)
     for i in range(4):
         await sender.send(item(f"k{i}", chat=f"oc_{i}"))
     assert fake.token_requests == 1
@@ -56,21 +57,21 @@ async def test_token_is_fetched_once_and_refreshed_when_rejected(fake: FakeFeish
 
 async def test_server_errors_are_retried_and_arrive_once(fake: FakeFeishu, api: FeishuApi) -> None:
     fake.faults.server_errors = 2
-    message_id = await FeishuSender(api).send(item("k5xx"))
+    message_id = await FeishuSender(api, SPECS).send(item("k5xx"))
     assert fake.texts("oc_a") == ["【通知】\n正文"] and fake.posted[message_id].chat_id == "oc_a"
 
 
 async def test_rate_limit_answer_is_honoured(fake: FakeFeishu, api: FeishuApi) -> None:
     fake.faults.rate_limits = 1
     started = time.monotonic()
-    await FeishuSender(api).send(item("k429"))
+    await FeishuSender(api, SPECS).send(item("k429"))
     assert time.monotonic() - started >= 1.0  # x-ogw-ratelimit-reset: 1
     assert len(fake.texts("oc_a")) == 1
 
 
 async def test_timeout_after_the_send_does_not_post_twice(fake: FakeFeishu, api: FeishuApi) -> None:
     fake.faults.slow, fake.faults.slow_seconds = 1, 1.0  # the answer comes after our 0.5 s timeout
-    message_id = await FeishuSender(api).send(item("k-slow"))
+    message_id = await FeishuSender(api, SPECS).send(item("k-slow"))
     assert fake.texts("oc_a") == ["【通知】\n正文"]
     assert fake.uuids["k-slow"][0] == message_id
 
@@ -79,13 +80,13 @@ async def test_permanent_refusal_is_not_retried(fake: FakeFeishu, api: FeishuApi
     """Reporting it to the admins is the dispatcher's job (tests/test_outbox_dispatcher.py)."""
     fake.faults.refuse_chats["oc_gone"] = 230002
     with pytest.raises(FeishuRefused) as err:
-        await FeishuSender(api).send(item("k-gone", chat="oc_gone"))
+        await FeishuSender(api, SPECS).send(item("k-gone", chat="oc_gone"))
     assert err.value.code == 230002 and fake.requests == 1
     assert "not in the group" in str(err.value)
 
 
 async def test_pacing_keeps_within_the_chat_and_app_limits(fake: FakeFeishu, api: FeishuApi) -> None:
-    sender = FeishuSender(api)
+    sender = FeishuSender(api, SPECS)
     items = [item(f"one-{i}", chat="oc_busy") for i in range(8)] + [item(f"many-{i}", chat=f"oc_{i % 30}")
                                                                      for i in range(60)]
     started = time.monotonic()
@@ -95,7 +96,7 @@ async def test_pacing_keeps_within_the_chat_and_app_limits(fake: FakeFeishu, api
 
 
 async def test_reply_patch_and_image(fake: FakeFeishu, api: FeishuApi) -> None:
-    sender = FeishuSender(api)
+    sender = FeishuSender(api, SPECS)
     first = await sender.send(item("k-first"))
     reply = await sender.send(item("k-reply", reply_to=first))
     assert fake.posted[reply].reply_to == first
@@ -149,7 +150,7 @@ async def test_the_30_kb_limit_is_counted_on_the_request_body(fake: FakeFeishu, 
     message = Message("很长的卡片", "", tuple(Field(f"字段{i}", '"' * 900) for i in range(12)))
     whole = feishu_card_unshrunk(message)
     assert len(json.dumps(whole, ensure_ascii=False).encode()) < LIMIT_BYTES < body_bytes(whole)
-    card = feishu_card(message)
+    card = feishu_card(message, SPECS)
     assert body_bytes(card) <= LIMIT_BYTES
     await api.send("oc_1", "interactive", card, "k-fits")
     with pytest.raises(FeishuRefused) as refused:
@@ -161,13 +162,13 @@ def feishu_card_unshrunk(message: Message) -> dict[str, object]:
     from cards.feishu import _Builder
     from cards.model import card_for
 
-    return _Builder(card_for(message), 1.0).build()
+    return _Builder(card_for(message, SPECS), 1.0).build()
 
 
 async def test_a_resend_is_marked_only_past_the_uuid_window(fake: FakeFeishu, api: FeishuApi) -> None:
     """Inside Feishu's hour a repeated `uuid` is dropped, so a resend goes out as it was; past it
     the first copy may be in the chat already, so the resend says 「（补发，可能重复）」."""
-    sender = FeishuSender(api)
+    sender = FeishuSender(api, SPECS)
     fresh = replace(item("k-fresh", title="提醒A"), resend=True, age=timedelta(minutes=10))
     late = replace(item("k-late", title="提醒B"), resend=True, age=timedelta(hours=2))
     first = item("k-first", title="提醒C")

@@ -7,7 +7,7 @@ import pytest
 
 from bot.platforms.feishu import translate
 from cards.feishu import feishu_card
-from tests.cardkit import sample
+from tests.cardkit import SPECS, sample
 from tests.fakes.feishu import Clicker, card_event, message_event
 from tests.fakes.feishu_samples import F1, F6_EVENT
 
@@ -61,7 +61,7 @@ def test_malformed_message_events_are_bad(breakage: str) -> None:
 @pytest.mark.parametrize("echo", [True, False], ids=["value-echoed", "name-only"])
 def test_card_action_from_a_clicked_form(echo: bool) -> None:
     """The click is built from the card the codec rendered, under both readings of the docs."""
-    card = feishu_card(sample("delivery"))
+    card = feishu_card(sample("delivery"), SPECS)
     clicker = Clicker(people={"李强": "ou_1"}, echo_submit_value=echo)
     action = clicker.action(card, "oc_1", "部分通过", {"score": "70", "comment": "文档缺一节"})
     assert ("value" in action) is echo
@@ -72,7 +72,7 @@ def test_card_action_from_a_clicked_form(echo: bool) -> None:
 
 
 def test_card_action_from_a_plain_button() -> None:
-    card = feishu_card(sample("task", stage="planning"))
+    card = feishu_card(sample("task", stage="planning"), SPECS)
     action = Clicker().action(card, "oc_1", "任务分工表")
     event = translate.card_action(card_event("oc_1", "ou_1", "om_card", action))
     assert (event.command, event.values, event.form) == ("task list", {"id": "XZ-2026-0001"}, False)

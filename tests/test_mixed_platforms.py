@@ -12,7 +12,13 @@ import pytest
 
 from bot.app import Bot
 from bot.clock import FixedClock
-from bot.config import Config, DepartmentConfig, DingTalkConfig, FeishuConfig, RolesConfig
+from bot.config import (
+    Config,
+    DepartmentConfig,
+    DingTalkConfig,
+    FeishuConfig,
+    RolesConfig,
+)
 from bot.platforms.dingtalk.adapter import DingTalkAdapter
 from bot.platforms.feishu.adapter import FeishuAdapter
 from bot.testkit import DEMO_ORG

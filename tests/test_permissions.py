@@ -12,7 +12,16 @@ from bot.platforms.memory import PLATFORM
 from bot.testkit import TestBot
 from storage import org
 from storage.models import AuditEntry
-from tests.scenario import CODE, approve, count, evaluate_all, ok, raise_request, snapshot, to_executing
+from tests.scenario import (
+    CODE,
+    approve,
+    count,
+    evaluate_all,
+    ok,
+    raise_request,
+    snapshot,
+    to_executing,
+)
 
 CHAT = {"周主任": "协作管理办公室", "小张": "市场部", "张经理": "市场部", "李主管": "研发部", "李工": "研发部",
         "赵工": "研发部", "陈专员": "销售部"}

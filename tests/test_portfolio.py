@@ -14,6 +14,7 @@ from bot.testkit import TestBot, demo_config
 from cards.model import card_for
 from handlers.portfolio import standing
 from scheduler.calendar import WorkCalendar
+from tests.cardkit import SPECS
 from tests.conftest import MONDAY
 from tests.lifetime import running
 from tests.scenario import CODE, REQUEST, ok, to_executing
@@ -73,7 +74,7 @@ async def test_the_portfolio_pages_beyond_ten(tb: TestBot) -> None:
         ok(await tb.say("小张", "市场部", REQUEST.replace("Q4新品推广", f"推广{n:02d}")))
     first = ok(await tb.say("周主任", "协作管理办公室", "/board"))
     assert first.title == "协作项目组合（12） 第 1/2 页" and len(first.data["items"]) == 10
-    assert [b["label"] for blk in card_for(first).of_type("buttons") for b in blk["buttons"]] == ["下一页"]
+    assert [b["label"] for blk in card_for(first, SPECS).of_type("buttons") for b in blk["buttons"]] == ["下一页"]
     second = await press(tb, "周主任", "协作管理办公室", first, "下一页")
     assert second.title == "协作项目组合（12） 第 2/2 页" and len(second.data["items"]) == 2
     assert {r["code"] for r in first.data["items"]}.isdisjoint(r["code"] for r in second.data["items"])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -12,8 +11,13 @@ from bot.events import Chat, Command, Mention, User
 from bot.platforms.memory import PLATFORM
 from bot.testkit import TestBot
 from handlers.context import Context
-from handlers.registry import registry
-from storage.models import AuditEntry, Collaboration, InboxEvent, OutboxMessage, ProgressReport
+from storage.models import (
+    AuditEntry,
+    Collaboration,
+    InboxEvent,
+    OutboxMessage,
+    ProgressReport,
+)
 from tests.scenario import CODE, REQUEST, count, ok, to_executing
 
 
@@ -38,9 +42,9 @@ async def test_concurrent_duplicates_have_one_effect(tb: TestBot) -> None:
 
 
 @pytest.fixture
-def broken_help() -> Iterator[None]:
-    """/help raises once, as a bug or a lost database connection would."""
-    spec: CommandSpec = registry.specs["help"]
+def broken_help(tb: TestBot) -> None:
+    """/help raises once, as a bug or a lost database connection would (in this bot's registry)."""
+    spec: CommandSpec = tb.bot.registry.specs["help"]
     original = spec.handler
     calls = {"n": 0}
 
@@ -52,8 +56,6 @@ def broken_help() -> Iterator[None]:
         await original(ctx, values)
 
     spec.handler = flaky
-    yield
-    spec.handler = original
 
 
 async def test_an_internal_error_replies_and_releases_the_claim(tb: TestBot, broken_help: None) -> None:

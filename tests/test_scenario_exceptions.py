@@ -6,8 +6,24 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.testkit import TestBot
-from storage.models import Acceptance, ChangeRequest, Collaboration, Evaluation, Problem, Task
-from tests.scenario import CODE, approve, count, ok, one, raise_request, refused, to_executing
+from storage.models import (
+    Acceptance,
+    ChangeRequest,
+    Collaboration,
+    Evaluation,
+    Problem,
+    Task,
+)
+from tests.scenario import (
+    CODE,
+    approve,
+    count,
+    ok,
+    one,
+    raise_request,
+    refused,
+    to_executing,
+)
 
 
 async def test_declined_evaluation_is_returned_then_resubmitted(tb: TestBot) -> None:

@@ -10,7 +10,13 @@ from bot.app import Bot
 from bot.config import DingTalkConfig
 from bot.platforms.dingtalk import PLATFORM
 from bot.platforms.dingtalk.api import DingTalkApi
-from bot.platforms.dingtalk.inbound import BOT_TOPIC, CARD_TOPIC, BotMessages, CardCallbacks, DingTalkInbound
+from bot.platforms.dingtalk.inbound import (
+    BOT_TOPIC,
+    CARD_TOPIC,
+    BotMessages,
+    CardCallbacks,
+    DingTalkInbound,
+)
 from bot.platforms.dingtalk.sender import DingTalkSender
 from bot.platforms.dingtalk.stream import StreamClient, StreamTiming
 from bot.platforms.dingtalk.webhooks import SessionWebhooks
@@ -24,7 +30,7 @@ class DingTalkAdapter:
         bot.app_limits.add(self.api.app_limit)
         self.webhooks = SessionWebhooks(timedelta(seconds=self.config.webhook_margin_seconds))
         self.inbound = DingTalkInbound(bot, self.api, self.webhooks, self.config)
-        self.sender = DingTalkSender(self.api, self.config, self.webhooks, bot.clock)
+        self.sender = DingTalkSender(self.api, self.config, self.webhooks, bot.clock, bot.registry.specs)
         bot.add_sender(PLATFORM, self.sender)
         self.stream = StreamClient(self.api, StreamTiming(
             self.config.reconnect_base_seconds, self.config.reconnect_max_seconds, self.config.keepalive_seconds,

@@ -16,7 +16,13 @@ import aiohttp
 
 from bot.config import DingTalkConfig
 from bot.outbox import PermanentSendError
-from bot.platforms.http import PooledSession, Retryable, compact_json, json_object, with_retries
+from bot.platforms.http import (
+    PooledSession,
+    Retryable,
+    compact_json,
+    json_object,
+    with_retries,
+)
 from bot.platforms.ratelimit import KeyedWindows, SlidingWindow
 from bot.platforms.uploads import UploadCache
 

@@ -60,7 +60,7 @@ class DingTalkInbound:
         took longer than `card_answer_seconds`); a refusal is shown to the clicker only; other
         replies (a form to fill) are posted as new messages by the outbox.
         """
-        action = translate.card_action(data, frame_id)
+        action = translate.card_action(data, frame_id, self.bot.registry.specs)
         task = self._spawn(self.bot.router.handle(action))
         try:
             async with asyncio.timeout(self.config.card_answer_seconds):  # not wait_for: see bot/aio.py
@@ -75,7 +75,7 @@ class DingTalkInbound:
         if outcome.error:
             return {"cardUpdateOptions": UPDATE_OPTIONS, "userPrivateData": {"cardParamMap": {"error": error_line(first)}}}
         if outcome.replaces_card:
-            return {"cardUpdateOptions": UPDATE_OPTIONS, "cardData": {"cardParamMap": card_params(first)},
+            return {"cardUpdateOptions": UPDATE_OPTIONS, "cardData": {"cardParamMap": card_params(first, self.bot.registry.specs)},
                     "userPrivateData": {"cardParamMap": {"error": outcome.toast}}}
         if outcome.toast:  # the clicker's line on the card: its current state is posted below it
             return {"cardUpdateOptions": UPDATE_OPTIONS, "userPrivateData": {"cardParamMap": {"error": outcome.toast}}}

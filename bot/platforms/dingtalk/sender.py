@@ -38,7 +38,7 @@ from bot.platforms.dingtalk.api import DingTalkApi, WebhookGone
 from bot.platforms.dingtalk.translate import USER_PREFIX, Webhook
 from bot.platforms.dingtalk.webhooks import SessionWebhooks
 from cards.dingtalk import card_data, commands, markdown, sendable
-from cards.model import card_for
+from cards.model import Specs, card_for
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,10 @@ def send_command_url(text: str) -> str:
 
 
 class DingTalkSender:
-    def __init__(self, api: DingTalkApi, config: DingTalkConfig, webhooks: SessionWebhooks, clock: Clock) -> None:
+    def __init__(self, api: DingTalkApi, config: DingTalkConfig, webhooks: SessionWebhooks, clock: Clock,
+                 specs: Specs) -> None:
         self.api = api
+        self.specs = specs
         self.config = config
         self.webhooks = webhooks
         self.clock = clock
@@ -77,11 +79,11 @@ class DingTalkSender:
             message = as_resend(message)  # DingTalk has no send key: the first try may have been shown
         user = item.chat_id.removeprefix(USER_PREFIX) if item.chat_id.startswith(USER_PREFIX) else None
         if item.kind == "update" and item.reply_to and self.config.card_template_id:
-            await self.api.update_card(item.reply_to, card_params(message))  # the clicked card's new state
+            await self.api.update_card(item.reply_to, card_params(message, self.specs))  # the clicked card's new state
             await self._attach(item, message, user)
             return item.reply_to
         named = mentioned(message.mentions, PLATFORM) if user is None else []
-        if self.config.card_template_id and commands(card_for(message)):
+        if self.config.card_template_id and commands(card_for(message, self.specs)):
             sent = await self.send_card(item, user)
         elif (item.kind == "reply" or named) and not message.data.get("image_url") \
                 and (hook := self.webhooks.usable(item.reply_to, item.chat_id, self.clock.now())) is not None \
@@ -89,7 +91,7 @@ class DingTalkSender:
             await self._attach(item, message, user)
             return f"webhook:{item.key}"  # its at-list notified the people named
         else:
-            msg_key, param = robot_message(message, private=user is not None)
+            msg_key, param = robot_message(message, self.specs, private=user is not None)
             if user is not None:
                 sent = await self.api.users_send([user], msg_key, param)
                 await self._attach(item, message, user)
@@ -118,7 +120,7 @@ class DingTalkSender:
                                    lambda: self.api.upload_media(file.name, file.content, kind), send)
 
     async def _via_webhook(self, hook: Webhook, message: Message, key: str) -> bool:
-        title, text = markdown(message, at_ids=True)
+        title, text = markdown(message, self.specs, at_ids=True)
         body = {"msgtype": "markdown", "markdown": {"title": title, "text": text},
                 "at": {"atUserIds": [uid for uid, _ in mentioned(message.mentions, PLATFORM)]}}
         try:
@@ -136,7 +138,7 @@ class DingTalkSender:
         for start in range(0, len(named), 20):
             people = [uid for uid, _ in named[start:start + 20]]
             try:
-                await self.api.users_send(people, *robot_message(message, private=True))
+                await self.api.users_send(people, *robot_message(message, self.specs, private=True))
             except Exception as exc:
                 log.warning("one-to-one copy of %s to %s failed: %r", key, people, exc)
 
@@ -144,7 +146,7 @@ class DingTalkSender:
         """An interactive template card whose buttons call back over the stream (§3.2)."""
         track = out_track_id(item.key)
         body: dict[str, Any] = {"cardTemplateId": self.config.card_template_id, "outTrackId": track,
-                                "callbackType": "STREAM", "cardData": {"cardParamMap": card_params(item.message)}}
+                                "callbackType": "STREAM", "cardData": {"cardParamMap": card_params(item.message, self.specs)}}
         if user is None:
             deliver: dict[str, Any] = {"robotCode": self.api.robot_code}
             at = {uid: name or uid for uid, name in mentioned(item.message.mentions, PLATFORM)}
@@ -159,17 +161,17 @@ class DingTalkSender:
         return track
 
 
-def card_params(message: Message) -> dict[str, str]:
+def card_params(message: Message, specs: Specs) -> dict[str, str]:
     """The template's variables for a message; `error` is the slot a refused click fills per user."""
-    return card_data(message) | {"error": ""}
+    return card_data(message, specs) | {"error": ""}
 
 
-def robot_message(message: Message, private: bool) -> tuple[str, dict[str, str]]:
+def robot_message(message: Message, specs: Specs, private: bool) -> tuple[str, dict[str, str]]:
     """(msgKey, msgParam) of a robot OpenAPI message (§4.4, §3.5)."""
     if image := message.data.get("image_url"):
         return "sampleImageMsg", {"photoURL": str(image)}
-    title, text = markdown(message)
-    actions = sendable(card_for(message))
+    title, text = markdown(message, specs)
+    actions = sendable(card_for(message, specs))
     if not actions:
         return "sampleMarkdown", {"title": title, "text": text}
     buttons = actions[:MAX_BUTTONS]

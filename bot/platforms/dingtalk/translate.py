@@ -16,6 +16,7 @@ from bot.events import CardAction, Chat, Command, Mention, User
 from bot.messages import PRIVATE_PREFIX
 from bot.platforms.dingtalk import PLATFORM
 from cards.dingtalk import decode_params
+from cards.model import Specs
 
 USER_PREFIX = PRIVATE_PREFIX  # the bot's private chat with a person (bot.messages.Address.private)
 _AT = re.compile(r"@(\S+)")
@@ -93,14 +94,14 @@ def _webhook(data: dict[str, Any]) -> Webhook | None:
     return Webhook(str(url), datetime.fromtimestamp(expires / 1000, UTC))
 
 
-def card_action(data: dict[str, Any], frame_id: str) -> CardAction:
+def card_action(data: dict[str, Any], frame_id: str, specs: Specs) -> CardAction:
     """A card button press (topic /v1.0/card/instances/callback) as the command it stands for;
     the params are decoded by the card codec (`cards.dingtalk.decode_params`), which wrote them."""
     user_id = str(data.get("userId") or "")
     try:
         content = json.loads(data.get("content") or "{}")
         params = dict((content.get("cardPrivateData") or {}).get("params") or {})
-        command, values, submitted = decode_params(params)
+        command, values, submitted = decode_params(params, specs)
     except (ValueError, TypeError, AttributeError) as exc:
         raise BadPayload(f"card callback not ours: {exc}") from None
     if not user_id:

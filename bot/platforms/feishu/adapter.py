@@ -24,7 +24,7 @@ class FeishuAdapter:
         self.api = FeishuApi(self.config)
         bot.app_limits.add(self.api.app_limit)
         self.inbound = FeishuInbound(bot, self.api, self.config)
-        self.sender = FeishuSender(self.api)
+        self.sender = FeishuSender(self.api, bot.registry.specs)
         bot.add_sender(PLATFORM, self.sender)
         self.webhook = FeishuWebhook(self.inbound, self.config) if self.config.mode == "webhook" else None
         self.longconn = FeishuLongConnection(self.inbound, self.config) if self.config.mode == "websocket" else None

@@ -17,7 +17,13 @@ import aiohttp
 from bot.config import FeishuConfig
 from bot.messages import PRIVATE_PREFIX
 from bot.outbox import PermanentSendError
-from bot.platforms.http import PooledSession, Retryable, compact_json, json_object, with_retries
+from bot.platforms.http import (
+    PooledSession,
+    Retryable,
+    compact_json,
+    json_object,
+    with_retries,
+)
 from bot.platforms.ratelimit import KeyedWindows, SlidingWindow
 from bot.platforms.uploads import UploadCache
 

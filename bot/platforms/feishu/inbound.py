@@ -161,7 +161,7 @@ class FeishuInbound:
         answer: dict[str, Any] = {"toast": {"type": "error" if outcome.error else "info" if outcome.toast else "success",
                                             "content": outcome.toast or said[:80] or "已完成"}}
         if outcome.replaces_card and action.card_message_id:  # else the replies are posted under the card
-            answer["card"] = {"type": "raw", "data": feishu_card(first)}
+            answer["card"] = {"type": "raw", "data": feishu_card(first, self.bot.registry.specs)}
         return answer
 
     async def _greet(self, envelope: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from bot.messages import as_resend
 from bot.outbox import OutboundItem
 from bot.platforms.feishu.api import FeishuApi, FeishuRefused
 from cards.feishu import feishu_card
+from cards.model import Specs
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,9 @@ EDIT_WINDOW = timedelta(days=14)
 
 
 class FeishuSender:
-    def __init__(self, api: FeishuApi) -> None:
+    def __init__(self, api: FeishuApi, specs: Specs) -> None:
         self.api = api
+        self.specs = specs
 
     def edit_window(self, item: OutboundItem, message_id: str) -> timedelta | None:
         return EDIT_WINDOW  # every message goes out as a shared card
@@ -36,7 +38,7 @@ class FeishuSender:
         message = item.message
         if item.resend and item.kind != "update" and item.age >= UUID_WINDOW:
             message = as_resend(message)  # past Feishu's dedup window the first copy may still be there
-        card = feishu_card(message)
+        card = feishu_card(message, self.specs)
         if item.kind == "update" and item.reply_to:  # a clicked card's new state, in place
             await self.api.patch_card(item.reply_to, item.chat_id, card)
             message_id = item.reply_to

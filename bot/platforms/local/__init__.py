@@ -21,5 +21,5 @@ def install(app: web.Application, bot: Bot) -> None:
     if wants_demo(bot.config):
         seed_demo(bot.config)
     hub = Hub()
-    bot.add_sender(PLATFORM, LocalSender(bot.sessions, hub, bot.clock))
+    bot.add_sender(PLATFORM, LocalSender(bot.sessions, hub, bot.clock, bot.registry.specs))
     add_routes(app, bot, hub)

@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.messages import PRIVATE_PREFIX, Message
 from bot.outbox import OutboundItem
 from cards.html import Directory, render_html
+from cards.model import Specs
 from storage import local_chat, org
 from storage.models import LocalMessage
 
@@ -51,11 +52,11 @@ def preview(row: LocalMessage) -> str:
     return (row.text or str((row.payload or {}).get("title", "")))[:80]
 
 
-def view(row: LocalMessage, where: Directory) -> dict[str, Any]:
+def view(row: LocalMessage, where: Directory, specs: Specs) -> dict[str, Any]:
     """A history row as the page shows it; the bot's cards come as rendered HTML, a file it
     carries as a download link under its card (served by `bot.platforms.local.web.download`)."""
     message = Message.from_json(row.payload) if row.payload else None
-    html = render_html(message, where) if message else ""
+    html = render_html(message, specs, where) if message else ""
     if message is not None and message.attachment is not None:
         name = escape(message.attachment.name)
         shown = f'<img class="chart" src="/files/{row.id}" alt="{name}">' if message.attachment.is_image else ""
@@ -69,8 +70,9 @@ def view(row: LocalMessage, where: Directory) -> dict[str, Any]:
 class LocalSender:
     """The outbox's sender for platform "local"; an `update` item replaces the clicked card."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], hub: Hub, clock: Clock) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], hub: Hub, clock: Clock, specs: Specs) -> None:
         self.sessions = sessions
+        self.specs = specs
         self.hub = hub
         self.clock = clock
 
@@ -89,6 +91,6 @@ class LocalSender:
             kind = "update" if row is not None else "message"
             if row is None:
                 row = await local_chat.add(session, chat_id, "", BOT_NAME, now, payload=item.message.to_json())
-            shown = view(row, await directory(session))
+            shown = view(row, await directory(session), self.specs)
         await self.hub.broadcast({"type": kind, "message": shown})
         return str(shown["id"])

@@ -76,7 +76,7 @@ async def messages(request: web.Request) -> web.Response:
     async with bot.sessions() as session:
         rows = await local_chat.history(session, chat)
         where = await directory(session)
-        shown = [view(r, where) for r in rows]
+        shown = [view(r, where, bot.registry.specs) for r in rows]
     return web.json_response({"messages": shown})
 
 
@@ -108,7 +108,7 @@ async def say(request: web.Request) -> web.Response:
     bot, hub = request.app[LOCAL_BOT_KEY], request.app[HUB_KEY]
     async with bot.sessions() as session, session.begin():
         row = await local_chat.add(session, chat.chat_id, user.user_id, user.name, bot.clock.now(), text=text)
-        shown = view(row, await directory(session))
+        shown = view(row, await directory(session), bot.registry.specs)
     await hub.broadcast({"type": "message", "message": shown})
     if chat.is_group and not text.startswith(("/", "／")):
         return web.json_response({"ok": True, "handled": False})
