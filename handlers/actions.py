@@ -12,7 +12,7 @@ from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.registry import Commands
-from scheduler.withdraw import withdraw
+from scheduler import keys
 from storage import org, workflow
 from storage.models import ActionItem, Collaboration, Meeting, Person
 
@@ -85,7 +85,7 @@ async def close_action(ctx: Context, v: Values) -> None:
         raise UserError(f"A{number} 已于 {a.done_at.astimezone(ctx.zone):%Y-%m-%d} 由{closer.name if closer else '—'}完成"
                         if a.done_at else f"A{number} 已完成")
     a.done, a.done_at, a.done_by, a.note = True, ctx.now, ctx.actor.id, v.note or ""
-    await withdraw(ctx.session, f"action:{a.id}:")
+    await ctx.withdraw(keys.action_item(a.id))
     ctx.audit("action.done", c, item=f"A{number}", note=a.note)
     owner = await org.person_by_id(ctx.session, a.owner_id) if a.owner_id else None
     message = action_message(c, a, owner, f"{c.code} 行动项 A{number} 已完成")

@@ -18,8 +18,9 @@ from bot.commands import Registry
 from bot.config import Config
 from bot.events import Event
 from bot.messages import Address, Message, mention_ref
+from scheduler import keys
 from scheduler.calendar import WorkCalendar
-from storage import audit, org, workflow
+from storage import audit, org, outbox, workflow
 from storage.models import Collaboration, Person
 
 
@@ -141,6 +142,11 @@ class Context:
             self.warnings.append(f"{due} 按估算的法定节假日计算：国务院尚未公布 {due.year} 年的放假安排，"
                                  "调休上班日无法估算；公布后请管理员用 /calendar 校正")
         return due
+
+    async def withdraw(self, subject: keys.Subject) -> None:
+        """Cancel the pending notices about `subject` that this action made moot (task done, date
+        moved, meeting cancelled …); rows already being sent finish (docs/scheduler.md)."""
+        await outbox.withdraw(self.session, subject.pending)
 
     def audit(self, action: str, collab: Collaboration | None = None, **detail: Any) -> None:
         audit.record(self.session, self.now, self.actor.id, action, collab.id if collab else None,

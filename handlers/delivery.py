@@ -9,7 +9,7 @@ from handlers.execution import changeable_task
 from handlers.plan import predecessors, require_start, tell_ready_successors
 from handlers.registry import Commands
 from handlers.vocab import RESULT_LABEL, RESULTS, TASK_LABEL
-from scheduler.withdraw import withdraw
+from scheduler import keys
 from storage import org, workflow
 from storage.models import Acceptance, Collaboration, Delivery, Rating, Retrospective
 
@@ -28,7 +28,7 @@ async def deliver(ctx: Context, v: Values) -> None:
     delivery = Delivery(task_id=task.id, content=v.content, submitted_by=ctx.actor.id, submitted_at=ctx.now)
     ctx.session.add(delivery)
     task.status, task.progress, task.updated_at = "review", 100, ctx.now
-    await withdraw(ctx.session, f"task:{task.id}")
+    await ctx.withdraw(keys.task(task.id))
     await ctx.session.flush()
     ctx.audit("deliver", c, task=f"T{task.number}")
     initiator = await org.person_by_id(ctx.session, c.initiator_id)
@@ -68,7 +68,7 @@ async def accept(ctx: Context, v: Values) -> None:
     rework_due = None
     if v.result == "pass":
         task.status, task.done_at, task.rework_due, task.updated_at = "done", ctx.now, None, ctx.now
-        await withdraw(ctx.session, f"task:{task.id}")
+        await ctx.withdraw(keys.task(task.id))
     else:
         rework_due = ctx.workdays_after(ctx.config.policy.rework_working_days)
         task.status, task.progress, task.rework_due = "doing", min(task.progress, 90), rework_due
@@ -170,7 +170,7 @@ async def retrospective(ctx: Context, v: Values) -> None:
     common.require(await common.leads(ctx, c) or ctx.actor.id == c.initiator_id, "提交复盘",
                    "牵头部门负责人/对接人、发起人或协作管理办公室")
     await _require_closed(ctx, c, v.override)
-    await withdraw(ctx.session, f"collab:{c.id}:retro-due")
+    await ctx.withdraw(keys.retrospective_due(c.id))
     ctx.session.add(Retrospective(collab_id=c.id, went_well=v.well, to_improve=v.improve, lessons=v.lessons,
                                   written_by=ctx.actor.id, written_at=ctx.now))
     c.stage, c.archived_at = "archived", ctx.now

@@ -8,7 +8,7 @@ from handlers.context import Context
 from handlers.registry import Commands
 from handlers.request import request_fields, tell_pmo_when_complete
 from handlers.vocab import DECISION_LABEL, DECISIONS, STAGES
-from scheduler.withdraw import withdraw
+from scheduler import keys
 from storage import org, workflow
 from storage.models import Collaboration
 
@@ -55,7 +55,7 @@ async def evaluate(ctx: Context, v: Values) -> None:
     answer.first_date = v.date
     answer.answered_by = ctx.actor.id
     answer.answered_at = ctx.now
-    await withdraw(ctx.session, f"eval:{answer.id}")
+    await ctx.withdraw(keys.evaluation(answer.id))
     ctx.audit("evaluate", c, dept=dept.name, decision=v.decision, contact=contact.name if contact else None)
     label = DECISION_LABEL[v.decision]
     fields = (Field("部门", dept.name), Field("结论", label), Field("对接人", contact.name if contact else "—"),

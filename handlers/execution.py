@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
 from typing import Any
 
 from bot.commands import Param, UserError, Values
@@ -23,7 +22,8 @@ from handlers.vocab import (
     TASK_LABEL,
     TASK_STATES,
 )
-from scheduler.withdraw import withdraw
+from scheduler import keys
+from scheduler.timeline import week_of
 from storage import baselines, org, workflow
 from storage.models import Collaboration, Problem, Risk, Task
 
@@ -87,11 +87,6 @@ async def update_status(ctx: Context, v: Values) -> None:
                                                    template=CardKind.TASK_STATUS, data=data, color="red"), c)
 
 
-def week_of(day: date) -> date:
-    """Monday of the week `day` falls in: the key of a weekly report."""
-    return day - timedelta(days=day.weekday())
-
-
 @commands.command("progress", ("进度", "周报"), "提交本部门本周进度（进度跟踪表）",
                   Param("id", "协作编号", "collab", positional=True),
                   Param("done", "本周完成工作", "textarea", aliases=("完成", "本周完成")),
@@ -114,7 +109,7 @@ async def submit_progress(ctx: Context, v: Values) -> None:
     report = await workflow.weekly_report(ctx.session, c.id, dept.id, week, ctx.actor.id, ctx.now)
     report.done, report.undone, report.next_plan, report.risks = v.done, v.undone or "无", v.next, v.risks or "无"
     report.submitted_by, report.submitted_at = ctx.actor.id, ctx.now
-    await withdraw(ctx.session, f"report:{c.id}:{dept.id}:{week}")
+    await ctx.withdraw(keys.weekly_report(c.id, dept.id, week))
     ctx.audit("progress", c, dept=dept.name, week=week)
     fields = (Field("部门", dept.name), Field("周", f"{week} 起"), Field("本周完成", report.done),
               Field("未完成及原因", report.undone), Field("下周计划", report.next_plan), Field("风险提示", report.risks))

@@ -10,7 +10,7 @@ from handlers import actions, common
 from handlers.context import Context
 from handlers.registry import Commands
 from handlers.vocab import MEETING_KINDS, MEETING_LABEL, MEETING_STATUS
-from scheduler.withdraw import withdraw
+from scheduler import keys
 from storage.models import Collaboration, Meeting
 
 commands = Commands()
@@ -48,7 +48,7 @@ async def schedule_meeting(ctx: Context, v: Values) -> None:
     ctx.session.add(meeting)
     await ctx.session.flush()
     if kind == "kickoff":
-        await withdraw(ctx.session, f"collab:{c.id}:kickoff")
+        await ctx.withdraw(keys.kickoff(c.id))
     ctx.audit("meeting", c, meeting=f"M{meeting.number}", kind=kind, starts=starts)
     message = await meeting_message(ctx, c, meeting, f"会议通知：{meeting.title}")
     ctx.reply(message)
@@ -81,7 +81,7 @@ async def cancel_meeting(ctx: Context, v: Values) -> None:
     if m.status != "scheduled":
         raise UserError(f"M{m.number} 已{'取消' if m.status == 'cancelled' else '结束'}")
     m.status = "cancelled"
-    await withdraw(ctx.session, f"meeting:{m.id}")
+    await ctx.withdraw(keys.meeting(m.id))
     ctx.audit("meeting.cancel", c, meeting=f"M{m.number}", reason=v.reason)
     message = await meeting_message(ctx, c, m, f"会议取消：{m.title}", v.reason or "")
     ctx.reply(message)
@@ -108,7 +108,7 @@ async def record_minutes(ctx: Context, v: Values) -> None:
         raise UserError("纪要内容不能为空：写明讨论结论（minutes）或决议事项（decisions=）")
     items = [await actions.parse_item(ctx, text) for text in v.action]
     m.status, m.minutes, m.decisions, m.minutes_at = "done", v.minutes or "", v.decisions or "", ctx.now
-    await withdraw(ctx.session, f"meeting:{m.id}")
+    await ctx.withdraw(keys.meeting(m.id))
     rows = await actions.record(ctx, c, m, items)
     ctx.audit("minutes", c, meeting=f"M{m.number}", actions=[f"A{a.number}" for a in rows])
     lines = [f"• A{a.number} {a.text}（{owner.name}，{a.due_date}）" for a, (_, owner, _) in zip(rows, items)]

@@ -21,8 +21,8 @@ from handlers.context import Context
 from handlers.forms import prefills
 from handlers.registry import Commands
 from handlers.vocab import TASK_COLOR, TASK_LABEL
-from scheduler.calendar import WorkCalendar
-from scheduler.withdraw import withdraw
+from scheduler import keys
+from scheduler.timeline import depends_on, projected_schedule
 from storage import baselines, org, workflow
 from storage.models import Collaboration, Department, Person, Task
 
@@ -318,53 +318,11 @@ async def _link(ctx: Context, c: Collaboration, task: Task, refs: list[str]) -> 
             for p in preds if p.due_date >= task.start_date]
 
 
-def depends_on(graph: dict[int, set[int]], task_id: int, pred_id: int) -> bool:
-    """Whether `task_id` waits, directly or through others, for `pred_id` (itself: a cycle)."""
-    stack, seen = list(graph.get(task_id, ())), set()
-    while stack:
-        node = stack.pop()
-        if node == pred_id:
-            return True
-        if node not in seen:
-            seen.add(node)
-            stack.extend(graph.get(node, ()))
-    return False
-
-
 async def _reset_confirmations(ctx: Context, c: Collaboration) -> None:
     """A changed plan needs fresh sign-off from every department."""
     for part in await workflow.participants(ctx.session, c.id):
         part.plan_confirmed_at = None
         part.plan_confirmed_by = None
-
-
-def projected_schedule(tasks: list[Task], graph: dict[int, set[int]], calendar: WorkCalendar) -> dict[int, tuple[date, date]]:
-    """Task id → (earliest start, projected finish) when every task waits for its predecessors.
-
-    A task keeps its planned dates unless a predecessor's projected finish pushes it: then it
-    starts the next working day and keeps its length in working days.
-    """
-    by_id = {t.id: t for t in tasks}
-    result: dict[int, tuple[date, date]] = {}
-
-    def visit(task_id: int) -> tuple[date, date]:
-        if task_id in result:
-            return result[task_id]
-        t = by_id[task_id]
-        start, finish = t.start_date, t.due_date
-        for pred in graph.get(task_id, ()):
-            if pred in by_id:
-                ready = calendar.add_workdays(visit(pred)[1], 1)
-                if ready > start:
-                    length = calendar.workdays_between(t.start_date, t.due_date)
-                    start = ready
-                    finish = max(finish, calendar.add_workdays(ready, length))
-        result[task_id] = (start, finish)
-        return result[task_id]
-
-    for t in tasks:
-        visit(t.id)
-    return result
 
 
 async def shift_task(ctx: Context, c: Collaboration, task_id: int, start: date | None, due: date | None) -> str:
@@ -375,7 +333,7 @@ async def shift_task(ctx: Context, c: Collaboration, task_id: int, start: date |
     task.due_date = due or task.due_date
     _check_dates(task)
     task.updated_at = ctx.now
-    await withdraw(ctx.session, f"task:{task.id}")
+    await ctx.withdraw(keys.task(task.id))
     tasks = list(await workflow.tasks(ctx.session, c.id))
     graph = await workflow.dependencies(ctx.session, c.id)
     projected = projected_schedule(tasks, graph, ctx.calendar)

@@ -20,7 +20,7 @@ from handlers.vocab import (
     RISK_LABEL,
     RISK_STATES,
 )
-from scheduler.withdraw import withdraw
+from scheduler import keys
 from storage import baselines, org
 from storage.models import ChangeRequest, Collaboration, Problem, Risk, Task
 
@@ -93,7 +93,7 @@ async def resolve_problem(ctx: Context, v: Values) -> None:
     if not v.verification:
         raise UserError("请写明验收结果，例如：/problem resolve P1 已通过测试")
     p.status, p.verification, p.actual_date = "resolved", v.verification, v.actual or ctx.today
-    await withdraw(ctx.session, f"problem:{p.id}")
+    await ctx.withdraw(keys.problem(p.id))
     ctx.audit("problem.resolve", c, problem=f"P{p.number}")
     message = await problem_message(ctx, c, p, f"{c.code} 问题 P{p.number} 已解决")
     ctx.reply(message)

@@ -1,10 +1,12 @@
-"""SPEC §5 as pure functions: rows that may be due + the window → the notices that fire in it.
+"""The proactive notices (docs/scheduler.md) as pure functions: rows that may be due and the
+window → the notices that fire in it.
 
 Each rule takes rows the planner read from SQL and a `Facts` bundle (clock window, calendar,
 policy, departments and people) and returns `Notice`s. No I/O here, so every rule is tested on
-a fixed clock with hand-made rows. A notice's key names its subject first
-(`task:42:due-soon:2026-11-24`), so `withdraw("task:42:")` cancels everything pending about
-task 42 when the plan changes, and the anchor date in the key re-arms it when a date moves.
+a fixed clock with hand-made rows. A notice's key is built by `scheduler.keys` and names its
+subject first (`task:42:due-soon:2026-11-24`), so withdrawing `keys.task(42)` cancels everything
+pending about task 42 when the plan changes, and the anchor date in the key re-arms it when a
+date moves.
 """
 from __future__ import annotations
 
@@ -17,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 from bot.config import PolicyConfig
 from bot.messages import CardKind, Chart, Field, Message, mention_ref
-from handlers.execution import week_of
 from handlers.figures import Period, Record, collab_figures, progress_chart
-from handlers.plan import depends_on, projected_schedule
 from handlers.portfolio import RAG_LABEL, standing
 from handlers.vocab import ESCALATION, MEETING_LABEL, TASK_LABEL
+from scheduler import keys
 from scheduler.calendar import WorkCalendar
+from scheduler.timeline import depends_on, projected_schedule, week_of
 from storage.models import (
     ActionItem,
     Collaboration,
@@ -171,7 +173,7 @@ def due_soon(tasks: Iterable[Task], f: Facts) -> list[Notice]:
                       f"还有 {days} 个工作日到期（{t.due_date}）。如有风险请尽早 /status 或 /problem。",
                       _task_fields(f, t), template=CardKind.DUE_SOON, data=_task_data(f, t, milestone=t.is_milestone),
                       mentions=f.mention(t.owner_person_id), color="yellow")
-        out.append(Notice(f"task:{t.id}:due-soon:{t.due_date}", fire, (t.owner_dept_id,), msg, t.collab_id))
+        out.append(Notice(keys.task(t.id).key("due-soon", t.due_date), fire, (t.owner_dept_id,), msg, t.collab_id))
     return out
 
 
@@ -186,7 +188,7 @@ def due_today(tasks: Iterable[Task], f: Facts) -> list[Notice]:
                       f"完成日期 {t.due_date}。完成后请提交交付物：/deliver {f.code(t.collab_id)}/T{t.number} 链接或说明",
                       _task_fields(f, t), template=CardKind.DUE_TODAY, data=_task_data(f, t),
                       mentions=f.mention(t.owner_person_id), color="yellow")
-        out.append(Notice(f"task:{t.id}:due-today:{t.due_date}", fire, (t.owner_dept_id,), msg, t.collab_id))
+        out.append(Notice(keys.task(t.id).key("due-today", t.due_date), fire, (t.owner_dept_id,), msg, t.collab_id))
     return out
 
 
@@ -205,7 +207,7 @@ def lag_ladder(tasks: Iterable[Task], held: Mapping[int, Sequence[Task]], f: Fac
                           f"和原因：/status {code}/T{t.number} 延期 原因，必要时 /change 申请调整。",
                           _task_fields(f, t), template=CardKind.OVERDUE, data=_task_data(f, t, level="report"),
                           mentions=f.mention(t.owner_person_id, *f.heads(t.owner_dept_id)), color="red")
-            out.append(Notice(f"task:{t.id}:lag-report:{t.due_date}", fire, (t.owner_dept_id,), msg, t.collab_id))
+            out.append(Notice(keys.task(t.id).key("lag-report", t.due_date), fire, (t.owner_dept_id,), msg, t.collab_id))
         collab = f.collabs.get(t.collab_id)
         lead = collab.lead_dept_id if collab else t.owner_dept_id
         fire = f.day_fire(t.due_date, alert_after, lead, f.policy.notice_time)
@@ -221,7 +223,7 @@ def lag_ladder(tasks: Iterable[Task], held: Mapping[int, Sequence[Task]], f: Fac
                           data=_task_data(f, t, level="alert", late_days=late, held=waiting),
                           mentions=f.mention(*f.heads(lead), t.owner_person_id), color="red")
             targets = tuple(dict.fromkeys((lead, *f.pmo_ids())))
-            out.append(Notice(f"task:{t.id}:lag-alert:{t.due_date}", fire, targets, msg, t.collab_id))
+            out.append(Notice(keys.task(t.id).key("lag-alert", t.due_date), fire, targets, msg, t.collab_id))
     return out
 
 
@@ -255,7 +257,7 @@ def upstream_late(late: Iterable[Task], plans: Sequence[Task], graph: dict[int, 
                           data={"code": code, "task": f"T{t.number}", "predecessor": f"T{pred.number}",
                                 "earliest": earliest.isoformat()},
                           mentions=f.mention(t.owner_person_id), color="yellow")
-            out.append(Notice(f"task:{pred.id}:upstream-late:{t.id}:{pred.due_date}", fire, (t.owner_dept_id,), msg,
+            out.append(Notice(keys.task(pred.id).key("upstream-late", t.id, pred.due_date), fire, (t.owner_dept_id,), msg,
                               t.collab_id))
     return out
 
@@ -290,7 +292,7 @@ def action_items(items: Iterable[ActionItem], f: Facts) -> list[Notice]:
                           template=CardKind.ACTION_DUE, data={"code": code, "action": f"A{a.number}",
                                                               "due": a.due_date.isoformat(), "late": late},
                           mentions=f.mention(a.owner_id), color="red" if late else "yellow")
-            key = f"action:{a.id}:{'overdue' if late else 'due-soon'}:{a.due_date}"
+            key = keys.action_item(a.id).key("overdue" if late else "due-soon", a.due_date)
             out.append(Notice(key, fire, tuple(d for d in dict.fromkeys(depts) if d is not None), msg, a.collab_id))
     return out
 
@@ -309,7 +311,7 @@ def rework_due(tasks: Iterable[Task], f: Facts) -> list[Notice]:
                       f"验收未通过的整改应于 {t.rework_due} 完成，请重新提交：/deliver {code}/T{t.number} 链接或说明",
                       _task_fields(f, t), template=CardKind.REWORK_DUE, data=_task_data(f, t, rework_due=t.rework_due.isoformat()),
                       mentions=f.mention(t.owner_person_id), color="yellow")
-        out.append(Notice(f"task:{t.id}:rework-due:{t.rework_due}", fire, (t.owner_dept_id,), msg, t.collab_id))
+        out.append(Notice(keys.task(t.id).key("rework-due", t.rework_due), fire, (t.owner_dept_id,), msg, t.collab_id))
     return out
 
 
@@ -325,13 +327,13 @@ def evaluation_sla(evaluations: Iterable[Evaluation], f: Facts) -> list[Notice]:
         if left and f.in_window(fire):
             msg = Message(f"{code} 需求评估待答复（剩 {left} 个工作日）", body, template=CardKind.EVALUATION_REMINDER, data=data,
                           mentions=f.mention(*f.heads(e.dept_id)), color="yellow")
-            out.append(Notice(f"eval:{e.id}:remind:{e.answer_due}", fire, (e.dept_id,), msg, e.collab_id))
+            out.append(Notice(keys.evaluation(e.id).key("remind", e.answer_due), fire, (e.dept_id,), msg, e.collab_id))
         fire = f.day_fire(e.answer_due, 1, e.dept_id, f.policy.notice_time)
         if f.in_window(fire):
             msg = Message(f"{code} 需求评估超时：{f.name(e.dept_id)}未答复",
                           f"答复期限 {e.answer_due} 已过。请协作管理办公室跟进。\n{body}", template=CardKind.EVALUATION_OVERDUE,
                           data=data, mentions=f.mention(*f.heads(e.dept_id), *f.admins()), color="red")
-            out.append(Notice(f"eval:{e.id}:overdue:{e.answer_due}", fire, (e.dept_id, *f.pmo_ids()), msg,
+            out.append(Notice(keys.evaluation(e.id).key("overdue", e.answer_due), fire, (e.dept_id, *f.pmo_ids()), msg,
                               e.collab_id))
     return out
 
@@ -356,13 +358,13 @@ def kickoff(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]], f:
                           f"已立项。请牵头部门{f.name(c.lead_dept_id)}在 {local:%m-%d %H:%M} 前组织启动会："
                           f"/meeting {c.code} kind=启动会 date=… time=… agenda=…", template=CardKind.KICKOFF, data=data,
                           mentions=f.mention(*f.heads(c.lead_dept_id)), color="blue")
-            out.append(Notice(f"collab:{c.id}:kickoff:remind:{_stamp(c.approved_at)}", remind_at,
+            out.append(Notice(keys.kickoff(c.id).key("remind", _stamp(c.approved_at)), remind_at,
                               tuple(dept_ids.get(c.id, [c.lead_dept_id])), msg, c.id, expires_at=deadline))
         if f.in_window(deadline):
             msg = Message(f"{c.code} 启动会逾期未安排", f"立项已超过 {hours} 小时仍未安排启动会，请牵头部门立即安排，"
                           "协作管理办公室跟进。", template=CardKind.KICKOFF, data=data | {"overdue": True},
                           mentions=f.mention(*f.heads(c.lead_dept_id), *f.admins()), color="red")
-            out.append(Notice(f"collab:{c.id}:kickoff:overdue:{_stamp(c.approved_at)}", deadline,
+            out.append(Notice(keys.kickoff(c.id).key("overdue", _stamp(c.approved_at)), deadline,
                               (c.lead_dept_id, *f.pmo_ids()), msg, c.id))
     return out
 
@@ -383,13 +385,13 @@ def meetings(items: Iterable[Meeting], f: Facts) -> list[Notice]:
         if p.agenda_days_before and f.in_window(agenda_at):
             msg = Message(f"会议议程：{m.title}（{local:%m-%d %H:%M}）", "请参会部门提前准备需决策事项。", fields,
                           template=CardKind.MEETING_AGENDA, data=data, mentions=f.mention(*heads), color="blue")
-            out.append(Notice(f"meeting:{m.id}:agenda:{_stamp(m.starts_at)}", agenda_at, tuple(m.dept_ids), msg,
+            out.append(Notice(keys.meeting(m.id).key("agenda", _stamp(m.starts_at)), agenda_at, tuple(m.dept_ids), msg,
                               m.collab_id, expires_at=m.starts_at))
         soon_at = m.starts_at - timedelta(minutes=p.meeting_soon_minutes)
         if f.in_window(soon_at):
             msg = Message(f"会议 {p.meeting_soon_minutes} 分钟后开始：{m.title}", "", fields, template=CardKind.MEETING_SOON,
                           data=data, mentions=f.mention(*heads), color="blue")
-            out.append(Notice(f"meeting:{m.id}:soon:{_stamp(m.starts_at)}", soon_at, tuple(m.dept_ids), msg,
+            out.append(Notice(keys.meeting(m.id).key("soon", _stamp(m.starts_at)), soon_at, tuple(m.dept_ids), msg,
                               m.collab_id, expires_at=m.starts_at))
         owner = f.people.get(m.owner_id)
         owner_dept = owner.dept_id if owner and owner.dept_id else (m.dept_ids[0] if m.dept_ids else None)
@@ -397,7 +399,7 @@ def meetings(items: Iterable[Meeting], f: Facts) -> list[Notice]:
             msg = Message(f"请在 {p.minutes_due_hours} 小时内提交会议纪要：{m.title}",
                           f"/minutes {code}/M{m.number} 纪要 decisions=决议 action=\"行动项 @负责人 日期\"", fields,
                           template=CardKind.MINUTES_DUE, data=data, mentions=f.mention(m.owner_id), color="blue")
-            out.append(Notice(f"meeting:{m.id}:minutes-due:{_stamp(m.starts_at)}", end, (owner_dept,), msg,
+            out.append(Notice(keys.meeting(m.id).key("minutes-due", _stamp(m.starts_at)), end, (owner_dept,), msg,
                               m.collab_id))
         overdue_at = end + timedelta(hours=p.minutes_due_hours)
         collab = f.collabs.get(m.collab_id)
@@ -405,7 +407,7 @@ def meetings(items: Iterable[Meeting], f: Facts) -> list[Notice]:
             msg = Message(f"会议纪要逾期：{m.title}", f"会后 {p.minutes_due_hours} 小时仍未提交纪要，请牵头部门督促。",
                           fields, template=CardKind.MINUTES_OVERDUE, data=data,
                           mentions=f.mention(m.owner_id, *f.heads(collab.lead_dept_id)), color="red")
-            out.append(Notice(f"meeting:{m.id}:minutes-overdue:{_stamp(m.starts_at)}", overdue_at,
+            out.append(Notice(keys.meeting(m.id).key("minutes-overdue", _stamp(m.starts_at)), overdue_at,
                               (collab.lead_dept_id,), msg, m.collab_id))
     return out
 
@@ -476,7 +478,7 @@ def weekly_reports(pairs: Sequence[tuple[Collaboration, Participant]], reports: 
                           template=CardKind.WEEKLY_ESCALATE, data={"code": c.code, "week": last.isoformat(),
                                                             "depts": [f.name(x.dept_id) for x in missing]},
                           mentions=f.mention(*f.heads(c.lead_dept_id), *(x.contact_id for x in missing)), color="red")
-            out.append(Notice(f"collab:{c.id}:report-escalate:{last}", at, (c.lead_dept_id,), msg, c.id))
+            out.append(Notice(keys.report_escalation(c.id).key(last), at, (c.lead_dept_id,), msg, c.id))
     return out
 
 
@@ -494,12 +496,12 @@ def _report_prompts(c: Collaboration, part: Participant, day: date, week: date, 
     if f.in_window(prompt_at):
         msg = Message(f"{c.code} 请提交本周进度（{p.weekly_report_due_time} 前）", form, template=CardKind.WEEKLY_PROMPT,
                       data=data, mentions=who, color="blue")
-        out.append(Notice(f"report:{c.id}:{part.dept_id}:{week}:prompt", prompt_at, (part.dept_id,), msg, c.id,
+        out.append(Notice(keys.weekly_report(c.id, part.dept_id, week).key("prompt"), prompt_at, (part.dept_id,), msg, c.id,
                           expires_at=due_at))
     if f.in_window(due_at):
         msg = Message(f"{c.code} 本周进度尚未提交", f"{f.name(part.dept_id)}的周进度已到截止时间，请尽快提交：\n{form}",
                       template=CardKind.WEEKLY_MISSING, data=data, mentions=who, color="yellow")
-        out.append(Notice(f"report:{c.id}:{part.dept_id}:{week}:missing", due_at, (part.dept_id,), msg, c.id))
+        out.append(Notice(keys.weekly_report(c.id, part.dept_id, week).key("missing"), due_at, (part.dept_id,), msg, c.id))
     return out
 
 
@@ -543,7 +545,7 @@ def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]]
                           template=CardKind.WEEKLY_SYNC, data={"code": c.code, "week": (week - timedelta(days=7)).isoformat(),
                                                         "reported": sorted(f.name(d) for d in got)},
                           mentions=f.mention(*f.heads(*depts)), color="blue", chart=chart)
-            out.append(Notice(f"collab:{c.id}:sync:{week}", at, tuple(depts), msg, c.id))
+            out.append(Notice(keys.weekly_sync(c.id).key(week), at, tuple(depts), msg, c.id))
     return out
 
 
@@ -594,7 +596,7 @@ def pmo_weekly(collabs: Iterable[Collaboration], plans: Plans, f: Facts) -> list
                       template=CardKind.PMO_WEEKLY, data={"day": day.isoformat(), "count": len(rows), "items": items},
                       color="red" if rows[0][0].rag == "red" else "yellow" if rows[0][0].rag == "yellow" else "green",
                       chart=chart)
-        out.append(Notice(f"pmo:weekly:{week_of(day)}", at, f.pmo_ids(), msg))
+        out.append(Notice(keys.pmo_weekly().key(week_of(day)), at, f.pmo_ids(), msg))
     return out
 
 
@@ -619,7 +621,7 @@ def problems(items: Iterable[Problem], f: Facts) -> list[Notice]:
                           data=data | {"level": level},
                           mentions=f.mention(pr.owner_id, *f.heads(lead), *f.admins(),
                                              *(f.leaders() if level == 2 else ())), color="red")
-            out.append(Notice(f"problem:{pr.id}:escalate-{level}:{pr.planned_date}", fire,
+            out.append(Notice(keys.problem(pr.id).key(f"escalate-{level}", pr.planned_date), fire,
                               (lead, pr.responsible_dept_id, *f.pmo_ids()), msg, pr.collab_id,
                               private=f.private(*f.leaders()) if level == 2 else ()))
     return out
@@ -640,7 +642,7 @@ def retrospective_due(collabs: Iterable[Collaboration], f: Facts) -> list[Notice
         msg = Message(f"{c.code} 复盘今日到期", f"验收后 {days} 个工作日内应完成复盘（{due}）：/retro {c.code}",
                       template=CardKind.RETRO_DUE, data={"code": c.code, "due": due.isoformat()},
                       mentions=f.mention(c.initiator_id, *f.heads(c.lead_dept_id)), color="yellow")
-        out.append(Notice(f"collab:{c.id}:retro-due:{due}", fire,
+        out.append(Notice(keys.retrospective_due(c.id).key(due), fire,
                           tuple(dict.fromkeys((c.lead_dept_id, c.initiator_dept_id))), msg, c.id))
     return out
 
@@ -671,7 +673,7 @@ def daily_digest(tasks: Iterable[Task], f: Facts) -> list[Notice]:
             msg = Message(f"{f.name(dept_id)} 今日待办（{len(due)}）", "\n".join(lines), template=CardKind.DAILY_DIGEST,
                           data={"dept": f.name(dept_id), "day": day.isoformat(), "count": len(due), "items": listed},
                           mentions=f.mention(*dict.fromkeys(t.owner_person_id for t in due)), color="blue")
-            out.append(Notice(f"dept:{dept_id}:daily:{day}", at, (dept_id,), msg))
+            out.append(Notice(keys.daily_digest(dept_id).key(day), at, (dept_id,), msg))
     return out
 
 
@@ -682,5 +684,5 @@ def calendar_uncovered(years: Iterable[int], f: Facts) -> list[Notice]:
         msg = Message(f"{year} 年节假日数据缺失", f"chinese_calendar 尚无 {year} 年的节假日与调休安排，提醒暂按周一至周五计算。"
                       f"请管理员补充：/calendar add {year}-01-01 holiday 元旦（或在配置 [calendar] 中填写）。",
                       template=CardKind.CALENDAR_UNCOVERED, data={"year": year}, mentions=f.mention(*f.admins()), color="yellow")
-        out.append(Notice(f"calendar:uncovered:{year}", f.now, f.pmo_ids(), msg))
+        out.append(Notice(keys.calendar_uncovered().key(year), f.now, f.pmo_ids(), msg))
     return out

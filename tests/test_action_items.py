@@ -137,3 +137,13 @@ async def test_items_minuted_before_numbering_are_numbered_at_upgrade(tmp_path: 
         await engine.dispose()
     assert [tuple(r) for r in rows] == [(1, "补充FAQ"), (2, "确认上线窗口")]
     assert counter == 2  # the next minutes take A3
+
+
+async def test_closing_an_action_item_withdraws_the_reminder_still_waiting_to_be_sent(tb: TestBot) -> None:
+    await minuted(tb)
+    ok(await tb.say("张经理", "市场部", MINUTES))
+    tb.clear()
+    tb.clock.set(datetime(2026, 11, 26, 9, 31, tzinfo=SH))
+    await tb.bot.planner.tick()  # A1's reminder is queued, not sent yet
+    ok(await tb.say("李工", "研发部", f"/action done {CODE}/A1 已补充"))  # its transaction withdraws it
+    assert [m.template for m in tb.pop("研发部") if m.template == "action_due"] == []
