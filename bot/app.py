@@ -67,7 +67,7 @@ class Bot:
                                      max_attempts=sched.max_attempts, digest_max=sched.digest_max_items,
                                      lease=timedelta(seconds=sched.lease_seconds),
                                      settle_seconds=sched.dispatch_settle_ms / 1000,
-                                     chart_patience=sched.chart_patience_ms / 1000)
+                                     render_patience=sched.render_patience_ms / 1000)
         self.planner = Planner(self.sessions, config, self.calendar, self.clock)
         self.scheduler = Scheduler(self.planner, self.dispatcher, config, self.clock)
         self._tasks: list[asyncio.Task[None]] = []

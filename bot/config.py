@@ -169,7 +169,7 @@ class SchedulerConfig:
     digest_max_items: int = 10  # notices to one chat that fall due together merge into one card
     dispatch_batch: int = 50
     dispatch_settle_ms: int = 5  # after a wake, wait this long so replies arriving together share a batch
-    chart_patience_ms: int = 1000  # a chart not drawn by then: its message goes out saying 「生成中…」 first
+    render_patience_ms: int = 1000  # a chart or workbook not made by then: its message goes out saying 「生成中…」 first
     max_attempts: int = 8
     lease_seconds: int = 20  # a claimed row no process has confirmed is re-sent after this (renewed while sending)
     heartbeat_seconds: int = 5  # live processes split the app-wide send limits; a dead one's share returns in 3×

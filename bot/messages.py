@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -106,15 +107,16 @@ class Attachment:
 
 
 @dataclass(frozen=True)
-class Chart:
-    """A chart a message carries, still to be drawn: `draw` names a function of `cards.charts` and
-    `args` are its JSON arguments. Handlers and notice rules describe the chart; the outbox
-    dispatcher draws it in the render worker just before sending, outside any action's transaction,
-    and keeps the PNG in the outbox row as the message's attachment (docs/workflow.md, "Reports")."""
+class Artifact:
+    """A file a message carries that is made when the message is sent: a chart, a workbook.
+    Handlers and notice rules say what to make (`make` names a maker of `cards.render`, `args`
+    its arguments: JSON values, dates and datetimes); the outbox dispatcher makes it in the
+    render worker just before sending, outside any action's transaction, and keeps the bytes in
+    the outbox row as the message's attachment (docs/workflow.md, "Reports")."""
 
-    name: str  # the image's file name: "XZ-2026-0001-进度曲线.png"
-    label: str  # what it shows, for the note when it cannot be drawn: "进度曲线"
-    draw: str
+    name: str  # the file's name: "XZ-2026-0001-进度曲线.png", "XZ-2026-0001.xlsx"
+    label: str  # what it is, for the note when it cannot be made: "进度曲线"
+    make: str
     args: tuple[Any, ...] = ()
 
 
@@ -129,7 +131,7 @@ class Message:
     color: str = "blue"  # red / yellow / green / blue / grey: header colour by priority or state
     is_error: bool = False
     attachment: Attachment | None = None
-    chart: Chart | None = None  # drawn into `attachment` by the dispatcher
+    artifact: Artifact | None = None  # made into `attachment` by the dispatcher
 
     def to_json(self) -> dict[str, Any]:
         """Like `dataclasses.asdict`, without its deep copy (a planner tick serialises thousands)."""
@@ -139,9 +141,9 @@ class Message:
         if self.attachment is not None:
             out["attachment"] = {"name": self.attachment.name,
                                  "base64": base64.b64encode(self.attachment.content).decode("ascii")}
-        if self.chart is not None:
-            out["chart"] = {"name": self.chart.name, "label": self.chart.label, "draw": self.chart.draw,
-                            "args": list(self.chart.args)}
+        if self.artifact is not None:
+            a = self.artifact
+            out["artifact"] = {"name": a.name, "label": a.label, "make": a.make, "args": _tagged(list(a.args))}
         return out
 
     @classmethod
@@ -152,9 +154,9 @@ class Message:
         if data.get("attachment"):
             file = data["attachment"]
             data["attachment"] = Attachment(file["name"], base64.b64decode(file["base64"]))
-        if data.get("chart"):
-            chart = data["chart"]
-            data["chart"] = Chart(chart["name"], chart["label"], chart["draw"], tuple(chart["args"]))
+        if data.get("artifact"):
+            a = data["artifact"]
+            data["artifact"] = Artifact(a["name"], a["label"], a["make"], tuple(_untagged(a["args"])))
         return cls(**data)
 
     def as_text(self) -> str:
@@ -164,6 +166,31 @@ class Message:
             parts.append(self.body)
         parts += [f"{f.label}：{f.value}" for f in self.fields]
         return "\n".join(parts)
+
+
+def _tagged(value: Any) -> Any:
+    """JSON for an artifact's arguments: dates and datetimes as {"$date"|"$datetime": iso}."""
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, (list, tuple)):
+        return [_tagged(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _tagged(v) for k, v in value.items()}
+    return value
+
+
+def _untagged(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_untagged(v) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1 and "$date" in value:
+            return date.fromisoformat(value["$date"])
+        if len(value) == 1 and "$datetime" in value:
+            return datetime.fromisoformat(value["$datetime"])
+        return {k: _untagged(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from bot.aio import cancel_and_wait
 from bot.clock import Clock
 from bot.messages import CardKind, Message, mention_ref
 from bot.metrics import Metrics
-from cards.render import drawn, working
+from cards.render import made, working
 from storage import copies, org, outbox
 from storage.models import DeptChat
 
@@ -161,7 +161,7 @@ class Dispatcher:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], senders: dict[str, Sender], clock: Clock,
                  metrics: Metrics, batch: int = 50, max_attempts: int = 8, poll_seconds: float = 1.0,
                  digest_max: int = 10, lease: timedelta = outbox.LEASE, settle_seconds: float = 0.0,
-                 chart_patience: float = 1.0) -> None:
+                 render_patience: float = 1.0) -> None:
         self.sessions = sessions
         self.senders = senders
         self.clock = clock
@@ -172,8 +172,8 @@ class Dispatcher:
         self.digest_max = digest_max
         self.lease = lease
         self.settle_seconds = settle_seconds
-        self.chart_patience = chart_patience
-        self._drawing: set[asyncio.Task[None]] = set()  # chats whose sends wait for a chart
+        self.render_patience = render_patience
+        self._making: set[asyncio.Task[None]] = set()  # chats whose sends wait for an artifact
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()  # one claimer per process: SQLite has a single writer
         self._commits = GroupCommit(sessions, clock)
@@ -199,7 +199,7 @@ class Dispatcher:
                 by_chat[(send.item.platform, send.item.chat_id)].append(send)
             quick = []
             for chat_sends in by_chat.values():
-                if any(s.item.message.chart is not None for s in chat_sends):
+                if any(s.item.message.artifact is not None for s in chat_sends):
                     self._in_background(self._send_chat(chat_sends))  # its lease keeps the chat ours
                 else:
                     quick.append(self._send_chat(chat_sends))
@@ -207,31 +207,31 @@ class Dispatcher:
         return sum(len(s.row_ids) for s in sends), claimed.full
 
     def _in_background(self, sending: Awaitable[None]) -> None:
-        """A chat whose message has a chart to draw is sent beside the batches: drawing takes
-        hundreds of milliseconds, and other chats must not wait for it."""
+        """A chat whose message has an artifact to make is sent beside the batches: making one
+        takes hundreds of milliseconds, and other chats must not wait for it."""
         task = asyncio.ensure_future(sending)
-        self._drawing.add(task)
-        task.add_done_callback(self._drawn)
+        self._making.add(task)
+        task.add_done_callback(self._made)
 
-    def _drawn(self, task: asyncio.Task[None]) -> None:
-        self._drawing.discard(task)
+    def _made(self, task: asyncio.Task[None]) -> None:
+        self._making.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("sending a chart failed", exc_info=task.exception())
+            log.error("sending an artifact failed", exc_info=task.exception())
         self.wake()  # the chat's later rows may be due
 
     async def drain(self) -> int:
-        """Send everything that is due now (tests and shutdown), charts included."""
+        """Send everything that is due now (tests and shutdown), artifacts included."""
         total = 0
         while True:
             while n := await self.run_once():
                 total += n
-            if not self._drawing:
+            if not self._making:
                 return total
-            await asyncio.gather(*self._drawing, return_exceptions=True)
+            await asyncio.gather(*self._making, return_exceptions=True)
 
     async def close(self) -> None:
-        """Stop the chats still drawing: their rows stay leased and go out after a restart."""
-        await cancel_and_wait(*self._drawing)
+        """Stop the chats still making artifacts: their rows stay leased and go out after a restart."""
+        await cancel_and_wait(*self._making)
 
     async def run_forever(self) -> None:
         """Send a batch whenever woken, or every `poll_seconds` for rows falling due.
@@ -287,7 +287,7 @@ class Dispatcher:
         try:
             if sender is None:
                 raise PermanentSendError(f"no sender for platform {item.platform!r}")
-            message_id = await (self._send_drawn(send, sender) if item.message.chart is not None
+            message_id = await (self._send_made(send, sender) if item.message.artifact is not None
                                 else sender.send(item))
         except PermanentSendError as exc:
             await self._give_up(send, f"permanent: {exc}", chat_gone=exc.chat_gone)
@@ -304,16 +304,16 @@ class Dispatcher:
         self.metrics.sent.labels(item.platform, "sent").inc(len(send.row_ids))
         return True
 
-    async def _send_drawn(self, send: _Send, sender: Sender) -> str:
-        """Draw the message's chart, keep the PNG in its row (a retry sends it without drawing
-        again), then send. A drawing that takes longer than `chart_patience` s is announced: the
-        message goes out at once saying its chart follows (「生成中…」), and is then updated in place
-        with the chart where the platform can update it, or followed by the whole message where
-        it cannot (docs/workflow.md, "Reports")."""
+    async def _send_made(self, send: _Send, sender: Sender) -> str:
+        """Make the message's artifact (a chart, a workbook), keep its bytes in the row (a retry
+        sends them without making them again), then send. Making that takes longer than
+        `render_patience` s is announced: the message goes out at once saying what follows
+        (「生成中…」), and is then updated in place with it where the platform can update it, or
+        followed by the whole message where it cannot (docs/workflow.md, "Reports")."""
         item = send.item
-        drawing = asyncio.ensure_future(drawn(item.message))
+        drawing = asyncio.ensure_future(made(item.message))
         try:
-            async with asyncio.timeout(self.chart_patience):  # not wait_for: see bot/aio.py
+            async with asyncio.timeout(self.render_patience):  # not wait_for: see bot/aio.py
                 await asyncio.shield(drawing)
         except TimeoutError:
             first = replace(item, message=working(item.message), key=f"{item.key}:working")

@@ -39,7 +39,7 @@ def demo_config(database_url: str) -> Config:
     config = Config()
     config.database.url = database_url
     config.local.enabled = False
-    config.scheduler.chart_patience_ms = 60_000  # a cold render worker is slow: 「生成中…」 is tested on its own
+    config.scheduler.render_patience_ms = 60_000  # a cold render worker is slow: 「生成中…」 is tested on its own
     config.roles = RolesConfig(admins=[f"{PLATFORM}:周主任"])
     config.departments = [
         DepartmentConfig(name=dept, heads=[f"{PLATFORM}:{head}"], members=[f"{PLATFORM}:{m}" for m in members],

@@ -1,8 +1,9 @@
 """The render worker: one process, started with forkserver (never fork beside the platform
-threads), that draws the charts, so the event loop never waits on matplotlib. It is warmed in
-the background after start-up and stopped with the bot (docs/workflow.md, "Reports").
+threads), that draws the charts and writes the workbooks, so the event loop never waits on
+matplotlib or XlsxWriter. It is warmed in the background after start-up and stopped with the
+bot (docs/workflow.md, "Reports").
 
-`drawn` turns a message's `Chart` (what to draw) into its PNG attachment; the outbox dispatcher
+`made` turns a message's `Artifact` (what to make) into its attachment; the outbox dispatcher
 calls it just before the message is sent."""
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from typing import Any
 
 from bot.messages import Attachment, Message
 from cards import charts
+from cards.workbook import workbook
 
 log = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
+#: What a message's artifact may name (`bot.messages.Artifact.make`): nothing else is looked up by name.
+MAKERS: dict[str, Callable[..., bytes]] = {**charts.DRAWINGS, "workbook": workbook}
 
 
 def _pool_now() -> ProcessPoolExecutor:
@@ -39,36 +43,36 @@ async def render(fn: Callable[..., bytes], *args: Any) -> bytes:
         raise
 
 
-async def drawn(message: Message) -> Message:
-    """`message` with its chart drawn as its attachment. Without a CJK font, or when the drawing
-    itself fails, the message goes without it and says why; a worker that died raises
+async def made(message: Message) -> Message:
+    """`message` with its artifact made into its attachment. A chart without a CJK font, or an
+    artifact whose making fails, is left out and the message says why; a worker that died raises
     `BrokenProcessPool`, so the send is tried again."""
-    chart = message.chart
-    if chart is None:
+    artifact = message.artifact
+    if artifact is None:
         return message
-    draw = charts.DRAWINGS.get(chart.draw)
-    if charts.cjk_font() is None:
-        return without_chart(message, f"服务器未安装中文字体，{chart.label}从略；请管理员安装 fonts-wqy-microhei")
+    make = MAKERS.get(artifact.make)
+    if artifact.make in charts.DRAWINGS and charts.cjk_font() is None:
+        return without_artifact(message, f"服务器未安装中文字体，{artifact.label}从略；请管理员安装 fonts-wqy-microhei")
     try:
-        if draw is None:
-            raise LookupError(f"no chart named {chart.draw!r}")
-        content = await render(draw, *chart.args)
+        if make is None:
+            raise LookupError(f"no maker named {artifact.make!r}")
+        content = await render(make, *artifact.args)
     except BrokenProcessPool:
         raise
     except Exception:
-        log.exception("drawing %s failed", chart.name)
-        return without_chart(message, f"{chart.label}生成失败，已记入日志")
-    return replace(message, chart=None, attachment=Attachment(chart.name, content))
+        log.exception("making %s failed", artifact.name)
+        return without_artifact(message, f"{artifact.label}生成失败，已记入日志")
+    return replace(message, artifact=None, attachment=Attachment(artifact.name, content))
 
 
-def without_chart(message: Message, note: str) -> Message:
-    return replace(message, chart=None, body=f"{message.body}\n（{note}）" if message.body else f"（{note}）")
+def without_artifact(message: Message, note: str) -> Message:
+    return replace(message, artifact=None, body=f"{message.body}\n（{note}）" if message.body else f"（{note}）")
 
 
 def working(message: Message) -> Message:
-    """What is sent while a slow chart is still being drawn: the message, saying the chart follows."""
-    assert message.chart is not None
-    return without_chart(message, f"⏳ {message.chart.label}生成中，稍候发出…")
+    """What is sent while a slow artifact is still being made: the message, saying it follows."""
+    assert message.artifact is not None
+    return without_artifact(message, f"⏳ {message.artifact.label}生成中，稍候发出…")
 
 
 def _import_matplotlib() -> bytes:

@@ -8,9 +8,8 @@ import io
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import xlsxwriter
 
@@ -18,10 +17,11 @@ MAX_WIDTH = 60  # characters; longer text wraps
 SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
 
-@dataclass(frozen=True)
-class Sheet:
+class Sheet(NamedTuple):
+    """One table: its name, its column titles and its rows (as a message's artifact carries it)."""
+
     name: str
-    columns: tuple[str, ...]
+    columns: Sequence[str]
     rows: Sequence[Sequence[Any]]  # str, int, float, date, datetime or None per cell
 
 
@@ -30,8 +30,8 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def workbook(sheets: Sequence[Sheet]) -> bytes:
-    """The sheets as .xlsx bytes (pure: no I/O, safe to run in a worker thread)."""
+def workbook(sheets: Sequence[Sequence[Any]]) -> bytes:
+    """The sheets, each (name, columns, rows), as .xlsx bytes (pure: run in the render worker)."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                      "strings_to_numbers": False, "remove_timezone": True})
@@ -39,7 +39,7 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
     text = book.add_format({"valign": "top", "text_wrap": True})
     day = book.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
     moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm", "valign": "top"})
-    for sheet in sheets:
+    for sheet in map(Sheet._make, sheets):
         ws = book.add_worksheet(SHEET_NAME.sub("_", sheet.name)[:31])
         widths = [width(c) for c in sheet.columns]
         ws.write_row(0, 0, sheet.columns, header)

@@ -9,9 +9,7 @@ from datetime import date
 from typing import Any
 
 from bot.commands import Param, UserError, Values
-from bot.messages import Attachment, CardKind, Message
-from cards.render import render
-from cards.workbook import Sheet, workbook
+from bot.messages import Artifact, CardKind, Message
 from handlers import common
 from handlers.audit_trail import summary
 from handlers.context import Context
@@ -48,12 +46,15 @@ async def export(ctx: Context, v: Values) -> None:
     if not collabs:
         raise UserError("还没有任何协作项目可导出")
     sheets = await sheets_of(ctx, collabs)
-    content = await render(workbook, sheets)  # in the render worker: off the loop, and no GIL to share
     ctx.audit("export", collabs[0] if len(collabs) == 1 else None, file=name, collabs=len(collabs))
-    counts = "、".join(f"{s.name} {len(s.rows)}" for s in sheets)
-    ctx.reply(Message(f"导出：{name}", f"{len(sheets)} 张表（{counts}），{len(content) // 1024 + 1} KB。",
-                      template=CardKind.EXPORT, data={"name": name, "sheets": [s.name for s in sheets]}, color="green",
-                      attachment=Attachment(name, content)))
+    counts = "、".join(f"{sheet} {len(rows)}" for sheet, _, rows in sheets)
+    ctx.reply(Message(f"导出：{name}", f"{len(sheets)} 张表（{counts}）。", template=CardKind.EXPORT,
+                      data={"name": name, "sheets": [sheet for sheet, _, _ in sheets]}, color="green",
+                      artifact=Artifact(name, "工作簿", "workbook", (sheets,))))  # written when it is sent
+
+
+#: One table of the workbook: its name, column titles and rows (cards.workbook writes it).
+Sheet = tuple[str, Sequence[str], list[Sequence[Any]]]
 
 
 async def sheets_of(ctx: Context, collabs: Sequence[Collaboration]) -> list[Sheet]:
@@ -81,7 +82,7 @@ async def sheets_of(ctx: Context, collabs: Sequence[Collaboration]) -> list[Shee
         add("协作评价", *await _ratings(ctx, c))
         add("复盘报告", *await _retro(ctx, c))
         add("审计记录", *await _audit(ctx, c))
-    return [Sheet(name, columns, rows) for name, (columns, rows) in tables.items()]
+    return [(name, columns, rows) for name, (columns, rows) in tables.items()]
 
 
 def _cell(key: str, value: str) -> Any:

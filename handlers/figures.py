@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.messages import Chart
+from bot.messages import Artifact
 from scheduler.calendar import WorkCalendar
 from storage.models import Acceptance, Problem, Rating, Risk, Task
 
@@ -168,14 +168,14 @@ def curve(tasks: Sequence[Task], planned_due: Mapping[int, date], done_on: Mappi
 
 
 def progress_chart(code: str, tasks: Sequence[Task], planned: Mapping[int, date], start: date, today: date,
-                   zone: ZoneInfo) -> Chart | None:
+                   zone: ZoneInfo) -> Artifact | None:
     """The planned-vs-actual curve of a collaboration's plan, to be drawn (None: no tasks yet);
     `start` is when it began executing, or its first task's start if earlier."""
     if not tasks:
         return None
     done_on = {t.id: d for t in tasks if (d := day_of(t.done_at, zone)) is not None}
     first = min([start, *(t.start_date for t in tasks)])
-    return Chart(f"{code}-进度曲线.png", "进度曲线", "progress_curve",
+    return Artifact(f"{code}-进度曲线.png", "进度曲线", "progress_curve",
                  (f"{code} 计划与实际进度", *curve(tasks, planned, done_on, first, today)))
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 from bot.commands import Param, UserError, Values
 from bot.dates import DateError, parse_period
-from bot.messages import CardKind, Chart, Field, Message
+from bot.messages import Artifact, CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.figures import (
@@ -99,7 +99,7 @@ async def _collab_report(ctx: Context, c: Collaboration, p: Period, given: bool)
                       template=CardKind.REPORT,
                       data={"code": c.code, "tasks": now.tasks, "done": now.done, "on_time": now.on_time,
                             "late": len(now.late), "rework": now.rework, "period": p.label(), "changes": moved},
-                      color="red" if now.late else "green", chart=chart))
+                      color="red" if now.late else "green", artifact=chart))
 
 
 #: Tasks per Gantt image; a longer plan is sent as several.
@@ -128,11 +128,11 @@ async def gantt(ctx: Context, v: Values) -> None:
     suffix = f"（第 {page}/{pages} 页）" if pages > 1 else ""
     late = [f"T{t.number}" for t in shown if t.status in OPEN_TASK_STATES and t.due_date < ctx.today]
     body = f"{len(shown)} 个任务{suffix}；逾期：{'、'.join(late) or '无'}。"
-    chart = Chart(f"{c.code}-甘特图{page if pages > 1 else ''}.png", "甘特图", "gantt",
+    chart = Artifact(f"{c.code}-甘特图{page if pages > 1 else ''}.png", "甘特图", "gantt",
                   (f"{c.code} {c.name} 甘特图{suffix}", rows, ctx.today.isoformat(), TASK_LABEL))
     ctx.reply(Message(f"{c.code} 甘特图{suffix}", body, template=CardKind.REPORT,
                       data={"code": c.code, "page": page, "pages": pages, "tasks": [r["label"] for r in rows]},
-                      color="red" if late else "green", chart=chart))
+                      color="red" if late else "green", artifact=chart))
 
 
 RATING_AXES = ("响应及时性", "沟通效率", "交付质量")
@@ -159,18 +159,18 @@ async def _analysis(ctx: Context, dept: Department | None, p: Period) -> None:
     scope = "全部部门" if dept is None else dept.name
     title = f"跨部门协作分析报告（{scope}）" + (f"（{p.label()}）" if p.start is not None else "")
     names = [f["name"] for f in figures]
-    bars = Chart(f"分析报告-{ctx.today:%Y%m%d}.png", "部门对比图", "dept_comparison",
+    bars = Artifact(f"分析报告-{ctx.today:%Y%m%d}.png", "部门对比图", "dept_comparison",
                  (f"{title} 完成率与按时率", names,
                   {"完成率": [100 * f["done"] / f["tasks"] if f["tasks"] else 0 for f in figures],
                    "按时率": [100 * f["on_time"] / f["done"] if f["done"] else 0 for f in figures]}))
     ctx.reply(Message(title, f"{p.label()}。\n" + "\n".join(lines), template=CardKind.REPORT,
-                      data={"depts": figures}, color="blue", chart=bars))
+                      data={"depts": figures}, color="blue", artifact=bars))
     rated = {now.name: now.axes for now, _ in pairs if now.ratings}
     if rated:
-        radar = Chart(f"协作评价-{ctx.today:%Y%m%d}.png", "雷达图", "ratings_radar",
+        radar = Artifact(f"协作评价-{ctx.today:%Y%m%d}.png", "雷达图", "ratings_radar",
                       ("协作评价（1–5 分）", RATING_AXES, rated))
         body = "、".join(f"{now.name}（n={len(now.ratings)}）" for now, _ in pairs if now.ratings)
-        ctx.reply(Message(f"{title}：协作评价", body, template=CardKind.REPORT, data={}, color="blue", chart=radar))
+        ctx.reply(Message(f"{title}：协作评价", body, template=CardKind.REPORT, data={}, color="blue", artifact=radar))
 
 
 async def _dept_figures(ctx: Context, d: Department, p: Period) -> tuple[DeptFigures, DeptFigures]:

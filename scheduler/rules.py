@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from bot.config import PolicyConfig
-from bot.messages import CardKind, Chart, Field, Message, mention_ref
+from bot.messages import Artifact, CardKind, Field, Message, mention_ref
 from handlers.figures import Period, Record, collab_figures, progress_chart
 from handlers.portfolio import RAG_LABEL, standing
 from handlers.vocab import ESCALATION, MEETING_LABEL, TASK_LABEL
@@ -544,7 +544,7 @@ def weekly_sync(collabs: Iterable[Collaboration], dept_ids: dict[int, list[int]]
                           "上周进度汇总：\n" + "\n".join(lines) + f"\n任务：{status or '—'}",
                           template=CardKind.WEEKLY_SYNC, data={"code": c.code, "week": (week - timedelta(days=7)).isoformat(),
                                                         "reported": sorted(f.name(d) for d in got)},
-                          mentions=f.mention(*f.heads(*depts)), color="blue", chart=chart)
+                          mentions=f.mention(*f.heads(*depts)), color="blue", artifact=chart)
             out.append(Notice(keys.weekly_sync(c.id).key(week), at, tuple(depts), msg, c.id))
     return out
 
@@ -584,7 +584,7 @@ def pmo_weekly(collabs: Iterable[Collaboration], plans: Plans, f: Facts) -> list
         tally = "，".join(f"{RAG_LABEL[rag]} {n}" for rag in ("red", "yellow", "green")
                          if (n := sum(r[0].rag == rag for r in rows)))
         drawn = rows[:PMO_CHART_MAX]
-        chart = Chart(f"协作周报-{day}.png", "计划与实际完成对比图", "dept_comparison",
+        chart = Artifact(f"协作周报-{day}.png", "计划与实际完成对比图", "dept_comparison",
                       (f"执行中的协作：计划与实际完成（{day}）", [c.code for _, c, _, _, _ in drawn],
                        {"计划完成": [planned for *_, planned in drawn],
                         "实际完成": [now.completion or 0.0 for _, _, now, _, _ in drawn]}))
@@ -595,7 +595,7 @@ def pmo_weekly(collabs: Iterable[Collaboration], plans: Plans, f: Facts) -> list
         msg = Message(f"协作周报：{len(rows)} 个执行中的协作（{tally}）", "\n".join(lines) + note,
                       template=CardKind.PMO_WEEKLY, data={"day": day.isoformat(), "count": len(rows), "items": items},
                       color="red" if rows[0][0].rag == "red" else "yellow" if rows[0][0].rag == "yellow" else "green",
-                      chart=chart)
+                      artifact=chart)
         out.append(Notice(keys.pmo_weekly().key(week_of(day)), at, f.pmo_ids(), msg))
     return out
 

@@ -126,7 +126,7 @@ async def _queue_heads(session: AsyncSession, mine: dict[int, Queued]) -> list[l
 
 def _group(chats: list[list[Queued]], digest_max: int) -> list[list[Queued]]:
     """Split each chat's rows into sends: a stamped group stays whole; runs of scheduled notices
-    merge up to `digest_max`, except one with a chart (a digest card carries none); everything
+    merge up to `digest_max`, except one with an artifact (a digest card carries none); everything
     else goes alone."""
     out: list[list[Queued]] = []
     for rows in chats:
@@ -145,7 +145,7 @@ def _group(chats: list[list[Queued]], digest_max: int) -> list[list[Queued]]:
 
 
 def _mergeable(row: Queued) -> bool:
-    return row.kind == MERGEABLE and "chart" not in row.payload
+    return row.kind == MERGEABLE and "artifact" not in row.payload
 
 
 async def _whole_groups(session: AsyncSession, groups: list[list[Queued]]) -> list[list[Queued]]:

@@ -39,7 +39,7 @@ def dingtalk_config(db_url: str, base_url: str, depts: dict[str, str] | None = N
     config = Config()
     config.database.url = db_url
     config.local.enabled = False
-    config.scheduler.chart_patience_ms = 60_000  # a cold render worker is slow: 「生成中…」 is tested on its own
+    config.scheduler.render_patience_ms = 60_000  # a cold render worker is slow: 「生成中…」 is tested on its own
     config.dingtalk = replace(DingTalkConfig(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=base_url,
                                              oapi_url=base_url), **(FAST | dingtalk))
     config.roles = RolesConfig(admins=[f"dingtalk:{PEOPLE['周主任']}"])

@@ -48,7 +48,7 @@ def feishu_config(db_url: str, base_url: str, mode: str, **feishu: Any) -> Confi
     config = Config()
     config.database.url = db_url
     config.local.enabled = False
-    config.scheduler.chart_patience_ms = 60_000  # a cold render worker is slow: 「生成中…」 is tested on its own
+    config.scheduler.render_patience_ms = 60_000  # a cold render worker is slow: 「生成中…」 is tested on its own
     config.feishu = replace(FeishuConfig(app_id=APP_ID, app_secret=APP_SECRET, mode=mode,  # type: ignore[arg-type]
                                          encrypt_key=ENCRYPT_KEY, verification_token=TOKEN, base_url=base_url,
                                          request_timeout_seconds=2.0), **feishu)

@@ -36,7 +36,7 @@ class LocalRig:
         bound to local group chats named after each dept."""
         config = Config()
         config.database.url = db_url
-        config.scheduler.chart_patience_ms = 60_000  # a cold render worker is slow: 「生成中…」 is tested on its own
+        config.scheduler.render_patience_ms = 60_000  # a cold render worker is slow: 「生成中…」 is tested on its own
         if org is not None:
             pmo = next(iter(org))
             config.roles = RolesConfig(admins=[f"local:{org[pmo][0]}"])

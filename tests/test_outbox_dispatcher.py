@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import SystemClock
-from bot.messages import Chart, Message
+from bot.messages import Artifact, Message
 from bot.metrics import Metrics
 from bot.outbox import Dispatcher, OutboundItem
 from bot.testkit import TestBot, seed_open_tasks
-from cards.render import drawn
+from cards.render import made
 from storage import outbox
 from storage.db import make_engine, make_sessionmaker
 from storage.models import OutboxMessage
@@ -315,7 +315,7 @@ async def test_a_chat_paced_past_its_lease_stays_with_the_process_sending_it(db_
 
 def chart_row(key: str, chat: str, now: datetime) -> dict[str, Any]:
     """A reply carrying a chart still to be drawn (as `/report` queues it)."""
-    chart = Message("进度报表", "截至今天", chart=Chart(f"{key}.png", "进度曲线", "progress_curve",
+    chart = Message("进度报表", "截至今天", artifact=Artifact(f"{key}.png", "进度曲线", "progress_curve",
                                                       ("进度", ["2026-12-01", "2026-12-02"], [0, 100], [0, None])))
     return {"key": key, "platform": "memory", "chat_id": chat, "kind": "reply", "payload": chart.to_json(),
             "due_at": now, "created_at": now}
@@ -326,9 +326,9 @@ async def test_a_chart_being_drawn_holds_back_its_own_chat_only(tb: TestBot, mon
 
     async def slow(message: Message) -> Message:
         await release.wait()
-        return await drawn(message)
-    monkeypatch.setattr("bot.outbox.drawn", slow)
-    tb.bot.dispatcher.chart_patience = 60  # no 「生成中…」 card here: only the order is looked at
+        return await made(message)
+    monkeypatch.setattr("bot.outbox.made", slow)
+    tb.bot.dispatcher.render_patience = 60  # no 「生成中…」 card here: only the order is looked at
     now = tb.clock.now()
     await put(tb, chart_row("r1", "研发部", now), row("r2", "研发部", now, kind="notice"))
     async with asyncio.timeout(5):  # a batch that waited for the drawing would never end here
@@ -347,9 +347,9 @@ async def test_a_drawn_chart_is_kept_in_its_row_and_not_drawn_again_for_a_retry(
     drawings: list[str] = []
 
     async def counted(message: Message) -> Message:
-        drawings.append(message.chart.name if message.chart else "")
-        return await drawn(message)
-    monkeypatch.setattr("bot.outbox.drawn", counted)
+        drawings.append(message.artifact.name if message.artifact else "")
+        return await made(message)
+    monkeypatch.setattr("bot.outbox.made", counted)
     now = tb.clock.now()
     await put(tb, chart_row("r1", "研发部", now))
     flaky = FlakyOnce(tb, {"r1"})
@@ -357,7 +357,7 @@ async def test_a_drawn_chart_is_kept_in_its_row_and_not_drawn_again_for_a_retry(
     await tb.bot.dispatcher.drain()
     async with tb.bot.sessions() as session:
         kept = Message.from_json(await session.scalar(select(OutboxMessage.payload).where(OutboxMessage.key == "r1")))
-    assert kept.chart is None and kept.attachment is not None and kept.attachment.content[:4] == b"\x89PNG"
+    assert kept.artifact is None and kept.attachment is not None and kept.attachment.content[:4] == b"\x89PNG"
     tb.clock.advance(timedelta(seconds=3))
     await tb.bot.dispatcher.drain()
     assert drawings == ["r1.png"] and [i.message.attachment.content for i in flaky.items] == [kept.attachment.content]

@@ -136,7 +136,7 @@ async def test_on_dingtalk_a_chart_sent_again_reuses_its_media_id_until_it_is_re
 
 async def test_a_slow_chart_is_announced_on_feishu_and_its_card_then_updated_with_it(db_url: str) -> None:
     async with running(FeishuRig.create(db_url, "webhook")) as rig:
-        rig.bot.dispatcher.chart_patience = 0  # every drawing counts as slow
+        rig.bot.dispatcher.render_patience = 0  # every drawing counts as slow
         await _planned(rig, lambda name: {})
         posted = rig.fake.chat(CHATS["协作管理办公室"])
         card, image = posted[-2], posted[-1]
@@ -147,7 +147,7 @@ async def test_a_slow_chart_is_announced_on_feishu_and_its_card_then_updated_wit
 
 async def test_a_slow_chart_on_dingtalk_follows_its_announcement_with_the_whole_report(db_url: str) -> None:
     async with running(DingTalkRig.create(db_url)) as ding:
-        ding.bot.dispatcher.chart_patience = 0
+        ding.bot.dispatcher.render_patience = 0
         await _planned(ding, lambda name: {"at": (DING_PEOPLE[name],)})
         await ding.settle()
         seen = ding.fake.seen[DING_CHATS["协作管理办公室"]]
@@ -158,7 +158,7 @@ async def test_a_slow_chart_on_dingtalk_follows_its_announcement_with_the_whole_
 
 async def test_a_slow_chart_in_the_emulator_replaces_its_announcement_in_place(db_url: str) -> None:
     async with running(LocalRig.create(db_url, org=DEMO_ORG)) as rig:
-        rig.bot.dispatcher.chart_patience = 0
+        rig.bot.dispatcher.render_patience = 0
         await _planned(rig, lambda name: {})
         card = rig.card("协作管理办公室", "进度报表")
         assert card["edited"] and "生成中" not in card["html"] and '<img class="chart"' in card["html"]

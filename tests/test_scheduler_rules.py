@@ -233,8 +233,8 @@ def test_monday_sync_rolls_up_last_weeks_reports() -> None:
     body = got[0].message.body
     assert "设计部：完成 海报3张" in body and "研发部：未提交" in body and "进行中 1" in body
     assert got[0].dept_ids == (DESIGN, DEV)
-    chart = got[0].message.chart  # the key chart: the plan's curve, drawn when the notice is sent
-    assert chart is not None and chart.draw == "progress_curve"
+    chart = got[0].message.artifact  # the key chart: the plan's curve, drawn when the notice is sent
+    assert chart is not None and chart.make == "progress_curve"
     _, days, planned, actual = chart.args
     point = days.index("2026-11-26")
     assert (planned[point], actual[point]) == (50, 50) and days[-1] == "2026-12-04" and actual[-1] is None
@@ -255,7 +255,7 @@ def test_the_pmos_weekly_digest_lists_every_executing_collaboration_most_urgent_
     assert (first["code"], first["status"], first["done"], first["week"], first["late"]) == \
         ("XZ-2026-0001", "红", "1/2", "1", "1")  # T1 late 6 working days; T2 accepted this week
     assert "T1 逾期 6 个工作日" in first["why"] and second["status"] == "绿"
-    chart = notice.message.chart
+    chart = notice.message.artifact
     assert chart is not None and chart.args[1] == ["XZ-2026-0001", "XZ-2026-0002"]
     assert chart.args[2] == {"计划完成": [100.0, 0.0], "实际完成": [50.0, 0.0]}
     assert rules.pmo_weekly([COLLAB], plans, facts(sh(2026, 11, 30, 9), sh(2026, 11, 30, 10),
