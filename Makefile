@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: serve test bench venv clean browser fonts
+.PHONY: serve test check bench venv clean browser fonts
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,7 +29,14 @@ browser:
 	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || \
 		(apt-get update && apt-get install -y chromium fonts-wqy-microhei)
 
-test: $(STAMP) browser
+# The code's own rules, before any test: ruff (style, unused names, import order), mypy (every
+# hint checked, tests and benches too) and import-linter (one direction of imports, pyproject.toml).
+check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+
+test: $(STAMP) browser check
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -41,4 +48,4 @@ bench: $(STAMP)
 	$(PY) bench/serve_memory.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis xiezuo.db xiezuo.db-wal xiezuo.db-shm
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache xiezuo.db xiezuo.db-wal xiezuo.db-shm

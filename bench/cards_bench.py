@@ -12,14 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from cardkit import SPECS, every_kind  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.messages import Message  # noqa: E402
 from cards.dingtalk import card_data, markdown  # noqa: E402
 from cards.feishu import feishu_card  # noqa: E402
 from cards.html import Directory, render_html  # noqa: E402
+from tests.cardkit import SPECS, every_kind  # noqa: E402
 
 WHERE = Directory(people=tuple((f"成员{i}", "研发部") for i in range(20)), depts=("市场部", "研发部", "设计部"))
 RENDERERS: dict[str, Callable[[Message], Any]] = {

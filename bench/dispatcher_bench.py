@@ -19,14 +19,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "tests")]
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
-from fake_platform import FakePlatform, HttpSender  # noqa: E402
 from planner_bench import bench_url  # noqa: E402
 
 from bot.platforms.memory import MemorySender  # noqa: E402
 from bot.testkit import TestBot, demo_config  # noqa: E402
 from storage import outbox  # noqa: E402
+from tests.fake_platform import FakePlatform, HttpSender  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
 CHATS = 50

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
 
@@ -37,7 +37,7 @@ CHAT = "oc_bench"
 
 # ---------------------------------------------------------------- load generator (second process)
 def make_bodies(count: int) -> list[tuple[dict[str, str], bytes]]:
-    from fakes.feishu import message_event, signed_request
+    from tests.fakes.feishu import message_event, signed_request
 
     bodies = []
     for i in range(count):
@@ -106,7 +106,7 @@ def loadgen_main(args: list[str]) -> None:
 
 def fake_main() -> None:
     """The fake Feishu in a process of its own: prints its URL, serves until stdin closes."""
-    from fakes.feishu import FakeFeishu
+    from tests.fakes.feishu import FakeFeishu
 
     async def serve_fake() -> None:
         fake = FakeFeishu()
@@ -157,11 +157,10 @@ async def bare_app() -> web.Application:
 
 
 async def make_bot(db_url: str, fake_url: str, workers: int = 0):  # type: ignore[no-untyped-def]
-    from fakes.feishu import APP_ID, APP_SECRET, BOT_OPEN_ID
-
     from bot.app import Bot
     from bot.config import Config, DepartmentConfig, FeishuConfig, RolesConfig
     from bot.platforms.feishu.adapter import FeishuAdapter
+    from tests.fakes.feishu import APP_ID, APP_SECRET, BOT_OPEN_ID
 
     config = Config()
     config.database.url = db_url
@@ -240,10 +239,9 @@ async def webhook_bench(db_url: str, rate: float, seconds: float, workers: int, 
 
 
 async def fanout_bench(db_url: str, notices: int = 600, chats: int = 120) -> None:
-    from fakes.feishu import FakeFeishu
-
     from bot.messages import Message
     from storage import outbox
+    from tests.fakes.feishu import FakeFeishu
 
     fake = FakeFeishu()
     fake_url = await fake.start()

@@ -197,7 +197,7 @@ async def probe(base: str, stop: asyncio.Event, worst: list[float]) -> None:
 async def measure(base: str, rounds: int) -> dict[str, list[float]]:
     emulator = Emulator(base)
     await emulator.open()
-    results: dict[str, list[float]] = {}
+    results: dict[str, list[Any]] = {}  # seconds; a lag is None where serve has no loop-lag watch
     try:
         async with emulator.http.ws_connect(base + "/ws", headers={"X-Xiezuo-Token": emulator.token}) as ws:
             for _ in range(rounds):

@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -262,7 +262,7 @@ STEPS = {
 
 async def phases(tb: TestBot, driver: Driver, count: int) -> None:
     """Run `count` commands one at a time and print time per router step and statements per command."""
-    spent: Counter[str] = Counter()
+    spent: defaultdict[str, float] = defaultdict(float)
     statements: list[int] = [0]
     originals = {key: getattr(*key) for key in STEPS}
 

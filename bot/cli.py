@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, load_config
@@ -118,7 +118,7 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
     adapters = platform_adapters(bot)
     app = make_app(bot, adapters)
     for adapter in adapters:
-        app.on_cleanup.append(lambda _app, adapter=adapter: adapter.stop())
+        app.on_cleanup.append(_stopping(adapter))
     try:
         with _opening_database(config):
             await bot.start()
@@ -141,6 +141,13 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
     bot.warm_renderer()
     port = runner.addresses[0][1]  # the real port when the config asks for 0
     return bot, runner, f"http://{config.http.host}:{port}/"
+
+
+def _stopping(adapter: Adapter) -> Callable[[web.Application], Awaitable[None]]:
+    """The server's clean-up step that stops one platform adapter."""
+    async def stop(_app: web.Application) -> None:
+        await adapter.stop()
+    return stop
 
 
 async def serve_forever(config: Config) -> None:

@@ -280,7 +280,7 @@ def _shown(key: str, value: Any) -> str:
 def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, source, key)
     if origin is Literal:
         if value not in args:

@@ -90,5 +90,5 @@ def matrix(overrides: Mapping[str, Mapping[str, str]]) -> dict[str, dict[Party, 
                 raise ValueError(f"{event}.{party} must stay \"now\": {PARTY_LABEL[party]}要处理此事")
             if party == "concerned" and not spec.who and when != "off":
                 raise ValueError(f"{event} has no party 'concerned'")
-            table[event][party] = when  # type: ignore[assignment]
+            table[event][party] = when
     return table

@@ -9,7 +9,11 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # matplotlib itself is imported where a chart is drawn: in the render worker
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 #: Debian's fonts-wqy-microhei (installed by `make test`; `make serve` installs it when it can).
 CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -34,7 +38,7 @@ def _family() -> str:
     return str(font_manager.FontProperties(fname=font).get_name())
 
 
-def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib's Figure, imported lazily
+def _figure(width: float, height: float) -> tuple[Figure, str]:
     os.environ.setdefault("MPLCONFIGDIR", str(Path(os.environ.get("TMPDIR", "/tmp")) / "xiezuo-mpl"))
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -44,13 +48,13 @@ def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib's Figure,
     return fig, _family()
 
 
-def _open_frame(ax) -> None:  # noqa: ANN001 - matplotlib's Axes
+def _open_frame(ax: Axes) -> None:
     """No top and right spines: the plot reads as data, not a box."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
 
-def _png(fig) -> bytes:  # noqa: ANN001
+def _png(fig: Figure) -> bytes:
     out = io.BytesIO()
     fig.savefig(out, format="png", bbox_inches="tight")
     return out.getvalue()

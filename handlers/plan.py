@@ -143,9 +143,9 @@ async def division_table(ctx: Context, c: Collaboration) -> Message:
     numbers = {t.id: t.number for t in tasks}
     people = await org.people_by_ids(ctx.session, [t.owner_person_id for t in tasks])
     depts = {d.id: d.name for d in await org.departments(ctx.session)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for t in tasks:
-        after = ",".join(f"T{numbers[p]}" for p in sorted(graph.get(t.id, ()), key=numbers.get))
+        after = ",".join(f"T{numbers[p]}" for p in sorted(graph.get(t.id, ()), key=numbers.__getitem__))
         rows.append({"task": f"T{t.number}", "title": t.title, "dept": depts[t.owner_dept_id],
                      "owner": people[t.owner_person_id].name, "deliverable": t.deliverable, "standard": t.standard,
                      "start": t.start_date.isoformat(), "due": t.due_date.isoformat(), "after": after,

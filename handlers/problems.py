@@ -248,8 +248,8 @@ def _describe(v: Values, task: Task | None) -> str:
 
 
 def change_message(c: Collaboration, cr: ChangeRequest, title: str, body: str = "") -> Message:
-    fields = (Field("类型", CHANGE_LABEL[cr.kind]), Field("内容", cr.description), Field("原因", cr.reason),
-              Field("状态", CHANGE_STATUS[cr.status]))
+    fields: tuple[Field, ...] = (Field("类型", CHANGE_LABEL[cr.kind]), Field("内容", cr.description),
+                                 Field("原因", cr.reason), Field("状态", CHANGE_STATUS[cr.status]))
     if cr.decision_note:
         fields += (Field("审批意见", cr.decision_note),)
     return showing(Message(title, body, fields, template=CardKind.CHANGE,

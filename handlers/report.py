@@ -5,6 +5,7 @@ handlers.figures; here the rows are read and the cards written."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from bot.commands import Param, UserError, Values
 from bot.dates import DateError, parse_period
@@ -186,11 +187,11 @@ async def _dept_figures(ctx: Context, d: Department, p: Period) -> tuple[DeptFig
                  for period in (p, p.before()))  # type: ignore[return-value]
 
 
-def _shown(now: DeptFigures, then: DeptFigures) -> dict[str, object]:
+def _shown(now: DeptFigures, then: DeptFigures) -> dict[str, Any]:
     """A department's row of the report: its figures as the card says them, with their n."""
     def mean(values: tuple[int, ...]) -> float | None:
         return sum(values) / len(values) if values else None
-    moved = {"完成": now.done - then.done}
+    moved: dict[str, float] = {"完成": now.done - then.done}
     for name, a, b in (("按时率", now.on_time / now.done if now.done else None,
                         then.on_time / then.done if then.done else None),
                        ("验收均分", mean(now.scores), mean(then.scores))):

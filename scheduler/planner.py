@@ -171,8 +171,10 @@ class Planner:
 
     async def _resolve(self, session: AsyncSession, due: _Due, f: Facts) -> None:
         """Load the collaborations, departments and people the notices will name and @mention."""
+        items: list[Evaluation | Meeting | Problem | ActionItem] = [*due.evaluations, *due.meetings, *due.problems,
+                                                                    *due.actions]
         collab_ids = ({t.collab_id for t in (*due.tasks, *due.rework, *due.digest_tasks)}
-                      | {x.collab_id for x in (*due.evaluations, *due.meetings, *due.problems, *due.actions)})
+                      | {x.collab_id for x in items})
         f.collabs = {c.id: c for c in (*due.kickoffs, *due.retros)} | due.weekly_collabs
         f.collabs |= await schedule.collabs(session, collab_ids - set(f.collabs))
         due.dept_lists = await _dept_lists(session, {c.id for c in due.kickoffs} | set(due.weekly_collabs))

@@ -1,10 +1,10 @@
 """Engine and session factory for SQLite (embedded default) and PostgreSQL (production)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -112,6 +112,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
+
+
+def changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (its result is a cursor result)."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import changed
 from storage.models import InboxEvent
 from storage.upsert import insert_ignore, insert_new
 
@@ -30,7 +31,7 @@ async def claim_many(session: AsyncSession, platform: str, items: list[tuple[str
     """Claim several (key, payload) at once; returns the keys this call stored (the rest were seen)."""
     rows = list({key: {"platform": platform, "event_key": key, "status": "pending", "payload": payload,
                        "received_at": now} for key, payload in items}.values())
-    return {key for _, key in await insert_new(session, InboxEvent, rows, ["platform", "event_key"])}
+    return {row.event_key for row in await insert_new(session, InboxEvent, rows, ["platform", "event_key"])}
 
 
 async def mark_done(session: AsyncSession, platform: str, key: str, now: datetime) -> None:
@@ -76,7 +77,7 @@ async def purge(session: AsyncSession, older_than: datetime) -> int:
     """Drop finished rows past the retention window (kept ≥ 24 h for platform retries)."""
     result = await session.execute(delete(InboxEvent).where(InboxEvent.status == "done",
                                                             InboxEvent.received_at < older_than))
-    return result.rowcount or 0
+    return changed(result)
 
 
 RETENTION = timedelta(hours=48)

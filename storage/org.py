@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import NAME_CHARS, TITLE_CHARS, Department, DeptChat, Person
 from storage.upsert import insert_ignore
 
-T = TypeVar("T", Department, Person, None)
+T = TypeVar("T", Department, Person)
 
 
 async def departments(session: AsyncSession) -> Sequence[Department]:
@@ -88,7 +88,7 @@ async def person_by_id(session: AsyncSession, person_id: int) -> Person | None:
     return _held(session, await session.get(Person, person_id))
 
 
-def _held(session: AsyncSession, row: T) -> T:
+def _held(session: AsyncSession, row: T | None) -> T | None:
     """Keep a looked-up department or person for the rest of the session: its identity map holds
     rows only while something else does, and a table naming the same people on every row would
     otherwise load each of them again (docs/performance.md, "Export")."""

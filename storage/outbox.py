@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import org
+from storage.db import changed
 from storage.models import UNSENT_ROWS, OutboxMessage
 from storage.upsert import insert_ignore
 
@@ -64,7 +65,7 @@ class Claim(NamedTuple):
 
 # The dispatcher's statements, built once and in Core: it claims several times a second under
 # load, and building a statement, or loading and flushing ORM objects, cost more than running it.
-_OUTBOX = OutboxMessage.__table__
+_OUTBOX = cast(Table, OutboxMessage.__table__)
 _CLAIM = (select(*(_OUTBOX.c[name] for name in Queued._fields))
           .where(UNSENT_ROWS, _OUTBOX.c.due_at <= bindparam("now"))  # the partial index's own predicate
           .order_by(_OUTBOX.c.scheduled_at, _OUTBOX.c.id).limit(bindparam("limit"))
@@ -219,7 +220,7 @@ async def withdraw(session: AsyncSession, key_prefix: str) -> int:
                                    .where(OutboxMessage.key.startswith(key_prefix, autoescape=True),
                                           OutboxMessage.status == "pending")
                                    .values(status="withdrawn"))
-    return result.rowcount or 0
+    return changed(result)
 
 
 async def due_moments(session: AsyncSession, until: datetime) -> list[datetime]:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import changed
 from storage.models import (
     ActionItem,
     CalendarOverride,
@@ -67,7 +68,7 @@ async def set_override(session: AsyncSession, day: date, workday: bool, note: st
 
 async def remove_override(session: AsyncSession, day: date) -> bool:
     result = await session.execute(delete(CalendarOverride).where(CalendarOverride.day == day))
-    return bool(result.rowcount)
+    return bool(changed(result))
 
 
 async def departments(session: AsyncSession) -> Sequence[Department]:

@@ -19,7 +19,7 @@ import collections
 import sqlite3
 from collections.abc import Coroutine, Iterable, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -148,15 +148,17 @@ class _AdaptedCursor(AsyncAdapt_aiosqlite_cursor):
             self._adapt_connection._handle_exception(error)
 
     async def _run(self, operation: Any, parameters: Any) -> None:
+        cursor = cast(sqlite3.Cursor, self._cursor)  # sqlite3's own (`_make_new_cursor`), not the adapter's
         if parameters is None:
-            self._cursor.execute(operation)
+            cursor.execute(operation)
         else:
-            self._cursor.execute(operation, parameters)
-        if self._cursor.description:
-            self._rows = collections.deque(self._cursor.fetchall())
+            cursor.execute(operation, parameters)
+        if cursor.description:
+            self._rows = collections.deque(cursor.fetchall())
 
     async def _run_many(self, operation: Any, seq_of_parameters: Any) -> None:
-        self._cursor.executemany(operation, seq_of_parameters)
+        cursor = cast(sqlite3.Cursor, self._cursor)
+        cursor.executemany(operation, seq_of_parameters)
 
 
 class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
@@ -177,14 +179,14 @@ class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
             except Exception as error:
                 self._handle_exception(error)
 
-    @AsyncAdapt_aiosqlite_connection.isolation_level.setter
+    @AsyncAdapt_aiosqlite_connection.isolation_level.setter  # type: ignore[attr-defined]  # a property to mypy too
     def isolation_level(self, value: str | None) -> None:  # in place, not through aiosqlite's queue
         self._connection._conn.isolation_level = value
 
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> _AdaptedConnection:
-        return _AdaptedConnection(self, await_(connect(*arg, **kw)))
+        return _AdaptedConnection(self, await_(connect(*arg, **kw)))  # type: ignore[arg-type]  # aiosqlite's shape
 
 
 _MODULE = SimpleNamespace(
@@ -200,8 +202,8 @@ class SQLiteDialect_inline(SQLiteDialect_aiosqlite):
     supports_statement_cache = True
 
     @classmethod
-    def import_dbapi(cls) -> _DBAPI:  # type: ignore[override]
-        return _DBAPI(_MODULE, sqlite3)  # type: ignore[arg-type]
+    def import_dbapi(cls) -> _DBAPI:
+        return _DBAPI(_MODULE, sqlite3)  # type: ignore[arg-type]  # a module's shape, not a module
 
 
 dialect = SQLiteDialect_inline

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, Row
+from sqlalchemy import Insert, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +34,6 @@ def _statement(dialect: str, model: type[Base], conflict: tuple[str, ...]) -> In
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # executemany with RETURNING: compiled once and batched ("insertmanyvalues"), and the
     # returned rows are exactly the ones inserted, on both dialects.
-    table = model.__table__  # the Core table: no ORM bulk-insert bookkeeping per row
+    table = cast(Table, model.__table__)  # the Core table: no ORM bulk-insert bookkeeping per row
     return insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(
         *(table.c[c] for c in conflict))

@@ -5,10 +5,11 @@ The cast (demo org): 小张 of 市场部 raises the request (initiator, lead dep
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
+from bot.app import Bot
 from bot.messages import Message
 from bot.testkit import TestBot
 from storage.models import Base
@@ -74,7 +75,14 @@ async def to_executing(tb: TestBot) -> None:
     tb.clear()
 
 
-async def count(tb: TestBot, model: type[Base], **where: Any) -> int:
+class HasBot(Protocol):
+    """A test bot or a platform rig: anything running a bot whose database a test reads."""
+
+    @property
+    def bot(self) -> Bot: ...
+
+
+async def count(tb: HasBot, model: type[Base], **where: Any) -> int:
     async with tb.bot.sessions() as session:
         stmt = select(func.count()).select_from(model)
         for key, value in where.items():
@@ -82,7 +90,7 @@ async def count(tb: TestBot, model: type[Base], **where: Any) -> int:
         return int(await session.scalar(stmt) or 0)
 
 
-async def one(tb: TestBot, model: type[Base], **where: Any) -> Any:
+async def one(tb: HasBot, model: type[Base], **where: Any) -> Any:
     async with tb.bot.sessions() as session:
         stmt = select(model)
         for key, value in where.items():

@@ -18,6 +18,7 @@ async def test_the_confirmed_plan_and_each_approved_move_are_versions(tb: TestBo
     async with tb.bot.sessions() as session:
         rows = (await session.scalars(select(TaskBaseline).order_by(TaskBaseline.version, TaskBaseline.task_id))).all()
         t3 = await session.scalar(select(Task).where(Task.number == 3))
+    assert t3 is not None
     assert [(b.version, b.reason) for b in rows] == [(1, "方案确认")] * 3 + [(2, "变更 C1")] * 3
     assert [str(b.due_date) for b in rows if b.task_id == t3.id] == ["2026-12-04", "2026-12-08"]
     portfolio = ok(await tb.say("周主任", "协作管理办公室", "/board"))

@@ -382,7 +382,7 @@ def test_any_card_form_binds_or_raises_a_user_error(name: str, values: dict[str,
         assert err.message.strip() and err.usage == spec.usage()
 
 
-_plain = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters='"'), min_size=1, max_size=30)
+_plain = st.text(st.characters(exclude_categories=["Cs"], exclude_characters='"'), min_size=1, max_size=30)
 _item = _plain.map(lambda s: "".join(c for c in s if c not in ",，、;；")).map(str.strip).filter(bool)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Locator, Page, async_playwright, expect
 
 from bot.cli import start_server
 from bot.clock import FixedClock
@@ -57,7 +57,7 @@ async def act_as(page: Page, user: str, chat: str) -> None:
     await expect(page.locator("#chat-title")).to_have_text(chat)
 
 
-def card(page: Page, title: str):  # noqa: ANN201 - a Playwright locator
+def card(page: Page, title: str) -> Locator:
     return page.locator(".msg", has=page.locator(".card-header", has_text=title)).last
 
 

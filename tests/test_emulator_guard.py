@@ -106,13 +106,13 @@ async def test_a_page_of_another_origin_cannot_act_or_listen(emulator: tuple[str
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
             try:
-                page = await browser.new_page()
-                await page.goto(f"http://127.0.0.1:{port}/")
+                tab = await browser.new_page()
+                await tab.goto(f"http://127.0.0.1:{port}/")
                 for _ in range(50):
-                    if await page.title():
+                    if await tab.title():
                         break
                     await asyncio.sleep(0.1)
-                assert await page.title() == "REFUSED"
+                assert await tab.title() == "REFUSED"
             finally:
                 await browser.close()
     finally:

@@ -356,7 +356,9 @@ async def test_a_drawn_chart_is_kept_in_its_row_and_not_drawn_again_for_a_retry(
     tb.bot.senders["memory"] = flaky
     await tb.bot.dispatcher.drain()
     async with tb.bot.sessions() as session:
-        kept = Message.from_json(await session.scalar(select(OutboxMessage.payload).where(OutboxMessage.key == "r1")))
+        payload = await session.scalar(select(OutboxMessage.payload).where(OutboxMessage.key == "r1"))
+    assert payload is not None
+    kept = Message.from_json(payload)
     assert kept.artifact is None and kept.attachment is not None and kept.attachment.content[:4] == b"\x89PNG"
     tb.clock.advance(timedelta(seconds=3))
     await tb.bot.dispatcher.drain()

@@ -79,7 +79,7 @@ def test_the_curve_counts_the_confirmed_plan_and_what_was_done() -> None:
     assert actual[:4] == [0, 0, 50, 50] and all(a is None for a in actual[4:])  # nothing drawn after today
 
 
-async def _planned(rig: FeishuRig | DingTalkRig, at: Callable[[str], dict[str, Any]]) -> None:
+async def _planned(rig: FeishuRig | DingTalkRig | LocalRig, at: Callable[[str], dict[str, Any]]) -> None:
     """A collaboration with one task, typed by its people on the platform (`at`: how a message
     there @mentions someone), then its report asked for."""
     await rig.say("小张", "市场部", REQUEST)
@@ -234,7 +234,9 @@ async def test_the_cross_department_analysis(tb: TestBot) -> None:
     assert research["ratings"] == "5.0/4.0/3.0（n=1）" and figures["设计部"]["ratings"] == "—"
     assert figures["设计部"]["score"] == "77.5（n=2）"  # 部分通过 70, then 通过 85
     assert research["changes"] == "完成 +1"  # a week ago nothing was accepted yet
-    assert png_size(replies[0].attachment.content)[0] > 600 and png_size(replies[1].attachment.content)[0] > 400
+    bars, radar = replies[0].attachment, replies[1].attachment
+    assert bars is not None and radar is not None
+    assert png_size(bars.content)[0] > 600 and png_size(radar.content)[0] > 400
     own = ok(await tb.say("李主管", "研发部", "/report 研发部"))
     assert [f["name"] for f in own.data["depts"]] == ["研发部"]
     refused(await tb.say("李主管", "研发部", "/report all"))

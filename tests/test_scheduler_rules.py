@@ -68,8 +68,8 @@ def fired(rule: Callable[[Facts], Sequence[Notice]], start: datetime, end: datet
     return out
 
 
-def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SH)
+def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SH)
 
 
 def test_due_soon_counts_working_days_across_national_day() -> None:

@@ -27,7 +27,7 @@ async def test_healthz_reports_ok_and_the_database_dialect(client: TestClient, d
     assert body["status"] == "ok"
     assert body["database"] == ("sqlite" if db_url.startswith("sqlite") else "postgresql")
     assert body["platforms"] == ["memory"]
-    assert client.server.app[BOT_KEY].engine.dialect.name == body["database"]
+    assert client.app is not None and client.app[BOT_KEY].engine.dialect.name == body["database"]
 
 
 async def test_healthz_is_503_when_the_database_is_unreachable() -> None:

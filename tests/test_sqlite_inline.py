@@ -45,8 +45,12 @@ async def test_statements_run_on_the_event_loop_thread(engine: AsyncEngine) -> N
     assert engine.dialect.driver == "xiezuo_inline"
     seen: list[int] = []
 
-    def register(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_conn.create_function("whose_thread", 0, lambda: seen.append(threading.get_ident()) or 1)
+    def whose_thread() -> int:
+        seen.append(threading.get_ident())
+        return 1
+
+    def register(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.create_function("whose_thread", 0, whose_thread)
 
     await engine.dispose()  # new connections get the function
     event.listen(engine.sync_engine, "connect", register)

@@ -381,7 +381,7 @@ class FakeDingTalk:
     async def _drop(self) -> None:
         for conn in self._conns:
             if conn.ws._writer is not None:  # abort the transport: no close frame
-                conn.ws._writer.transport.abort()  # type: ignore[union-attr]
+                conn.ws._writer.transport.abort()
 
     # ----------------------------------------------------------------- stream endpoints
     async def _open(self, request: web.Request) -> web.Response:

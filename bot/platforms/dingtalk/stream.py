@@ -84,7 +84,7 @@ class StreamClient(dingtalk_stream.DingTalkStreamClient):
                 log.warning("dingtalk stream connection failed: %r", exc)
             finally:
                 self.connected.clear()
-                self.websocket = None
+                self.websocket = None  # type: ignore[assignment]  # the SDK's attribute, without Optional
             failures = 0 if healthy else failures + 1
             await asyncio.sleep(self._backoff(failures))
 

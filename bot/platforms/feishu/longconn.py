@@ -127,7 +127,7 @@ class _ClientThread(threading.Thread):
         ws_client.loop = loop  # the SDK's module-level loop: this thread's, not the importer's
         ws_client.requests = _TimeoutRequests(DISCOVERY_TIMEOUT)
 
-        class WatchedClient(ws_client.Client):  # type: ignore[misc,name-defined]
+        class WatchedClient(ws_client.Client):
             async def _handle_message(self, msg: bytes) -> None:
                 owner.frame_seen()
                 await super()._handle_message(msg)
