@@ -168,7 +168,7 @@ async def make_bot(db_url: str, fake_url: str, workers: int = 0):  # type: ignor
     config.feishu = FeishuConfig(app_id=APP_ID, app_secret=APP_SECRET, mode="webhook", encrypt_key=ENCRYPT_KEY,
                                  verification_token=TOKEN, base_url=fake_url, bot_open_id=BOT_OPEN_ID)
     if workers:
-        config.feishu.workers = workers
+        config.scheduler.event_workers = workers
     config.roles = RolesConfig(admins=["feishu:ou_admin"])
     config.departments = [DepartmentConfig(name="协作管理办公室", heads=["feishu:ou_admin"], is_pmo=True,
                                            feishu_chats=[CHAT])]
@@ -179,7 +179,7 @@ async def make_bot(db_url: str, fake_url: str, workers: int = 0):  # type: ignor
 
 async def settle(adapter) -> None:  # type: ignore[no-untyped-def]
     """Let the bot finish processing what it acked (the replies keep going out at 50/s)."""
-    await adapter.inbound.drain()
+    await adapter.bot.pipeline.drain()
 
 
 async def webhook_bench(db_url: str, rate: float, seconds: float, workers: int, rounds: int) -> None:

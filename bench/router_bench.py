@@ -197,7 +197,7 @@ class Driver:
         event = Command(Chat(PLATFORM, chat, is_group=True, title=chat), User(PLATFORM, user, user),
                         f"bench-{n}", text, TestBot._mentions(text))
         started = time.perf_counter()
-        outcome = await self.tb.bot.handle(event)
+        outcome = await self.tb.bot.dispatch(event)
         done = time.perf_counter()
         internal = outcome.error and any(m.title == "处理失败" for m in outcome.replies)
         return Sample(label, not outcome.error, internal, done - started, done - (scheduled or started))

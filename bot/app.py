@@ -16,6 +16,7 @@ from bot.events import Event
 from bot.inbox_replay import unfinished_events
 from bot.metrics import Metrics
 from bot.outbox import Dispatcher, Sender
+from bot.pipeline import Ack, Pipeline
 from bot.platforms.ratelimit import SlidingWindow
 from bot.router import Outcome, Router
 from bot.seed import apply_config
@@ -68,6 +69,7 @@ class Bot:
                                      lease=timedelta(seconds=sched.lease_seconds),
                                      settle_seconds=sched.dispatch_settle_ms / 1000,
                                      render_patience=sched.render_patience_ms / 1000)
+        self.pipeline = Pipeline(self.router, self.dispatcher, sched.event_workers)
         self.planner = Planner(self.sessions, config, self.calendar, self.clock)
         self.scheduler = Scheduler(self.planner, self.dispatcher, config, self.clock)
         self._tasks: list[asyncio.Task[None]] = []
@@ -87,12 +89,16 @@ class Bot:
             await apply_config(session, self.config, self.clock.now())
             self.calendar.use_stored_overrides({o.day: o.workday for o in await schedule.overrides(session)})
 
-    async def handle(self, event: Event) -> Outcome:
-        """Entry point for adapters: dedup, run, and wake the dispatcher for the replies."""
-        outcome = await self.router.handle(event)
-        if not outcome.duplicate:
-            self.dispatcher.wake()
-        return outcome
+    async def dispatch(self, event: Event, ack: Ack | None = None, answer_within: float | None = None) -> Outcome:
+        """The one way in for every platform (bot/pipeline.py): claim `event` durably, `ack` the
+        platform, run it, answer a click inline (within `answer_within` s) or through the outbox,
+        and wake the dispatcher. Without `ack`, the event is claimed and run in one transaction."""
+        return await self.pipeline.dispatch(event, ack, answer_within)
+
+    async def accept(self, event: Event, answer_within: float | None = None) -> Outcome | None:
+        """`dispatch` for an adapter that must answer its platform first: returns the answer (a
+        click's inline outcome, or None once the event is safely claimed); the work goes on."""
+        return await self.pipeline.accept(event, answer_within)
 
     async def resume_unfinished(self, statuses: tuple[str, ...] = ("pending",)) -> int:
         """Re-run events that were acked but not finished: when the last process stopped
@@ -126,9 +132,11 @@ class Bot:
             self.scheduler.start()
 
     async def stop_sending(self) -> None:
-        """Stop the clock and the background loops, delivery among them. Call it before the
-        platform clients close: a send racing their shutdown would open a new connection pool.
-        What is still queued stays in the outbox for the next start."""
+        """Finish the events already acked, then stop the clock and the background loops,
+        delivery among them. Call it before the platform clients close: a send racing their
+        shutdown would open a new connection pool. What is still queued stays in the outbox for
+        the next start."""
+        await self.pipeline.close()
         await self.scheduler.shutdown()
         await cancel_and_wait(*self._tasks)
         self._tasks.clear()

@@ -52,7 +52,6 @@ class FeishuConfig:
     max_body_bytes: int = 262_144  # webhook: larger bodies are refused unread
     watchdog_seconds: int = 300  # long connection: restart when no frame arrives for this long
     card_answer_seconds: float = 2.5  # card callbacks must be answered within Feishu's 3 s
-    workers: int = 1  # message processing workers, each owning a shard of chats (acks always go first)
     request_timeout_seconds: float = 10.0
     max_attempts: int = 4  # per send, before the outbox takes over with its slower backoff
     app_rate_per_second: int = 50  # Feishu: 50 sends/s per app
@@ -169,6 +168,7 @@ class SchedulerConfig:
     digest_max_items: int = 10  # notices to one chat that fall due together merge into one card
     dispatch_batch: int = 50
     dispatch_settle_ms: int = 5  # after a wake, wait this long so replies arriving together share a batch
+    event_workers: int = 1  # messages run after their ack by this many workers, each owning a shard of chats
     render_patience_ms: int = 1000  # a chart or workbook not made by then: its message goes out saying 「生成中…」 first
     max_attempts: int = 8
     lease_seconds: int = 20  # a claimed row no process has confirmed is re-sent after this (renewed while sending)

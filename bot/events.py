@@ -1,6 +1,8 @@
 """Platform-neutral inbound events: what every adapter turns its platform's payloads into.
 
-Adapters fill these; the router and handlers read them and never see a platform payload.
+Adapters fill these and hand them to `Bot.dispatch`; the router and handlers read them and never
+see a platform payload. Each event round-trips through JSON (`to_json`, `event_from_json`): it
+waits in the inbox from its ack until its work is done, and is replayed from there after a crash.
 """
 from __future__ import annotations
 
@@ -55,6 +57,10 @@ class Command:
     def dedup_key(self) -> str:
         return f"msg:{self.message_id}"
 
+    def to_json(self) -> dict[str, Any]:
+        return _base(self) | {"type": "command", "text": self.text, "message_id": self.message_id,
+                              "mentions": [[m.user_id, m.name, m.text, m.is_bot] for m in self.mentions]}
+
 
 @dataclass(frozen=True)
 class CardAction:
@@ -81,13 +87,59 @@ class CardAction:
     def dedup_key(self) -> str:
         return f"card:{self.action_id}"
 
+    def to_json(self) -> dict[str, Any]:
+        return _base(self) | {"type": "card", "command": self.command, "values": self.values,
+                              "card_message_id": self.card_message_id, "form": self.form}
 
-Event = Command | CardAction
+
+@dataclass(frozen=True)
+class ChatChanged:
+    """The bot was added to a group (`joined`), or can no longer post in it: removed from it, or the
+    group dissolved (`joined` False, `reason` in words). `sender` is who did it, when known."""
+
+    chat: Chat
+    sender: User
+    event_id: str
+    joined: bool
+    reason: str = ""
+
+    @property
+    def platform(self) -> str:
+        return self.chat.platform
+
+    @property
+    def dedup_key(self) -> str:
+        return f"event:{self.event_id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return _base(self) | {"type": "chat", "event_id": self.event_id, "joined": self.joined, "reason": self.reason}
+
+
+Event = Command | CardAction | ChatChanged
+
+
+def _base(event: Event) -> dict[str, Any]:
+    return {"chat": event.chat.chat_id, "user": event.sender.user_id, "name": event.sender.name,
+            "group": event.chat.is_group}
+
+
+def event_from_json(platform: str, key: str, data: dict[str, Any]) -> Event:
+    """The event as `to_json` stored it under its dedup `key`, on `platform`."""
+    chat = Chat(platform, data["chat"], data.get("group", True))
+    sender = User(platform, data.get("user", ""), data.get("name", ""))
+    if data.get("type") == "card":
+        return CardAction(chat, sender, key.removeprefix("card:"), data["command"], data["values"],
+                          data.get("card_message_id", ""), bool(data.get("form")))
+    if data.get("type") == "chat":
+        return ChatChanged(chat, sender, data["event_id"], bool(data["joined"]), data.get("reason", ""))
+    return Command(chat, sender, data["message_id"], data["text"], tuple(Mention(*m) for m in data.get("mentions", [])))
 
 
 def cleaned(event: Event) -> Event:
     """The event without NUL characters, which PostgreSQL cannot store in text or JSON and SQLite
     would keep: both databases then see the same input (nobody types one on purpose)."""
+    if isinstance(event, ChatChanged):
+        return event
     if isinstance(event, Command):
         if "\x00" not in event.text and not any("\x00" in m.name for m in event.mentions) \
                 and "\x00" not in event.sender.name:

@@ -1,11 +1,16 @@
-"""Event → handler, in one transaction: the middle of adapter → router → handler → outbox.
+"""Event → handler, in one transaction: the middle of pipeline → router → handler → outbox.
 
 For each event: claim its dedup key in the inbox (a duplicate stops here), resolve the actor,
 parse or bind the command, run the handler, and write its replies and notices to the outbox
 together with the handler's changes and the audit entry. The claim is part of that transaction
-when the caller answers after the work (`handle`), or its own earlier transaction when an
-adapter must ack first (`claim`, then `process`). A UserError rolls the work back and queues only
-the error reply; an unexpected error leaves the event unclaimed so a redelivery can try again.
+when the caller answers after the work (`handle`), or its own earlier transaction when the
+platform must be acked first (`claim_many`, then `process`; bot/pipeline.py). A UserError rolls
+the work back and queues only the error reply; an unexpected error leaves the event unclaimed so
+a redelivery can try again.
+
+A card click's new state is answered inline when the platform takes it in the click's own
+answer and the work ends before `answer_by`; the decision is taken in the transaction, so the
+card is either answered inline or queued as an update, never both (docs/cards.md, "Shared cards").
 """
 from __future__ import annotations
 
@@ -13,7 +18,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,14 +32,16 @@ from bot.commands import (
     parse,
 )
 from bot.config import Config
-from bot.events import CardAction, Command, Event, cleaned
+from bot.events import CardAction, ChatChanged, Command, Event, cleaned
 from bot.messages import Address, CardKind, Message
 from bot.metrics import Metrics
+from bot.outbox import tell_lost
 from handlers import views
+from handlers.admin import GREETING
 from handlers.context import Context, Outgoing
 from handlers.forms import current_values, form_message, scoped_choices, wants_form
 from scheduler.calendar import WorkCalendar
-from storage import inbox, org, outbox
+from storage import copies, inbox, org, outbox
 from storage.db import is_transient
 
 log = logging.getLogger(__name__)
@@ -52,6 +58,7 @@ class Outcome:
     error: bool = False
     command: str = ""
     replaces_card: bool = False  # the first reply is the clicked card's new state: update that card in place
+    answered_inline: bool = False  # … and the click's own answer carries it: nothing else will update the card
     toast: str = ""  # a word for the clicker beside the answer (an out-of-date card: docs/cards.md, "Copies")
 
 
@@ -65,12 +72,6 @@ class Router:
         self.clock = clock
         self.metrics = metrics
 
-    async def claim(self, event: Event) -> bool:
-        """Store the event's key before acking; False means it was seen already."""
-        event = cleaned(event)
-        async with self.sessions() as session, session.begin():
-            return await inbox.claim(session, event.platform, event.dedup_key, _payload(event), self.clock.now())
-
     async def claim_many(self, events: list[Event]) -> list[bool]:
         """`claim` for a batch in one transaction (group commit); a key repeated in the batch is
         claimed by its first event only."""
@@ -81,7 +82,7 @@ class Router:
         stored: set[tuple[str, str]] = set()
         async with self.sessions() as session, session.begin():
             for platform, group in by_platform.items():
-                keys = await inbox.claim_many(session, platform, [(e.dedup_key, _payload(e)) for e in group],
+                keys = await inbox.claim_many(session, platform, [(e.dedup_key, e.to_json()) for e in group],
                                               self.clock.now())
                 stored |= {(platform, k) for k in keys}
         results = []
@@ -90,14 +91,12 @@ class Router:
             stored.discard((event.platform, event.dedup_key))
         return results
 
-    async def handle(self, event: Event) -> Outcome:
-        """Claim and run an event in one transaction, for callers that answer after the work.
+    async def handle(self, event: Event, answer_by: float | None = None) -> Outcome:
+        """Claim and run an event in one transaction, for callers that answer after the work;
+        `answer_by` (the loop's clock) for a click the platform lets the bot answer inline."""
+        return await self.process(event, claimed=False, answer_by=answer_by)
 
-        Adapters that must ack before the work is done call `claim` first, then `process`.
-        """
-        return await self.process(event, claimed=False)
-
-    async def process(self, event: Event, claimed: bool = True) -> Outcome:
+    async def process(self, event: Event, claimed: bool = True, answer_by: float | None = None) -> Outcome:
         """Run an event to completion; `claimed=False` claims it inside the same transaction.
 
         A transient database failure (lost connection, deadlock, serialization failure) runs the
@@ -107,25 +106,28 @@ class Router:
         retries = self.config.scheduler.event_retries
         for attempt in range(retries + 1):
             try:
-                return await self._process(event, claimed, last=attempt == retries)
+                return await self._process(event, claimed, answer_by, last=attempt == retries)
             except _Transient as exc:
                 log.warning("transient database error on %s (try %d of %d): %r", event.dedup_key, attempt + 1,
                             retries + 1, exc.__cause__)
                 await asyncio.sleep(0.05 * 4 ** attempt)
         raise AssertionError("unreachable: the last try does not raise _Transient")
 
-    async def _process(self, event: Event, claimed: bool, last: bool) -> Outcome:
+    async def _process(self, event: Event, claimed: bool, answer_by: float | None, last: bool) -> Outcome:
         started = time.perf_counter()
         outcome = Outcome()
         try:
             async with self.sessions() as session, session.begin():
-                if not claimed and not await inbox.claim(session, event.platform, event.dedup_key, _payload(event),
+                if not claimed and not await inbox.claim(session, event.platform, event.dedup_key, event.to_json(),
                                                          self.clock.now(), done=True):
                     raise _Duplicate
+                if isinstance(event, ChatChanged):
+                    await self._chat_changed(session, event, claimed)
+                    return outcome
                 ctx = await self._context(session, event)
                 if isinstance(event, CardAction) and (stale := await self._superseded(ctx, event)) is not None:
                     outcome.command, outcome.toast, outcome.replaces_card = event.command, views.SUPERSEDED, stale
-                    outcome.replies = await self._finish(ctx, event, stale, claimed, toast=outcome.toast)
+                    outcome.replies = await self._finish(ctx, event, outcome, claimed, answer_by)
                 else:
                     spec, values = self._bind(event, ctx)
                     outcome.command = spec.name
@@ -138,7 +140,7 @@ class Router:
                         if spec.mutates and not ctx.audited:
                             ctx.audit(spec.name, detail=dict(values))
                         outcome.replaces_card = isinstance(event, CardAction) and spec.mutates
-                    outcome.replies = await self._finish(ctx, event, outcome.replaces_card, claimed,
+                    outcome.replies = await self._finish(ctx, event, outcome, claimed, answer_by,
                                                          form=isinstance(event, CardAction) and event.form)
             self.metrics.events.labels(event.platform, "ok").inc()
         except _Duplicate:
@@ -191,7 +193,7 @@ class Router:
             actor.dept_id = chat_dept
         return Context(session, actor, event, self.config, self.calendar, now, self.registry)
 
-    def _bind(self, event: Event, ctx: Context) -> tuple[CommandSpec, Values | None]:
+    def _bind(self, event: Command | CardAction, ctx: Context) -> tuple[CommandSpec, Values | None]:
         """The command and its bound inputs; None inputs for a form command typed bare."""
         max_chars = self.config.policy.max_field_chars
         if isinstance(event, Command):
@@ -206,8 +208,21 @@ class Router:
             return spec, None
         return spec, bind_values(spec, event.values, ctx.today, max_chars)
 
-    async def _finish(self, ctx: Context, event: Event, replaces_card: bool, claimed: bool,
-                      form: bool = False, toast: str = "") -> list[Message]:
+    async def _chat_changed(self, session: AsyncSession, event: ChatChanged, claimed: bool) -> None:
+        """The bot joined a group: greet it with how to /bind it. It can no longer post in a group:
+        a bound department's group is marked lost and the PMO told at once, before any notice
+        fails on it (docs/workflow.md, "People and groups change")."""
+        now = self.clock.now()
+        if event.joined:
+            await self._enqueue(session, event, [Outgoing(_origin(event), GREETING)], suffix="greeting")
+        elif (lost := await org.mark_lost(session, event.platform, event.chat.chat_id, event.reason, now)) is not None:
+            await tell_lost(session, lost, event.reason, now)
+        if claimed:
+            await inbox.mark_done(session, event.platform, event.dedup_key, now)
+
+    async def _finish(self, ctx: Context, event: Event, outcome: Outcome, claimed: bool, answer_by: float | None,
+                      form: bool = False) -> list[Message]:
+        replaces_card = outcome.replaces_card
         if ctx.warnings:
             note = "\n".join(f"⚠️ {w}" for w in dict.fromkeys(ctx.warnings))
             replies = [o for o in ctx.outgoing if o.kind == "reply"]
@@ -221,10 +236,15 @@ class Router:
         if isinstance(event, CardAction) and event.card_message_id:
             replies = _card_answers(ctx, event, replies, replaces_card, form)
         await views.refresh(ctx, skip=clicked if replaces_card else None)
+        if isinstance(event, CardAction) and replies and replies[0].kind == "update" and answer_by is not None \
+                and asyncio.get_running_loop().time() < answer_by:
+            ctx.outgoing.remove(replies[0])  # the click's own answer carries the card's new state
+            outcome.answered_inline = True
+            await copies.record(ctx.session, [_shown(event, replies[0].message)], ctx.now)
         await self._enqueue(ctx.session, event, ctx.outgoing)
         if isinstance(event, CardAction) and replies:
             await self._keep(ctx.session, event, error=False, first=replies[0].message, replaces_card=replaces_card,
-                             toast=toast)
+                             toast=outcome.toast, inline=outcome.answered_inline)
         if claimed:  # claimed before this transaction; otherwise the claim was written as done
             await inbox.mark_done(ctx.session, event.platform, event.dedup_key, ctx.now)
         return [o.message for o in replies]
@@ -242,7 +262,7 @@ class Router:
             now = self.clock.now()
             if settle:
                 if not claimed:
-                    if not await inbox.claim(session, event.platform, event.dedup_key, _payload(event), now, done=True):
+                    if not await inbox.claim(session, event.platform, event.dedup_key, event.to_json(), now, done=True):
                         return []  # a concurrent delivery of the same event got there first
                 else:
                     await inbox.mark_done(session, event.platform, event.dedup_key, now)
@@ -251,30 +271,39 @@ class Router:
                                                 self.config.scheduler.event_max_attempts)
                 if tries >= self.config.scheduler.event_max_attempts:
                     await self._report_dead(session, event, tries, error)
-            if not isinstance(event, CardAction):
+            if isinstance(event, Command):
                 reply = Outgoing(_origin(event), message, reply_to=event.message_id, kind="reply")
                 await self._enqueue(session, event, [reply], suffix="error")
-            elif settle:
+            elif isinstance(event, CardAction) and settle:
                 await self._keep(session, event, error=True, first=message, replaces_card=False)
                 if len((message.body.splitlines() or [""])[0]) > TOAST_CHARS:
                     to_read = Outgoing(Address.private(event.platform, event.sender.user_id), message, kind="reply")
                     await self._enqueue(session, event, [to_read], suffix="error")
         return [message]
 
+    async def queue_update(self, event: CardAction, outcome: Outcome) -> None:
+        """A click's answer that was decided inline but committed too late for the click's own
+        answer: the card is updated through the outbox instead."""
+        async with self.sessions() as session, session.begin():
+            update = Outgoing(_origin(event), outcome.replies[0], reply_to=event.card_message_id, kind="update")
+            await self._enqueue(session, event, [update], suffix="late")
+
     async def _report_dead(self, session: AsyncSession, event: Event, tries: int, error: str) -> None:
         """An acked event that failed for good: the PMO hears of it, with what was asked."""
-        asked = event.text if isinstance(event, Command) else f"卡片操作 /{event.command} {event.values}"
+        asked = event.text if isinstance(event, Command) else f"卡片操作 /{event.command} {event.values}" \
+            if isinstance(event, CardAction) else f"群变更 {event.chat.chat_id}"
         note = Message("消息处理失败", f"{event.sender.name or event.sender.user_id} 在 {event.platform} 的请求已重试 "
                        f"{tries} 次仍未成功，已停止重试，请人工处理：\n{asked[:500]}\n\n错误：{error[:200]}",
                        color="red", is_error=True)
         await outbox.notify_pmo(session, f"{event.platform}:{event.dedup_key}:dead:", note.to_json(), self.clock.now())
 
     async def _keep(self, session: AsyncSession, event: CardAction, error: bool, first: Message,
-                    replaces_card: bool, toast: str = "") -> None:
+                    replaces_card: bool, toast: str = "", inline: bool = False) -> None:
         """A card click's answer, kept with its inbox row: the platform may deliver the click again
         (a retry after a slow answer) and must then see the same answer, not a generic one."""
-        kept = {"error": error, "replaces_card": replaces_card, "first": first.to_json(), "toast": toast}
-        await inbox.keep_outcome(session, event.platform, event.dedup_key, _payload(event) | {"outcome": kept})
+        kept = {"error": error, "replaces_card": replaces_card, "first": first.to_json(), "toast": toast,
+                "inline": inline}
+        await inbox.keep_outcome(session, event.platform, event.dedup_key, event.to_json() | {"outcome": kept})
 
     async def _first_outcome(self, event: Event) -> Outcome:
         """A duplicate's outcome: the first delivery's answer when it was kept, else just "duplicate"."""
@@ -284,7 +313,7 @@ class Router:
             if kept is not None:
                 return Outcome(replies=[Message.from_json(kept["first"])], duplicate=True, error=bool(kept["error"]),
                                command=event.command, replaces_card=bool(kept["replaces_card"]),
-                               toast=str(kept.get("toast", "")))
+                               answered_inline=bool(kept.get("inline")), toast=str(kept.get("toast", "")))
         return Outcome(duplicate=True)
 
     async def _enqueue(self, session: AsyncSession, event: Event, items: list[Outgoing], suffix: str = "") -> None:
@@ -345,14 +374,11 @@ def _origin(event: Event) -> Address:
     return Address(event.chat.platform, event.chat.chat_id)
 
 
-def _payload(event: Event) -> dict[str, Any]:
-    base = {"chat": event.chat.chat_id, "user": event.sender.user_id, "name": event.sender.name,
-            "group": event.chat.is_group}
-    if isinstance(event, CardAction):
-        return base | {"type": "card", "command": event.command, "values": event.values,
-                       "card_message_id": event.card_message_id, "form": event.form}
-    return base | {"type": "command", "text": event.text[:4000], "message_id": event.message_id,
-                   "mentions": [[m.user_id, m.name, m.text, m.is_bot] for m in event.mentions]}
+def _shown(event: CardAction, card: Message) -> copies.Shown:
+    """The clicked copy, once the click's answer has replaced it with `card` (its window stays)."""
+    return copies.Shown(event.platform, event.chat.chat_id, event.card_message_id, card.template,
+                        str(card.data["object"]) if "object" in card.data else None, str(card.data.get("state", "")),
+                        None)
 
 
 def _with_note(message: Message, note: str) -> Message:

@@ -105,7 +105,7 @@ class TestBot:
         return await self.push(event)
 
     async def push(self, event: Command | CardAction) -> Outcome:
-        outcome = await self.bot.handle(event)
+        outcome = await self.bot.dispatch(event)
         await self.bot.dispatcher.drain()
         return outcome
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.commands import Param, UserError, Values
-from bot.messages import CardKind, Message
+from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.registry import Commands
@@ -10,6 +10,12 @@ from storage import org
 from storage.models import NAME_CHARS
 
 commands = Commands()
+
+#: What the bot says in a group it was just added to. Bold comes from the card's field labels:
+#: message text is always shown literally (docs/cards.md).
+GREETING = Message("协作机器人已加入本群", "大家好！我负责跨部门协作的发起、评估、任务、进度、交付和复盘。",
+                   (Field("第一步", "部门负责人在本群 @机器人 发送 /bind 部门名（如 /bind 研发部），把本群绑定为部门群"),
+                    Field("查看全部命令", "@机器人 发送 /help")), template=CardKind.HELP, color="blue")
 
 
 @commands.command("help", ("帮助", "?", "？", "菜单"), "命令列表，或某个命令的用法和示例",

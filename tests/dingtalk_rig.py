@@ -141,7 +141,7 @@ class DingTalkRig:
         return True
 
     async def settle(self) -> None:
-        await self.adapter.inbound.drain()
+        await self.bot.pipeline.drain()
         await self.bot.dispatcher.drain()
 
     def new(self, chat: str) -> list[Seen]:

@@ -163,7 +163,7 @@ class FeishuRig:
         self.fake.days_passed += delta / timedelta(days=1)
 
     async def settle(self) -> None:
-        await self.adapter.inbound.drain()
+        await self.bot.pipeline.drain()
         await self.bot.dispatcher.drain()
 
     def new(self, chat: str) -> list[str]:

@@ -19,7 +19,7 @@ async def test_after_stop_sending_replies_stay_queued_for_the_next_start(db_url:
         await tb.bot.stop_sending()
         event = Command(Chat(PLATFORM, "研发部", is_group=True, title="研发部"), User(PLATFORM, "李工", "李工"),
                         "late-1", "/help")
-        outcome = await tb.bot.handle(event)
+        outcome = await tb.bot.dispatch(event)
         assert not outcome.error
         await asyncio.sleep(0.2)
         assert tb.sender.sent_keys == []

@@ -178,7 +178,7 @@ async def test_a_click_replayed_after_a_crash_still_updates_its_card(tb: TestBot
     event = CardAction(Chat(PLATFORM, "市场部", True, "市场部"), User(PLATFORM, "张经理", "张经理"), "act-crash",
                        "request", {"name": "Q4新品推广", "goal": "销量10万台", "depts": ["研发部"], "due": "2026-12-31"},
                        card_message_id=CARD_ID)
-    assert await tb.bot.router.claim(event)  # acked, then the process died
+    assert (await tb.bot.router.claim_many([event])) == [True]  # acked, then the process died
     assert await tb.bot.resume_unfinished() == 1
     await tb.bot.dispatcher.drain()
     item = tb.sender.inbox["市场部"][0]

@@ -104,7 +104,7 @@ async def test_feishu_an_object_changed_twice_before_sending_updates_each_copy_o
     before = [c.versions for c in copies]
     for progress in ("30%", "60%"):  # handled, not yet sent
         await rig.deliver(rig.message(cast.contact, "研发部", f"@协作机器人 /status XZ-2026-0001/T1 进行中 {progress}"))
-        await rig.adapter.inbound.drain()
+        await rig.bot.pipeline.drain()
     async with rig.bot.sessions() as session:
         rows = (await session.execute(select(OutboxMessage.status, func.count()).where(OutboxMessage.key.like("copy:%"))
                                       .group_by(OutboxMessage.status))).all()

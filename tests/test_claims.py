@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.claims import ClaimBatcher
 from bot.events import Chat, Command, User
-from bot.platforms.claims import ClaimBatcher
 from bot.testkit import TestBot
 
 
@@ -16,7 +16,7 @@ async def test_claim_many_marks_first_deliveries(tb: TestBot) -> None:
     router = tb.bot.router
     assert await router.claim_many([command("m1"), command("m1"), command("m2")]) == [True, False, True]
     assert await router.claim_many([command("m2"), command("m3")]) == [False, True]
-    assert not await router.claim(command("m3"))
+    assert await router.claim_many([command("m3")]) == [False]
 
 
 async def test_concurrent_claims_share_batches_and_dedup(tb: TestBot) -> None:

@@ -226,9 +226,9 @@ async def test_slow_card_action_is_acked_then_the_card_is_updated_by_put(db_url:
         [form] = rig.new("市场部")
         handle = rig.bot.router.handle
 
-        async def slow(event: Event) -> Outcome:
+        async def slow(event: Event, answer_by: float | None = None) -> Outcome:
             await asyncio.sleep(0.5)  # longer than card_answer_seconds
-            return await handle(event)
+            return await handle(event, answer_by=answer_by)
 
         monkeypatch.setattr(rig.bot.router, "handle", slow)
         fields = {"name": "新品", "goal": "销量10万台", "depts": ["研发部"], "due": "2026-12-31"}

@@ -23,7 +23,7 @@ def command(text_: str, message_id: str) -> Command:
 
 async def acked(tb: TestBot, event: Command) -> None:
     """As the Feishu and DingTalk adapters do: claim, ack (the platform will not resend), process."""
-    assert await tb.bot.router.claim(event)
+    assert (await tb.bot.router.claim_many([event])) == [True]
     await tb.bot.router.process(event)
     await tb.bot.dispatcher.drain()
 

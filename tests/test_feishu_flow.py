@@ -3,11 +3,14 @@ once by typing, once only by clicking the cards the bot sent (under both reading
 Feishu echoes a form's submit-button value)."""
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.events import Event
+from bot.router import Outcome
 from tests.click_play import whole_collaboration
 from tests.feishu_rig import CHATS, PEOPLE, FeishuRig
 from tests.lifetime import running
@@ -65,6 +68,35 @@ async def test_a_submitted_form_becomes_its_result_link_and_cannot_be_sent_twice
     result = rig.card("市场部", "需求已提交：XZ-2026-0001")
     assert result.reply_to == form.message_id  # posted under the form
     assert CHATS["市场部"] == result.chat_id
+
+
+async def test_a_click_answered_in_time_changes_its_card_once(rig: FeishuRig) -> None:
+    """The click's own answer carries the card's new state; the outbox does not update it again."""
+    await rig.say("张经理", "市场部", "/request")
+    form = rig.card("市场部")
+    answer = await rig.click("张经理", form, "提交", name="Q4新品推广", goal="销量10万台", depts=["研发部"],
+                             due="2026-12-31")
+    assert answer is not None and "card" in answer
+    await rig.settle()
+    assert form.versions == 2 and form.texts_shown[1].startswith("【已提交 → 需求已提交：XZ-2026-0001】")
+
+
+async def test_a_slow_click_is_acked_at_once_and_its_card_then_changed_once_by_the_outbox(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with running(FeishuRig.create(db_url, "webhook", card_answer_seconds=0.2)) as rig:
+        await rig.say("张经理", "市场部", "/request")
+        form = rig.card("市场部")
+        handle = rig.bot.router.handle
+
+        async def slow(event: Event, answer_by: float | None = None) -> Outcome:
+            await asyncio.sleep(0.6)  # past card_answer_seconds and the grace after it
+            return await handle(event, answer_by=answer_by)
+        monkeypatch.setattr(rig.bot.router, "handle", slow)
+        answer = await rig.click("张经理", form, "提交", name="Q4新品推广", goal="销量10万台", depts=["研发部"],
+                                 due="2026-12-31")
+        assert answer == {"toast": {"type": "info", "content": "处理中，结果稍后发到群里"}}
+        await rig.settle()
+        assert form.versions == 2 and form.texts_shown[1].startswith("【已提交 → 需求已提交：XZ-2026-0001】")
 
 
 async def test_reading_buttons_leave_the_shared_card_alone(rig: FeishuRig) -> None:

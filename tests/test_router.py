@@ -34,7 +34,7 @@ async def test_a_redelivered_message_has_one_effect(tb: TestBot) -> None:
 
 
 async def test_concurrent_duplicates_have_one_effect(tb: TestBot) -> None:
-    outcomes = await asyncio.gather(*(tb.bot.handle(_command(REQUEST, "dup-2")) for _ in range(5)))
+    outcomes = await asyncio.gather(*(tb.bot.dispatch(_command(REQUEST, "dup-2")) for _ in range(5)))
     assert sum(not o.duplicate for o in outcomes) == 1
     await tb.bot.dispatcher.drain()
     assert await count(tb, Collaboration) == 1
@@ -68,7 +68,7 @@ async def test_an_internal_error_replies_and_releases_the_claim(tb: TestBot, bro
 
 async def test_acked_but_unfinished_events_resume_at_start(tb: TestBot) -> None:
     event = _command(REQUEST, "crash-1")
-    assert await tb.bot.router.claim(event)  # stored and acked; then the process "died"
+    assert (await tb.bot.router.claim_many([event])) == [True]  # stored and acked; then the process "died"
     assert await tb.bot.resume_unfinished() == 1
     await tb.bot.dispatcher.drain()
     assert await count(tb, Collaboration) == 1
@@ -110,7 +110,7 @@ async def test_every_reply_and_notice_is_in_the_outbox_once(tb: TestBot) -> None
 async def test_two_people_of_one_dept_report_progress_at_once(tb: TestBot) -> None:
     await to_executing(tb)
     for week in range(6):  # each week is a fresh row to race for
-        outcomes = await asyncio.gather(*(tb.bot.handle(_command(
+        outcomes = await asyncio.gather(*(tb.bot.dispatch(_command(
             f'/progress {CODE} done="{who}写的" next=继续', f"race-{week}-{who}", user=who, chat="研发部"))
             for who in ("李工", "李主管")))
         assert not any(o.error for o in outcomes), [o.replies[0].as_text() for o in outcomes]

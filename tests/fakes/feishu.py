@@ -173,8 +173,10 @@ class FakeFeishu:
         """Apply a card callback's answer the way the Feishu client does: the card is replaced."""
         card = (answer or {}).get("card")
         if card and card.get("type") == "raw" and message_id in self.posted:
-            self.posted[message_id].content = card["data"]
-            self.posted[message_id].versions += 1
+            posted = self.posted[message_id]
+            posted.earlier.append(posted.content)
+            posted.content = card["data"]
+            posted.versions += 1
 
     # ------------------------------------------------------------------ REST
     async def _token(self, request: web.Request) -> web.Response:

@@ -49,5 +49,4 @@ class DingTalkAdapter:
         if self._task is not None:
             await self.stream.stop(self._task)
             self._task = None
-        await self.inbound.drain()
         await self.api.close()

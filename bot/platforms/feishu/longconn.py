@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.aio import cancel_and_wait
 from bot.config import FeishuConfig
+from bot.pipeline import GRACE
 from bot.platforms.feishu import translate
 from bot.platforms.feishu.inbound import FeishuInbound
 
@@ -90,7 +91,7 @@ class FeishuLongConnection:
         assert self._loop is not None
         future = asyncio.run_coroutine_threadsafe(self.inbound.accept(envelope), self._loop)
         try:
-            return future.result(timeout=self.config.card_answer_seconds + 0.3)
+            return future.result(timeout=self.config.card_answer_seconds + GRACE + 0.1)
         except translate.BadEvent as exc:  # acked and dropped: a redelivery would be just as bad
             log.warning("feishu event dropped: %s", exc)
             return None

@@ -1,4 +1,5 @@
-"""Feishu event payloads → neutral events (`Command`, `CardAction`): the only place that reads them.
+"""Feishu event payloads → neutral events (`Command`, `CardAction`, `ChatChanged`): the only place
+that reads them.
 
 Works on the decoded schema-2.0 envelope (a dict), the same for webhook and long connection.
 Received text keeps Feishu's `@_user_N` placeholders; each one becomes a `Mention` whose `text`
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.events import CardAction, Chat, Command, Mention, User
+from bot.events import CardAction, Chat, ChatChanged, Command, Mention, User
 from bot.platforms.feishu import PLATFORM
 from cards.feishu import BadAction, decode_action
 
@@ -119,22 +120,16 @@ def card_action(envelope: dict[str, Any]) -> CardAction:
                       str(context.get("open_message_id") or ""), form=submitted)
 
 
-def bot_added(envelope: dict[str, Any]) -> tuple[str, str]:
-    """(chat_id, chat name) of an im.chat.member.bot.added_v1 event."""
+def chat_changed(envelope: dict[str, Any]) -> ChatChanged:
+    """The bot added to a group (im.chat.member.bot.added_v1), or unable to post in it any more
+    (im.chat.member.bot.deleted_v1, im.chat.disbanded_v1)."""
     event = _dict(envelope, "event")
-    chat_id = event.get("chat_id")
-    if not chat_id:
-        raise BadEvent("bot added event without chat_id")
-    return str(chat_id), str(event.get("name") or "")
-
-
-def chat_gone(envelope: dict[str, Any]) -> tuple[str, str]:
-    """(chat_id, why in words) of an im.chat.member.bot.deleted_v1 or im.chat.disbanded_v1 event."""
-    event = _dict(envelope, "event")
-    chat_id = event.get("chat_id")
-    if not chat_id:
-        raise BadEvent("chat event without chat_id")
-    return str(chat_id), CHAT_GONE[event_type(envelope)]
+    chat_id, kind, id_ = event.get("chat_id"), event_type(envelope), event_id(envelope)
+    if not chat_id or not id_:
+        raise BadEvent("chat event without chat_id or event id")
+    chat = Chat(PLATFORM, str(chat_id), True, str(event.get("name") or ""))
+    who = User(PLATFORM, _open_id(event.get("operator_id")), "")
+    return ChatChanged(chat, who, id_, joined=kind == BOT_ADDED, reason=CHAT_GONE.get(kind, ""))
 
 
 def _mention(m: dict[str, Any], bot_open_id: str) -> Mention:

@@ -2,8 +2,9 @@
 
 A typed message is stored in the chat's history and, when it is addressed to the bot (a slash
 command in a group, anything in the private chat), becomes a `Command`; a card click becomes a
-`CardAction`. Both go through `Bot.handle` like any platform's events; the bot's answers come
-back through the outbox and `LocalSender`, which pushes them to every open page.
+`CardAction`. Both go through `Bot.dispatch` like any platform's events (claimed and run in one
+transaction: the page waits for the outcome); the bot's answers come back through the outbox and
+`LocalSender`, which pushes them to every open page.
 """
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ async def say(request: web.Request) -> web.Response:
     if chat.is_group and not text.startswith(("/", "／")):
         return web.json_response({"ok": True, "handled": False})
     mentions = tuple(Mention(user_id=name, name=name, text=f"@{name}") for name in _MENTION.findall(text))
-    outcome = await bot.handle(Command(chat, user, f"local-{shown['id']}", text, mentions))
+    outcome = await bot.dispatch(Command(chat, user, f"local-{shown['id']}", text, mentions))
     return web.json_response({"ok": not outcome.error, "handled": True})
 
 
@@ -126,7 +127,7 @@ async def action(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="values must be an object")
     event = CardAction(chat, user, uuid.uuid4().hex, str(body.get("command", "")), values,
                        card_message_id=str(body.get("message_id", "")), form=bool(body.get("form")))
-    outcome = await request.app[LOCAL_BOT_KEY].handle(event)
+    outcome = await request.app[LOCAL_BOT_KEY].dispatch(event)
     if outcome.error:
         toast = outcome.replies[0].body.split("\n\n")[0] if outcome.replies else "操作未完成"
     else:

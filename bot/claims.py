@@ -1,4 +1,4 @@
-"""Group commit for inbox claims: events arriving together are claimed in one transaction.
+"""Group commit for inbox claims: events arriving together are claimed in one transaction (bot/pipeline.py).
 
 Every event must be stored durably before its ack, and one transaction per event caps a
 webhook at a few hundred events per second. Claims that arrive while a batch is being written
