@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import signal
@@ -90,16 +91,12 @@ def _opening_database(config: Config) -> Iterator[None]:
 
 
 def platform_adapters(bot: Bot) -> list[Adapter]:
-    """The chat platforms the config enables (each SDK imported only when used)."""
+    """The adapters of the platforms the config turns on (bot.config.PLATFORMS), each imported
+    only when it is used: an SDK costs seconds and megabytes to import."""
     adapters: list[Adapter] = []
-    if bot.config.feishu.enabled:
-        from bot.platforms.feishu.adapter import FeishuAdapter
-
-        adapters.append(FeishuAdapter(bot))
-    if bot.config.dingtalk.enabled:
-        from bot.platforms.dingtalk.adapter import DingTalkAdapter
-
-        adapters.append(DingTalkAdapter(bot))
+    for platform in bot.config.platforms():
+        module, _, name = platform.adapter.partition(":")
+        adapters.append(getattr(importlib.import_module(module), name)(bot))
     return adapters
 
 
@@ -157,8 +154,9 @@ async def serve_forever(config: Config) -> None:
     bot, runner, url = await start_server(config)
     freeze_startup_objects()
     log.info("xiezuo serving on %s (database %s)", url, shown_url(config.database.url))
-    if config.local_enabled:
-        print(f"xiezuo local emulator: open {url} in a browser", flush=True)
+    for platform in config.platforms():
+        if platform.hint:
+            print(platform.hint.format(url=url), flush=True)
     print(f"xiezuo is running: {url}  (healthz: {url}healthz, metrics: {url}metrics)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ import os
 import tomllib
 import types
 import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -215,16 +216,49 @@ class Config:
 
     @property
     def local_enabled(self) -> bool:
+        """The emulator: as `[local] enabled` says, else when no other platform is on."""
         if self.local.enabled is not None:
             return self.local.enabled
-        return not (self.feishu.enabled or self.dingtalk.enabled)
+        return not any(p.enabled(self) for p in PLATFORMS if p.name != "local")
 
+    def platforms(self) -> list[Platform]:
+        """The platforms this config turns on."""
+        return [p for p in PLATFORMS if p.enabled(self)]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A chat platform as the config, the seeding, the CLI and the server see it (docs/platforms.md,
+    "Adding a platform"): its `[section]` of the config, the `[[departments]]` key listing its
+    group chats, its secrets (key → the env variable that may carry it instead), the adapter that
+    connects it (imported only when the platform is on), whether a config turns it on, and what
+    `serve` says about it when it starts ({url} is the bot's)."""
+
+    name: str  # also the prefix of its people and chats: "feishu:ou_123"
+    section: str
+    chats: str
+    secrets: Mapping[str, str]
+    adapter: str  # "module:Class", the class taking the bot
+    enabled: Callable[[Config], bool]
+    hint: str = ""
+
+
+#: Every platform the bot speaks, in the order they start (the emulator last: it serves the page).
+PLATFORMS = (
+    Platform("feishu", "feishu", "feishu_chats", {"app_secret": "XIEZUO_FEISHU_APP_SECRET",
+                                                 "encrypt_key": "XIEZUO_FEISHU_ENCRYPT_KEY",
+                                                 "verification_token": "XIEZUO_FEISHU_VERIFICATION_TOKEN"},
+             "bot.platforms.feishu.adapter:FeishuAdapter", lambda c: c.feishu.enabled),
+    Platform("dingtalk", "dingtalk", "dingtalk_chats", {"client_secret": "XIEZUO_DINGTALK_CLIENT_SECRET"},
+             "bot.platforms.dingtalk.adapter:DingTalkAdapter", lambda c: c.dingtalk.enabled),
+    Platform("local", "local", "local_chats", {"password": ""}, "bot.platforms.local:LocalAdapter",
+             lambda c: c.local_enabled, hint="xiezuo local emulator: open {url} in a browser"),
+)
+#: The in-process platform of tests and benches (bot/testkit.py): people may be named on it too.
+TEST_PLATFORM = "memory"
 
 ENV_SECRETS = {
-    "XIEZUO_FEISHU_APP_SECRET": ("feishu", "app_secret"),
-    "XIEZUO_FEISHU_ENCRYPT_KEY": ("feishu", "encrypt_key"),
-    "XIEZUO_FEISHU_VERIFICATION_TOKEN": ("feishu", "verification_token"),
-    "XIEZUO_DINGTALK_CLIENT_SECRET": ("dingtalk", "client_secret"),
+    **{var: (p.section, key) for p in PLATFORMS for key, var in p.secrets.items() if var},
     "XIEZUO_DATABASE_URL": ("database", "url"),
     "XIEZUO_OPS_TOKEN": ("http", "ops_token"),
 }
@@ -268,8 +302,7 @@ def _build(cls: type, raw: Any, source: str, where: str) -> Any:
 
 
 #: Keys whose values no message may show.
-SECRETS = {"feishu.app_secret", "feishu.encrypt_key", "feishu.verification_token", "dingtalk.client_secret",
-           "database.url", "http.ops_token", "local.password"}
+SECRETS = {f"{p.section}.{key}" for p in PLATFORMS for key in p.secrets} | {"database.url", "http.ops_token"}
 
 
 def _shown(key: str, value: Any) -> str:
@@ -405,5 +438,5 @@ def is_loopback(host: str) -> bool:
 
 def _check_user_ref(src: str, key: str, ref: str) -> None:
     platform, sep, user = ref.partition(":")
-    if not sep or not user or platform not in ("feishu", "dingtalk", "local", "memory"):
+    if not sep or not user or platform not in {p.name for p in PLATFORMS} | {TEST_PLATFORM}:
         raise ConfigError(f"{src}: {key}: {ref!r} must look like 'feishu:ou_xxx' (platform:user_id)")

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
+from bot.config import PLATFORMS, Config
 from storage import audit, org, schedule
 
 
@@ -21,11 +21,10 @@ async def apply_config(session: AsyncSession, config: Config, now: datetime) -> 
         dept = await org.ensure_department(session, item.name, item.timezone or config.policy.timezone, item.is_pmo)
         dept.is_pmo = item.is_pmo
         dept.timezone = item.timezone or config.policy.timezone
-        for platform, chats in (("feishu", item.feishu_chats), ("dingtalk", item.dingtalk_chats),
-                                ("local", item.local_chats)):
-            for chat_id in chats:
-                if await org.chat_dept(session, platform, chat_id) != dept.id:
-                    await org.bind_chat(session, dept, platform, chat_id, item.name)
+        for chats_of in PLATFORMS:
+            for chat_id in getattr(item, chats_of.chats):
+                if await org.chat_dept(session, chats_of.name, chat_id) != dept.id:
+                    await org.bind_chat(session, dept, chats_of.name, chat_id, item.name)
         for ref in item.heads + item.members:
             platform, _, user_id = ref.partition(":")
             person = await org.ensure_person(session, platform, user_id, "", now, dept_id=dept.id)

@@ -1,7 +1,6 @@
-"""The bot's one aiohttp server: /healthz, /metrics, and whatever routes adapters add.
-
-Build it before `bot.start()`: adapters installed here register their senders and may seed config.
-"""
+"""The bot's one aiohttp server: /healthz, /metrics, and whatever routes adapters add (the
+Feishu webhook, the emulator). Make the adapters before `bot.start()`: they register their
+senders, and the emulator may seed the config."""
 from __future__ import annotations
 
 import hmac
@@ -12,7 +11,6 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.app import Bot
-from bot.platforms import local
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -40,8 +38,6 @@ def make_app(bot: Bot, adapters: Iterable[RouteProvider] = ()) -> web.Applicatio
     app.router.add_get("/metrics", metrics)
     for adapter in adapters:
         adapter.add_routes(app)
-    if bot.config.local_enabled:
-        local.install(app, bot)
     return app
 
 

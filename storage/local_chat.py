@@ -51,3 +51,8 @@ async def group_chats(session: AsyncSession) -> Sequence[tuple[DeptChat, Departm
     stmt = (select(DeptChat, Department).join(Department, DeptChat.dept_id == Department.id)
             .where(DeptChat.platform == PLATFORM).order_by(Department.is_pmo.desc(), Department.id))
     return [(c, d) for c, d in (await session.execute(stmt)).all()]
+
+
+async def department_names(session: AsyncSession) -> list[str]:
+    """Every department, as the emulator's pickers offer them."""
+    return list((await session.scalars(select(Department.name).order_by(Department.id))).all())

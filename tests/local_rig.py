@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import Bot
 from bot.clock import FixedClock
 from bot.config import Config, DepartmentConfig, RolesConfig
+from bot.platforms.local import LocalAdapter
 from bot.server import make_app
 from tests.conftest import MONDAY
 from tests.fakes import emulator
@@ -44,7 +45,7 @@ class LocalRig:
                 DepartmentConfig(name=dept, heads=[f"local:{head}"], members=[f"local:{m}" for m in members],
                                  is_pmo=dept == pmo, local_chats=[dept]) for dept, (head, members) in org.items()]
         bot = Bot(config, clock=FixedClock(MONDAY))
-        app = make_app(bot)  # seeds the demo org into the config, which the database then gets
+        app = make_app(bot, [LocalAdapter(bot)])  # seeds the demo org into the config, which the database then gets
         await bot.prepare_database()
         client: TestClient[Any, Any] = TestClient(TestServer(app))
         await client.start_server()

@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import Bot
+from bot.cli import platform_adapters
 from bot.config import Config
 from bot.platforms.local.demo import DEMO_ORG
 from bot.server import make_app
@@ -114,9 +115,13 @@ async def test_emulator_is_off_when_a_platform_is_configured() -> None:
     config.feishu.app_id, config.feishu.app_secret = "cli_x", "secret"
     bot = Bot(config)
     try:
-        app = make_app(bot)
+        adapters = platform_adapters(bot)
+        app = make_app(bot, adapters)
+        assert [type(a).__name__ for a in adapters] == ["FeishuAdapter"]
         assert not any(getattr(r, "canonical", "") == "/api/state" for r in app.router.resources())
         assert "local" not in bot.senders and not config.departments
+        for adapter in adapters:
+            await adapter.stop()
     finally:
         await bot.engine.dispose()
 

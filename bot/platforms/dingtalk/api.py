@@ -7,22 +7,14 @@ template cards.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from typing import Any
 
 import aiohttp
 
 from bot.config import DingTalkConfig
 from bot.outbox import PermanentSendError
-from bot.platforms.http import (
-    PooledSession,
-    Retryable,
-    compact_json,
-    json_object,
-    with_retries,
-)
+from bot.platforms.http import RestClient, Retryable, compact_json, json_object, with_retries
 from bot.platforms.ratelimit import KeyedWindows, SlidingWindow
 from bot.platforms.uploads import UploadCache
 
@@ -81,25 +73,14 @@ class WebhookGone(Exception):
     """The session webhook refused the message (expired, or a type it does not take)."""
 
 
-class DingTalkApi:
+class DingTalkApi(RestClient):
     def __init__(self, config: DingTalkConfig) -> None:
+        super().__init__(config.base_url, config.request_timeout_seconds, config.max_attempts,
+                         SlidingWindow(config.app_rate_per_second, MARGIN),
+                         KeyedWindows(config.group_rate_per_minute, 60 * MARGIN), TOKEN_MARGIN)
         self.config = config
-        self.base = config.base_url.rstrip("/")
         self.robot_code = config.robot_code or config.client_id  # an internal app's robotCode is its AppKey
-        self.app_limit = SlidingWindow(config.app_rate_per_second, MARGIN)
-        self.group_limit = KeyedWindows(config.group_rate_per_minute, 60 * MARGIN)
-        self._pool = PooledSession(config.request_timeout_seconds)
         self.uploads = UploadCache(config.upload_reuse_hours * 3600)
-        self._token = ""
-        self._token_expires = 0.0
-        self._token_lock = asyncio.Lock()
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        return self._pool.session
-
-    async def close(self) -> None:
-        await self._pool.close()
 
     async def open_connection(self, subscriptions: list[dict[str, str]], ua: str) -> dict[str, str]:
         """A stream ticket: `{endpoint, ticket}`, valid 90 s for one connection (§1.1)."""
@@ -110,15 +91,11 @@ class DingTalkApi:
             raise DingTalkError("gateway", f"no endpoint/ticket in {data!r}")
         return data
 
-    async def token(self) -> str:
-        """The app's access token, fetched once and shared until shortly before it expires."""
-        async with self._token_lock:
-            if not self._token or time.monotonic() >= self._token_expires:
-                body = await self._request("POST", TOKEN_PATH, {"appKey": self.config.client_id,
-                                                                "appSecret": self.config.client_secret}, auth=False)
-                self._token = str(body["accessToken"])
-                self._token_expires = time.monotonic() + max(60, int(body.get("expireIn", 7200)) - TOKEN_MARGIN)
-            return self._token
+    async def fetch_token(self) -> tuple[str, float]:
+        """The app's access token (2 h)."""
+        body = await self._request("POST", TOKEN_PATH, {"appKey": self.config.client_id,
+                                                        "appSecret": self.config.client_secret}, auth=False)
+        return str(body["accessToken"]), float(body.get("expireIn", 7200))
 
     async def group_send(self, conversation_id: str, msg_key: str, param: dict[str, Any]) -> str:
         body = {"robotCode": self.robot_code, "openConversationId": conversation_id, "msgKey": msg_key,
@@ -156,11 +133,7 @@ class DingTalkApi:
             form.add_field("media", content, filename=f"upload.{name.rpartition('.')[2]}",
                            content_type="application/octet-stream")
             url = f"{self.config.oapi_url.rstrip('/')}/media/upload"
-            try:
-                async with self.session.post(url, params={"access_token": await self.token()}, data=form) as resp:
-                    status, text = resp.status, await resp.text()
-            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-                raise Retryable(f"media/upload: {exc!r}") from exc
+            status, text, _ = await self.exchange("POST", url, params={"access_token": await self.token()}, data=form)
             try:
                 data = json_object(text)
             except ValueError:
@@ -189,11 +162,7 @@ class DingTalkApi:
     async def webhook_send(self, url: str, body: dict[str, Any]) -> None:
         """Post to a message's session webhook (no token); raises `WebhookGone` when it refuses."""
         async def attempt() -> None:
-            try:
-                async with self.session.post(url, json=body) as resp:
-                    status, text = resp.status, await resp.text()
-            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-                raise Retryable(f"session webhook: {exc!r}") from exc
+            status, text, _ = await self.exchange("POST", url, json=body)
             if status >= 500 or status == 429:
                 raise Retryable(f"session webhook: HTTP {status}")
             try:
@@ -206,10 +175,7 @@ class DingTalkApi:
 
     async def call(self, method: str, path: str, body: dict[str, Any], chat_key: str | None) -> dict[str, Any]:
         """One OpenAPI call: paced by the app and group limits, retried on transient failures."""
-        async def attempt() -> dict[str, Any]:
-            async with self.group_limit.slot(chat_key), self.app_limit.slot():
-                return await self._request(method, path, body)
-        return await with_retries(attempt, attempts=self.config.max_attempts)
+        return await self.paced(chat_key, lambda: self._request(method, path, body))
 
     async def _request(self, method: str, path: str, body: dict[str, Any], auth: bool = True) -> dict[str, Any]:
         headers = {}
@@ -217,11 +183,7 @@ class DingTalkApi:
         if auth:
             token = await self.token()
             headers["x-acs-dingtalk-access-token"] = token
-        try:
-            async with self.session.request(method, self.base + path, json=body, headers=headers) as resp:
-                status, text = resp.status, await resp.text()
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            raise Retryable(f"{method} {path}: {exc!r}") from exc
+        status, text, _ = await self.exchange(method, self.base + path, json=body, headers=headers)
         try:
             data = json_object(text) if text else {}
         except ValueError:
@@ -234,8 +196,7 @@ class DingTalkApi:
         if status == 429 or code in RATE_LIMITED:
             raise Retryable(f"rate limited ({code})", SLOW_DOWN.get(code))
         if auth and (status == 401 or code in TOKEN_INVALID):
-            if self._token == token:
-                self._token = ""
+            self.forget_token(token)
             raise Retryable(f"token refused ({code})", 0.0)
         if code in PERMANENT:
             raise DingTalkRefused(code, message)

@@ -6,10 +6,8 @@ request and fetch tokens with blocking `requests`.
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import time
 from typing import Any
 
 import aiohttp
@@ -17,13 +15,7 @@ import aiohttp
 from bot.config import FeishuConfig
 from bot.messages import PRIVATE_PREFIX
 from bot.outbox import PermanentSendError
-from bot.platforms.http import (
-    PooledSession,
-    Retryable,
-    compact_json,
-    json_object,
-    with_retries,
-)
+from bot.platforms.http import RestClient, Retryable, compact_json, json_object
 from bot.platforms.ratelimit import KeyedWindows, SlidingWindow
 from bot.platforms.uploads import UploadCache
 
@@ -69,39 +61,19 @@ def send_uuid(key: str) -> str:
     return key if len(key) <= 50 else hashlib.sha1(key.encode("utf-8")).hexdigest()
 
 
-class FeishuApi:
+class FeishuApi(RestClient):
     def __init__(self, config: FeishuConfig) -> None:
+        super().__init__(config.base_url, config.request_timeout_seconds, config.max_attempts,
+                         SlidingWindow(config.app_rate_per_second, WINDOW),
+                         KeyedWindows(config.chat_rate_per_second, WINDOW), TOKEN_MARGIN)
         self.config = config
-        self.base = config.base_url.rstrip("/")
-        self.app_limit = SlidingWindow(config.app_rate_per_second, WINDOW)
-        self.chat_limit = KeyedWindows(config.chat_rate_per_second, WINDOW)
-        self._pool = PooledSession(config.request_timeout_seconds)
         self.uploads = UploadCache(config.upload_reuse_hours * 3600)  # keys are the app's own (230017)
-        self._token = ""
-        self._token_expires = 0.0
-        self._token_lock = asyncio.Lock()
 
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        return self._pool.session
-
-    async def close(self) -> None:
-        await self._pool.close()
-
-    async def token(self) -> str:
-        """The tenant_access_token, fetched once and shared until shortly before it expires."""
-        async with self._token_lock:
-            if not self._token or time.monotonic() >= self._token_expires:
-                body = await self._request("POST", TOKEN_PATH, json={"app_id": self.config.app_id,
-                                                                      "app_secret": self.config.app_secret},
-                                           auth=False)
-                self._token = str(body["tenant_access_token"])
-                self._token_expires = time.monotonic() + max(60, int(body.get("expire", 7200)) - TOKEN_MARGIN)
-            return self._token
-
-    def _forget_token(self, stale: str) -> None:
-        if self._token == stale:
-            self._token = ""
+    async def fetch_token(self) -> tuple[str, float]:
+        """A tenant_access_token (2 h)."""
+        body = await self._request("POST", TOKEN_PATH, json={"app_id": self.config.app_id,
+                                                              "app_secret": self.config.app_secret}, auth=False)
+        return str(body["tenant_access_token"]), float(body.get("expire", 7200))
 
     async def send(self, chat_id: str, msg_type: str, content: dict[str, Any], key: str) -> str:
         """Send to a chat, or to a person for "user:<open_id>" (the bot's private chat with them)."""
@@ -157,10 +129,8 @@ class FeishuApi:
     async def call(self, method: str, path: str, chat_id: str | None, *, json: Any = None,
                    params: dict[str, str] | None = None, form: Any = None) -> dict[str, Any]:
         """One API call: paced by the app and chat limits, retried on transient failures."""
-        async def attempt() -> dict[str, Any]:
-            async with self.chat_limit.slot(chat_id), self.app_limit.slot():
-                return await self._request(method, path, json=json, params=params, data=form() if form else None)
-        return await with_retries(attempt, attempts=self.config.max_attempts)
+        return await self.paced(chat_id, lambda: self._request(method, path, json=json, params=params,
+                                                               data=form() if form else None))
 
     async def _request(self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None,
                        data: Any = None, auth: bool = True) -> dict[str, Any]:
@@ -169,14 +139,9 @@ class FeishuApi:
         if auth:
             token = await self.token()
             headers["Authorization"] = f"Bearer {token}"
-        try:
-            async with self.session.request(method, self.base + path, json=json, params=params, data=data,
-                                            headers=headers) as resp:
-                status = resp.status
-                reset = resp.headers.get("x-ogw-ratelimit-reset")
-                text = await resp.text()
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            raise Retryable(f"{method} {path}: {exc!r}") from exc
+        status, text, answered = await self.exchange(method, self.base + path, json=json, params=params, data=data,
+                                                     headers=headers)
+        reset = answered.get("x-ogw-ratelimit-reset")
         try:
             body = json_object(text)
         except ValueError:
@@ -187,7 +152,7 @@ class FeishuApi:
         if status == 429 or code in RATE_LIMITED:
             raise Retryable(f"rate limited ({code})", float(reset) if reset and reset.isdigit() else None)
         if code in TOKEN_INVALID and auth:
-            self._forget_token(token)
+            self.forget_token(token)
             raise Retryable(f"token invalid ({code})", 0.0)
         if code in PERMANENT:
             raise FeishuRefused(code, str(body.get("msg", "")))

@@ -1,8 +1,8 @@
 """The local platform: a web emulator of department group chats, served by the bot's own server.
 
-The embedded default when no Feishu or DingTalk credentials are configured: `install` seeds the
-demo organisation into an empty config, registers the "local" sender with the bot, and adds the
-emulator's routes (`/`, `/api/*`, `/ws`) to the aiohttp app.
+The embedded default when no Feishu or DingTalk credentials are configured: the adapter seeds
+the demo organisation into an empty config, registers the "local" sender with the bot, and adds
+the emulator's routes (`/`, `/api/*`, `/ws`) to the aiohttp app.
 """
 from __future__ import annotations
 
@@ -13,13 +13,24 @@ from bot.platforms.local.demo import PLATFORM, seed_demo, wants_demo
 from bot.platforms.local.sender import Hub, LocalSender
 from bot.platforms.local.web import add_routes
 
-__all__ = ["PLATFORM", "install"]
+__all__ = ["PLATFORM", "LocalAdapter"]
 
 
-def install(app: web.Application, bot: Bot) -> None:
-    """Call before `bot.start()`, so the demo org is applied to the database on start."""
-    if wants_demo(bot.config):
-        seed_demo(bot.config)
-    hub = Hub()
-    bot.add_sender(PLATFORM, LocalSender(bot.sessions, hub, bot.clock, bot.registry.specs))
-    add_routes(app, bot, hub)
+class LocalAdapter:
+    """Made before `bot.start()`, so the demo org is applied to the database on start."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        if wants_demo(bot.config):
+            seed_demo(bot.config)
+        self.hub = Hub()
+        bot.add_sender(PLATFORM, LocalSender(bot.sessions, self.hub, bot.clock, bot.registry.specs))
+
+    def add_routes(self, app: web.Application) -> None:
+        add_routes(app, self.bot, self.hub)
+
+    async def start(self) -> None:
+        """The page connects by itself: nothing to start."""
+
+    async def stop(self) -> None:
+        """The pages' sockets close with the server (`web.add_routes`)."""

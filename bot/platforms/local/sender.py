@@ -15,7 +15,7 @@ from bot.messages import PRIVATE_PREFIX, Message
 from bot.outbox import OutboundItem
 from cards.html import Directory, render_html
 from cards.model import Specs
-from storage import local_chat, org
+from storage import local_chat
 from storage.models import LocalMessage
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class Hub:
 
 async def directory(session: AsyncSession) -> Directory:
     people = await local_chat.people(session)
-    return Directory(tuple((p.name, dept) for p, dept in people), tuple(d.name for d in await org.departments(session)))
+    return Directory(tuple((p.name, dept) for p, dept in people), tuple(await local_chat.department_names(session)))
 
 
 def preview(row: LocalMessage) -> str:
