@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bot.claims import ClaimBatcher
-from bot.events import CardAction, Event
+from bot.events import CardAction, Command, Event
 from bot.outbox import Dispatcher
 from bot.router import Outcome, Router
 
@@ -45,7 +45,7 @@ class Pipeline:
         self.dispatcher = dispatcher
         self.workers = max(1, workers)
         self.claims = ClaimBatcher(router)
-        self._queues: list[asyncio.Queue[tuple[Event, asyncio.Future[Outcome]]]] = []
+        self._queues: list[asyncio.Queue[tuple[Event, asyncio.Future[Outcome] | None]]] = []
         self._running: set[asyncio.Task[Any]] = set()
         self._acking = 0  # events being claimed for their ack right now: they go first
         self._last_ack = 0.0
@@ -65,6 +65,10 @@ class Pipeline:
     async def accept(self, event: Event, answer_within: float | None = None) -> Outcome | None:
         """For adapters: what to answer the platform, as soon as there is something to answer;
         the work goes on in the background (`drain` waits for it)."""
+        if isinstance(event, Command):  # the common case, kept lean: the ack path is the platform's
+            if await self._claimed(event):
+                self._queue_of(event).put_nowait((event, None))
+            return None
         loop = asyncio.get_running_loop()
         acked: asyncio.Future[Outcome | None] = loop.create_future()
 
@@ -79,18 +83,22 @@ class Pipeline:
         return acked.result()
 
     async def _in_turn(self, event: Event, ack: Ack) -> Outcome:
-        self._acking += 1
-        try:
-            first = await self.claims.claim(event)
-        finally:
-            self._acking -= 1
-            self._last_ack = asyncio.get_running_loop().time()
+        first = await self._claimed(event)
         ack(None)
         if not first:
             return Outcome(duplicate=True)
         done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._queue_of(event).put_nowait((event, done))
         return await done
+
+    async def _claimed(self, event: Event) -> bool:
+        """Claim the event for its ack (acks go before the workers' events); False: a repeat."""
+        self._acking += 1
+        try:
+            return await self.claims.claim(event)
+        finally:
+            self._acking -= 1
+            self._last_ack = asyncio.get_running_loop().time()
 
     async def _click(self, action: CardAction, ack: Ack, within: float) -> Outcome:
         loop = asyncio.get_running_loop()
@@ -109,7 +117,7 @@ class Pipeline:
         ack(outcome)
         return outcome
 
-    def _queue_of(self, event: Event) -> asyncio.Queue[tuple[Event, asyncio.Future[Outcome]]]:
+    def _queue_of(self, event: Event) -> asyncio.Queue[tuple[Event, asyncio.Future[Outcome] | None]]:
         """A chat's events run in order: each chat belongs to one worker's queue."""
         if not self._queues:
             self._queues = [asyncio.Queue() for _ in range(self.workers)]
@@ -117,16 +125,21 @@ class Pipeline:
                 self._spawn(self._work(queue), name="event-worker")
         return self._queues[zlib.crc32(event.chat.chat_id.encode()) % len(self._queues)]
 
-    async def _work(self, queue: asyncio.Queue[tuple[Event, asyncio.Future[Outcome]]]) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[Event, asyncio.Future[Outcome] | None]]) -> None:
+        """Run a shard's events in order; `done`, when someone waits for the outcome."""
         while True:
             event, done = await queue.get()
             try:
                 await self._quiet()
-                done.set_result(await self.router.process(event))
+                outcome = await self.router.process(event)
+                self.dispatcher.wake()
+                if done is not None:
+                    done.set_result(outcome)
             except Exception as exc:  # the inbox row stays pending: resumed at the next start
                 log.exception("processing %s failed", event.dedup_key)
-                done.set_exception(exc)
-                done.exception()  # retrieved: `dispatch` re-raises it to whoever still waits
+                if done is not None:
+                    done.set_exception(exc)
+                    done.exception()  # retrieved: `dispatch` re-raises it to whoever still waits
             finally:
                 queue.task_done()
 

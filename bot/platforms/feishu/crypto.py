@@ -7,9 +7,11 @@ inverse of `decrypt`, used by the fake Feishu and the benchmark to produce real 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
+from typing import Any
 
 from Crypto.Cipher import AES
 
@@ -24,6 +26,13 @@ def _key(encrypt_key: str) -> bytes:
     return hashlib.sha256(encrypt_key.encode("utf-8")).digest()
 
 
+@functools.cache
+def _blocks(encrypt_key: str) -> Any:
+    """The key's AES block cipher, made once: making one per request cost more than the
+    decryption itself on the webhook's ack path (docs/performance.md, "Feishu")."""
+    return AES.new(_key(encrypt_key), AES.MODE_ECB)
+
+
 def decrypt(encrypted: str, encrypt_key: str) -> bytes:
     try:
         raw = base64.b64decode(encrypted, validate=True)
@@ -31,7 +40,10 @@ def decrypt(encrypted: str, encrypt_key: str) -> bytes:
         raise CryptoError("not base64") from exc
     if len(raw) < 2 * BLOCK or len(raw) % BLOCK:
         raise CryptoError("wrong length")
-    plain = AES.new(_key(encrypt_key), AES.MODE_CBC, raw[:BLOCK]).decrypt(raw[BLOCK:])
+    # CBC by hand: each plain block is the block decrypted XOR the cipher block before it (the IV first)
+    body = raw[BLOCK:]
+    mixed = _blocks(encrypt_key).decrypt(body)
+    plain = (int.from_bytes(mixed, "big") ^ int.from_bytes(raw[:len(body)], "big")).to_bytes(len(body), "big")
     pad = plain[-1]
     if not 1 <= pad <= BLOCK or plain[-pad:] != bytes([pad]) * pad:
         raise CryptoError("bad padding")
