@@ -12,8 +12,10 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
+from bot import refs
 from bot.dates import DateError, parse_date, parse_period, parse_time
 
 MAX_COMMAND_CHARS = 20_000
@@ -42,18 +44,40 @@ class Choice:
         return t in (self.value.lower(), self.label.lower(), *(a.lower() for a in self.aliases))
 
 
+class Kind(StrEnum):
+    """What a parameter takes. Reference kinds (person, dept, collab, task) stay text here and are
+    resolved against the database by the handler; a period is (first day, last day); the list
+    kinds (people, depts, tasks) split on commas, and TEXTS repeats (`action=… action=…`)."""
+
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    TEXTS = "text*"
+    INT = "int"
+    DATE = "date"
+    TIME = "time"
+    PERIOD = "period"
+    CHOICE = "choice"
+    BOOL = "bool"
+    PERSON = "person"
+    PEOPLE = "people"
+    DEPT = "dept"
+    DEPTS = "depts"
+    COLLAB = "collab"
+    TASK = "task"
+    TASKS = "tasks"
+
+
+#: Kinds whose value is a list.
+LISTS = frozenset({Kind.PEOPLE, Kind.DEPTS, Kind.TASKS, Kind.TEXTS})
+
+
 @dataclass(frozen=True)
 class Param:
-    """One input of a command: a text argument, a `key=value` option and a card form field.
-
-    kind: text | textarea | int | date | time | period | choice | person | people | dept | depts |
-    collab | task | tasks | bool. A period is (first day, last day). Reference kinds (person, dept, collab, task) are left as
-    text here and resolved against the database by the handler.
-    """
+    """One input of a command: a text argument, a `key=value` option and a card form field."""
 
     name: str
     label: str
-    kind: str = "text"
+    kind: Kind = Kind.TEXT
     required: bool = False
     positional: bool = False
     aliases: tuple[str, ...] = ()
@@ -180,7 +204,8 @@ class Parsed:
 
 
 class Values(dict[str, Any]):
-    """Bound, type-converted inputs of one command; missing optional inputs read as None.
+    """Bound, type-converted inputs of one command: every parameter of its spec, a missing optional
+    one as None (or [] for a list). A name outside the spec is an error, never a silent None.
     `taken_as` says which words were read as another (an alias: 紧急 → 高), for the reply."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -188,7 +213,10 @@ class Values(dict[str, Any]):
         self.taken_as: list[str] = []
 
     def __getattr__(self, name: str) -> Any:
-        return self.get(name)
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"the command has no parameter {name!r}; it has {', '.join(self)}") from None
 
 
 def tokenize(text: str) -> list[tuple[str, str | None]]:
@@ -277,7 +305,7 @@ def parse(registry: Registry, text: str) -> Parsed:
     return Parsed(spec, args)
 
 
-FREE_TEXT = frozenset({"text", "textarea", "text*"})
+FREE_TEXT = frozenset({Kind.TEXT, Kind.TEXTAREA, Kind.TEXTS})
 
 
 def _free_text(spec: CommandSpec, tokens: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
@@ -371,67 +399,69 @@ def convert(spec: CommandSpec, raw: dict[str, list[str]], today: date, max_chars
                 raise UserError(f"缺少{param.label}（{param.name}）", usage=spec.usage())
             out[param.name] = [] if _is_list(param) else None
             continue
-        limit = 200 if param.kind in ("text", "choice") and param.name in ("name", "title") else max_chars
+        limit = 200 if param.kind in (Kind.TEXT, Kind.CHOICE) and param.name in ("name", "title") else max_chars
         for item in items:
             if len(item) > limit:
                 raise UserError(f"{param.label}太长（{len(item)} 字），最多 {limit} 字", usage=spec.usage())
         out[param.name] = _convert_one(spec, param, items, today)
-        if param.kind == "choice":
+        if param.kind == Kind.CHOICE:
             chosen = next(c for c in param.choices if c.value == out[param.name])
             if items[-1].lower() not in (chosen.value.lower(), chosen.label.lower()):
                 out.taken_as.append(f"{param.label}“{items[-1]}”按“{chosen.label}”记录")
     return out
 
 
-_SHAPES = {
-    "collab": re.compile(r"^XZ-\d{4}-\d+$", re.IGNORECASE),
-    "int": re.compile(r"^-?\d+[%分]?$"),
-    "task": re.compile(r"^(XZ-\d{4}-\d+[/:：#])?T\d+$", re.IGNORECASE),
+_INT = re.compile(r"-?\d+[%分]?")
+#: The words an optional positional of these kinds would take (else it is skipped).
+_SHAPES: dict[Kind, Callable[[str], bool]] = {
+    Kind.COLLAB: refs.is_code,
+    Kind.INT: lambda word: _INT.fullmatch(word) is not None,
+    Kind.TASK: lambda word: refs.item(word, "T") is not None,
 }
 
 
-SHAPE_HINTS = {"collab": "，应形如 XZ-2026-0001", "int": "，应为数字", "task": "，应形如 T3 或 XZ-2026-0001/T3"}
+SHAPE_HINTS = {Kind.COLLAB: "，应形如 XZ-2026-0001", Kind.INT: "，应为数字", Kind.TASK: "，应形如 T3 或 XZ-2026-0001/T3"}
 
 
 def _accepts(param: Param, word: str) -> bool:
     """Whether an optional positional would take this word, so "/status T3 阻塞 原因" skips progress."""
-    if param.kind == "choice":
+    if param.kind == Kind.CHOICE:
         return any(c.matches(word) for c in param.choices)
     shape = _SHAPES.get(param.kind)
-    return shape.match(word) is not None if shape else True
+    return shape(word) if shape else True
 
 
 def _is_list(param: Param) -> bool:
-    return param.kind in ("people", "depts", "tasks") or param.kind.endswith("*")
+    return param.kind in LISTS
 
 
 def _convert_one(spec: CommandSpec, param: Param, items: list[str], today: date) -> Any:
     kind = param.kind
-    if kind in ("people", "depts", "tasks"):
+    if kind == Kind.TEXTS:  # repeatable free text, e.g. action items
+        return items
+    if kind in LISTS:
         parts = [p.strip() for item in items for p in _split_list(item)]
         return [p for p in parts if p]
-    if kind.endswith("*"):  # repeatable free text, e.g. action items
-        return items
     value = items[-1]
     try:
-        if kind == "int":
+        if kind == Kind.INT:
             number = int(value.rstrip("%分"))
             if (param.min is not None and number < param.min) or (param.max is not None and number > param.max):
                 raise UserError(f"{param.label}应在 {param.min}–{param.max} 之间，收到 {value}", usage=spec.usage())
             return number
-        if kind == "date":
+        if kind == Kind.DATE:
             return parse_date(value, today)
-        if kind == "period":
+        if kind == Kind.PERIOD:
             return parse_period(value, today)
-        if kind == "time":
+        if kind == Kind.TIME:
             return parse_time(value)
-        if kind == "choice":
+        if kind == Kind.CHOICE:
             for choice in param.choices:
                 if choice.matches(value):
                     return choice.value
             labels = "、".join(c.label for c in param.choices)
             raise UserError(f"{param.label}只能是 {labels}，收到“{value[:40]}”", usage=spec.usage())
-        if kind == "bool":
+        if kind == Kind.BOOL:
             lowered = value.lower()
             if lowered in ("1", "true", "yes", "y", "是", "对", "on"):
                 return True

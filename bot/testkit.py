@@ -21,7 +21,7 @@ from bot.platforms.memory import PLATFORM, MemorySender
 from bot.router import Outcome
 from storage import migrate, org
 from storage.db import make_engine
-from storage.models import Collaboration, Participant, Task
+from storage.models import Collaboration, Participant, Stage, Task, TaskState
 
 #: The demo organisation of the manuals: PMO plus five departments, a head and members each.
 DEMO_ORG: dict[str, tuple[str, list[str]]] = {
@@ -146,7 +146,7 @@ async def seed_open_tasks(bot: Bot, count: int, due_dates: Sequence[date], now: 
         first = depts[0]
         collabs = [Collaboration(code=f"XZ-2026-{100000 + i}", name=f"批量项目{i}", goal="完成100%", priority="medium",
                                  expected_date=max(due_dates), initiator_id=heads[first.id].id,
-                                 initiator_dept_id=first.id, lead_dept_id=depts[i % len(depts)].id, stage="executing",
+                                 initiator_dept_id=first.id, lead_dept_id=depts[i % len(depts)].id, stage=Stage.EXECUTING,
                                  eval_round=1, submitted_at=now, approved_at=now, executing_at=now)
                    for i in range(-(-count // per_collab))]
         session.add_all(collabs)
@@ -159,7 +159,7 @@ async def seed_open_tasks(bot: Bot, count: int, due_dates: Sequence[date], now: 
             due = due_dates[i % len(due_dates)]
             rows.append({"collab_id": collabs[i // per_collab].id, "number": i % per_collab + 1, "title": f"任务{i}",
                          "owner_dept_id": dept.id, "owner_person_id": heads[dept.id].id, "start_date": due,
-                         "due_date": due, "status": "doing", "updated_at": now})
+                         "due_date": due, "status": TaskState.DOING, "updated_at": now})
         for i in range(0, len(rows), 5000):
             await session.execute(insert(Task), rows[i:i + 5000])
     return [c.id for c in collabs]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.commands import Param, UserError, Values
+from bot.commands import Kind, Param, UserError, Values
 from bot.dates import DateError, parse_date
 from bot.messages import CardKind, Field, Message, showing
 from handlers import common
@@ -72,7 +72,7 @@ async def _current_action(ctx: Context, c: Collaboration, a: ActionItem) -> Mess
 
 @commands.command("action done", ("完成", "done", "关闭"), "关闭会议行动项（负责人、会议发起人或牵头部门）",
                   Param("action", "行动项编号", positional=True, required=True),
-                  Param("note", "完成说明", "textarea", positional=True, rest=True, aliases=("说明",)),
+                  Param("note", "完成说明", Kind.TEXTAREA, positional=True, rest=True, aliases=("说明",)),
                   example="/action done XZ-2026-0001/A1 FAQ 已上线")
 async def close_action(ctx: Context, v: Values) -> None:
     c, a = await common.item(ctx, v.action, "A")
@@ -94,8 +94,8 @@ async def close_action(ctx: Context, v: Values) -> None:
 
 
 @commands.command("action list", ("列表", "list"), "会议行动项（默认未完成的；all=是 含已完成）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("all", "含已完成", "bool", aliases=("全部",)),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("all", "含已完成", Kind.BOOL, aliases=("全部",)),
                   example="/action list XZ-2026-0001", mutates=False, default_sub=True)
 async def list_actions(ctx: Context, v: Values) -> None:
     c = await common.visible_collab(ctx, v.id)

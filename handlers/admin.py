@@ -1,7 +1,7 @@
 """Help and group binding: the commands that are about the bot, not a collaboration."""
 from __future__ import annotations
 
-from bot.commands import Param, UserError, Values
+from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
@@ -41,7 +41,7 @@ async def help_command(ctx: Context, v: Values) -> None:
 
 
 @commands.command("bind", ("绑定",), "把本群绑定为某部门的群（管理员或该部门负责人）",
-                  Param("dept", "部门", "dept", positional=True, required=True), example="/bind 研发部")
+                  Param("dept", "部门", Kind.DEPT, positional=True, required=True), example="/bind 研发部")
 async def bind_group(ctx: Context, v: Values) -> None:
     chat = ctx.event.chat
     if not chat.is_group:

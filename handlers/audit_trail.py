@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import Param, Values
+from bot.commands import Kind, Param, Values
 from bot.messages import CardKind, Message
 from handlers import common
 from handlers.context import Context
@@ -35,8 +35,8 @@ async def rows(ctx: Context, entries: list[AuditEntry]) -> list[dict[str, str]]:
 
 
 @commands.command("audit", ("审计", "记录"), "审计记录：一个协作最近的操作（谁、何时、做了什么）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("n", "条数", "int", min=1, max=50, aliases=("条数",)),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("n", "条数", Kind.INT, min=1, max=50, aliases=("条数",)),
                   example="/audit XZ-2026-0001 n=20", mutates=False)
 async def show_audit(ctx: Context, v: Values) -> None:
     c = await common.visible_collab(ctx, v.id, stages=tuple(STAGES))

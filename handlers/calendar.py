@@ -5,7 +5,7 @@ enter holidays and 调休 make-up days here, and every SLA and reminder uses the
 """
 from __future__ import annotations
 
-from bot.commands import Choice, Param, UserError, Values
+from bot.commands import Choice, Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
@@ -25,8 +25,8 @@ commands.group("calendar", ("日历", "工作日历"), "工作日历：节假日
 
 
 @commands.command("calendar add", ("添加", "add", "设置"), "设置某天为休息日或工作日（覆盖法定节假日数据）",
-                  Param("day", "日期", "date", positional=True, required=True),
-                  Param("kind", "类型", "choice", positional=True, required=True, choices=DAY_KINDS),
+                  Param("day", "日期", Kind.DATE, positional=True, required=True),
+                  Param("kind", "类型", Kind.CHOICE, positional=True, required=True, choices=DAY_KINDS),
                   Param("note", "说明", positional=True, rest=True, aliases=("名称", "备注")),
                   example="/calendar add 2027-01-01 holiday 元旦")
 async def add_day(ctx: Context, v: Values) -> None:
@@ -39,7 +39,7 @@ async def add_day(ctx: Context, v: Values) -> None:
 
 
 @commands.command("calendar remove", ("删除", "remove", "取消"), "删除一条工作日历设置，恢复法定节假日数据",
-                  Param("day", "日期", "date", positional=True, required=True),
+                  Param("day", "日期", Kind.DATE, positional=True, required=True),
                   example="/calendar remove 2027-01-01")
 async def remove_day(ctx: Context, v: Values) -> None:
     common.require(common.is_admin(ctx), "修改工作日历", ADMINS)
@@ -53,7 +53,7 @@ async def remove_day(ctx: Context, v: Values) -> None:
 
 
 @commands.command("calendar list", ("列表", "list", "查看"), "查看工作日历的单独设置与节假日数据覆盖的年份",
-                  Param("year", "年份", "int", positional=True, min=2000, max=2100),
+                  Param("year", "年份", Kind.INT, positional=True, min=2000, max=2100),
                   example="/calendar list 2027", mutates=False, default_sub=True)
 async def list_days(ctx: Context, v: Values) -> None:
     year = v.year or ctx.today.year

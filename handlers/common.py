@@ -5,10 +5,10 @@ that says what exists; a refusal names the roles that may do the thing.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot import refs
 from bot.commands import UserError
 from handlers.context import Context
 from handlers.vocab import ACTIVE_STAGES, STAGES
@@ -26,14 +26,11 @@ from storage.models import (
     Task,
 )
 
-CODE_RE = re.compile(r"^XZ-\d{4}-\d{4,}$", re.IGNORECASE)
-ITEM_RE = re.compile(r"^(?:(XZ-\d{4}-\d{4,})[/:：#])?([TPRCMA])(\d{1,6})$", re.IGNORECASE)
-
 
 async def collab(ctx: Context, ref: str | None, stages: Sequence[str] = ACTIVE_STAGES) -> Collaboration:
     """The named collaboration, or the actor's only active one when none is named."""
     if ref:
-        if not CODE_RE.match(ref.strip()):
+        if not refs.is_code(ref):
             raise UserError(f"协作编号“{ref[:40]}”格式不对，应形如 XZ-2026-0001")
         found = await workflow.collab_by_code(ctx.session, ref)
         if found is None:
@@ -65,12 +62,12 @@ async def may_see(ctx: Context, c: Collaboration) -> bool:
     return ctx.actor.id == c.initiator_id or ctx.actor.dept_id in await workflow.dept_ids(ctx.session, c)
 
 
-def item_ref(ref: str, prefix: str) -> tuple[str | None, int]:
-    """Split "XZ-2026-0001/T3" or "T3" into (code or None, 3); `prefix` is T, P, R, C, M or A."""
-    m = ITEM_RE.match(ref.strip())
-    if not m or m[2].upper() != prefix:
+def item_ref(ref: str, prefix: str) -> refs.ItemRef:
+    """"XZ-2026-0001/T3" or "T3" as a reference; `prefix` is T, P, R, C, M or A."""
+    found = refs.item(ref, prefix)
+    if found is None:
         raise UserError(f"编号“{ref[:40]}”格式不对，应形如 {prefix}3 或 XZ-2026-0001/{prefix}3")
-    return m[1], int(m[3])
+    return found
 
 
 ITEMS: dict[str, tuple[type[Any], str]] = {
@@ -81,12 +78,12 @@ ITEMS: dict[str, tuple[type[Any], str]] = {
 
 async def item(ctx: Context, ref: str, prefix: str, collab_ref: str | None = None) -> tuple[Collaboration, Any]:
     """The collaboration and the numbered record (task T3, problem P1, …) that `ref` names."""
-    code, number = item_ref(ref, prefix)
-    found_collab = await collab(ctx, code or collab_ref, stages=tuple(STAGES))
+    named = item_ref(ref, prefix)
+    found_collab = await collab(ctx, named.code or collab_ref, stages=tuple(STAGES))
     model, noun = ITEMS[prefix]
-    found = await workflow.numbered(ctx.session, model, found_collab.id, number)
+    found = await workflow.numbered(ctx.session, model, found_collab.id, named.number)
     if found is None:
-        raise UserError(f"{found_collab.code} 没有{noun} {prefix}{number}")
+        raise UserError(f"{found_collab.code} 没有{noun} {prefix}{named.number}")
     return found_collab, found
 
 
@@ -97,12 +94,12 @@ async def task(ctx: Context, ref: str, collab_ref: str | None = None) -> tuple[C
 async def tasks_by_refs(ctx: Context, c: Collaboration, refs: Sequence[str]) -> list[Task]:
     out = []
     for ref in refs:
-        code, number = item_ref(ref, "T")
-        if code and code.upper() != c.code:
+        named = item_ref(ref, "T")
+        if named.code and named.code != c.code:
             raise UserError(f"前置任务 {ref} 不属于 {c.code}")
-        found = await workflow.numbered(ctx.session, Task, c.id, number)
+        found = await workflow.numbered(ctx.session, Task, c.id, named.number)
         if found is None:
-            raise UserError(f"{c.code} 没有任务 T{number}")
+            raise UserError(f"{c.code} 没有任务 T{named.number}")
         out.append(found)
     return out
 

@@ -1,7 +1,7 @@
 """Stage 6, 成果交付与验收, 复盘归档: deliver, accept (pass / partial / fail), rate, retrospective."""
 from __future__ import annotations
 
-from bot.commands import Param, UserError, Values
+from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
@@ -11,23 +11,23 @@ from handlers.registry import Commands
 from handlers.vocab import RESULT_LABEL, RESULTS, TASK_LABEL
 from scheduler import keys
 from storage import org, workflow
-from storage.models import Acceptance, Collaboration, Delivery, Rating, Retrospective
+from storage.models import Acceptance, Collaboration, Delivery, Rating, Retrospective, Stage, TaskState
 
 commands = Commands()
 
 
 @commands.command("deliver", ("交付", "提交交付"), "提交任务交付物供验收（成果交付清单）",
-                  Param("task", "任务编号", "task", positional=True, required=True),
-                  Param("content", "交付物（链接或说明）", "textarea", positional=True, rest=True, required=True,
+                  Param("task", "任务编号", Kind.TASK, positional=True, required=True),
+                  Param("content", "交付物（链接或说明）", Kind.TEXTAREA, positional=True, rest=True, required=True,
                         aliases=("交付物", "链接")),
                   example="/deliver XZ-2026-0001/T2 https://docs.example.com/report 用户需求分析文档", form=True)
 async def deliver(ctx: Context, v: Values) -> None:
     c, task = await changeable_task(ctx, v.task, "提交交付物")
-    if task.status == "todo":  # never started: delivering starts it, under the same rule
+    if task.status == TaskState.TODO:  # never started: delivering starts it, under the same rule
         await require_start(ctx, c, task)
     delivery = Delivery(task_id=task.id, content=v.content, submitted_by=ctx.actor.id, submitted_at=ctx.now)
     ctx.session.add(delivery)
-    task.status, task.progress, task.updated_at = "review", 100, ctx.now
+    task.status, task.progress, task.updated_at = TaskState.REVIEW, 100, ctx.now
     await ctx.withdraw(keys.task(task.id))
     await ctx.session.flush()
     ctx.audit("deliver", c, task=f"T{task.number}")
@@ -44,25 +44,25 @@ async def deliver(ctx: Context, v: Values) -> None:
 
 
 @commands.command("accept", ("验收",), "验收交付物：通过 / 部分通过 / 不通过，评分0-100（任务验收反馈表）",
-                  Param("task", "任务编号", "task", positional=True, required=True),
-                  Param("result", "验收结果", "choice", positional=True, required=True, choices=RESULTS,
+                  Param("task", "任务编号", Kind.TASK, positional=True, required=True),
+                  Param("result", "验收结果", Kind.CHOICE, positional=True, required=True, choices=RESULTS,
                         aliases=("结果",)),
-                  Param("score", "评分", "int", positional=True, required=True, min=0, max=100, aliases=("分数",)),
-                  Param("comment", "验收意见", "textarea", positional=True, rest=True, aliases=("意见",)),
+                  Param("score", "评分", Kind.INT, positional=True, required=True, min=0, max=100, aliases=("分数",)),
+                  Param("comment", "验收意见", Kind.TEXTAREA, positional=True, rest=True, aliases=("意见",)),
                   example="/accept XZ-2026-0001/T2 通过 92 符合预期", form=True)
 async def accept(ctx: Context, v: Values) -> None:
     c, task = await common.task(ctx, v.task)
-    common.require_stage(c, "executing", action="验收")
+    common.require_stage(c, Stage.EXECUTING, action="验收")
     common.require(ctx.actor.id == c.initiator_id or common.is_admin(ctx), "验收", "发起人或协作管理办公室")
     delivery = await workflow.latest_delivery(ctx.session, task.id)
-    if task.status != "review" or delivery is None or await workflow.acceptance_of(ctx.session, delivery.id):
+    if task.status != TaskState.REVIEW or delivery is None or await workflow.acceptance_of(ctx.session, delivery.id):
         raise UserError(f"T{task.number} 还没有待验收的交付物：请负责部门先 /deliver")
     if ctx.config.policy.separate_duties and delivery.submitted_by == ctx.actor.id:
         raise UserError(f"不能验收自己提交的交付物 T{task.number}：请发起人或协作管理办公室的其他成员验收"
                         "（职责分离，policy.separate_duties）")
     if v.result != "pass" and not v.comment:
         raise UserError(f"“{RESULT_LABEL[v.result]}”时请写明需整改的内容")
-    if v.result == "pass" and (waiting := [p for p in await predecessors(ctx, task) if p.status != "done"]):
+    if v.result == "pass" and (waiting := [p for p in await predecessors(ctx, task) if p.status != TaskState.DONE]):
         names = "、".join(f"T{p.number}（{TASK_LABEL[p.status]}）" for p in waiting)
         raise UserError(f"T{task.number} 的前置任务 {names} 尚未验收通过：请先验收前置任务，再验收 T{task.number}")
     rework_due = None
@@ -71,7 +71,7 @@ async def accept(ctx: Context, v: Values) -> None:
         await ctx.withdraw(keys.task(task.id))
     else:
         rework_due = ctx.workdays_after(ctx.config.policy.rework_working_days)
-        task.status, task.progress, task.rework_due = "doing", min(task.progress, 90), rework_due
+        task.status, task.progress, task.rework_due = TaskState.DOING, min(task.progress, 90), rework_due
         task.updated_at = ctx.now
     task.updated_at = ctx.now
     ctx.session.add(Acceptance(task_id=task.id, delivery_id=delivery.id, result=v.result, score=v.score,
@@ -90,12 +90,12 @@ async def accept(ctx: Context, v: Values) -> None:
     ctx.reply(message)
     await ctx.announce("acceptance", message, c, concerned=[task.owner_dept_id])
     await tell_ready_successors(ctx, c, task)
-    if all(t.status == "done" for t in await workflow.tasks(ctx.session, c.id)):
+    if all(t.status == TaskState.DONE for t in await workflow.tasks(ctx.session, c.id)):
         await _all_accepted(ctx, c)
 
 
 async def _all_accepted(ctx: Context, c: Collaboration) -> None:
-    c.stage, c.accepted_at = "accepted", ctx.now
+    c.stage, c.accepted_at = Stage.ACCEPTED, ctx.now
     retro_due = ctx.workdays_after(ctx.config.policy.retrospective_working_days)
     scores = [a.score for a in await workflow.acceptances(ctx.session, c.id) if a.result == "pass"]
     message = Message(f"成果验收确认：{c.code} {c.name}",
@@ -108,18 +108,18 @@ async def _all_accepted(ctx: Context, c: Collaboration) -> None:
 
 
 @commands.command("rate", ("评价", "打分"), "验收后为协作部门评分：响应及时性、沟通效率、交付质量（1-5）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("dept", "部门", "dept", positional=True, required=True),
-                  Param("responsiveness", "响应及时性", "int", positional=True, required=True, min=1, max=5,
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("dept", "部门", Kind.DEPT, positional=True, required=True),
+                  Param("responsiveness", "响应及时性", Kind.INT, positional=True, required=True, min=1, max=5,
                         aliases=("响应",)),
-                  Param("communication", "沟通效率", "int", positional=True, required=True, min=1, max=5,
+                  Param("communication", "沟通效率", Kind.INT, positional=True, required=True, min=1, max=5,
                         aliases=("沟通",)),
-                  Param("quality", "交付质量", "int", positional=True, required=True, min=1, max=5, aliases=("质量",)),
-                  Param("comment", "评价", "textarea", positional=True, rest=True, aliases=("建议",)),
+                  Param("quality", "交付质量", Kind.INT, positional=True, required=True, min=1, max=5, aliases=("质量",)),
+                  Param("comment", "评价", Kind.TEXTAREA, positional=True, rest=True, aliases=("建议",)),
                   example="/rate XZ-2026-0001 研发部 5 5 4 建议增加短视频素材", form=True)
 async def rate(ctx: Context, v: Values) -> None:
-    c = await common.collab(ctx, v.id, stages=("accepted", "archived"))
-    common.require_stage(c, "accepted", "archived", action="评价（验收完成后）")
+    c = await common.collab(ctx, v.id, stages=(Stage.ACCEPTED, Stage.ARCHIVED))
+    common.require_stage(c, Stage.ACCEPTED, Stage.ARCHIVED, action="评价（验收完成后）")
     common.require(ctx.actor.id == c.initiator_id or common.is_admin(ctx), "评价部门", "发起人或协作管理办公室")
     dept = await common.dept(ctx, v.dept)
     await common.participant_or_error(ctx, c, dept)
@@ -157,23 +157,23 @@ async def _require_closed(ctx: Context, c: Collaboration, override: str | None) 
 
 
 @commands.command("retro", ("复盘",), "复盘报告：做得好的、待改进的、可复用的经验；提交后归档",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("well", "做得好的地方", "textarea", required=True, aliases=("做得好",)),
-                  Param("improve", "待改进点", "textarea", required=True, aliases=("待改进", "改进")),
-                  Param("lessons", "可复用的经验", "textarea", required=True, aliases=("经验",)),
-                  Param("override", "未关闭事项仍归档的理由（协作管理办公室）", "textarea", aliases=("强制归档",)),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("well", "做得好的地方", Kind.TEXTAREA, required=True, aliases=("做得好",)),
+                  Param("improve", "待改进点", Kind.TEXTAREA, required=True, aliases=("待改进", "改进")),
+                  Param("lessons", "可复用的经验", Kind.TEXTAREA, required=True, aliases=("经验",)),
+                  Param("override", "未关闭事项仍归档的理由（协作管理办公室）", Kind.TEXTAREA, aliases=("强制归档",)),
                   example='/retro XZ-2026-0001 well="周会高效" improve="设计资源预留不足" lessons="提前1周锁定资源"',
                   form=True)
 async def retrospective(ctx: Context, v: Values) -> None:
-    c = await common.collab(ctx, v.id, stages=("accepted",))
-    common.require_stage(c, "accepted", action="复盘")
+    c = await common.collab(ctx, v.id, stages=(Stage.ACCEPTED,))
+    common.require_stage(c, Stage.ACCEPTED, action="复盘")
     common.require(await common.leads(ctx, c) or ctx.actor.id == c.initiator_id, "提交复盘",
                    "牵头部门负责人/对接人、发起人或协作管理办公室")
     await _require_closed(ctx, c, v.override)
     await ctx.withdraw(keys.retrospective_due(c.id))
     ctx.session.add(Retrospective(collab_id=c.id, went_well=v.well, to_improve=v.improve, lessons=v.lessons,
                                   written_by=ctx.actor.id, written_at=ctx.now))
-    c.stage, c.archived_at = "archived", ctx.now
+    c.stage, c.archived_at = Stage.ARCHIVED, ctx.now
     ctx.audit("retro", c)
     tasks = await workflow.tasks(ctx.session, c.id)
     archive = ["《跨部门协作需求申请表》", "《协作立项确认函》", f"《任务分工表》（{len(tasks)} 项任务）",

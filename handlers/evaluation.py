@@ -1,7 +1,7 @@
 """Stage 2, 需求评估与立项: each invited dept answers; the PMO approves (立项) or returns."""
 from __future__ import annotations
 
-from bot.commands import Param, UserError, Values
+from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
@@ -10,26 +10,26 @@ from handlers.request import request_fields, tell_pmo_when_complete
 from handlers.vocab import DECISION_LABEL, DECISIONS, STAGES
 from scheduler import keys
 from storage import org, workflow
-from storage.models import Collaboration
+from storage.models import Collaboration, Stage
 
 commands = Commands()
 
 
 @commands.command("evaluate", ("评估", "答复"), "答复协作评估：接受 / 拒绝 / 需补充信息（部门资源确认函）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("decision", "评估结论", "choice", positional=True, required=True, choices=DECISIONS,
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("decision", "评估结论", Kind.CHOICE, positional=True, required=True, choices=DECISIONS,
                         aliases=("结论",)),
-                  Param("contact", "对接人", "person", aliases=("对接人",)),
-                  Param("resources", "投入资源", "textarea", aliases=("资源",)),
-                  Param("date", "首个时间节点", "date", aliases=("日期", "时间节点")),
-                  Param("feasibility", "可行性", "textarea"),
-                  Param("risk", "风险影响", "textarea", aliases=("风险",)),
-                  Param("comment", "意见说明", "textarea", aliases=("意见", "原因", "reason")),
-                  Param("dept", "部门", "dept"),
+                  Param("contact", "对接人", Kind.PERSON, aliases=("对接人",)),
+                  Param("resources", "投入资源", Kind.TEXTAREA, aliases=("资源",)),
+                  Param("date", "首个时间节点", Kind.DATE, aliases=("日期", "时间节点")),
+                  Param("feasibility", "可行性", Kind.TEXTAREA),
+                  Param("risk", "风险影响", Kind.TEXTAREA, aliases=("风险",)),
+                  Param("comment", "意见说明", Kind.TEXTAREA, aliases=("意见", "原因", "reason")),
+                  Param("dept", "部门", Kind.DEPT),
                   example="/evaluate XZ-2026-0001 接受 contact=@李四 resources=\"2名开发\" date=12-05", form=True)
 async def evaluate(ctx: Context, v: Values) -> None:
-    c = await common.collab(ctx, v.id, stages=("evaluating",))
-    common.require_stage(c, "evaluating", action="答复评估")
+    c = await common.collab(ctx, v.id, stages=(Stage.EVALUATING,))
+    common.require_stage(c, Stage.EVALUATING, action="答复评估")
     dept = await common.actor_dept(ctx, v.dept)
     common.require(common.is_head(ctx, dept.id) or common.is_admin(ctx), f"代表{dept.name}答复评估",
                    f"{dept.name}负责人或协作管理办公室")
@@ -74,15 +74,15 @@ async def evaluate(ctx: Context, v: Values) -> None:
 
 
 @commands.command("approve", ("立项", "批准立项"), "协作管理办公室批准立项，出具《协作立项确认函》",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("lead", "牵头部门", "dept", aliases=("牵头",)),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("lead", "牵头部门", Kind.DEPT, aliases=("牵头",)),
                   example="/approve XZ-2026-0001 lead=研发部")
 async def approve(ctx: Context, v: Values) -> None:
-    c = await common.collab(ctx, v.id, stages=("evaluating",))
+    c = await common.collab(ctx, v.id, stages=(Stage.EVALUATING,))
     common.require(common.is_admin(ctx), "批准立项", "协作管理办公室")
     if ctx.config.policy.separate_duties and c.initiator_id == ctx.actor.id:
         raise UserError(f"不能批准自己发起的需求 {c.code}：请协作管理办公室的其他成员批准（职责分离，policy.separate_duties）")
-    common.require_stage(c, "evaluating", action="立项")
+    common.require_stage(c, Stage.EVALUATING, action="立项")
     answers = await workflow.evaluations(ctx.session, c.id, c.eval_round)
     waiting = [a for a in answers if a.decision != "accept"]
     if waiting:
@@ -93,7 +93,7 @@ async def approve(ctx: Context, v: Values) -> None:
         if lead.id not in await common.all_dept_ids(ctx, c):
             raise UserError(f"牵头部门须是参与部门，{lead.name}不在 {c.code} 中")
         c.lead_dept_id = lead.id
-    c.stage = "planning"
+    c.stage = Stage.PLANNING
     c.approved_at = ctx.now
     ctx.audit("approve", c, lead=c.lead_dept_id)
     charter = await charter_message(ctx, c)
@@ -109,7 +109,7 @@ async def charter_message(ctx: Context, c: Collaboration) -> Message:
         contact = contacts.get(p.contact_id) if p.contact_id else None
         lines.append(f"{await common.names(ctx, [p.dept_id])}（对接人：{contact.name if contact else '待定'}）")
     hours = ctx.config.policy.kickoff_within_hours
-    if c.stage == "planning":
+    if c.stage == Stage.PLANNING:
         body = (f"已立项，进入方案制定阶段。请牵头部门在 {hours} 小时内组织启动会（/meeting {c.code} kind=启动会 …），"
                 f"拆解任务（/task add {c.code} …），并请各部门负责人确认方案（/confirm {c.code}）。")
     else:
@@ -119,7 +119,7 @@ async def charter_message(ctx: Context, c: Collaboration) -> Message:
         (Field("项目名称", c.name), Field("编号", c.code), Field("牵头部门", await common.names(ctx, [c.lead_dept_id])),
          Field("参与部门", "；".join(lines)), Field("核心目标", c.goal),
          Field("时间节点", f"期望完成 {c.expected_date}"), Field("当前阶段", STAGES[c.stage])),
-        template=CardKind.CHARTER, data={"code": c.code, "stage": c.stage}, color="green" if c.stage != "archived" else "grey",
+        template=CardKind.CHARTER, data={"code": c.code, "stage": c.stage}, color="green" if c.stage != Stage.ARCHIVED else "grey",
         mentions=ctx.mention(*contacts.values())), "collab", c.id)
 
 
@@ -130,14 +130,14 @@ async def _current_charter(ctx: Context, row_id: int) -> Message | None:
 
 
 @commands.command("return", ("退回",), "退回需求给发起部门修改，并说明原因",
-                  Param("id", "协作编号", "collab", positional=True, required=True),
-                  Param("reason", "退回原因", "textarea", positional=True, required=True, rest=True, aliases=("原因",)),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True, required=True),
+                  Param("reason", "退回原因", Kind.TEXTAREA, positional=True, required=True, rest=True, aliases=("原因",)),
                   example="/return XZ-2026-0001 设计部资源不足，请调整时间")
 async def return_request(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id)
     common.require(common.is_admin(ctx), "退回需求", "协作管理办公室")
-    common.require_stage(c, "evaluating", action="退回")
-    c.stage = "returned"
+    common.require_stage(c, Stage.EVALUATING, action="退回")
+    c.stage = Stage.RETURNED
     c.return_reason = v.reason
     ctx.audit("return", c, reason=v.reason)
     initiator = await org.person_by_id(ctx.session, c.initiator_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.commands import Param, UserError, Values
+from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.actions import action_row
@@ -25,7 +25,7 @@ from handlers.vocab import (
 from scheduler import keys
 from scheduler.timeline import week_of
 from storage import baselines, org, workflow
-from storage.models import Collaboration, Problem, Risk, Task
+from storage.models import Collaboration, Problem, Risk, Stage, Task, TaskState
 
 commands = Commands()
 
@@ -44,29 +44,29 @@ async def changeable_task(ctx: Context, ref: str, action: str) -> tuple[Collabor
     actor is one of its updaters, and it is neither waiting for acceptance nor accepted (from then
     on only /accept moves it). `action` says what was tried, e.g. "更新任务状态"."""
     c, task = await common.task(ctx, ref)
-    common.require_stage(c, "executing", action=action)
+    common.require_stage(c, Stage.EXECUTING, action=action)
     common.require(await may_update_task(ctx, c, task), f"{action}（T{task.number}）", TASK_UPDATERS)
-    if task.status == "review":
+    if task.status == TaskState.REVIEW:
         raise UserError(f"T{task.number} 已提交验收，等待发起人验收（/accept {c.code}/T{task.number}）")
-    if task.status == "done":
+    if task.status == TaskState.DONE:
         raise UserError(f"T{task.number} 已验收通过，不能再{action}")
     return c, task
 
 
 @commands.command("status", ("状态", "更新"), "更新任务状态和进度",
-                  Param("task", "任务编号", "task", positional=True, required=True),
-                  Param("state", "状态", "choice", positional=True, required=True, choices=TASK_STATES),
-                  Param("progress", "进度%", "int", positional=True, min=0, max=100, aliases=("进度",)),
-                  Param("note", "说明", "textarea", positional=True, rest=True, aliases=("备注", "原因")),
-                  Param("force", "强制开始（前置任务未完成时，牵头部门或协作管理办公室）", "bool", aliases=("强制",)),
+                  Param("task", "任务编号", Kind.TASK, positional=True, required=True),
+                  Param("state", "状态", Kind.CHOICE, positional=True, required=True, choices=TASK_STATES),
+                  Param("progress", "进度%", Kind.INT, positional=True, min=0, max=100, aliases=("进度",)),
+                  Param("note", "说明", Kind.TEXTAREA, positional=True, rest=True, aliases=("备注", "原因")),
+                  Param("force", "强制开始（前置任务未完成时，牵头部门或协作管理办公室）", Kind.BOOL, aliases=("强制",)),
                   example="/status XZ-2026-0001/T3 进行中 60% 接口联调中")
 async def update_status(ctx: Context, v: Values) -> None:
     c, task = await changeable_task(ctx, v.task, "更新任务状态")
-    if v.state == "done":
+    if v.state == TaskState.DONE:
         raise UserError(f"任务完成需经验收：请提交交付物 /deliver {c.code}/T{task.number} 链接或说明")
-    if v.state in ("blocked", "delayed") and not v.note:
+    if v.state in (TaskState.BLOCKED, TaskState.DELAYED) and not v.note:
         raise UserError(f"标记“{TASK_LABEL[v.state]}”时请写明原因：/status T{task.number} {TASK_LABEL[v.state]} 原因")
-    if task.status == "todo" and v.state == "doing":
+    if task.status == TaskState.TODO and v.state == TaskState.DOING:
         await require_start(ctx, c, task, force=bool(v.force))
     before = task.status
     task.status = v.state
@@ -81,24 +81,24 @@ async def update_status(ctx: Context, v: Values) -> None:
     data = {"code": c.code, "task": f"T{task.number}", "state": v.state, "progress": task.progress}
     ctx.reply(Message(f"{c.code} T{task.number} 状态已更新", "", fields, template=CardKind.TASK_STATUS, data=data,
                       color=TASK_COLOR[v.state]))
-    if v.state in ("blocked", "delayed"):
+    if v.state in (TaskState.BLOCKED, TaskState.DELAYED):
         await ctx.announce("task_blocked", Message(f"{c.code} T{task.number} {TASK_LABEL[v.state]}",
                                                    "请牵头部门协调；跨部门无法解决时用 /problem 记录并升级。", fields,
                                                    template=CardKind.TASK_STATUS, data=data, color="red"), c)
 
 
 @commands.command("progress", ("进度", "周报"), "提交本部门本周进度（进度跟踪表）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("done", "本周完成工作", "textarea", aliases=("完成", "本周完成")),
-                  Param("undone", "未完成工作及原因", "textarea", aliases=("未完成",)),
-                  Param("next", "下周计划", "textarea", aliases=("计划", "下周")),
-                  Param("risks", "风险提示", "textarea", aliases=("风险",)),
-                  Param("dept", "部门", "dept"),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("done", "本周完成工作", Kind.TEXTAREA, aliases=("完成", "本周完成")),
+                  Param("undone", "未完成工作及原因", Kind.TEXTAREA, aliases=("未完成",)),
+                  Param("next", "下周计划", Kind.TEXTAREA, aliases=("计划", "下周")),
+                  Param("risks", "风险提示", Kind.TEXTAREA, aliases=("风险",)),
+                  Param("dept", "部门", Kind.DEPT),
                   example='/progress XZ-2026-0001 done="完成海报初稿3张" undone="无" next="海报终稿" risks="无"',
                   form=True)
 async def submit_progress(ctx: Context, v: Values) -> None:
-    c = await common.collab(ctx, v.id, stages=("executing",))
-    common.require_stage(c, "executing", action="提交周进度")
+    c = await common.collab(ctx, v.id, stages=(Stage.EXECUTING,))
+    common.require_stage(c, Stage.EXECUTING, action="提交周进度")
     dept = await common.actor_dept(ctx, v.dept)
     part = await common.participant_or_error(ctx, c, dept)
     common.require(common.speaks_for_participant(ctx, part) or common.is_admin(ctx), f"提交{dept.name}的周进度",
@@ -121,8 +121,8 @@ async def submit_progress(ctx: Context, v: Values) -> None:
 
 
 @commands.command("board", ("看板",), "协作项目看板：一个项目的状态；不写编号：项目组合（管理办公室、领导看全部）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("page", "页码", "int", min=1, aliases=("页",)), example="/board XZ-2026-0001", mutates=False)
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("page", "页码", Kind.INT, min=1, aliases=("页",)), example="/board XZ-2026-0001", mutates=False)
 async def board(ctx: Context, v: Values) -> None:
     if v.id:
         ctx.reply(await board_message(ctx, await common.visible_collab(ctx, v.id)))
@@ -175,11 +175,11 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
     opens = await workflow.open_counts(ctx.session, c.id)
     fields = [Field("阶段", STAGES[c.stage]), Field("牵头部门", await common.names(ctx, [c.lead_dept_id])),
               Field("量化目标", c.goal), Field("期望完成", c.expected_date.isoformat())]
-    if c.stage == "evaluating":
+    if c.stage == Stage.EVALUATING:
         answers = await workflow.evaluations(ctx.session, c.id, c.eval_round)
         names = {d.id: d.name for d in await org.departments(ctx.session)}
         fields.append(Field("评估", "；".join(f"{names[a.dept_id]} {DECISION_LABEL[a.decision]}" for a in answers)))
-    if c.stage == "returned":
+    if c.stage == Stage.RETURNED:
         fields.append(Field("退回原因", c.return_reason))
     if tasks:
         done = counts.get("done", 0)
@@ -197,7 +197,7 @@ async def board_message(ctx: Context, c: Collaboration) -> Message:
         fields.append(Field("行动项", "\n".join(r["action"] + f" {r['text']}（{r['owner']}，{r['state']}）"
                                                 for r in (action_row(c, a, people.get(a.owner_id or 0), ctx.today)
                                                           for a in actions))))
-    color = "red" if overdue or counts.get("blocked") else "yellow" if counts.get("delayed") else SUCCESS
+    color = "red" if overdue or counts.get(TaskState.BLOCKED) else "yellow" if counts.get(TaskState.DELAYED) else SUCCESS
     return Message(f"看板：{c.code} {c.name}", "", tuple(fields), template=CardKind.BOARD,
                    data={"code": c.code, "stage": c.stage, "counts": counts, "overdue": [t.number for t in overdue]},
                    color=color)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.commands import Param, UserError, Values
+from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.actions import action_message
@@ -16,7 +16,7 @@ from handlers.plan import task_card
 from handlers.registry import Commands
 from handlers.vocab import ACTIVE_STAGES, OPEN_TASK_STATES, TASK_LABEL
 from storage import org, workflow
-from storage.models import Collaboration, Department, Meeting, Person
+from storage.models import Collaboration, Department, Meeting, Person, Stage, TaskState
 
 commands = Commands()
 
@@ -34,8 +34,8 @@ async def active_person(ctx: Context, ref: str, dept: Department) -> Person:
 
 
 @commands.command("leave", ("离职", "离岗"), "人员离开：登记并列出其未完成的任务、对接人角色和行动项，逐项改派",
-                  Param("person", "离开的人", "person", positional=True, required=True),
-                  Param("reason", "说明", "textarea", positional=True, rest=True, aliases=("原因",)),
+                  Param("person", "离开的人", Kind.PERSON, positional=True, required=True),
+                  Param("reason", "说明", Kind.TEXTAREA, positional=True, rest=True, aliases=("原因",)),
                   example="/leave @李工 调岗至其他事业部")
 async def leave(ctx: Context, v: Values) -> None:
     person = await common.person(ctx, v.person)
@@ -73,14 +73,14 @@ async def _held(ctx: Context, person: Person) -> list[dict[str, Any]]:
 
 
 @commands.command("task assign", ("改派", "assign"), "改派任务的第一责任人（同部门，执行中也可以）",
-                  Param("task", "任务编号", "task", positional=True, required=True),
-                  Param("owner", "新的第一责任人", "person", required=True, aliases=("负责人", "责任人")),
-                  Param("reason", "说明", "textarea", positional=True, rest=True, aliases=("原因",)),
+                  Param("task", "任务编号", Kind.TASK, positional=True, required=True),
+                  Param("owner", "新的第一责任人", Kind.PERSON, required=True, aliases=("负责人", "责任人")),
+                  Param("reason", "说明", Kind.TEXTAREA, positional=True, rest=True, aliases=("原因",)),
                   example="/task assign XZ-2026-0001/T2 owner=@赵工 李工调岗")
 async def assign_task(ctx: Context, v: Values) -> None:
     c, task = await common.task(ctx, v.task)
-    common.require_stage(c, "planning", "executing", action="改派任务")
-    if task.status == "done":
+    common.require_stage(c, Stage.PLANNING, Stage.EXECUTING, action="改派任务")
+    if task.status == TaskState.DONE:
         raise UserError(f"T{task.number} 已验收通过，无需改派")
     dept = await org.dept_by_id(ctx.session, task.owner_dept_id)
     assert dept is not None
@@ -101,7 +101,7 @@ async def assign_task(ctx: Context, v: Values) -> None:
 
 @commands.command("action assign", ("改派", "assign"), "改派行动项的负责人",
                   Param("action", "行动项编号", positional=True, required=True),
-                  Param("owner", "新的负责人", "person", required=True, aliases=("负责人",)),
+                  Param("owner", "新的负责人", Kind.PERSON, required=True, aliases=("负责人",)),
                   example="/action assign XZ-2026-0001/A1 owner=@赵工")
 async def assign_action(ctx: Context, v: Values) -> None:
     c, a = await common.item(ctx, v.action, "A")
@@ -126,9 +126,9 @@ async def assign_action(ctx: Context, v: Values) -> None:
 
 
 @commands.command("contact", ("对接人",), "更换本部门在某协作中的对接人（部门负责人或协作管理办公室）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("person", "新的对接人", "person", positional=True, required=True, aliases=("对接人",)),
-                  Param("dept", "部门", "dept", aliases=("部门",)),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("person", "新的对接人", Kind.PERSON, positional=True, required=True, aliases=("对接人",)),
+                  Param("dept", "部门", Kind.DEPT, aliases=("部门",)),
                   example="/contact XZ-2026-0001 @赵工")
 async def change_contact(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id, stages=ACTIVE_STAGES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from bot.commands import Param, UserError, Values
+from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message, showing
 from handlers import actions, common
 from handlers.context import Context
@@ -21,13 +21,13 @@ async def may_run_meetings(ctx: Context, c: Collaboration) -> bool:
 
 
 @commands.command("meeting", ("会议", "开会"), "安排会议：类型、时间、参会部门、议程（提前1天发送）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("kind", "会议类型", "choice", choices=MEETING_KINDS, aliases=("类型",)),
-                  Param("date", "日期", "date", required=True, aliases=("日期",)),
-                  Param("time", "时间", "time", required=True, aliases=("时间",)),
-                  Param("duration", "时长（分钟）", "int", min=5, max=480, aliases=("时长",)),
-                  Param("depts", "参会部门", "depts", aliases=("部门",)),
-                  Param("agenda", "议程（讨论主题、需决策事项）", "textarea", required=True, aliases=("议程",)),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("kind", "会议类型", Kind.CHOICE, choices=MEETING_KINDS, aliases=("类型",)),
+                  Param("date", "日期", Kind.DATE, required=True, aliases=("日期",)),
+                  Param("time", "时间", Kind.TIME, required=True, aliases=("时间",)),
+                  Param("duration", "时长（分钟）", Kind.INT, min=5, max=480, aliases=("时长",)),
+                  Param("depts", "参会部门", Kind.DEPTS, aliases=("部门",)),
+                  Param("agenda", "议程（讨论主题、需决策事项）", Kind.TEXTAREA, required=True, aliases=("议程",)),
                   Param("title", "会议名称", aliases=("名称",)),
                   example="/meeting XZ-2026-0001 kind=周会 date=下周一 time=09:30 agenda=\"进度同步；设计稿延期决策\"",
                   default_sub=True, form=True)
@@ -73,7 +73,7 @@ async def _current_meeting(ctx: Context, c: Collaboration, m: Meeting) -> Messag
 
 @commands.command("meeting cancel", ("取消", "cancel"), "取消会议",
                   Param("meeting", "会议编号", positional=True, required=True),
-                  Param("reason", "原因", "textarea", positional=True, rest=True),
+                  Param("reason", "原因", Kind.TEXTAREA, positional=True, rest=True),
                   example="/meeting cancel XZ-2026-0001/M2 改期")
 async def cancel_meeting(ctx: Context, v: Values) -> None:
     c, m = await common.item(ctx, v.meeting, "M")
@@ -91,9 +91,9 @@ async def cancel_meeting(ctx: Context, v: Values) -> None:
 
 @commands.command("minutes", ("纪要", "会议纪要"), "记录会议纪要与行动项（会后2小时内）",
                   Param("meeting", "会议编号", positional=True, required=True),
-                  Param("minutes", "纪要", "textarea", positional=True, rest=True, aliases=("纪要", "内容")),
-                  Param("decisions", "决议事项", "textarea", aliases=("决议",)),
-                  Param("action", "行动项（内容 @负责人 完成日期）", "text*", aliases=("行动项", "待办")),
+                  Param("minutes", "纪要", Kind.TEXTAREA, positional=True, rest=True, aliases=("纪要", "内容")),
+                  Param("decisions", "决议事项", Kind.TEXTAREA, aliases=("决议",)),
+                  Param("action", "行动项（内容 @负责人 完成日期）", Kind.TEXTS, aliases=("行动项", "待办")),
                   example='/minutes XZ-2026-0001/M1 "各部门进度正常" decisions="设计稿延期2天" action="补充FAQ @王五 12-05"',
                   form=True)
 async def record_minutes(ctx: Context, v: Values) -> None:

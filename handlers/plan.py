@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import Param, UserError, Values
+from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
@@ -24,20 +24,20 @@ from handlers.vocab import TASK_COLOR, TASK_LABEL
 from scheduler import keys
 from scheduler.timeline import depends_on, projected_schedule
 from storage import baselines, org, workflow
-from storage.models import Collaboration, Department, Person, Task
+from storage.models import Collaboration, Department, Person, Stage, Task, TaskState
 
 commands = Commands()
 
 TASK_FIELDS = (
-    Param("dept", "负责部门", "dept", aliases=("部门", "责任部门")),
-    Param("owner", "第一责任人", "person", aliases=("负责人", "责任人")),
-    Param("deliverable", "交付物", "textarea"),
-    Param("standard", "验收标准", "textarea", aliases=("标准",)),
-    Param("start", "开始日期", "date", aliases=("开始",)),
-    Param("due", "完成日期", "date", aliases=("截止", "完成时间", "完成")),
-    Param("after", "前置任务", "tasks", aliases=("前置", "依赖"), placeholder="T1,T2"),
-    Param("milestone", "里程碑", "bool"),
-    Param("resources", "资源/预算", "textarea", aliases=("资源", "预算")),
+    Param("dept", "负责部门", Kind.DEPT, aliases=("部门", "责任部门")),
+    Param("owner", "第一责任人", Kind.PERSON, aliases=("负责人", "责任人")),
+    Param("deliverable", "交付物", Kind.TEXTAREA),
+    Param("standard", "验收标准", Kind.TEXTAREA, aliases=("标准",)),
+    Param("start", "开始日期", Kind.DATE, aliases=("开始",)),
+    Param("due", "完成日期", Kind.DATE, aliases=("截止", "完成时间", "完成")),
+    Param("after", "前置任务", Kind.TASKS, aliases=("前置", "依赖"), placeholder="T1,T2"),
+    Param("milestone", "里程碑", Kind.BOOL),
+    Param("resources", "资源/预算", Kind.TEXTAREA, aliases=("资源", "预算")),
 )
 
 
@@ -45,14 +45,14 @@ commands.group("task", ("任务",), "任务分工表：新增、修改、查看�
 
 
 @commands.command("task add", ("新增", "添加", "add"), "新增任务（任务分工表）",
-                  Param("id", "协作编号", "collab", positional=True),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
                   Param("title", "任务描述", positional=True, required=True, rest=True, aliases=("任务", "名称")),
                   *TASK_FIELDS,
                   example='/task add XZ-2026-0001 用户调研 dept=市场部 owner=@张三 deliverable="调研报告" '
                           'standard="样本≥500" start=12-01 due=12-10', form=True)
 async def add_task(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id)
-    common.require_stage(c, "planning", action="新增任务（执行阶段请用 /change 申请变更）")
+    common.require_stage(c, Stage.PLANNING, action="新增任务（执行阶段请用 /change 申请变更）")
     missing = [p.label for p in TASK_FIELDS if p.name in ("dept", "owner", "deliverable", "standard", "start", "due")
                and not v[p.name]]
     if missing:
@@ -63,7 +63,7 @@ async def add_task(ctx: Context, v: Values) -> None:
     number = await common.next_number(ctx, c, "T")
     task = Task(collab_id=c.id, number=number, title=v.title, owner_dept_id=dept.id, owner_person_id=owner.id,
                 deliverable=v.deliverable, standard=v.standard, resources=v.resources or "", start_date=v.start,
-                due_date=v.due, is_milestone=bool(v.milestone), status="todo", progress=0, updated_at=ctx.now)
+                due_date=v.due, is_milestone=bool(v.milestone), status=TaskState.TODO, progress=0, updated_at=ctx.now)
     _check_dates(task)
     ctx.session.add(task)
     await ctx.session.flush()
@@ -77,12 +77,12 @@ async def add_task(ctx: Context, v: Values) -> None:
 
 
 @commands.command("task edit", ("修改", "编辑", "edit"), "修改任务（方案确认前）",
-                  Param("task", "任务编号", "task", positional=True, required=True),
+                  Param("task", "任务编号", Kind.TASK, positional=True, required=True),
                   Param("title", "任务描述", aliases=("任务", "名称")), *TASK_FIELDS,
                   example="/task edit XZ-2026-0001/T2 due=12-20 after=T1")
 async def edit_task(ctx: Context, v: Values) -> None:
     c, task = await common.task(ctx, v.task)
-    common.require_stage(c, "planning", action="修改任务（执行阶段请用 /change 申请变更）")
+    common.require_stage(c, Stage.PLANNING, action="修改任务（执行阶段请用 /change 申请变更）")
     await _require_planner(ctx, c, await _dept(ctx, task.owner_dept_id))
     changes = {k: v[k] for k in ("title", "dept", "owner", "deliverable", "standard", "start", "due", "after",
                                  "milestone", "resources") if v[k] not in (None, [])}
@@ -130,7 +130,7 @@ async def _current_task_values(session: AsyncSession, preset: Mapping[str, Any])
 
 
 @commands.command("task list", ("列表", "list", "分工表"), "任务分工表",
-                  Param("id", "协作编号", "collab", positional=True), example="/task list XZ-2026-0001",
+                  Param("id", "协作编号", Kind.COLLAB, positional=True), example="/task list XZ-2026-0001",
                   mutates=False, default_sub=True)
 async def list_tasks(ctx: Context, v: Values) -> None:
     c = await common.visible_collab(ctx, v.id)
@@ -160,7 +160,7 @@ async def task_card(ctx: Context, c: Collaboration, task: Task, title: str, body
     """A task's card: its fields, and the buttons its collaboration's stage and its status allow."""
     return showing(Message(title, body, await task_fields(ctx, task), template=CardKind.TASK,
                            data={"code": c.code, "task": f"T{task.number}", "stage": c.stage, "status": task.status},
-                           color="blue" if task.status == "todo" else TASK_COLOR[task.status]), "task", task.id)
+                           color="blue" if task.status == TaskState.TODO else TASK_COLOR[task.status]), "task", task.id)
 
 
 @commands.item_view("task", Task)
@@ -180,7 +180,7 @@ async def successors(ctx: Context, task: Task) -> list[Task]:
 
 
 #: The predecessor states that let a task start, by `policy.dependency_start` (docs/workflow.md, "Dependencies").
-START_READY = {"delivered": ("review", "done"), "accepted": ("done",), "off": tuple(TASK_LABEL)}
+START_READY = {"delivered": (TaskState.REVIEW, TaskState.DONE), "accepted": (TaskState.DONE,), "off": tuple(TASK_LABEL)}
 READY_WORD = {"delivered": "提交交付", "accepted": "验收通过", "off": ""}
 
 
@@ -207,7 +207,7 @@ async def tell_ready_successors(ctx: Context, c: Collaboration, task: Task) -> N
     if rule == "off" or task.status != START_READY[rule][0]:
         return
     for succ in await successors(ctx, task):
-        if succ.status != "todo" or any(p.status not in START_READY[rule] for p in await predecessors(ctx, succ)):
+        if succ.status != TaskState.TODO or any(p.status not in START_READY[rule] for p in await predecessors(ctx, succ)):
             continue
         owner = await org.person_by_id(ctx.session, succ.owner_person_id)
         card = await task_card(ctx, c, succ, f"{c.code} 前置任务已{READY_WORD[rule]}：T{succ.number} {succ.title} 可以开始",
@@ -227,11 +227,11 @@ async def task_fields(ctx: Context, task: Task) -> tuple[Field, ...]:
 
 
 @commands.command("confirm", ("确认", "签字确认", "确认方案"), "部门负责人确认执行方案（签字确认）",
-                  Param("id", "协作编号", "collab", positional=True), Param("dept", "部门", "dept"),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True), Param("dept", "部门", Kind.DEPT),
                   example="/confirm XZ-2026-0001")
 async def confirm_plan(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id)
-    common.require_stage(c, "planning", action="确认方案")
+    common.require_stage(c, Stage.PLANNING, action="确认方案")
     dept = await common.actor_dept(ctx, v.dept)
     common.require(common.is_head(ctx, dept.id) or common.is_admin(ctx), f"代表{dept.name}确认方案",
                    f"{dept.name}负责人或协作管理办公室")
@@ -248,7 +248,7 @@ async def confirm_plan(ctx: Context, v: Values) -> None:
         ctx.reply(Message(f"{dept.name}已确认 {c.code} 执行方案", f"等待确认：{await common.names(ctx, waiting)}",
                           template=CardKind.PLAN_CONFIRM, data={"code": c.code, "dept": dept.name}, color="green"))
         return
-    c.stage = "executing"
+    c.stage = Stage.EXECUTING
     c.executing_at = ctx.now
     await baselines.snapshot(ctx.session, c.id, "方案确认", ctx.now)
     table = await division_table(ctx, c)
@@ -340,7 +340,7 @@ async def shift_task(ctx: Context, c: Collaboration, task_id: int, start: date |
     lines = [f"T{task.number} 新日期：{task.start_date} → {task.due_date}"]
     for t in tasks:
         earliest = projected[t.id][0]
-        if t.id != task.id and t.status != "done" and earliest > t.start_date:
+        if t.id != task.id and t.status != TaskState.DONE and earliest > t.start_date:
             lines.append(f"下游 T{t.number} 最早可开始 {earliest}（原计划 {t.start_date}）")
             owner = await org.person_by_id(ctx.session, t.owner_person_id)
             await ctx.announce("upstream_slipped", Message(

@@ -12,7 +12,7 @@ from typing import Any
 from bot.config import PolicyConfig
 from handlers.vocab import OPEN_TASK_STATES
 from scheduler.calendar import WorkCalendar
-from storage.models import Collaboration, Problem, Risk, Task
+from storage.models import Collaboration, Problem, Risk, Task, TaskState
 
 RAG_LABEL = {"red": "红", "yellow": "黄", "green": "绿"}
 
@@ -42,7 +42,7 @@ def standing(tasks: Sequence[Task], problems: Sequence[Problem], risks: Sequence
     yellow += [f"高风险 R{r.number}" for r in risks if r.status == "open" and r.level == "high"]
     soon = calendar.add_workdays(today, policy.milestone_warning_working_days)
     yellow += [f"里程碑 T{t.number} 将到期未启动" for t in tasks
-               if t.is_milestone and t.status == "todo" and today <= t.due_date <= soon]
+               if t.is_milestone and t.status == TaskState.TODO and today <= t.due_date <= soon]
     rag = "red" if red else "yellow" if yellow else "green"
     return Standing(rag, tuple(red or yellow))
 
@@ -51,10 +51,10 @@ def row(c: Collaboration, lead: str, tasks: Sequence[Task], problems: Sequence[P
         today: date, s: Standing, planned: Mapping[int, date], calendar: WorkCalendar) -> dict[str, Any]:
     """The portfolio's row of one collaboration, as the card's table shows it; `planned` holds each
     task's due date in the confirmed plan (its first baseline), for the milestone's slip."""
-    done = sum(t.status == "done" for t in tasks)
+    done = sum(t.status == TaskState.DONE for t in tasks)
     late = sum(t.status in OPEN_TASK_STATES and t.due_date < today for t in tasks)
     levels = [sum(p.status == "open" and p.level == n for p in problems) for n in (0, 1, 2)]
-    upcoming = sorted((t for t in tasks if t.is_milestone and t.status != "done"), key=lambda t: t.due_date)
+    upcoming = sorted((t for t in tasks if t.is_milestone and t.status != TaskState.DONE), key=lambda t: t.due_date)
     milestone = f"T{upcoming[0].number} {upcoming[0].due_date:%m-%d}{_slip(upcoming[0], planned, calendar)}" \
         if upcoming else "—"
     return {"code": c.code, "name": c.name, "stage": c.stage, "lead": lead,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.commands import Param, UserError, Values
+from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
@@ -22,23 +22,23 @@ from handlers.vocab import (
 )
 from scheduler import keys
 from storage import baselines, org
-from storage.models import ChangeRequest, Collaboration, Problem, Risk, Task
+from storage.models import ChangeRequest, Collaboration, Problem, Risk, Stage, Task
 
 commands = Commands()
 
-WORKING = ("planning", "executing")
+WORKING = (Stage.PLANNING, Stage.EXECUTING)
 
 
 @commands.command("problem", ("问题",), "记录问题（问题记录与解决表）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("description", "问题描述", "textarea", positional=True, required=True, rest=True,
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("description", "问题描述", Kind.TEXTAREA, positional=True, required=True, rest=True,
                         aliases=("描述", "desc")),
-                  Param("impact", "影响程度", "choice", choices=LEVELS, aliases=("影响",)),
-                  Param("dept", "责任部门", "dept", aliases=("部门",)),
-                  Param("cause", "原因分析", "textarea", aliases=("原因",)),
-                  Param("measures", "解决措施", "textarea", aliases=("措施",)),
-                  Param("owner", "负责人", "person"),
-                  Param("due", "计划完成时间", "date", aliases=("计划完成",)),
+                  Param("impact", "影响程度", Kind.CHOICE, choices=LEVELS, aliases=("影响",)),
+                  Param("dept", "责任部门", Kind.DEPT, aliases=("部门",)),
+                  Param("cause", "原因分析", Kind.TEXTAREA, aliases=("原因",)),
+                  Param("measures", "解决措施", Kind.TEXTAREA, aliases=("措施",)),
+                  Param("owner", "负责人", Kind.PERSON),
+                  Param("due", "计划完成时间", Kind.DATE, aliases=("计划完成",)),
                   example="/problem XZ-2026-0001 第三方支付接口调试失败 impact=高 dept=研发部 owner=@李四 due=12-05",
                   form=True)
 async def log_problem(ctx: Context, v: Values) -> None:
@@ -80,8 +80,8 @@ async def _current_problem(ctx: Context, c: Collaboration, p: Problem) -> Messag
 
 @commands.command("problem resolve", ("解决", "resolve"), "登记问题已解决（实际完成时间与验收结果）",
                   Param("problem", "问题编号", positional=True, required=True),
-                  Param("verification", "验收结果", "textarea", positional=True, rest=True, aliases=("结果",)),
-                  Param("actual", "实际完成时间", "date", aliases=("实际完成",)),
+                  Param("verification", "验收结果", Kind.TEXTAREA, positional=True, rest=True, aliases=("结果",)),
+                  Param("actual", "实际完成时间", Kind.DATE, aliases=("实际完成",)),
                   example="/problem resolve XZ-2026-0001/P1 已通过测试")
 async def resolve_problem(ctx: Context, v: Values) -> None:
     c, p = await common.item(ctx, v.problem, "P")
@@ -102,7 +102,7 @@ async def resolve_problem(ctx: Context, v: Values) -> None:
 
 @commands.command("problem escalate", ("升级", "escalate"), "问题部门间无法解决：升级到协作管理办公室，再到分管领导",
                   Param("problem", "问题编号", positional=True, required=True),
-                  Param("reason", "升级原因", "textarea", positional=True, rest=True, aliases=("原因",)),
+                  Param("reason", "升级原因", Kind.TEXTAREA, positional=True, rest=True, aliases=("原因",)),
                   example="/problem escalate XZ-2026-0001/P1 接口方无响应")
 async def escalate_problem(ctx: Context, v: Values) -> None:
     c, p = await common.item(ctx, v.problem, "P")
@@ -130,13 +130,13 @@ async def escalate_problem(ctx: Context, v: Values) -> None:
 
 
 @commands.command("risk", ("风险",), "登记风险（风险问题跟踪表）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("description", "风险描述", "textarea", positional=True, required=True, rest=True,
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("description", "风险描述", Kind.TEXTAREA, positional=True, required=True, rest=True,
                         aliases=("描述", "desc")),
-                  Param("level", "风险等级", "choice", choices=LEVELS, aliases=("等级",)),
-                  Param("scope", "影响范围", "textarea", aliases=("范围",)),
-                  Param("mitigation", "应对措施", "textarea", aliases=("措施",)),
-                  Param("owner", "负责人", "person"),
+                  Param("level", "风险等级", Kind.CHOICE, choices=LEVELS, aliases=("等级",)),
+                  Param("scope", "影响范围", Kind.TEXTAREA, aliases=("范围",)),
+                  Param("mitigation", "应对措施", Kind.TEXTAREA, aliases=("措施",)),
+                  Param("owner", "负责人", Kind.PERSON),
                   example="/risk XZ-2026-0001 设计资源不足 level=中 scope=T2,T3 mitigation=\"申请外部设计师\"",
                   form=True)
 async def log_risk(ctx: Context, v: Values) -> None:
@@ -172,11 +172,11 @@ async def _current_risk(ctx: Context, c: Collaboration, r: Risk) -> Message | No
 
 @commands.command("risk update", ("更新", "update"), "更新风险（每周复核）",
                   Param("risk", "风险编号", positional=True, required=True),
-                  Param("level", "风险等级", "choice", choices=LEVELS, aliases=("等级",)),
-                  Param("mitigation", "应对措施", "textarea", aliases=("措施",)),
-                  Param("scope", "影响范围", "textarea", aliases=("范围",)),
-                  Param("status", "状态", "choice", choices=RISK_STATES),
-                  Param("reason", "接受风险的理由", "textarea", aliases=("理由",)),
+                  Param("level", "风险等级", Kind.CHOICE, choices=LEVELS, aliases=("等级",)),
+                  Param("mitigation", "应对措施", Kind.TEXTAREA, aliases=("措施",)),
+                  Param("scope", "影响范围", Kind.TEXTAREA, aliases=("范围",)),
+                  Param("status", "状态", Kind.CHOICE, choices=RISK_STATES),
+                  Param("reason", "接受风险的理由", Kind.TEXTAREA, aliases=("理由",)),
                   example="/risk update XZ-2026-0001/R1 level=低 status=关闭")
 async def update_risk(ctx: Context, v: Values) -> None:
     c, r = await common.item(ctx, v.risk, "R")
@@ -203,13 +203,13 @@ async def update_risk(ctx: Context, v: Values) -> None:
 
 
 @commands.command("change", ("变更",), "提出变更申请（目标、范围、时间、资源）",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("description", "变更内容", "textarea", positional=True, rest=True, aliases=("内容", "desc")),
-                  Param("kind", "变更类型", "choice", required=True, choices=CHANGE_KINDS, aliases=("类型",)),
-                  Param("task", "涉及任务", "task", aliases=("任务",)),
-                  Param("start", "新开始日期", "date", aliases=("开始",)),
-                  Param("due", "新完成日期", "date", aliases=("截止", "完成")),
-                  Param("reason", "变更原因", "textarea", aliases=("原因",)),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("description", "变更内容", Kind.TEXTAREA, positional=True, rest=True, aliases=("内容", "desc")),
+                  Param("kind", "变更类型", Kind.CHOICE, required=True, choices=CHANGE_KINDS, aliases=("类型",)),
+                  Param("task", "涉及任务", Kind.TASK, aliases=("任务",)),
+                  Param("start", "新开始日期", Kind.DATE, aliases=("开始",)),
+                  Param("due", "新完成日期", Kind.DATE, aliases=("截止", "完成")),
+                  Param("reason", "变更原因", Kind.TEXTAREA, aliases=("原因",)),
                   example="/change XZ-2026-0001 kind=时间 task=T3 due=12-20 reason=\"接口方延期\"", form=True)
 async def raise_change(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id, stages=WORKING)
@@ -279,7 +279,7 @@ async def _decide(ctx: Context, ref: str) -> tuple[Collaboration, ChangeRequest]
 
 @commands.command("change approve", ("批准", "approve", "同意"), "批准变更申请并更新计划",
                   Param("change", "变更编号", positional=True, required=True),
-                  Param("note", "审批意见", "textarea", positional=True, rest=True, aliases=("意见",)),
+                  Param("note", "审批意见", Kind.TEXTAREA, positional=True, rest=True, aliases=("意见",)),
                   example="/change approve XZ-2026-0001/C1")
 async def approve_change(ctx: Context, v: Values) -> None:
     c, cr = await _decide(ctx, v.change)
@@ -287,7 +287,7 @@ async def approve_change(ctx: Context, v: Values) -> None:
     body = ""
     if cr.task_id and (cr.new_start or cr.new_due):
         body = await shift_task(ctx, c, cr.task_id, cr.new_start, cr.new_due)
-        if c.stage == "executing":  # after the confirmed plan (baseline 1), each approved move is a version
+        if c.stage == Stage.EXECUTING:  # after the confirmed plan (baseline 1), each approved move is a version
             await baselines.snapshot(ctx.session, c.id, f"变更 C{cr.number}", ctx.now)
     ctx.audit("change.approve", c, change=f"C{cr.number}")
     message = change_message(c, cr, f"{c.code} 变更 C{cr.number} 已批准", body)
@@ -297,7 +297,7 @@ async def approve_change(ctx: Context, v: Values) -> None:
 
 @commands.command("change reject", ("驳回", "reject", "拒绝"), "驳回变更申请",
                   Param("change", "变更编号", positional=True, required=True),
-                  Param("note", "驳回原因", "textarea", positional=True, required=True, rest=True, aliases=("原因",)),
+                  Param("note", "驳回原因", Kind.TEXTAREA, positional=True, required=True, rest=True, aliases=("原因",)),
                   example="/change reject XZ-2026-0001/C1 影响上线节点")
 async def reject_change(ctx: Context, v: Values) -> None:
     c, cr = await _decide(ctx, v.change)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands import Param, Values
+from bot.commands import Kind, Param, Values
 from bot.messages import CardKind, Message
 from handlers import common
 from handlers.context import Context
@@ -110,9 +110,9 @@ REGISTERS = (
 def _register(reg: Register) -> None:
     @commands.command(f"{reg.name} list", ("列表", "list", "台账"),
                       f"《{reg.title}》：默认未关闭的；all=是 全部，dept= 只看一个部门",
-                      Param("id", "协作编号", "collab", positional=True),
-                      Param("all", "含已关闭", "bool", aliases=("全部",)),
-                      Param("dept", "部门", "dept", aliases=("部门",)),
+                      Param("id", "协作编号", Kind.COLLAB, positional=True),
+                      Param("all", "含已关闭", Kind.BOOL, aliases=("全部",)),
+                      Param("dept", "部门", Kind.DEPT, aliases=("部门",)),
                       example=f"/{reg.name} list XZ-2026-0001 dept=研发部", mutates=False)
     async def show(ctx: Context, v: Values) -> None:
         c = await common.visible_collab(ctx, v.id)

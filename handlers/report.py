@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.commands import Param, UserError, Values
+from bot import refs
+from bot.commands import Kind, Param, UserError, Values
 from bot.dates import DateError, parse_period
 from bot.messages import Artifact, CardKind, Field, Message
 from handlers import common
@@ -26,7 +27,7 @@ from handlers.figures import (
 from handlers.registry import Commands
 from handlers.vocab import OPEN_TASK_STATES, STAGES, TASK_LABEL
 from storage import baselines, org, workflow
-from storage.models import Collaboration, Department
+from storage.models import Collaboration, Department, Stage
 
 commands = Commands()
 
@@ -38,15 +39,15 @@ def _pct(part: int, whole: int) -> str:
 @commands.command("report", ("报表", "报告"), "进度报表（一个协作：完成率、按时率、逾期、验收、返工、未决事项，附进度曲线）；"
                   "部门名或 all：跨部门协作分析报告；可加时间段，与上周（上期）相比",
                   Param("id", "协作编号、部门名，或 all", positional=True),
-                  Param("period", "时间段", "period", positional=True, aliases=("期间", "周期")),
+                  Param("period", "时间段", Kind.PERIOD, positional=True, aliases=("期间", "周期")),
                   example="/report XZ-2026-0001 上周", mutates=False)
 async def report(ctx: Context, v: Values) -> None:
     ref, period = (v.id or "").strip(), _period(ctx, v.period)
-    if ref and not common.CODE_RE.match(ref) and v.period is None and (found := _as_period(ctx, ref)) is not None:
+    if ref and not refs.is_code(ref) and v.period is None and (found := _as_period(ctx, ref)) is not None:
         ref, period = "", found  # "/report 上周": the period of the one collaboration one is in
     if ref.lower() in ("all", "全部"):
         await _analysis(ctx, None, period)
-    elif ref and not common.CODE_RE.match(ref):
+    elif ref and not refs.is_code(ref):
         await _analysis(ctx, await common.dept(ctx, ref), period)
     else:
         await _collab_report(ctx, await common.visible_collab(ctx, ref or None, stages=tuple(STAGES)), period,
@@ -108,8 +109,8 @@ GANTT_PAGE = 40
 
 
 @commands.command("gantt", ("甘特图",), "任务甘特图：按负责部门、状态着色、完成度、依赖、里程碑、今日线、逾期标红",
-                  Param("id", "协作编号", "collab", positional=True),
-                  Param("page", "页码", "int", min=1, aliases=("页",)), example="/gantt XZ-2026-0001", mutates=False)
+                  Param("id", "协作编号", Kind.COLLAB, positional=True),
+                  Param("page", "页码", Kind.INT, min=1, aliases=("页",)), example="/gantt XZ-2026-0001", mutates=False)
 async def gantt(ctx: Context, v: Values) -> None:
     c = await common.visible_collab(ctx, v.id, stages=tuple(STAGES))
     tasks = sorted(await workflow.tasks(ctx.session, c.id), key=lambda t: (t.owner_dept_id, t.start_date, t.number))
@@ -176,7 +177,7 @@ async def _analysis(ctx: Context, dept: Department | None, p: Period) -> None:
 
 async def _dept_figures(ctx: Context, d: Department, p: Period) -> tuple[DeptFigures, DeptFigures]:
     """A department's figures for the period and for the one it is compared with."""
-    tasks, acceptances, ratings = await workflow.dept_record(ctx.session, d.id, ("evaluating", "returned"))
+    tasks, acceptances, ratings = await workflow.dept_record(ctx.session, d.id, (Stage.EVALUATING, Stage.RETURNED))
     began: dict[int, date] = {}  # the first change of status: when work really started
     planned: dict[int, date] = {}
     for collab_id in {t.collab_id for t in tasks}:

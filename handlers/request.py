@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import Param, UserError, Values
+from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
@@ -16,7 +16,7 @@ from handlers.forms import person_choices, prefills
 from handlers.registry import Commands
 from handlers.vocab import ASKING, DECISION_LABEL, LEVEL_LABEL, PRIORITY, SUCCESS
 from storage import counters, org, workflow
-from storage.models import Collaboration, Evaluation, Participant
+from storage.models import Collaboration, Evaluation, Participant, Stage
 
 commands = Commands()
 
@@ -25,14 +25,14 @@ _NUMBER = re.compile(r"\d|百分之|[一二两三四五六七八九十百千万�
 VAGUE = ("尽快", "提升体验", "提升用户体验", "大概", "尽量", "适当", "若干", "显著")
 
 REQUEST_FIELDS = (
-    Param("goal", "量化目标", "textarea", aliases=("目标",), placeholder="如：将用户投诉率降低20%"),
-    Param("background", "需求背景", "textarea", aliases=("背景",)),
-    Param("depts", "协作部门", "depts", aliases=("部门", "协作部门"), placeholder="研发部,设计部"),
-    Param("resources", "所需资源", "textarea", aliases=("资源",), placeholder="人力、预算、设备"),
-    Param("due", "期望完成时间", "date", aliases=("期望完成", "完成时间", "截止")),
-    Param("priority", "优先级", "choice", aliases=("优先",), choices=PRIORITY),
-    Param("lead", "牵头部门", "dept", aliases=("牵头",)),
-    Param("attachments", "附件链接", "text", aliases=("附件", "链接")),
+    Param("goal", "量化目标", Kind.TEXTAREA, aliases=("目标",), placeholder="如：将用户投诉率降低20%"),
+    Param("background", "需求背景", Kind.TEXTAREA, aliases=("背景",)),
+    Param("depts", "协作部门", Kind.DEPTS, aliases=("部门", "协作部门"), placeholder="研发部,设计部"),
+    Param("resources", "所需资源", Kind.TEXTAREA, aliases=("资源",), placeholder="人力、预算、设备"),
+    Param("due", "期望完成时间", Kind.DATE, aliases=("期望完成", "完成时间", "截止")),
+    Param("priority", "优先级", Kind.CHOICE, aliases=("优先",), choices=PRIORITY),
+    Param("lead", "牵头部门", Kind.DEPT, aliases=("牵头",)),
+    Param("attachments", "附件链接", Kind.TEXT, aliases=("附件", "链接")),
 )
 
 
@@ -66,7 +66,7 @@ async def raise_request(ctx: Context, v: Values) -> None:
     c = Collaboration(code=f"XZ-{year}-{seq:04d}", name=v.name, background=v.background or "", goal=v.goal,
                       resources=v.resources or "", attachments=v.attachments or "", priority=v.priority or "medium",
                       expected_date=v.due, initiator_id=ctx.actor.id, initiator_dept_id=own.id,
-                      lead_dept_id=lead.id, stage="evaluating", eval_round=1, submitted_at=ctx.now)
+                      lead_dept_id=lead.id, stage=Stage.EVALUATING, eval_round=1, submitted_at=ctx.now)
     ctx.session.add(c)
     await ctx.session.flush()
     ctx.session.add(Participant(collab_id=c.id, dept_id=own.id, invited=False, contact_id=ctx.actor.id))
@@ -167,13 +167,13 @@ def _require_initiator(ctx: Context, c: Collaboration, action: str) -> None:
 
 
 @commands.command("request edit", ("修改", "编辑"), "修改需求（立项前）",
-                  Param("id", "协作编号", "collab", positional=True, required=True),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True, required=True),
                   Param("name", "需求名称", aliases=("名称",)), *REQUEST_FIELDS,
                   example="/request edit XZ-2026-0001 goal=\"投诉率降低30%\"")
 async def edit_request(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id)
     _require_initiator(ctx, c, "修改需求")
-    common.require_stage(c, "evaluating", "returned", action="修改需求")
+    common.require_stage(c, Stage.EVALUATING, Stage.RETURNED, action="修改需求")
     before = _current(c)
     changed = {k: v[k] for k in (*EDITABLE, "lead", "depts") if v[k] not in (None, [])
                and str(v[k].isoformat() if k == "due" else v[k]) != str(before.get(k))}  # a pre-filled form repeats the rest
@@ -190,9 +190,9 @@ async def edit_request(ctx: Context, v: Values) -> None:
         if key in changed:
             setattr(c, key, v[key])
     if "depts" in changed or "lead" in changed:
-        common.require_stage(c, "returned", action="调整协作部门或牵头部门")
+        common.require_stage(c, Stage.RETURNED, action="调整协作部门或牵头部门")
         await _reshape(ctx, c, v)
-    reasked = await _tell_evaluators(ctx, c, changed) if c.stage == "evaluating" else []
+    reasked = await _tell_evaluators(ctx, c, changed) if c.stage == Stage.EVALUATING else []
     ctx.audit("request.edit", c, **changed, reasked=reasked)
     body = f"已请 {'、'.join(reasked)} 重新评估；其余部门的结论保留。" if reasked else ""
     ctx.reply(Message(f"需求已修改：{c.code}", body, await request_fields(ctx, c), template=CardKind.REQUEST,
@@ -254,14 +254,14 @@ async def _reshape(ctx: Context, c: Collaboration, v: Values) -> None:
 
 
 @commands.command("request submit", ("重新提交", "提交", "resubmit"), "退回后重新提交需求评估",
-                  Param("id", "协作编号", "collab", positional=True, required=True),
+                  Param("id", "协作编号", Kind.COLLAB, positional=True, required=True),
                   example="/request submit XZ-2026-0001")
 async def resubmit(ctx: Context, v: Values) -> None:
     c = await common.collab(ctx, v.id)
     _require_initiator(ctx, c, "重新提交需求")
-    common.require_stage(c, "returned", action="重新提交")
+    common.require_stage(c, Stage.RETURNED, action="重新提交")
     previous = {a.dept_id: a for a in await workflow.evaluations(ctx.session, c.id, c.eval_round)}
-    c.stage = "evaluating"
+    c.stage = Stage.EVALUATING
     c.eval_round += 1
     c.return_reason = ""
     c.submitted_at = ctx.now

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from bot.commands import Choice
+from storage.models import Stage, TaskState
 
-STAGES = {
-    "evaluating": "需求评估", "returned": "已退回", "planning": "方案制定", "executing": "执行推进",
-    "accepted": "已验收", "archived": "已归档",
+STAGES: dict[str, str] = {
+    Stage.EVALUATING: "需求评估", Stage.RETURNED: "已退回", Stage.PLANNING: "方案制定", Stage.EXECUTING: "执行推进",
+    Stage.ACCEPTED: "已验收", Stage.ARCHIVED: "已归档",
 }
-ACTIVE_STAGES = ("evaluating", "returned", "planning", "executing", "accepted")
+ACTIVE_STAGES = (Stage.EVALUATING, Stage.RETURNED, Stage.PLANNING, Stage.EXECUTING, Stage.ACCEPTED)
 
 PRIORITY = (Choice("high", "高", ("h", "p1", "紧急")), Choice("medium", "中", ("m", "p2", "普通")),
             Choice("low", "低", ("l", "p3")))
@@ -23,12 +24,13 @@ DECISIONS = (Choice("accept", "接受", ("同意", "承接", "yes", "ok")), Choi
              Choice("need_info", "需补充信息", ("need-info", "needinfo", "补充", "待补充", "info")))
 DECISION_LABEL = {c.value: c.label for c in DECISIONS} | {"pending": "待答复"}
 
-TASK_STATES = (Choice("todo", "未启动", ("未开始", "not-started")), Choice("doing", "进行中", ("in-progress", "开始")),
-               Choice("delayed", "延期", ("late",)), Choice("blocked", "阻塞", ("受阻",)),
-               Choice("done", "已完成", ("完成", "finished")))
-TASK_LABEL = {c.value: c.label for c in TASK_STATES} | {"review": "待验收"}
-TASK_COLOR = {"todo": "grey", "doing": "blue", "delayed": "yellow", "blocked": "red", "review": "blue", "done": "green"}
-OPEN_TASK_STATES = ("todo", "doing", "delayed", "blocked", "review")
+TASK_STATES = (Choice(TaskState.TODO, "未启动", ("未开始", "not-started")),
+               Choice(TaskState.DOING, "进行中", ("in-progress", "开始")), Choice(TaskState.DELAYED, "延期", ("late",)),
+               Choice(TaskState.BLOCKED, "阻塞", ("受阻",)), Choice(TaskState.DONE, "已完成", ("完成", "finished")))
+TASK_LABEL: dict[str, str] = {c.value: c.label for c in TASK_STATES} | {TaskState.REVIEW.value: "待验收"}
+TASK_COLOR: dict[str, str] = {TaskState.TODO: "grey", TaskState.DOING: "blue", TaskState.DELAYED: "yellow", TaskState.BLOCKED: "red",
+              TaskState.REVIEW: "blue", TaskState.DONE: "green"}
+OPEN_TASK_STATES = (TaskState.TODO, TaskState.DOING, TaskState.DELAYED, TaskState.BLOCKED, TaskState.REVIEW)
 
 RESULTS = (Choice("pass", "通过", ("验收通过", "ok")), Choice("partial", "部分通过", ("部分",)),
            Choice("fail", "不通过", ("未通过", "驳回")))

@@ -37,7 +37,9 @@ from storage.models import (
     ProgressReport,
     Risk,
     Task,
+    TaskState,
 )
+from storage.schedule import CHASED_TASK_STATES
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ def upstream_late(late: Iterable[Task], plans: Sequence[Task], graph: dict[int, 
         projected = projected_schedule(assumed, graph, f.calendar)  # type: ignore[arg-type]
         code = f.code(pred.collab_id)
         for t in tasks:
-            if t.status not in ("todo", "doing", "delayed", "blocked") or not depends_on(graph, t.id, pred.id):
+            if t.status not in CHASED_TASK_STATES or not depends_on(graph, t.id, pred.id):
                 continue
             earliest = projected[t.id][0]
             if earliest <= t.start_date:
@@ -264,7 +266,7 @@ def upstream_late(late: Iterable[Task], plans: Sequence[Task], graph: dict[int, 
 
 def _finishing_no_earlier_than(t: Task, today: date) -> SimpleNamespace:
     """A task as the projection sees it: an unfinished late task cannot finish before today."""
-    due = t.due_date if t.status == "done" or t.due_date >= today else today
+    due = t.due_date if t.status == TaskState.DONE or t.due_date >= today else today
     return SimpleNamespace(id=t.id, start_date=t.start_date, due_date=due)
 
 

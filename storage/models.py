@@ -6,6 +6,7 @@ live in `handlers.vocab` so wording can change without a migration.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +24,28 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Stage(StrEnum):
+    """The six stages a collaboration walks (docs/workflow.md), as stored."""
+
+    EVALUATING = "evaluating"
+    RETURNED = "returned"
+    PLANNING = "planning"
+    EXECUTING = "executing"
+    ACCEPTED = "accepted"
+    ARCHIVED = "archived"
+
+
+class TaskState(StrEnum):
+    """A task's status, as stored: REVIEW is 待验收 (delivered, waiting for its acceptance)."""
+
+    TODO = "todo"
+    DOING = "doing"
+    DELAYED = "delayed"
+    BLOCKED = "blocked"
+    REVIEW = "review"
+    DONE = "done"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -181,7 +204,7 @@ class Task(Base):
     start_date: Mapped[date]
     due_date: Mapped[date]
     is_milestone: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="todo")
+    status: Mapped[str] = mapped_column(String(16), default=TaskState.TODO.value)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(Text, default="")
     rework_due: Mapped[date | None]

@@ -25,14 +25,16 @@ from storage.models import (
     ProgressReport,
     Retrospective,
     SchedulerState,
+    Stage,
     Task,
     TaskDependency,
+    TaskState,
 )
 from storage.upsert import insert_ignore
 
 DateRange = tuple[date, date]
 #: Tasks the owner still has to finish (待验收 waits on the initiator, not the owner).
-CHASED_TASK_STATES = ("todo", "doing", "delayed", "blocked")
+CHASED_TASK_STATES = (TaskState.TODO, TaskState.DOING, TaskState.DELAYED, TaskState.BLOCKED)
 
 
 async def lock_state(session: AsyncSession, name: str, default: datetime) -> datetime:
@@ -105,7 +107,7 @@ async def tasks_due_in(session: AsyncSession, ranges: Sequence[DateRange]) -> Se
         return []
     stmt = (select(Task).join(Collaboration, Collaboration.id == Task.collab_id)
             .where(Task.status.in_(CHASED_TASK_STATES), _in_ranges(Task.due_date, ranges),
-                   Collaboration.stage == "executing").order_by(Task.id))
+                   Collaboration.stage == Stage.EXECUTING).order_by(Task.id))
     return (await session.scalars(stmt)).all()
 
 
@@ -115,7 +117,7 @@ async def actions_due_in(session: AsyncSession, ranges: Sequence[DateRange]) -> 
         return []
     stmt = (select(ActionItem).join(Collaboration, Collaboration.id == ActionItem.collab_id)
             .where(ActionItem.done.is_(False), _in_ranges(ActionItem.due_date, ranges),
-                   Collaboration.stage.not_in(("archived", "returned"))).order_by(ActionItem.id))
+                   Collaboration.stage.not_in((Stage.ARCHIVED, Stage.RETURNED))).order_by(ActionItem.id))
     return (await session.scalars(stmt)).all()
 
 
@@ -130,7 +132,7 @@ async def rework_due_in(session: AsyncSession, ranges: Sequence[DateRange]) -> S
 async def tasks_open_due_by(session: AsyncSession, last: date) -> Sequence[Task]:
     """Open tasks of executing collaborations due on or before `last` (the daily digest)."""
     stmt = (select(Task).join(Collaboration, Collaboration.id == Task.collab_id)
-            .where(Task.status.in_(CHASED_TASK_STATES), Task.due_date <= last, Collaboration.stage == "executing")
+            .where(Task.status.in_(CHASED_TASK_STATES), Task.due_date <= last, Collaboration.stage == Stage.EXECUTING)
             .order_by(Task.owner_dept_id, Task.due_date, Task.id))
     return (await session.scalars(stmt)).all()
 
@@ -154,7 +156,7 @@ async def held_up_by(session: AsyncSession, task_ids: Sequence[int]) -> dict[int
     rows = (await session.execute(select(TaskDependency.predecessor_id, Task)
                                   .join(Task, Task.id == TaskDependency.task_id)
                                   .where(TaskDependency.predecessor_id.in_(list(task_ids)),
-                                         Task.status.not_in(("review", "done")))
+                                         Task.status.not_in((TaskState.REVIEW, TaskState.DONE)))
                                   .order_by(Task.number))).all()
     out: dict[int, list[Task]] = {}
     for pred, task in rows:
@@ -182,7 +184,7 @@ async def pending_evaluations(session: AsyncSession, ranges: Sequence[DateRange]
         return []
     stmt = (select(Evaluation).join(Collaboration, Collaboration.id == Evaluation.collab_id)
             .where(Evaluation.decision == "pending", Evaluation.round == Collaboration.eval_round,
-                   Collaboration.stage == "evaluating", _in_ranges(Evaluation.answer_due, ranges))
+                   Collaboration.stage == Stage.EVALUATING, _in_ranges(Evaluation.answer_due, ranges))
             .order_by(Evaluation.id))
     return (await session.scalars(stmt)).all()
 
@@ -190,7 +192,7 @@ async def pending_evaluations(session: AsyncSession, ranges: Sequence[DateRange]
 async def approved_without_kickoff(session: AsyncSession, since: datetime, until: datetime) -> Sequence[Collaboration]:
     kickoff = exists().where(Meeting.collab_id == Collaboration.id, Meeting.kind == "kickoff",
                              Meeting.status != "cancelled")
-    stmt = (select(Collaboration).where(Collaboration.stage == "planning", Collaboration.approved_at > since,
+    stmt = (select(Collaboration).where(Collaboration.stage == Stage.PLANNING, Collaboration.approved_at > since,
                                         Collaboration.approved_at <= until, ~kickoff).order_by(Collaboration.id))
     return (await session.scalars(stmt)).all()
 
@@ -204,7 +206,7 @@ async def meetings_starting(session: AsyncSession, since: datetime, until: datet
 async def executing_participants(session: AsyncSession) -> Sequence[tuple[Collaboration, Participant]]:
     rows = (await session.execute(select(Collaboration, Participant)
                                   .join(Participant, Participant.collab_id == Collaboration.id)
-                                  .where(Collaboration.stage == "executing")
+                                  .where(Collaboration.stage == Stage.EXECUTING)
                                   .order_by(Collaboration.id, Participant.id))).all()
     return [(c, p) for c, p in rows]
 
@@ -212,7 +214,7 @@ async def executing_participants(session: AsyncSession) -> Sequence[tuple[Collab
 async def reports_of_week(session: AsyncSession, week: date) -> Sequence[ProgressReport]:
     """Weekly reports for one week in executing collaborations."""
     stmt = (select(ProgressReport).join(Collaboration, Collaboration.id == ProgressReport.collab_id)
-            .where(ProgressReport.week == week, Collaboration.stage == "executing").order_by(ProgressReport.id))
+            .where(ProgressReport.week == week, Collaboration.stage == Stage.EXECUTING).order_by(ProgressReport.id))
     return (await session.scalars(stmt)).all()
 
 
@@ -237,7 +239,7 @@ async def problems_planned_in(session: AsyncSession, ranges: Sequence[DateRange]
 
 async def accepted_without_retro(session: AsyncSession) -> Sequence[Collaboration]:
     retro = exists().where(Retrospective.collab_id == Collaboration.id)
-    return (await session.scalars(select(Collaboration).where(Collaboration.stage == "accepted", ~retro)
+    return (await session.scalars(select(Collaboration).where(Collaboration.stage == Stage.ACCEPTED, ~retro)
                                   .order_by(Collaboration.id))).all()
 
 

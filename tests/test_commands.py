@@ -13,6 +13,7 @@ from bot.commands import (
     QUOTES,
     Choice,
     CommandSpec,
+    Kind,
     Param,
     Registry,
     UserError,
@@ -37,18 +38,18 @@ def make_registry() -> Registry:
     """A small registry covering every parameter kind, subcommands and a default subcommand."""
     reg = Commands()
     reg.command("note", ("笔记", "记"), "记一笔",
-                Param("id", "编号", "collab", positional=True),
-                Param("count", "数量", "int", positional=True, min=1, max=10, aliases=("个数",)),
-                Param("text", "内容", "textarea", positional=True, required=True, rest=True),
-                Param("when", "日期", "date", aliases=("日子",)),
-                Param("at", "时间", "time"),
-                Param("level", "等级", "choice", choices=(Choice("high", "高", ("h", "紧急")), Choice("low", "低"))),
-                Param("urgent", "加急", "bool"),
-                Param("people", "人员", "people"),
-                Param("item", "事项", "text*"),
+                Param("id", "编号", Kind.COLLAB, positional=True),
+                Param("count", "数量", Kind.INT, positional=True, min=1, max=10, aliases=("个数",)),
+                Param("text", "内容", Kind.TEXTAREA, positional=True, required=True, rest=True),
+                Param("when", "日期", Kind.DATE, aliases=("日子",)),
+                Param("at", "时间", Kind.TIME),
+                Param("level", "等级", Kind.CHOICE, choices=(Choice("high", "高", ("h", "紧急")), Choice("low", "低"))),
+                Param("urgent", "加急", Kind.BOOL),
+                Param("people", "人员", Kind.PEOPLE),
+                Param("item", "事项", Kind.TEXTS),
                 Param("title", "标题"))(_noop)
     reg.command("note delete", ("删除", "rm"), "删掉一笔", Param("id", "编号", positional=True, required=True))(_noop)
-    reg.command("job list", ("列表", "ls"), "列出任务", Param("id", "编号", "collab", positional=True),
+    reg.command("job list", ("列表", "ls"), "列出任务", Param("id", "编号", Kind.COLLAB, positional=True),
                 default_sub=True)(_noop)
     reg.command("job add", ("新增",), "新增任务", Param("title", "标题", positional=True, required=True, rest=True))(_noop)
     registry = Registry()
@@ -184,7 +185,9 @@ def test_positional_and_options() -> None:
     assert name == "note"
     assert v == Values(id="XZ-2026-0001", count=3, text="买 咖啡", when=date(2026, 12, 4), at=time(15, 30),
                        level="high", urgent=True, people=["张三", "李四", "王五"], item=["一", "二"], title="周 报")
-    assert v.id == "XZ-2026-0001" and v.missing is None, "attribute access; unknown names read as None"
+    assert v.id == "XZ-2026-0001" and v.title == "周 报"
+    with pytest.raises(AttributeError, match="no parameter 'titel'"):  # a typo in a handler is an error, not None
+        v.titel  # noqa: B018
 
 
 def test_optional_typed_positionals_skip_words_that_do_not_fit() -> None:
