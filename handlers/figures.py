@@ -10,6 +10,7 @@ last Monday to last Wednesday (a period not over yet is compared with as many da
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -161,9 +162,10 @@ def curve(tasks: Sequence[Task], planned_due: Mapping[int, date], done_on: Mappi
     if days[-1] != end:
         days.append(end)
     n = len(tasks) or 1
-    planned = [100 * sum(planned_due.get(t.id, t.due_date) <= d for t in tasks) / n for d in days]
-    actual: list[float | None] = [100 * sum(t.id in done_on and done_on[t.id] <= d for t in tasks) / n
-                                  if d <= today else None for d in days]
+    dues = sorted(planned_due.get(t.id, t.due_date) for t in tasks)
+    done = sorted(done_on[t.id] for t in tasks if t.id in done_on)
+    planned = [100 * bisect_right(dues, d) / n for d in days]
+    actual: list[float | None] = [100 * bisect_right(done, d) / n if d <= today else None for d in days]
     return [d.isoformat() for d in days], planned, actual
 
 

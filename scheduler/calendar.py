@@ -29,10 +29,13 @@ class WorkCalendar:
         self._on_uncovered_year = on_uncovered_year
         self._known: dict[date, bool] = {}  # the package's answers: its lookup scans all its dates
         self._covered: dict[int, bool] = {}
+        self._counts: dict[int, list[int]] = {}  # year → working days from 1 Jan through each day
 
     def use_stored_overrides(self, stored: Mapping[date, bool]) -> None:
         """Layer the database's overrides (`/calendar add`) over the configured ones."""
-        self.overrides = self._configured | dict(stored)
+        overrides = self._configured | dict(stored)
+        if overrides != self.overrides:
+            self.overrides, self._counts = overrides, {}
 
     @property
     def uncovered_years(self) -> frozenset[int]:
@@ -81,7 +84,23 @@ class WorkCalendar:
         """Working days in (start, end]; negative when end is before start."""
         if end < start:
             return -self.workdays_between(end, start)
-        return sum(1 for i in range(1, (end - start).days + 1) if self.is_workday(start + timedelta(days=i)))
+        return (self._through(end) - self._through(start)
+                + sum(self._year_counts(y)[-1] for y in range(start.year, end.year)))
+
+    def _through(self, day: date) -> int:
+        """Working days from 1 January of `day`'s year through `day`."""
+        return self._year_counts(day.year)[day.timetuple().tm_yday - 1]
+
+    def _year_counts(self, year: int) -> list[int]:
+        """Running count of working days over the year, built once per year (reports and the
+        portfolio count working days late for every task of every collaboration)."""
+        if year not in self._counts:
+            first, total, counts = date(year, 1, 1), 0, []
+            for i in range((date(year + 1, 1, 1) - first).days):
+                total += self.is_workday(first + timedelta(days=i))
+                counts.append(total)
+            self._counts[year] = counts
+        return self._counts[year]
 
     def next_workday(self, day: date) -> date:
         """`day` itself when it is a working day, else the next one."""

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 import chinese_calendar
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheduler.calendar import WorkCalendar
 
@@ -65,6 +67,31 @@ def test_add_and_between_agree() -> None:
     start = date(2026, 9, 15)
     for n in range(0, 25):
         assert cal.workdays_between(start, cal.add_workdays(start, n)) == n
+
+
+def _counted_one_by_one(cal: WorkCalendar, start: date, end: date) -> int:
+    days = (end - start).days
+    sign, first = (1, start) if days >= 0 else (-1, end)
+    return sign * sum(cal.is_workday(first + timedelta(days=i)) for i in range(1, abs(days) + 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.dates(date(2025, 1, 1), date(2027, 12, 31)), days=st.integers(-800, 800))
+def test_workdays_between_counts_every_day(start: date, days: int) -> None:
+    """The running counts per year agree with looking at each day, across years and backwards."""
+    cal = WorkCalendar()
+    end = start + timedelta(days=days)
+    assert cal.workdays_between(start, end) == _counted_one_by_one(cal, start, end)
+
+
+def test_workdays_between_follows_new_stored_overrides() -> None:
+    cal = WorkCalendar()
+    start, end = date(2026, 9, 30), date(2026, 10, 12)
+    assert cal.workdays_between(start, end) == 4
+    cal.use_stored_overrides({date(2026, 10, 5): True})  # an admin's /calendar add
+    assert cal.workdays_between(start, end) == 5
+    cal.use_stored_overrides({})
+    assert cal.workdays_between(start, end) == 4
 
 
 def test_next_workday() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from handlers.figures import Period, Record, changes, collab_figures, said
+from handlers.figures import Period, Record, changes, collab_figures, curve, said
 from storage.models import Acceptance, Problem, Task
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -50,3 +50,22 @@ def test_since_the_beginning_a_task_accepted_later_was_open_before() -> None:
     then = collab_figures(record(), Period(None, date(2026, 12, 5)))
     assert then.done == 1 and then.late == (2, 3) and then.first_tried == 1  # T2 open and late on 12-05
     assert said(changes(then, then)) == "无变化"
+
+
+def test_the_curve_counts_tasks_due_and_done_by_each_day() -> None:
+    tasks = record().tasks
+    days, planned, actual = curve(tasks, {2: date(2026, 12, 3)}, {1: date(2026, 11, 26), 2: date(2026, 12, 8)},
+                                  date(2026, 11, 25), today=date(2026, 12, 7))
+    assert days[0] == "2026-11-25" and days[-1] == "2026-12-07"  # the plan ends 12-04: the line runs to today
+    by_day = dict(zip(days, zip(planned, actual, strict=True), strict=True))
+    third = 100 / 3
+    assert by_day["2026-11-25"] == (0, 0)
+    assert by_day["2026-11-27"] == (third, third)  # T1 due 11-27, done 11-26
+    assert by_day["2026-12-03"] == (2 * third, third)  # T2 planned for 12-03 (its first baseline), not 12-04
+    assert by_day["2026-12-07"] == (100, third)  # T2 done 12-08: after today, so not yet
+
+
+def test_the_curve_stops_the_actual_line_at_today() -> None:
+    days, planned, actual = curve(record().tasks, {}, {}, date(2026, 11, 25), today=date(2026, 11, 30))
+    assert days[-1] == "2026-12-04" and planned[-1] == 100
+    assert [a is None for a in actual] == [d > "2026-11-30" for d in days]
