@@ -1,4 +1,4 @@
-"""`xiezuo serve [--config PATH]`, `xiezuo db upgrade`: the stable command line (SPEC §9).
+"""`xiezuo serve [--config PATH]`, `xiezuo db upgrade`: the stable command line (README, “Configuration”).
 
 The bot itself is imported when a command needs it, not with this module: the `xiezuo` script
 imports it, and so does every process that multiprocessing starts from that script (the chart

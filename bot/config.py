@@ -101,7 +101,7 @@ class LocalConfig:
 
 @dataclass
 class PolicyConfig:
-    """Every number of the workflow (SPEC §2 and §5). Durations in working days unless named."""
+    """Every number of the workflow (docs/workflow.md, docs/scheduler.md). Durations in working days unless named."""
 
     timezone: str = "Asia/Shanghai"
     evaluation_convene_working_days: int = 1

@@ -1,13 +1,13 @@
 """The DingTalk card codec: template variables and markdown out, template callbacks back in.
 
 DingTalk cards that call back over Stream need a template made on its card platform
-(platform-notes/dingtalk.md §3.1); `card_data` fills the shipped template's variables
-(`cards/dingtalk/xiezuo-card.json`; `cardParamMap` values must all be strings, §3.2), and
+(docs/dingtalk.md, **template cards**); `card_data` fills the shipped template's variables
+(`cards/dingtalk/xiezuo-card.json`; `cardParamMap` values must all be strings), and
 `decode_params` reads what that template's buttons send back: `command`, `values` (the button's
 preset values, a JSON object or its string), `form` on a form's buttons, and one param per form
 input named after the command's parameter. Without a template, `markdown` gives a
-`sampleMarkdown` message (§4.4) whose buttons and forms become the exact slash command to type,
-since robot markdown has no callback buttons. `msgParam` must stay under 15,000 bytes (§4.2).
+`sampleMarkdown` message whose buttons and forms become the exact slash command to type,
+since robot markdown has no callback buttons. `msgParam` must stay under 15,000 bytes (docs/dingtalk.md, **robot messages**).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The Feishu card codec: a neutral card → card JSON 2.0, and a `card.action.trigger` action back
 to (command, values). The button and form contract exists here and nowhere else (docs/cards.md).
 
-Encoding rules (platform-notes/feishu.md §4): `schema` "2.0" with `body.elements`; no `action`
+Encoding rules (docs/feishu.md, **card JSON 2.0**): `schema` "2.0" with `body.elements`; no `action`
 module (buttons sit in the elements); forms only at the root, never holding a table; every form
 element and button has a unique `name`; `config.update_multi` true (the only value 2.0 allows, and
 what lets a callback or PATCH update the card for everyone); the request body that carries the
@@ -40,7 +40,7 @@ _MD_RE = re.compile("[" + re.escape("".join(_MD_SPECIAL)) + "]")
 _USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # open_id / user_id; anything else is not put in a tag
 _TZ_SUFFIX = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{2}:\d{2}|\d{4}-\d{2}-\d{2} \d{2}:\d{2}) [+-]\d{4}$")
 _NAME = re.compile(r"^x\d+_([a-z2-7]+)$")
-#: Answers that come in the action itself, outside a form (platform-notes/feishu.md §4 table).
+#: Answers that come in the action itself, outside a form (docs/feishu.md, **callback fields**).
 _LOOSE_ANSWERS = ("input_value", "option", "options", "checked")
 
 
@@ -208,7 +208,7 @@ class _Builder:
         choices = field.get("choices") or ([{"value": "true", "label": "是"}, {"value": "false", "label": "否"}]
                                            if kind == "bool" else [])
         if kind in ("person", "people"):
-            # Without `options` Feishu offers the members of the chat the card is in (§4): the
+            # Without `options` Feishu offers the members of the chat the card is in (docs/feishu.md, **person select**): the
             # department concerned when the card sits in its group.
             tag = "select_person" if kind == "person" else "multi_select_person"
             element = base | {"tag": tag, "placeholder": _plain(f"选择{clip(field['label'], 20)}")}

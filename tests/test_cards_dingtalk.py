@@ -1,5 +1,5 @@
-"""DingTalk renderings against platform-notes/dingtalk.md §3 (cardParamMap strings) and §4 (markdown,
-msgParam ≤ 15,000 bytes); every button's typed command must mean exactly what the click means."""
+"""DingTalk renderings against docs/dingtalk.md (**template cards**: cardParamMap strings;
+**robot messages**: markdown, msgParam ≤ 15,000 bytes); every button's typed command must mean exactly what the click means."""
 from __future__ import annotations
 
 import json

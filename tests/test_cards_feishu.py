@@ -1,4 +1,4 @@
-"""Feishu card JSON 2.0 against platform-notes/feishu.md §4 and the callback sample F6."""
+"""Feishu card JSON 2.0 against docs/feishu.md (**card JSON 2.0**, **callback fields**) and Feishu's callback sample."""
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -216,7 +216,7 @@ def test_shipped_card_template_declares_every_variable_the_bot_fills() -> None:
 
 
 async def test_the_fake_refuses_an_at_list_on_a_group_send_like_dingtalk(fake: FakeDingTalk, api: DingTalkApi) -> None:
-    """robot/groupMessages/send has no at field (platform-notes/dingtalk.md §4.2): a sender that
+    """robot/groupMessages/send has no at field (docs/dingtalk.md, **robot messages**): a sender that
     tried to @ someone there would be told so, not silently ignored."""
     with pytest.raises(DingTalkRefused):
         await api.group_send(GROUP, "sampleMarkdown", {"title": "t", "text": "@staff9", "atUserIds": ["staff9"]})

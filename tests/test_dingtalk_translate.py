@@ -1,4 +1,4 @@
-"""DingTalk payloads → neutral events, on the official samples of the platform notes."""
+"""DingTalk payloads → neutral events, on DingTalk's official samples (tests/fakes/dingtalk_samples.py)."""
 from __future__ import annotations
 
 import json

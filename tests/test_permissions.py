@@ -1,4 +1,5 @@
-"""The permission matrix of SPEC §3: each role × each action, allowed or refused with who may.
+"""The permission matrix (README, “Using the bot”: who may run each command): each role × each
+action, allowed or refused with who may.
 
 Roles in the demo cast: PMO 周主任; initiator 小张 (市场部, also its 对接人 since 市场部 leads);
 lead-dept head 张经理; dept head 李主管 (研发部); contact 李工 (研发部, owns T2); member 赵工

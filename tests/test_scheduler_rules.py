@@ -1,4 +1,4 @@
-"""Each SPEC §5 notice rule on a fixed clock, over hand-made rows (no database).
+"""Each notice rule (docs/scheduler.md) on a fixed clock, over hand-made rows (no database).
 
 `fired` walks the clock in steps as the planner would, and lists (local time, key) of every
 notice the rule emits: each must fire once, at its time, on a working day.

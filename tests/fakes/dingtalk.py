@@ -2,12 +2,12 @@
 
 It runs an aiohttp server on 127.0.0.1 (random port) in its own thread with its own event loop,
 because the bot under test must never share a loop with the platform it talks to (platform
-notes §1.7). It speaks the stream frame protocol (SYSTEM ping/disconnect, CALLBACK frames,
-reading acks), redelivers frames that were not acked (at-least-once, §1.3), rate-limits and
+docs/dingtalk.md, **SDK 0.24.3**). It speaks the stream frame protocol (SYSTEM ping/disconnect, CALLBACK frames,
+reading acks), redelivers frames that were not acked (at-least-once: docs/dingtalk.md, **ack**), rate-limits and
 injects faults, and records what a DingTalk user would see in each group and private chat.
 
 Tests drive it with the async helpers (`push_message`, `click`, `disconnect`, ...), which hop
-onto the fake's loop and back; the payload shapes follow the official samples (§6).
+onto the fake's loop and back; the payload shapes follow the official samples (tests/fakes/dingtalk_samples.py).
 """
 from __future__ import annotations
 
@@ -303,7 +303,7 @@ class FakeDingTalk:
             "robotCode": self.robot_code,
         }
         if group:
-            # The bot's own mention is stripped from the text, which keeps its leading space (§0.2).
+            # The bot's own mention is stripped from the text, which keeps its leading space (docs/dingtalk.md, **group @mention**).
             data |= {"conversationTitle": self.groups.get(conversation_id, ""), "isInAtList": True,
                      "atUsers": [{"dingtalkId": self.chatbot_user_id}]
                      + [{"dingtalkId": f"$:LWCP_v1:${u}", "staffId": u} for u in at]}
@@ -499,7 +499,7 @@ class FakeDingTalk:
         if error is not None:
             return error
         if {"at", "atUserIds", "atMobiles", "isAtAll"} & (set(body) | set(body.get("_param") or {})):
-            return _bad("invalidParameter.msgParam.invalid", "群消息不支持@人")  # §4.2, a documented code
+            return _bad("invalidParameter.msgParam.invalid", "群消息不支持@人")  # docs/dingtalk.md, **robot messages**
         cid = body.get("openConversationId", "")
         if cid not in self.groups:
             return _bad("invalid.openConversationId", "机器人不在群中或群不存在")

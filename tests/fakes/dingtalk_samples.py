@@ -1,4 +1,4 @@
-"""Official DingTalk stream samples from the platform notes (§6), verbatim.
+"""Official DingTalk stream samples (docs/dingtalk.md, section 6), verbatim.
 
 F3 keeps the source's `"createA"` typo deliberately: the bot must not depend on `createAt`.
 """

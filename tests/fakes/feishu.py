@@ -31,8 +31,8 @@ BOT_OPEN_ID = "ou_bot"
 CARD_LIMIT_BYTES = 30 * 1024
 FILE_LIMIT_BYTES = 30 * 1024 * 1024  # 上传文件: at most 30 MB, never empty
 FILE_TYPES = {"opus", "mp4", "pdf", "doc", "xls", "ppt", "stream"}
-UUID_WINDOW_SECONDS = 3600  # a send's uuid is deduplicated for one hour (platform-notes/feishu.md §5)
-UPDATE_WINDOW_SECONDS = 14 * 86400  # a sent card can be updated for 14 days (platform-notes/feishu.md §4)
+UUID_WINDOW_SECONDS = 3600  # a send's uuid is deduplicated for one hour (docs/feishu.md, **uuid**)
+UPDATE_WINDOW_SECONDS = 14 * 86400  # a sent card can be updated for 14 days (docs/feishu.md, **update window**)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Official Feishu sample payloads (platform notes F1, F2, F6), verbatim apart from inline comments."""
+"""Official Feishu sample payloads (docs/feishu.md, section 6), verbatim apart from inline comments."""
 
 F1 = {"schema": "2.0", "header": {"event_id": "5e3702a84e847582be8db7fb73283c02",
                                   "event_type": "im.message.receive_v1", "create_time": "1608725989000",

@@ -1,7 +1,7 @@
 """DingTalk OpenAPI on one pooled aiohttp session: token cache, rate limits, retries, error mapping.
 
 The SDK's own OpenAPI helpers use blocking `requests` without timeouts and log failures instead
-of raising (platform notes §3.3, §5.3), so the bot makes the few calls it needs itself: the
+of raising (docs/dingtalk.md, **SDK 0.24.3**), so the bot makes the few calls it needs itself: the
 stream gateway open, the access token, robot sends to groups and people, session webhooks, and
 template cards.
 """
@@ -23,11 +23,11 @@ log = logging.getLogger(__name__)
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
 #: Refresh the access token this long before DingTalk says it expires (it lives 7200 s).
 TOKEN_MARGIN = 300
-#: Throttling codes (the app-robot quotas are unpublished; codes as seen in the field, §4.6).
+#: Throttling codes (the app-robot quotas are unpublished; codes as seen in the field: docs/dingtalk.md, **errors**).
 RATE_LIMITED = {"Forbidden.AccessDenied.QpsLimitForApi", "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
                 "send.too.fast", "too.many.group", "too.many.people", "send.byToken.tooFast", "Throttling"}
 TOKEN_INVALID = {"InvalidAuthentication", "invalidAuthentication"}
-#: Refusals retrying cannot fix (§4.6, §3.1): recorded on the outbox row and reported, never retried.
+#: Refusals retrying cannot fix (docs/dingtalk.md, **errors**): recorded on the outbox row and reported, never retried.
 PERMANENT = {
     "invalidParameter.robotCode.notExsit": "robot is not in the group",
     "invalidParameter.robotCode.auth": "robotCode does not belong to this app",
@@ -83,7 +83,7 @@ class DingTalkApi(RestClient):
         self.uploads = UploadCache(config.upload_reuse_hours * 3600)
 
     async def open_connection(self, subscriptions: list[dict[str, str]], ua: str) -> dict[str, str]:
-        """A stream ticket: `{endpoint, ticket}`, valid 90 s for one connection (§1.1)."""
+        """A stream ticket: `{endpoint, ticket}`, valid 90 s for one connection (docs/dingtalk.md, **stream open**)."""
         body = {"clientId": self.config.client_id, "clientSecret": self.config.client_secret,
                 "subscriptions": subscriptions, "ua": ua}
         data = await self._request("POST", "/v1.0/gateway/connections/open", body, auth=False)
@@ -104,7 +104,7 @@ class DingTalkApi(RestClient):
         return str(data.get("processQueryKey", ""))
 
     async def users_send(self, user_ids: list[str], msg_key: str, param: dict[str, Any]) -> str:
-        """One-to-one messages to at most 20 people (§4.3).
+        """One-to-one messages to at most 20 people (docs/dingtalk.md, **robot messages**).
 
         People DingTalk reports as flow-controlled did not get it: only they are sent again, so
         nobody who got the message gets it twice.

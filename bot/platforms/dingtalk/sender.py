@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 #: DingTalk documents no limit on updating a card instance; a year bounds what is assumed.
 CARD_EDIT_WINDOW = timedelta(days=365)
-MAX_BUTTONS = 5  # sampleActionCard2..5 are vertical 2–5 button cards (§3.5)
+MAX_BUTTONS = 5  # sampleActionCard2..5 are vertical 2–5 button cards (docs/dingtalk.md, **robot messages**)
 BUTTON_CHARS = 20
 
 
@@ -54,7 +54,7 @@ def out_track_id(key: str) -> str:
 
 
 def send_command_url(text: str) -> str:
-    """A button that makes the DingTalk client send `text` to the bot (private chats; UNVERIFIED §3.5)."""
+    """A button that makes the DingTalk client send `text` to the bot (private chats; unverified: docs/dingtalk.md, **robot messages**)."""
     return "dtmd://dingtalkclient/sendMessage?content=" + quote(text, safe="")
 
 
@@ -69,7 +69,7 @@ class DingTalkSender:
 
     def edit_window(self, item: OutboundItem, message_id: str) -> timedelta | None:
         """Interactive cards (the ids `send_card` returns) can be updated, with no documented
-        limit; robot and webhook messages cannot (platform-notes/dingtalk.md §3.2, §4)."""
+        limit; robot and webhook messages cannot (docs/dingtalk.md, **template cards**, **robot messages**)."""
         card = message_id == out_track_id(item.key) or item.kind == "update" and message_id == item.reply_to
         return CARD_EDIT_WINDOW if card else None
 
@@ -132,7 +132,7 @@ class DingTalkSender:
             return False
 
     async def _tell(self, named: list[tuple[str, str]], message: Message, key: str) -> None:
-        """A group send by OpenAPI notifies nobody (platform-notes/dingtalk.md §4.2): the people it
+        """A group send by OpenAPI notifies nobody (docs/dingtalk.md, **robot messages**): the people it
         names also get it one-to-one. Best effort: the group message is out, and a retry of this
         row would post it twice, so a failure here is logged, not raised."""
         for start in range(0, len(named), 20):
@@ -143,7 +143,7 @@ class DingTalkSender:
                 log.warning("one-to-one copy of %s to %s failed: %r", key, people, exc)
 
     async def send_card(self, item: OutboundItem, user: str | None) -> str:
-        """An interactive template card whose buttons call back over the stream (§3.2)."""
+        """An interactive template card whose buttons call back over the stream (docs/dingtalk.md, **template cards**)."""
         track = out_track_id(item.key)
         body: dict[str, Any] = {"cardTemplateId": self.config.card_template_id, "outTrackId": track,
                                 "callbackType": "STREAM", "cardData": {"cardParamMap": card_params(item.message, self.specs)}}
@@ -167,7 +167,7 @@ def card_params(message: Message, specs: Specs) -> dict[str, str]:
 
 
 def robot_message(message: Message, specs: Specs, private: bool) -> tuple[str, dict[str, str]]:
-    """(msgKey, msgParam) of a robot OpenAPI message (§4.4, §3.5)."""
+    """(msgKey, msgParam) of a robot OpenAPI message (docs/dingtalk.md, **robot messages**)."""
     if image := message.data.get("image_url"):
         return "sampleImageMsg", {"photoURL": str(image)}
     title, text = markdown(message, specs)

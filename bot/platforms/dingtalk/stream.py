@@ -2,7 +2,7 @@
 
 dingtalk-stream 0.24.3's `start()` swallows cancellation (shutdown hangs), opens connections
 with blocking `requests` on the loop, reconnects with no backoff and has no liveness check
-(platform notes §0.6, §1.5). So `StreamClient` keeps the SDK's parts that are fine (handler
+(docs/dingtalk.md, **SDK 0.24.3**). So `StreamClient` keeps the SDK's parts that are fine (handler
 registry, frame classes, the handlers' acks) and replaces `start()` with `run()`: the gateway is
 opened with aiohttp, reconnects back off exponentially with jitter (reset after a connection
 that worked), a watchdog pings and aborts a socket that stops answering, acks go back on the

@@ -1,6 +1,6 @@
 """Session webhooks remembered from inbound messages, so replies can use them while they last.
 
-A webhook lives 90 minutes (platform notes §2.1) and is only known to the process that received
+A webhook lives 90 minutes (docs/dingtalk.md, **session webhook**) and is only known to the process that received
 the message; after a restart, or on another replica, replies simply go through the OpenAPI.
 """
 from __future__ import annotations

@@ -19,10 +19,10 @@ from cards.model import Specs
 log = logging.getLogger(__name__)
 
 RECALLED = 230011  # the message a reply answers was recalled
-#: Feishu drops a repeated send `uuid` for one hour (platform-notes/feishu.md §5); less a margin for
+#: Feishu drops a repeated send `uuid` for one hour (docs/feishu.md, **uuid**); less a margin for
 #: the time between the first try and its row becoming due again.
 UUID_WINDOW = timedelta(minutes=55)
-#: A sent card can be updated (PATCH) for 14 days (platform-notes/feishu.md §4; later: 230031).
+#: A sent card can be updated (PATCH) for 14 days (docs/feishu.md, **update window**; later: 230031).
 EDIT_WINDOW = timedelta(days=14)
 
 
