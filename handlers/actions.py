@@ -17,6 +17,7 @@ from storage import org, workflow
 from storage.models import ActionItem, Collaboration, Meeting, Person
 
 commands = Commands()
+commands.group("action", ("行动项",), "会议行动项：完成、查看、改派")
 
 FORMAT = "内容 @负责人 完成日期，如 补充FAQ @王五 12-05"
 

@@ -31,3 +31,10 @@ def test_help_lists_the_commands_in_workflow_order() -> None:
     roots = REGISTRY.root_names()
     assert roots[:4] == ["help", "bind", "request", "evaluate"]
     assert roots.index("task") < roots.index("status") < roots.index("deliver") < roots.index("report")
+
+
+def test_every_command_in_help_has_a_chinese_name() -> None:
+    """Help shows `/root（中文名）`: a root without one (a group never declared) shows empty brackets."""
+    nameless = [root for root in REGISTRY.root_names() if not REGISTRY.summary(root)[0]]
+    assert nameless == []
+    assert parse(REGISTRY, "/行动项 done XZ-2026-0001/A1").spec.name == "action done"
