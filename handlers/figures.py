@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.messages import Artifact
 from scheduler.calendar import WorkCalendar
-from storage.models import Acceptance, Problem, Rating, Risk, Task
+from storage.models import Acceptance, PlannedTask, Problem, Rating, Risk, Task
 
 MAX_POINTS = 60  # days on the curve; a longer span is sampled
 
@@ -54,7 +54,7 @@ def day_of(moment: datetime | None, zone: ZoneInfo) -> date | None:
 class Record:
     """One collaboration's rows that its figures are counted from."""
 
-    tasks: Sequence[Task]
+    tasks: Sequence[PlannedTask]
     planned: Mapping[int, date]  # each task's due date in the confirmed plan (baseline 1)
     acceptances: Sequence[Acceptance]
     problems: Sequence[Problem]
@@ -151,7 +151,7 @@ def said(moved: Mapping[str, float]) -> str:
     return "，".join(parts) or "无变化"
 
 
-def curve(tasks: Sequence[Task], planned_due: Mapping[int, date], done_on: Mapping[int, date], start: date,
+def curve(tasks: Sequence[PlannedTask], planned_due: Mapping[int, date], done_on: Mapping[int, date], start: date,
           today: date) -> tuple[list[str], list[float], list[float | None]]:
     """Per day from `start` to the plan's last due date (or today, if later): % of tasks due by
     then in the confirmed plan, and % done by then up to today (None after: no line)."""
@@ -169,7 +169,7 @@ def curve(tasks: Sequence[Task], planned_due: Mapping[int, date], done_on: Mappi
     return [d.isoformat() for d in days], planned, actual
 
 
-def progress_chart(code: str, tasks: Sequence[Task], planned: Mapping[int, date], start: date, today: date,
+def progress_chart(code: str, tasks: Sequence[PlannedTask], planned: Mapping[int, date], start: date, today: date,
                    zone: ZoneInfo) -> Artifact | None:
     """The planned-vs-actual curve of a collaboration's plan, to be drawn (None: no tasks yet);
     `start` is when it began executing, or its first task's start if earlier."""

@@ -12,7 +12,7 @@ from typing import Any
 from bot.config import PolicyConfig
 from handlers.vocab import OPEN_TASK_STATES
 from scheduler.calendar import WorkCalendar
-from storage.models import Collaboration, Problem, Risk, Task, TaskState
+from storage.models import Collaboration, PlannedTask, Problem, Risk, Task, TaskState
 
 RAG_LABEL = {"red": "红", "yellow": "黄", "green": "绿"}
 
@@ -25,7 +25,7 @@ class Standing:
     reasons: tuple[str, ...]
 
 
-def standing(tasks: Sequence[Task], problems: Sequence[Problem], risks: Sequence[Risk], today: date,
+def standing(tasks: Sequence[PlannedTask], problems: Sequence[Problem], risks: Sequence[Risk], today: date,
              calendar: WorkCalendar, policy: PolicyConfig) -> Standing:
     """红: a task late beyond `lag_alert_working_days`, a problem escalated to the PMO or leadership,
     or a milestone past due. 黄: a task late, a high risk open, or a milestone due within

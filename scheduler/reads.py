@@ -228,7 +228,7 @@ class Reads:
     async def _plans(self, collab_ids: list[int], with_standing: bool) -> rules.Plans:
         """The plans the weekly sync's curves and the PMO's weekly digest are drawn from."""
         s = self.session
-        return rules.Plans(await workflow.rows_by_collab(s, Task, collab_ids),
+        return rules.Plans(await workflow.plan_rows(s, collab_ids),
                            await baselines.original_dues_of(s, collab_ids),
                            await workflow.rows_by_collab(s, Problem, collab_ids) if with_standing else {},
                            await workflow.rows_by_collab(s, Risk, collab_ids) if with_standing else {})

@@ -33,6 +33,7 @@ from storage.models import (
     Meeting,
     Participant,
     Person,
+    PlannedTask,
     Problem,
     ProgressReport,
     Risk,
@@ -512,7 +513,7 @@ class Plans:
     """The executing collaborations' plans as the weekly notices read them: tasks, each task's
     date in the confirmed plan, open problems and risks, by collaboration."""
 
-    tasks: Mapping[int, Sequence[Task]] = field(default_factory=dict)
+    tasks: Mapping[int, Sequence[PlannedTask]] = field(default_factory=dict)
     planned: Mapping[int, Mapping[int, date]] = field(default_factory=dict)
     problems: Mapping[int, Sequence[Problem]] = field(default_factory=dict)
     risks: Mapping[int, Sequence[Risk]] = field(default_factory=dict)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -46,6 +46,28 @@ class TaskState(StrEnum):
     BLOCKED = "blocked"
     REVIEW = "review"
     DONE = "done"
+
+
+class PlannedTask(Protocol):
+    """What the figures and the 红/黄/绿 standing read of a task: a `Task`, or the lighter
+    `storage.workflow.PlanRow` the weekly notices load for every executing collaboration."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def collab_id(self) -> int: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def done_at(self) -> datetime | None: ...
+    @property
+    def is_milestone(self) -> bool: ...
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -65,6 +66,35 @@ async def rows_by_collab(session: AsyncSession, model: type[Any], collab_ids: Se
         for row in (await session.scalars(select(model).where(model.collab_id.in_(list(collab_ids)))
                                           .order_by(model.collab_id, model.id))).all():
             found[row.collab_id].append(row)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """A task as the weekly curves and standings read it (`storage.models.PlannedTask`): a tenth
+    of an ORM `Task`'s memory, for the Monday tick that reads every executing plan."""
+
+    id: int
+    collab_id: int
+    number: int
+    status: str
+    start_date: date
+    due_date: date
+    done_at: datetime | None
+    is_milestone: bool
+
+
+_PLAN_ROWS = select(Task.id, Task.collab_id, Task.number, Task.status, Task.start_date, Task.due_date, Task.done_at,
+                    Task.is_milestone).where(Task.collab_id.in_(bindparam("ids", expanding=True))) \
+    .order_by(Task.collab_id, Task.id)
+
+
+async def plan_rows(session: AsyncSession, collab_ids: Sequence[int]) -> dict[int, list[PlanRow]]:
+    """The tasks of many collaborations as `PlanRow`s, by collaboration."""
+    found: dict[int, list[PlanRow]] = {i: [] for i in collab_ids}
+    if collab_ids:
+        for row in await session.execute(_PLAN_ROWS, {"ids": list(collab_ids)}):
+            found[row.collab_id].append(PlanRow(*row))
     return found
 
 
