@@ -14,6 +14,7 @@ from bot.commands import Registry
 from bot.config import Config
 from bot.events import Event
 from bot.inbox_replay import unfinished_events
+from bot.indexer import Indexer
 from bot.metrics import Metrics
 from bot.outbox import Dispatcher, Sender
 from bot.pipeline import Ack, Pipeline
@@ -69,7 +70,8 @@ class Bot:
                                      lease=timedelta(seconds=sched.lease_seconds),
                                      settle_seconds=sched.dispatch_settle_ms / 1000,
                                      render_patience=sched.render_patience_ms / 1000)
-        self.pipeline = Pipeline(self.router, self.dispatcher, sched.event_workers)
+        self.indexer = Indexer(self.sessions)
+        self.pipeline = Pipeline(self.router, self.dispatcher, sched.event_workers, self.indexer)
         self.planner = Planner(self.sessions, config, self.calendar, self.clock)
         self.scheduler = Scheduler(self.planner, self.dispatcher, config, self.clock)
         self._tasks: list[asyncio.Task[None]] = []
@@ -124,6 +126,7 @@ class Bot:
         await self.resume_unfinished()
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
         self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.indexer.run_forever(), name="kb-indexer"))
         self._tasks.append(asyncio.create_task(self._gauge_outbox(), name="outbox-gauge"))
         self._tasks.append(asyncio.create_task(self.metrics.watch_loop(), name="loop-lag"))
         self._tasks.append(asyncio.create_task(self._retry_failed_events(), name="event-retry"))

@@ -50,6 +50,8 @@ class CardKind(StrEnum):
     FORM = "form"
     HANDOVER = "handover"
     HELP = "help"
+    KB_RESULTS = "kb_results"
+    KB_SUGGESTIONS = "kb_suggestions"
     KICKOFF = "kickoff"
     MEETING = "meeting"
     MEETING_AGENDA = "meeting_agenda"

@@ -12,7 +12,7 @@ the contract every chat platform asks for:
   and its answer goes out through the outbox (the router decides which inside the click's
   transaction: never both);
 - an event without an ack (the emulator, tests) is claimed and run in one transaction;
-- the outbox dispatcher is woken for whatever the work queued.
+- the outbox dispatcher is woken for whatever the work queued, the indexer for the texts it wrote.
 
 A failed claim raises to the adapter, which then does not ack: the platform delivers again.
 """
@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.claims import ClaimBatcher
 from bot.events import CardAction, Command, Event
+from bot.indexer import Indexer
 from bot.outbox import Dispatcher
 from bot.router import Outcome, Router
 
@@ -40,9 +41,10 @@ GRACE = 0.3  # a click decided inline is waited for this much longer, for its co
 
 
 class Pipeline:
-    def __init__(self, router: Router, dispatcher: Dispatcher, workers: int) -> None:
+    def __init__(self, router: Router, dispatcher: Dispatcher, workers: int, indexer: Indexer | None = None) -> None:
         self.router = router
         self.dispatcher = dispatcher
+        self.indexer = indexer
         self.workers = max(1, workers)
         self.claims = ClaimBatcher(router)
         self._queues: list[asyncio.Queue[tuple[Event, asyncio.Future[Outcome] | None]]] = []
@@ -59,8 +61,14 @@ class Pipeline:
         else:
             outcome = await self._in_turn(event, ack)
         if not outcome.duplicate:
-            self.dispatcher.wake()
+            self._wake()
         return outcome
+
+    def _wake(self) -> None:
+        """After an event's work: send what it queued, index the texts it wrote."""
+        self.dispatcher.wake()
+        if self.indexer is not None:
+            self.indexer.wake()
 
     async def accept(self, event: Event, answer_within: float | None = None) -> Outcome | None:
         """For adapters: what to answer the platform, as soon as there is something to answer;
@@ -132,7 +140,7 @@ class Pipeline:
             try:
                 await self._quiet()
                 outcome = await self.router.process(event)
-                self.dispatcher.wake()
+                self._wake()
                 if done is not None:
                     done.set_result(outcome)
             except Exception as exc:  # the inbox row stays pending: resumed at the next start

@@ -94,10 +94,14 @@ class TestBot:
 
         The replies are taken out of the chat, so `pop` afterwards shows only notices.
         """
-        event = Command(self._chat(chat, user), User(PLATFORM, user, user), f"msg-{next(self._ids)}", text,
-                        mentions or self._mentions(text))
+        event = self.command(user, chat, text, mentions)
         await self.push(event)
         return self.sender.take_replies(event.chat.chat_id, event.message_id)
+
+    def command(self, user: str, chat: str, text: str, mentions: tuple[Mention, ...] = ()) -> Command:
+        """The event of `user` typing `text` in `chat`, as the platform delivers it."""
+        return Command(self._chat(chat, user), User(PLATFORM, user, user), f"msg-{next(self._ids)}", text,
+                       mentions or self._mentions(text))
 
     async def click(self, user: str, chat: str, command: str, values: dict[str, object]) -> Outcome:
         event = CardAction(self._chat(chat, user), User(PLATFORM, user, user), f"act-{next(self._ids)}", command,
@@ -106,6 +110,7 @@ class TestBot:
 
     async def push(self, event: Command | CardAction) -> Outcome:
         outcome = await self.bot.dispatch(event)
+        await self.bot.indexer.catch_up()  # the texts it wrote are searchable, as they are a moment after
         await self.bot.dispatcher.drain()
         return outcome
 

@@ -11,6 +11,7 @@ from handlers import (
     execution,
     export,
     handover,
+    kb,
     meetings,
     plan,
     problems,
@@ -21,7 +22,7 @@ from handlers import (
 
 #: The stage modules, in workflow order: /help lists their commands so.
 STAGES = (admin, request, evaluation, plan, execution, problems, registers, meetings, actions, delivery, report,
-          audit_trail, export, handover, calendar)
+          kb, audit_trail, export, handover, calendar)
 
 
 def build_registry() -> Registry:

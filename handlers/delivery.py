@@ -171,16 +171,26 @@ async def retrospective(ctx: Context, v: Values) -> None:
                    "牵头部门负责人/对接人、发起人或协作管理办公室")
     await _require_closed(ctx, c, v.override)
     await ctx.withdraw(keys.retrospective_due(c.id))
-    ctx.session.add(Retrospective(collab_id=c.id, went_well=v.well, to_improve=v.improve, lessons=v.lessons,
-                                  written_by=ctx.actor.id, written_at=ctx.now))
+    retro = Retrospective(collab_id=c.id, went_well=v.well, to_improve=v.improve, lessons=v.lessons,
+                          written_by=ctx.actor.id, written_at=ctx.now)
+    ctx.session.add(retro)
     c.stage, c.archived_at = Stage.ARCHIVED, ctx.now
     ctx.audit("retro", c)
+    message = await retrospective_message(ctx, c, retro, f"复盘报告已归档：{c.code} {c.name}")
+    ctx.reply(message)
+    await ctx.announce("archived", message, c)
+
+
+async def retrospective_message(ctx: Context, c: Collaboration, r: Retrospective, title: str) -> Message:
     tasks = await workflow.tasks(ctx.session, c.id)
     archive = ["《跨部门协作需求申请表》", "《协作立项确认函》", f"《任务分工表》（{len(tasks)} 项任务）",
                "《进度跟踪表》", "《问题记录与解决表》", "《风险问题跟踪表》", "《成果交付清单》", "《任务验收反馈表》",
                "《协作评价》", "《跨部门协作复盘报告》"]
-    message = Message(f"复盘报告已归档：{c.code} {c.name}", "归档清单：" + "、".join(archive),
-                      (Field("做得好的地方", v.well), Field("待改进点", v.improve), Field("可复用的经验", v.lessons)),
-                      template=CardKind.RETROSPECTIVE, data={"code": c.code}, color="grey")
-    ctx.reply(message)
-    await ctx.announce("archived", message, c)
+    return Message(title, "归档清单：" + "、".join(archive),
+                   (Field("做得好的地方", r.went_well), Field("待改进点", r.to_improve), Field("可复用的经验", r.lessons)),
+                   template=CardKind.RETROSPECTIVE, data={"code": c.code}, color="grey")
+
+
+@commands.item_view("retro", Retrospective)
+async def _current_retrospective(ctx: Context, c: Collaboration, r: Retrospective) -> Message | None:
+    return await retrospective_message(ctx, c, r, f"复盘报告：{c.code} {c.name}")

@@ -7,6 +7,7 @@ from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
+from handlers.kb import suggest
 from handlers.plan import shift_task
 from handlers.registry import Commands
 from handlers.vocab import (
@@ -57,6 +58,7 @@ async def log_problem(ctx: Context, v: Values) -> None:
     ctx.audit("problem", c, problem=f"P{problem.number}", impact=problem.impact, dept=dept.name)
     message = await problem_message(ctx, c, problem, f"{c.code} 新问题 P{problem.number}")
     ctx.reply(message)
+    await suggest(ctx, "相似问题的解决办法", f"{problem.description} {problem.cause}", ("problem",), ("resolved",))
     await ctx.announce("problem_high" if problem.impact == "high" else "problem", message, c, concerned=[dept.id])
 
 

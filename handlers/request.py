@@ -13,6 +13,7 @@ from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.context import Context
 from handlers.forms import person_choices, prefills
+from handlers.kb import suggest
 from handlers.registry import Commands
 from handlers.vocab import ASKING, DECISION_LABEL, LEVEL_LABEL, PRIORITY, SUCCESS
 from storage import counters, org, workflow
@@ -76,6 +77,7 @@ async def raise_request(ctx: Context, v: Values) -> None:
     ctx.reply(Message(f"需求已提交：{c.code}", "《跨部门协作需求申请表》已提交协作管理办公室，等待各协作部门评估。",
                       await request_fields(ctx, c), template=CardKind.REQUEST, data={"code": c.code},
                       color=SUCCESS))
+    await suggest(ctx, "以往相似协作的经验", f"{c.name} {c.goal} {c.background}", ("retro",))
 
 
 async def open_evaluation_round(ctx: Context, c: Collaboration, dept_ids: list[int]) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
-from storage import sqlite_inline
+from storage import kb, sqlite_inline
 
 
 def make_engine(url: str, echo: bool = False) -> AsyncEngine:
@@ -119,8 +120,15 @@ def changed(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount or 0
 
 
+class BotSession(Session):
+    """The bot's transactions: each queues the texts it writes for the knowledge base's index."""
+
+
+event.listen(BotSession, "after_flush", kb.mark_texts)
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=BotSession)
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

@@ -562,3 +562,34 @@ class ProcessBeat(Base):
     id: Mapped[str] = mapped_column(String(96), primary_key=True)  # host:pid:random
     started_at: Mapped[datetime]
     seen_at: Mapped[datetime]
+
+
+class KbDoc(Base):
+    """One searchable text of the knowledge base (docs/knowledge.md): a retrospective, a problem,
+    a risk, … as the index sees it. `terms` is the text cut by `bot.segment.terms`; SQLite indexes
+    it in the FTS5 table `kb_fts`, PostgreSQL in the generated column `tsv` (GIN), both made by
+    migration f001."""
+
+    __tablename__ = "kb_docs"
+    __table_args__ = (UniqueConstraint("kind", "row_id", name="uq_kb_docs_row"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    row_id: Mapped[int] = mapped_column(Integer)
+    collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"), index=True)
+    dept_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    ref: Mapped[str] = mapped_column(String(48))  # XZ-2026-0003/P2, as people name it
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    terms: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="")
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class KbPending(Base):
+    """A text an action wrote or changed, waiting for the indexer: written in the action's own
+    transaction, so a crash before indexing loses nothing."""
+
+    __tablename__ = "kb_pending"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    row_id: Mapped[int] = mapped_column(Integer)

@@ -26,7 +26,9 @@ DATA: dict[str, Any] = {
                "code": "XZ-2026-0001", "name": "Q4新品推广", "stage": "executing",
                "action": "A1", "ref": "XZ-2026-0001/A1", "text": "补充FAQ", "owner": "李工", "done": False,
                "state": "截止 2026-12-05", "what": "任务", "command": "task assign",
-               "values": {"task": "XZ-2026-0001/T1"}}],
+               "values": {"task": "XZ-2026-0001/T1"}, "n": 1, "kind": "问题", "date": "2026-11-20",
+               "snippet": "原因：**签名**算法不一致", "open": "XZ-2026-0001/P1"}],
+    "more": True, "options": {"words": "签名"}, "page": 1,
 }
 FIELDS = (Field("部门", "研发部"), Field("响应及时性", "5/5"), Field("意见", "无"))
 

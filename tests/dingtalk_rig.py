@@ -142,6 +142,7 @@ class DingTalkRig:
 
     async def settle(self) -> None:
         await self.bot.pipeline.drain()
+        await self.bot.indexer.catch_up()  # the texts it wrote are searchable, as they are a moment after
         await self.bot.dispatcher.drain()
 
     def new(self, chat: str) -> list[Seen]:

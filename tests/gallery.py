@@ -73,6 +73,7 @@ async def play(rig: LocalRig) -> None:
     await say("李工", "研发部", f"/status {CODE}/T1 阻塞 50% 依赖的积分服务未上线")
     await say("李工", "研发部", f'/change {CODE} kind=时间 task=T1 due=2026-12-02 reason="积分服务延期"')
     await say("李工", "研发部", f"/problem {CODE} 积分服务接口未上线 impact=高 dept=研发部 due=2026-11-25")
+    await say("李工", "研发部", f"/problem {CODE} 测试环境不稳定，联调中断 impact=中")  # like XZ-2026-0001/P1, solved
     await say("张经理", "市场部", f"/risk {CODE} 设计资源紧张 level=高 mitigation=\"申请外部设计师\"")
     await say("张经理", "市场部", f'/meeting {CODE} kind=同步会 date=2026-11-25 time=10:00 agenda="积分接口进度"')
     await say("李工", "研发部", f"/deliver {CODE}/T1 https://docs.example.com/points-api 接口文档初稿")
@@ -102,6 +103,7 @@ async def play(rig: LocalRig) -> None:
     await say("周主任", "协作管理办公室", f"/audit {CODE}")
     await say("周主任", "协作管理办公室", f"/export {CODE}")
     await say("周主任", "协作管理办公室", f"/report {CODE}")
+    await say("张经理", "市场部", "/kb 锁定资源")  # the knowledge base: XZ-2026-0001's lesson
     await say("李主管", "研发部", "/leave @李工 调岗至其他事业部")  # what 李工 held, to hand over
     await rig._look()
 

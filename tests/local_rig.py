@@ -60,6 +60,7 @@ class LocalRig:
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.client.post(path, json=body)
         assert response.status == 200, await response.text()
+        await self.bot.indexer.catch_up()  # the texts it wrote are searchable, as they are a moment after
         await self.bot.dispatcher.drain()
         await self._look()
         return dict(await response.json())

@@ -75,6 +75,16 @@ async def to_executing(tb: TestBot) -> None:
     tb.clear()
 
 
+async def to_archived(tb: TestBot, lessons: str = "提前1周锁定资源", code: str = CODE) -> None:
+    """From executing to archived: every task delivered and accepted, then the retrospective."""
+    for user, dept, number in (("小张", "市场部", 1), ("王设计", "设计部", 3), ("李工", "研发部", 2)):
+        ok(await tb.say(user, dept, f"/deliver {code}/T{number} https://docs.example.com/T{number}"))
+        accepter = ("周主任", "协作管理办公室") if user == "小张" else ("小张", "市场部")  # never one's own delivery
+        ok(await tb.say(*accepter, f"/accept {code}/T{number} 通过 {90 + number} 符合标准"))
+    ok(await tb.say("张经理", "市场部", f'/retro {code} well="周会高效" improve="设计资源预留不足" lessons="{lessons}"'))
+    tb.clear()
+
+
 class HasBot(Protocol):
     """A test bot or a platform rig: anything running a bot whose database a test reads."""
 

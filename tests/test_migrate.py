@@ -16,7 +16,8 @@ from storage.models import Base
 
 
 def _differences(conn: Connection) -> list[Any]:
-    context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+    context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True,
+                                                     "include_object": migrate.include_object})
     return compare_metadata(context, Base.metadata)
 
 
