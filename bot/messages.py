@@ -81,6 +81,7 @@ class CardKind(StrEnum):
     SUBMITTED = "submitted"
     TASK = "task"
     TASK_STATUS = "task_status"
+    TEMPLATE_LIST = "template_list"
     UPSTREAM_SLIPPED = "upstream_slipped"
     WEEKLY_ESCALATE = "weekly_escalate"
     WEEKLY_MISSING = "weekly_missing"

@@ -14,6 +14,7 @@ from handlers import (
     kb,
     meetings,
     plan,
+    plan_templates,
     problems,
     registers,
     report,
@@ -21,7 +22,7 @@ from handlers import (
 )
 
 #: The stage modules, in workflow order: /help lists their commands so.
-STAGES = (admin, request, evaluation, plan, execution, problems, registers, meetings, actions, delivery, report,
+STAGES = (admin, request, evaluation, plan, plan_templates, execution, problems, registers, meetings, actions, delivery, report,
           kb, audit_trail, export, handover, calendar)
 
 

@@ -1,9 +1,11 @@
 """Stage 2, 需求评估与立项: each invited dept answers; the PMO approves (立项) or returns."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message, showing
-from handlers import common
+from handlers import common, plan_templates
 from handlers.context import Context
 from handlers.registry import Commands
 from handlers.request import request_fields, tell_pmo_when_complete
@@ -96,7 +98,10 @@ async def approve(ctx: Context, v: Values) -> None:
     c.stage = Stage.PLANNING
     c.approved_at = ctx.now
     ctx.audit("approve", c, lead=c.lead_dept_id)
+    laid = await plan_templates.lay_down(ctx, c)
     charter = await charter_message(ctx, c)
+    if laid:
+        charter = replace(charter, body=f"{charter.body}\n{laid}")
     ctx.reply(charter)
     await ctx.announce("charter", charter, c)
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message
-from handlers import common
+from handlers import common, plan_templates
 from handlers.context import Context
 from handlers.forms import person_choices, prefills
 from handlers.kb import suggest
@@ -49,6 +49,8 @@ def check_goal(goal: str) -> None:
                   Param("name", "需求名称", positional=True, required=True, aliases=("名称",)),
                   *(Param(p.name, p.label, p.kind, required=p.name in ("goal", "depts", "due"), aliases=p.aliases,
                           choices=p.choices, placeholder=p.placeholder) for p in REQUEST_FIELDS),
+                  Param("template", "复用方案模板", aliases=("模板",), placeholder="/template list 中的名称"),
+                  Param("source", "参照以往协作的方案", Kind.COLLAB, aliases=("from", "参照")),
                   example='/request "Q4新品推广" goal="10-12月销量10万台" depts=研发部,设计部 due=2026-12-31 priority=高',
                   form=True)
 async def raise_request(ctx: Context, v: Values) -> None:
@@ -62,19 +64,22 @@ async def raise_request(ctx: Context, v: Values) -> None:
     lead = await common.dept(ctx, v.lead) if v.lead else own
     if lead.id != own.id and lead.id not in {d.id for d in invited}:
         invited.append(lead)
+    blueprint = await plan_templates.chosen(ctx, v.template, v.source)
     year = ctx.today.year
     seq = await counters.next_value(ctx.session, f"XZ-{year}")
     c = Collaboration(code=f"XZ-{year}-{seq:04d}", name=v.name, background=v.background or "", goal=v.goal,
                       resources=v.resources or "", attachments=v.attachments or "", priority=v.priority or "medium",
                       expected_date=v.due, initiator_id=ctx.actor.id, initiator_dept_id=own.id,
-                      lead_dept_id=lead.id, stage=Stage.EVALUATING, eval_round=1, submitted_at=ctx.now)
+                      lead_dept_id=lead.id, stage=Stage.EVALUATING, eval_round=1, submitted_at=ctx.now,
+                      blueprint=blueprint.to_json() if blueprint else None)
     ctx.session.add(c)
     await ctx.session.flush()
     ctx.session.add(Participant(collab_id=c.id, dept_id=own.id, invited=False, contact_id=ctx.actor.id))
     ctx.session.add_all(Participant(collab_id=c.id, dept_id=d.id, invited=True) for d in invited)
     await open_evaluation_round(ctx, c, [d.id for d in invited])
     ctx.audit("request", c, name=c.name, depts=[d.name for d in invited])
-    ctx.reply(Message(f"需求已提交：{c.code}", "《跨部门协作需求申请表》已提交协作管理办公室，等待各协作部门评估。",
+    reuse = plan_templates.planned_note(blueprint, {own.id} | {d.id for d in invited}) if blueprint else ""
+    ctx.reply(Message(f"需求已提交：{c.code}", "《跨部门协作需求申请表》已提交协作管理办公室，等待各协作部门评估。" + reuse,
                       await request_fields(ctx, c), template=CardKind.REQUEST, data={"code": c.code},
                       color=SUCCESS))
     await suggest(ctx, "以往相似协作的经验", f"{c.name} {c.goal} {c.background}", ("retro",))

@@ -166,6 +166,7 @@ class Collaboration(Base):
     executing_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
+    blueprint: Mapped[dict[str, Any] | None]  # a reused plan (scheduler.blueprint), laid down at approval
 
 
 class Participant(Base):
@@ -593,3 +594,15 @@ class KbPending(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     row_id: Mapped[int] = mapped_column(Integer)
+
+
+class PlanTemplate(Base):
+    """A proven plan kept by name (/template save): a `scheduler.blueprint.Blueprint` as JSON."""
+
+    __tablename__ = "plan_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    source_collab_id: Mapped[int] = mapped_column(ForeignKey("collaborations.id"))
+    blueprint: Mapped[dict[str, Any]]
+    saved_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    saved_at: Mapped[datetime]

@@ -18,6 +18,7 @@ from storage.models import (
     Evaluation,
     Meeting,
     Participant,
+    PlanTemplate,
     Problem,
     ProgressReport,
     Rating,
@@ -285,3 +286,15 @@ async def rating(session: AsyncSession, collab_id: int, dept_id: int, rater_id: 
 
 async def retrospective(session: AsyncSession, collab_id: int) -> Retrospective | None:
     return await session.scalar(select(Retrospective).where(Retrospective.collab_id == collab_id))
+
+
+async def plan_template(session: AsyncSession, name: str) -> PlanTemplate | None:
+    return await session.scalar(select(PlanTemplate).where(func.lower(PlanTemplate.name) == name.strip().lower()))
+
+
+async def plan_templates(session: AsyncSession) -> list[tuple[PlanTemplate, str]]:
+    """Every saved plan with its source collaboration's code, newest first."""
+    rows = await session.execute(select(PlanTemplate, Collaboration.code)
+                                 .join(Collaboration, Collaboration.id == PlanTemplate.source_collab_id)
+                                 .order_by(PlanTemplate.saved_at.desc(), PlanTemplate.id.desc()))
+    return [(t, code) for t, code in rows]

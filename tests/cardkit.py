@@ -29,6 +29,8 @@ DATA: dict[str, Any] = {
                "values": {"task": "XZ-2026-0001/T1"}, "n": 1, "kind": "问题", "date": "2026-11-20",
                "snippet": "原因：**签名**算法不一致", "open": "XZ-2026-0001/P1"}],
     "more": True, "options": {"words": "签名"}, "page": 1,
+    "templates": [{"name": "新品推广", "source": "XZ-2026-0001", "depts": "研发部、设计部", "tasks": 3, "days": 14,
+                   "saved": "2026-12-01"}],
 }
 FIELDS = (Field("部门", "研发部"), Field("响应及时性", "5/5"), Field("意见", "无"))
 

@@ -43,8 +43,6 @@ STAGED = {
     CardKind.RETRO_DUE: Message("XZ-2026-0001 复盘今日到期", "验收后 5 个工作日内应完成复盘（2026-12-07）：/retro XZ-2026-0001",
                                 template=CardKind.RETRO_DUE, data={"code": "XZ-2026-0001", "due": "2026-12-07"},
                                 color="yellow"),
-    CardKind.NOTICE: Message("提示", "⚠️ 财务部尚未绑定群聊，通知未送达；请财务部负责人在部门群里发送 /bind 财务部",
-                             template=CardKind.NOTICE, color="yellow"),
 }
 ROOT = Path(__file__).resolve().parent.parent
 CSS = ROOT / "bot" / "platforms" / "local" / "static" / "app.css"
@@ -104,6 +102,8 @@ async def play(rig: LocalRig) -> None:
     await say("周主任", "协作管理办公室", f"/export {CODE}")
     await say("周主任", "协作管理办公室", f"/report {CODE}")
     await say("张经理", "市场部", "/kb 锁定资源")  # the knowledge base: XZ-2026-0001's lesson
+    await say("张经理", "市场部", "/template save XZ-2026-0001 name=新品推广")
+    await say("张经理", "市场部", "/template list")
     await say("李主管", "研发部", "/leave @李工 调岗至其他事业部")  # what 李工 held, to hand over
     await rig._look()
 
