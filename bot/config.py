@@ -136,6 +136,8 @@ class PolicyConfig:
     quiet_start: str = "09:00"
     max_field_chars: int = 2000
     max_title_chars: int = 200
+    max_open_tasks_per_person: int = 3  # more open tasks at once → 冲突预警 (advice; 0: never)
+    max_open_tasks_per_dept: int = 0  # a department's open tasks at once (0: no limit)
     separate_duties: bool = True  # nobody approves their own request or accepts their own delivery
     enrol_unknown_speakers: bool = True  # an unknown person who speaks in a bound group joins its dept
     # a task may start when its predecessors are delivered (or accepted; off: any time); lead dept / PMO may force

@@ -53,6 +53,7 @@ class CardKind(StrEnum):
     KB_RESULTS = "kb_results"
     KB_SUGGESTIONS = "kb_suggestions"
     KICKOFF = "kickoff"
+    LOAD = "load"
     MEETING = "meeting"
     MEETING_AGENDA = "meeting_agenda"
     MEETING_SOON = "meeting_soon"

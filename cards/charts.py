@@ -157,5 +157,35 @@ def ratings_radar(title: str, axes: Sequence[str], depts: dict[str, Sequence[flo
     return _png(fig)
 
 
+def load_grid(title: str, people: Sequence[str], weeks: Sequence[str], counts: Sequence[Sequence[int]],
+              limit: int) -> bytes:
+    """A department's load: one row per person, one column per week, each cell the open tasks held
+    then; cells over `limit` in red, the others shaded by how full they are."""
+    fig, family = _figure(1.6 + 0.9 * len(weeks), 0.9 + 0.42 * max(len(people), 1))
+    ax = fig.add_subplot()
+    top = max(limit, 1)
+    for r, row in enumerate(counts):
+        for c, n in enumerate(row):
+            over = limit > 0 and n > limit
+            colour = "#e05d5d" if over else (0.18, 0.44, 0.87, 0.12 + 0.6 * min(n, top) / top) if n else "#f4f5f7"
+            ax.add_patch(_rect(c, r, colour))
+            ax.text(c + 0.5, r + 0.5, str(n) if n else "", ha="center", va="center", fontsize=9,
+                    color="white" if over else "#1f2329", family=family)
+    ax.set_xlim(0, len(weeks))
+    ax.set_ylim(len(people), 0)
+    ax.set_xticks([i + 0.5 for i in range(len(weeks))], list(weeks), family=family, fontsize=8)
+    ax.set_yticks([i + 0.5 for i in range(len(people))], list(people), family=family, fontsize=9)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.set_title(title, family=family, fontsize=10)
+    return _png(fig)
+
+
+def _rect(x: int, y: int, colour: Any) -> Any:
+    from matplotlib.patches import Rectangle
+    return Rectangle((x + 0.04, y + 0.06), 0.92, 0.88, color=colour)
+
+
 #: The charts a message may name (`bot.messages.Chart.draw`): nothing else is looked up by name.
-DRAWINGS = {f.__name__: f for f in (progress_curve, gantt, dept_comparison, ratings_radar)}
+DRAWINGS = {f.__name__: f for f in (progress_curve, gantt, dept_comparison, ratings_radar, load_grid)}

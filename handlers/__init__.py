@@ -12,6 +12,7 @@ from handlers import (
     export,
     handover,
     kb,
+    load,
     meetings,
     plan,
     plan_templates,
@@ -23,7 +24,7 @@ from handlers import (
 
 #: The stage modules, in workflow order: /help lists their commands so.
 STAGES = (admin, request, evaluation, plan, plan_templates, execution, problems, registers, meetings, actions, delivery, report,
-          kb, audit_trail, export, handover, calendar)
+          kb, load, audit_trail, export, handover, calendar)
 
 
 def build_registry() -> Registry:

@@ -7,6 +7,7 @@ from bot.commands import Kind, Param, UserError, Values
 from bot.messages import CardKind, Field, Message, showing
 from handlers import common, plan_templates
 from handlers.context import Context
+from handlers.load import warn_conflicts
 from handlers.registry import Commands
 from handlers.request import request_fields, tell_pmo_when_complete
 from handlers.vocab import DECISION_LABEL, DECISIONS, STAGES
@@ -50,6 +51,8 @@ async def evaluate(ctx: Context, v: Values) -> None:
             raise UserError(f"对接人 {contact.name} 不属于{dept.name}")
         part = await common.participant_or_error(ctx, c, dept)
         part.contact_id = contact.id
+        if v.decision == "accept":
+            await warn_conflicts(ctx, c, contact, ctx.today, max(c.expected_date, ctx.today), "对接人角色")
     answer.decision = v.decision
     answer.contact_id = contact.id if contact else None
     for key in ("resources", "feasibility", "risk", "comment"):

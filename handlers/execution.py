@@ -9,6 +9,7 @@ from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.actions import action_row
 from handlers.context import Context
+from handlers.load import hot_spots
 from handlers.plan import require_start
 from handlers.portfolio import RAG_LABEL, row, standing
 from handlers.registry import Commands
@@ -144,7 +145,8 @@ async def board(ctx: Context, v: Values) -> None:
     summary = "　".join(f"{RAG_LABEL[k]} {n}" for k, n in counts.items())
     ctx.reply(Message(f"{title}（{len(shown)}）" + (f" 第 {page}/{pages} 页" if pages > 1 else ""),
                       f"{summary}\n" + "\n".join(lines), template=CardKind.BOARD_LIST,
-                      data={"items": rows, "page": page, "pages": pages},
+                      data={"items": rows, "page": page, "pages": pages,
+                            "hot": await hot_spots(ctx) if everything else ""},
                       color="red" if counts["red"] else "yellow" if counts["yellow"] else SUCCESS),
               personal=not everything)
 

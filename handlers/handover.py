@@ -12,6 +12,7 @@ from bot.messages import CardKind, Field, Message
 from handlers import common
 from handlers.actions import action_message
 from handlers.context import Context
+from handlers.load import warn_conflicts
 from handlers.plan import task_card
 from handlers.registry import Commands
 from handlers.vocab import ACTIVE_STAGES, OPEN_TASK_STATES, TASK_LABEL
@@ -93,6 +94,8 @@ async def assign_task(ctx: Context, v: Values) -> None:
     task.owner_person_id, task.updated_at = owner.id, ctx.now
     ctx.audit("task.reassign", c, task=f"T{task.number}", before=before.name if before else None, after=owner.name,
               reason=v.reason)
+    await warn_conflicts(ctx, c, owner, task.start_date, task.due_date, f"T{task.number}",
+                         skip=f"{c.code}/T{task.number}")
     note = f"第一责任人：{before.name if before else '—'} → {owner.name}" + (f"（{v.reason}）" if v.reason else "")
     card = await task_card(ctx, c, task, f"{c.code} T{task.number} 改派给 {owner.name}：{task.title}", note)
     ctx.reply(card)

@@ -19,6 +19,7 @@ from bot.messages import CardKind, Field, Message, showing
 from handlers import common
 from handlers.context import Context
 from handlers.forms import prefills
+from handlers.load import warn_conflicts
 from handlers.registry import Commands
 from handlers.vocab import TASK_COLOR, TASK_LABEL
 from scheduler import keys
@@ -71,6 +72,7 @@ async def add_task(ctx: Context, v: Values) -> None:
     await _check_order(ctx, task)
     await _reset_confirmations(ctx, c)
     ctx.audit("task.add", c, task=f"T{number}", title=v.title, dept=dept.name, owner=owner.name)
+    await warn_conflicts(ctx, c, owner, task.start_date, task.due_date, f"T{number}", skip=f"{c.code}/T{number}")
     ctx.reply(await task_card(ctx, c, task, f"已新增任务 T{number}：{task.title}", "\n".join(warnings)))
     card = await task_card(ctx, c, task, f"{c.code} 新任务分配给{dept.name}：T{number} {task.title}")
     await ctx.announce("task_assigned", replace(card, mentions=ctx.mention(owner)), c, concerned=[dept.id])
@@ -110,6 +112,11 @@ async def edit_task(ctx: Context, v: Values) -> None:
     await _check_order(ctx, task)
     await _reset_confirmations(ctx, c)
     ctx.audit("task.edit", c, task=f"T{task.number}", **changes)
+    if v.owner or v.start or v.due:
+        owner = await org.person_by_id(ctx.session, task.owner_person_id)
+        if owner is not None:
+            await warn_conflicts(ctx, c, owner, task.start_date, task.due_date, f"T{task.number}",
+                                 skip=f"{c.code}/T{task.number}")
     ctx.reply(await task_card(ctx, c, task, f"已修改任务 T{task.number}：{task.title}", "\n".join(warnings)))
 
 

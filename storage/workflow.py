@@ -24,6 +24,7 @@ from storage.models import (
     Rating,
     Retrospective,
     Risk,
+    Stage,
     Task,
     TaskDependency,
 )
@@ -298,3 +299,52 @@ async def plan_templates(session: AsyncSession) -> list[tuple[PlanTemplate, str]
                                  .join(Collaboration, Collaboration.id == PlanTemplate.source_collab_id)
                                  .order_by(PlanTemplate.saved_at.desc(), PlanTemplate.id.desc()))
     return [(t, code) for t, code in rows]
+
+
+@dataclass(frozen=True)
+class Held:
+    """An open task as load: who holds it, for which dept, and when."""
+
+    ref: str  # XZ-2026-0001/T3
+    title: str
+    person_id: int
+    dept_id: int
+    start: date
+    due: date
+
+    def busy_until(self, today: date) -> date:
+        return max(self.due, today)
+
+    def overlaps(self, start: date, end: date, today: date) -> bool:
+        return self.start <= end and self.busy_until(today) >= start
+
+
+async def held(session: AsyncSession, states: Sequence[str], *, dept_id: int | None = None,
+               person_id: int | None = None) -> list[Held]:
+    """The open tasks (in `states`) of active collaborations that a department's people, or one
+    person, hold: the load `scheduler.load` counts."""
+    stmt = (select(Task.number, Task.title, Task.owner_person_id, Task.owner_dept_id, Task.start_date, Task.due_date,
+                   Collaboration.code)
+            .join(Collaboration, Collaboration.id == Task.collab_id)
+            .where(Task.status.in_(list(states)), Collaboration.stage.in_([Stage.PLANNING, Stage.EXECUTING])))
+    if dept_id is not None:
+        stmt = stmt.where(Task.owner_dept_id == dept_id)
+    if person_id is not None:
+        stmt = stmt.where(Task.owner_person_id == person_id)
+    return [Held(f"{code}/T{number}", title, person, dept, start, due)
+            for number, title, person, dept, start, due, code in await session.execute(stmt)]
+
+
+async def busiest(session: AsyncSession, states: Sequence[str], starting_by: date, more_than: int,
+                  limit: int = 5) -> list[tuple[int, int]]:
+    """(person id, open tasks) of the people holding more than `more_than` open tasks of active
+    collaborations that have started by `starting_by`, the busiest first. A late task still open
+    counts: it is still theirs this week (scheduler.load)."""
+    count = func.count(Task.id)
+    rows = await session.execute(
+        select(Task.owner_person_id, count).join(Collaboration, Collaboration.id == Task.collab_id)
+        .where(Task.status.in_(list(states)), Task.start_date <= starting_by,
+               Collaboration.stage.in_([Stage.PLANNING, Stage.EXECUTING]))
+        .group_by(Task.owner_person_id).having(count > more_than).order_by(count.desc(), Task.owner_person_id)
+        .limit(limit))
+    return [(person, n) for person, n in rows]

@@ -28,6 +28,7 @@ DATA: dict[str, Any] = {
                "state": "截止 2026-12-05", "what": "任务", "command": "task assign",
                "values": {"task": "XZ-2026-0001/T1"}, "n": 1, "kind": "问题", "date": "2026-11-20",
                "snippet": "原因：**签名**算法不一致", "open": "XZ-2026-0001/P1"}],
+    "weeks": ["12-07", "12-14"], "people": [{"person": "李工", "w0": 4, "w1": 2, "total": 5}], "hot": 1,
     "more": True, "options": {"words": "签名"}, "page": 1,
     "templates": [{"name": "新品推广", "source": "XZ-2026-0001", "depts": "研发部、设计部", "tasks": 3, "days": 14,
                    "saved": "2026-12-01"}],

@@ -104,6 +104,7 @@ async def play(rig: LocalRig) -> None:
     await say("张经理", "市场部", "/kb 锁定资源")  # the knowledge base: XZ-2026-0001's lesson
     await say("张经理", "市场部", "/template save XZ-2026-0001 name=新品推广")
     await say("张经理", "市场部", "/template list")
+    await say("李主管", "研发部", "/load")  # the department's load, week by week
     await say("李主管", "研发部", "/leave @李工 调岗至其他事业部")  # what 李工 held, to hand over
     await rig._look()
 
