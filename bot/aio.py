@@ -9,6 +9,7 @@ tests/test_dingtalk_stream.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 
@@ -27,3 +28,12 @@ async def cancel_and_wait(*tasks: asyncio.Task[Any] | None) -> None:
     for task in live:
         if not task.cancelled():
             task.exception()  # retrieved: a task that failed while stopping is not reported twice
+
+
+async def woken(wake: asyncio.Event, seconds: float) -> None:
+    """Wait until `wake` is set or `seconds` pass, then clear it: the idle step of a loop that
+    works when woken and also polls (the outbox dispatcher, the indexer)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await wake.wait()
+    wake.clear()

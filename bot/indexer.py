@@ -8,11 +8,11 @@ own short transactions, so an action's transaction pays only for its `kb_pending
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.aio import woken
 from storage import kb
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,4 @@ class Indexer:
                 await self.catch_up()
             except Exception:
                 log.exception("indexing the knowledge base failed")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_seconds):  # not wait_for: see bot/aio.py
-                    await self._wake.wait()
-            self._wake.clear()
+            await woken(self._wake, self.poll_seconds)

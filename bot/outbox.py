@@ -10,7 +10,6 @@ between "sent" and "recorded" is dropped by the platform.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -20,7 +19,7 @@ from typing import NamedTuple, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.aio import cancel_and_wait
+from bot.aio import cancel_and_wait, woken
 from bot.clock import Clock
 from bot.messages import CardKind, Message, mention_ref
 from bot.metrics import Metrics
@@ -246,10 +245,7 @@ class Dispatcher:
                     continue  # more may be due; a full batch of blocked chats waits like an empty one
             except Exception:
                 log.exception("outbox dispatch failed")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_seconds):  # not wait_for: see bot/aio.py
-                    await self._wake.wait()
-            self._wake.clear()
+            await woken(self._wake, self.poll_seconds)
             await asyncio.sleep(self.settle_seconds)
 
     async def _send_chat(self, sends: list[_Send]) -> None:
