@@ -74,7 +74,7 @@ def test_user_text_survives_every_template_verbatim(kind: str, text: str) -> Non
     card = card_for(sample(kind, title=text, body=text, code=text, dept=text), SPECS)
     assert card.title == text
     if kind not in ("division_table", "my_tasks", "action_list", "handover", "register", "audit", "board_list", "form",
-                    "plan_confirmed", "evaluation_answer", "digest", "daily_digest", "pmo_weekly"):  # rows, not the body
+                    "plan_confirmed", "evaluation_answer", "digest", "daily_digest", "pmo_weekly", "template_list"):  # rows
         assert any(b.get("text") == text for b in card.blocks), "the body reaches a text block unchanged"
     if kind == "evaluation_answer":
         assert card.of_type("note")[0]["text"] == f"{text} 李强 答复：接受"
