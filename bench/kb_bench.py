@@ -175,14 +175,16 @@ async def _has_dbstat(session: Any) -> bool:
 async def searches(tb: TestBot, rounds: int) -> str:
     out = []
     for user, dept in (("李工", "研发部"), ("周主任", "协作管理办公室")):
-        times = []
+        times, found = [], 0
         for _ in range(rounds):
-            for query, _want in QUERIES:
+            for query, want in QUERIES:
                 started = time.perf_counter()
                 replies = await tb.say(user, dept, f"/kb {query}")
                 times.append((time.perf_counter() - started) * 1000)
                 assert replies and not replies[0].is_error, replies[0].as_text() if replies else query
-        out.append(f"/kb as {user} ({dept}): p50 {pct(times, 0.5):.1f} ms, p95 {pct(times, 0.95):.1f} ms")
+                found += planted(want) in [i["ref"] for i in replies[0].data["items"][:3]]
+        seen = f", the test set's text in the top 3: {found / rounds}/{len(QUERIES)}" if user == "周主任" else ""
+        out.append(f"/kb as {user} ({dept}): p50 {pct(times, 0.5):.1f} ms, p95 {pct(times, 0.95):.1f} ms{seen}")
     async with tb.bot.sessions() as session:
         reader = (await org.people_named(session, "李工"))[0]
         times = []
@@ -193,6 +195,11 @@ async def searches(tb: TestBot, rounds: int) -> str:
                 times.append((time.perf_counter() - started) * 1000)
     out.append(f"storage.kb.search alone: p50 {pct(times, 0.5):.1f} ms, p95 {pct(times, 0.95):.1f} ms")
     return "\n  ".join(out)
+
+
+def planted(index: int) -> str:
+    """Where `seed` put the test set's text DOCS[index]: problem P1 of every tenth collaboration."""
+    return f"XZ-2024-{index * 10 + 1:05d}/P1"
 
 
 async def live_collaboration(tb: TestBot) -> None:
@@ -211,12 +218,13 @@ async def lag(tb: TestBot, samples: int) -> str:
     waits = []
     try:
         for i in range(samples):
-            word = f"lagprobe{i}x"
-            await tb.bot.dispatch(tb.command("李工", "研发部", f"/problem {LIVE} 压测环境异常 {word} impact=低"))
+            await tb.bot.dispatch(tb.command("李工", "研发部", f"/problem {LIVE} 压测环境异常{i} impact=低"))
             committed = time.perf_counter()
+            async with tb.bot.sessions() as session:
+                row_id = await session.scalar(select(func.max(Problem.id)))
             while True:
                 async with tb.bot.sessions() as session:
-                    if await session.scalar(select(func.count()).select_from(KbDoc).where(KbDoc.body.contains(word))):
+                    if await session.scalar(select(KbDoc.id).where(KbDoc.kind == "problem", KbDoc.row_id == row_id)):
                         break
                 await asyncio.sleep(0.001)
             waits.append((time.perf_counter() - committed) * 1000)
@@ -243,7 +251,7 @@ async def action_cost(tb: TestBot, samples: int) -> str:
         await tb.bot.dispatcher.drain()
     with_hook, without = statistics.median(timed[True]), statistics.median(timed[False])
     return (f"action /problem: median {with_hook:.2f} ms with the kb_pending row, {without:.2f} ms without "
-            f"(+{with_hook - without:.2f} ms)")
+            f"({with_hook - without:+.2f} ms)")
 
 
 async def one_database(url: str, collabs: int, rounds: int) -> None:

@@ -9,6 +9,7 @@ searches `kb_fts` (FTS5, bm25), PostgreSQL the `tsv` column (GIN, ts_rank); both
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -253,22 +254,61 @@ class Filters:
 async def search(session: AsyncSession, query: str, filters: Filters = Filters(), limit: int = 10,
                  offset: int = 0) -> list[Hit]:
     """The best `limit` documents for `query`: those holding all its terms first, then (when these
-    are fewer than wanted) those holding any, each group by relevance."""
+    are fewer than wanted) those holding any of its telling terms, each group by relevance."""
     words, prefixes = query_terms(query)
     if not words and not prefixes:
         return []
     postgres = _postgres(session)
     found: dict[int, None] = {}
-    for joiner in (" AND ", " OR "):
-        if joiner == " OR " and (len(found) >= offset + limit or len(words) + len(prefixes) < 2):
+    stages = [(words, " AND ")]
+    if len(words) + len(prefixes) > 1:
+        common = await _common_terms(session, words, postgres)
+        stages.append(([w for w in words if w not in common], " OR "))
+    for terms_, joiner in stages:
+        if len(found) >= offset + limit or not terms_ and not prefixes:
             break
-        match = _pg_query(words, prefixes, joiner) if postgres else _fts_query(words, prefixes, joiner)
+        match = _pg_query(terms_, prefixes, joiner) if postgres else _fts_query(terms_, prefixes, joiner)
         ids = (await session.scalars(_ranked(match, postgres, filters, offset + limit - len(found), list(found)))).all()
         found.update(dict.fromkeys(ids))
     page = list(found)[offset:offset + limit]
     docs = {d.id: d for d in (await session.scalars(select(KbDoc).where(KbDoc.id.in_(page)))).all()}
     return [Hit(d.kind, d.row_id, d.collab_id, d.ref, d.title, d.body, d.state, d.at)
             for d in (docs[i] for i in page if i in docs)]
+
+
+#: From this many documents on, a query's terms held by more than COMMON_SHARE of them are left out
+#: of the any-term stage: they tell little and cost the most (docs/knowledge.md, "Ranking").
+PRUNE_FROM, COMMON_SHARE = 5000, 0.02
+_PG_STATS_SECONDS = 600.0
+_pg_common: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+async def _common_terms(session: AsyncSession, words: list[str], postgres: bool) -> set[str]:
+    """Which of `words` are in more than COMMON_SHARE of the documents. SQLite reads each term's
+    document count from the index (kb_fts_vocab); PostgreSQL the most common lexemes its
+    statistics keep for the tsv column, read at most every ten minutes."""
+    if not words:
+        return set()
+    if not postgres:
+        size = await session.scalar(select(func.max(KbDoc.id))) or 0
+        if size < PRUNE_FROM:
+            return set()
+        vocab = table("kb_fts_vocab", column("term"), column("doc"))
+        rows = await session.scalars(select(vocab.c.term).where(vocab.c.term.in_(words),
+                                                                vocab.c.doc > size * COMMON_SHARE))
+        return set(rows)
+    key = str(session.get_bind().engine.url)
+    cached = _pg_common.get(key)
+    if cached is None or cached[0] < time.monotonic():
+        row = (await session.execute(text(
+            "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs FROM pg_class c "
+            "LEFT JOIN pg_stats s ON s.tablename = 'kb_docs' AND s.attname = 'tsv' AND s.schemaname = current_schema() "
+            "WHERE c.oid = 'kb_docs'::regclass"))).one()
+        size, elems, freqs = row
+        common = frozenset(e for e, f in zip(elems or (), freqs or (), strict=False) if f > COMMON_SHARE) \
+            if size >= PRUNE_FROM else frozenset()
+        cached = _pg_common[key] = (time.monotonic() + _PG_STATS_SECONDS, common)
+    return set(words) & cached[1]
 
 
 def _fts_query(words: list[str], prefixes: list[str], joiner: str) -> str:

@@ -21,6 +21,7 @@ SOURCES = (("request", "collaborations"), ("retro", "retrospectives"), ("problem
 
 SQLITE_INDEX = (
     "CREATE VIRTUAL TABLE kb_fts USING fts5(terms, content='kb_docs', content_rowid='id', tokenize='unicode61')",
+    "CREATE VIRTUAL TABLE kb_fts_vocab USING fts5vocab(kb_fts, row)",  # each term's document count
     "CREATE TRIGGER kb_docs_ai AFTER INSERT ON kb_docs BEGIN "
     "INSERT INTO kb_fts(rowid, terms) VALUES (new.id, new.terms); END",
     "CREATE TRIGGER kb_docs_ad AFTER DELETE ON kb_docs BEGIN "
@@ -74,6 +75,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for trigger in ("kb_docs_ai", "kb_docs_ad", "kb_docs_au"):
             op.execute(f"DROP TRIGGER {trigger}")
+        op.execute("DROP TABLE kb_fts_vocab")
         op.execute("DROP TABLE kb_fts")
     op.drop_table("kb_pending")
     op.drop_index("ix_kb_docs_at", table_name="kb_docs")
