@@ -5,15 +5,27 @@ button sends back ride in `data-values` attributes written with `tojson`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from bot.messages import Message
 from cards.model import Specs, card_for
 
 _ENV = Environment(loader=PackageLoader("cards", "templates/html"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+
+
+def bold(text: str) -> Markup:
+    """A markdown block's **bold** (a search hit's matched words) as <strong>, the rest escaped:
+    what Feishu's and DingTalk's markdown show."""
+    return Markup(_BOLD.sub(r"<strong>\1</strong>", str(escape(text))))
+
+
+_ENV.filters["bold"] = bold
 _TEMPLATE = _ENV.get_template("card.html")
 
 

@@ -46,7 +46,7 @@ async def show_load(ctx: Context, v: Values) -> None:
     if over(max(dept_row, default=0), ctx.config.policy.max_open_tasks_per_dept):
         body += f"\n部门合计最多 {max(dept_row)} 项，超过上限 {ctx.config.policy.max_open_tasks_per_dept}。"
     chart = Artifact(f"{dept.name}负载-{ctx.today:%Y%m%d}.png", "负载图", "load_grid",
-                     (f"{dept.name} 每人每周未完成任务数", [p.name for p in people], labels,
+                     (f"{dept.name} 每人每周未完成任务数" + (f"（红：超过 {limit} 项）" if limit else ""), [p.name for p in people], labels,
                       [counts.get(p.id, [0] * WEEKS) for p in people], limit))
     ctx.reply(Message(f"{dept.name}负载（{labels[0]} 起 {WEEKS} 周）", body, template=CardKind.LOAD,
                       data={"dept": dept.name, "weeks": labels, "people": rows, "hot": len(hot)},

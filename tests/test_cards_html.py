@@ -70,3 +70,11 @@ def test_chart_and_table() -> None:
     html = render_html(Message("分工表", "", (Field("a", "b"),), template="division_table",
                                data={"code": "XZ-2026-0001", "rows": sample("division_table").data["rows"]}), SPECS, WHERE)
     assert parsed(html).tags.count(("tr", {})) == 4  # header + 3 tasks
+
+
+def test_markdown_bold_is_strong_and_what_it_holds_stays_text() -> None:
+    """A search hit's matched words are **bold** in Feishu's and DingTalk's markdown: so here."""
+    html = render_html(Message("知识库", "原因：**签名**算法；**<img src=x onerror=y>**；单个**星号"), SPECS)
+    tags = parsed(html)
+    assert [t for t, _ in tags.tags].count("strong") == 2 and "img" not in {t for t, _ in tags.tags}
+    assert "<strong>签名</strong>" in html and "单个**星号" in html
