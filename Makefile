@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 serve: $(STAMP) fonts
-	$(VENV)/bin/xiezuo serve $(if $(CONFIG),--config $(CONFIG))
+	$(VENV)/bin/xiezuo serve $(if $(CONFIG),--config $(CONFIG)) $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
 # A CJK font for the report's charts (Debian's fonts-wqy-microhei): installed when missing and
 # installable (root with apt-get); otherwise reports carry their figures without the chart.

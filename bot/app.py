@@ -171,7 +171,8 @@ class Bot:
         async with self.sessions() as session, session.begin():
             live = await processes.beat(session, self.process_id, self.clock.now(), timedelta(seconds=3 * every))
         if live != self.app_limits.processes:
-            log.info("%d bot process(es) alive: app-wide send limits split %d ways", live, live)
+            log.log(logging.INFO if live > 1 or self.app_limits.processes > 1 else logging.DEBUG,
+                    "%d bot process(es) alive: app-wide send limits split %d ways", live, live)
         self.app_limits.split(live)
         return live
 

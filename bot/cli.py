@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import contextlib
 import importlib
-import logging
 import os
 import signal
 import sys
@@ -26,9 +25,6 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.server import Adapter
 
-log = logging.getLogger("xiezuo")
-
-
 class StartupError(Exception):
     """The bot cannot start for a reason outside it (database unreachable, port taken): said in
     one line, with exit code 1, instead of a traceback."""
@@ -40,16 +36,27 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the bot and its HTTP server")
     serve.add_argument("--config", dest="sub_config", help="TOML config file")
+    serve.add_argument("--host", help="listen on this address (default: [http] host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen on this port (default: $XIEZUO_HTTP_PORT, else [http] port, 8080)")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="upgrade: apply migrations up to the newest")
     db.add_argument("--config", dest="sub_config", help="TOML config file")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import logs
+
+    logs.setup()
     try:
         config = load_config(getattr(args, "sub_config", None) or args.config)
     except ConfigError as exc:
         print(f"xiezuo: config error: {exc}", file=sys.stderr)
         return 2
+    if getattr(args, "host", None):
+        config.http.host = args.host
+    if getattr(args, "port", None) is not None:
+        if not 0 <= args.port <= 65535:
+            print(f"xiezuo: --port {args.port} is not a port number (0–65535)", file=sys.stderr)
+            return 2
+        config.http.port = args.port
     try:
         if args.command == "db":
             from storage.db import shown_url
@@ -108,6 +115,7 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
     """
     from aiohttp import web
 
+    from bot import logs
     from bot.app import Bot
     from bot.server import make_app
 
@@ -122,7 +130,8 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
     except StartupError:
         await bot.stop()
         raise
-    runner = web.AppRunner(app)
+    app[logs.TRAFFIC] = traffic = logs.Traffic()
+    runner = web.AppRunner(app, access_log_class=logs.access_logger(traffic))
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     try:
@@ -148,23 +157,26 @@ def _stopping(adapter: Adapter) -> Callable[[web.Application], Awaitable[None]]:
 
 
 async def serve_forever(config: Config) -> None:
+    from bot import logs
     from bot.gc_tuning import freeze_startup_objects
     from storage.db import shown_url
 
     bot, runner, url = await start_server(config)
     freeze_startup_objects()
-    log.info("xiezuo serving on %s (database %s)", url, shown_url(config.database.url))
-    for platform in config.platforms():
-        if platform.hint:
-            print(platform.hint.format(url=url), flush=True)
-    print(f"xiezuo is running: {url}  (healthz: {url}healthz, metrics: {url}metrics)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    lines = [f"xiezuo is running: {url}", f"  database: {shown_url(config.database.url)}",
+             f"  platforms: {', '.join(p.name for p in config.platforms())}"]
+    lines += [f"  {p.hint.format(url=url)}" for p in config.platforms() if p.hint]
+    lines.append(f"  health: {url}healthz   metrics: {url}metrics   (XIEZUO_LOG_LEVEL=DEBUG shows every request)")
+    print("\n".join(lines), flush=True)
+    summaries = asyncio.create_task(logs.summarise(runner.app[logs.TRAFFIC]))
     try:
         await stop.wait()
     finally:
+        summaries.cancel()
         await bot.stop_sending()  # before the platform clients close
         await runner.cleanup()  # stops the platform adapters too
         await bot.stop()

@@ -287,6 +287,11 @@ def load_config(path: str | os.PathLike[str] | None = None, env: typing.Mapping[
         if env.get(var):
             setattr(getattr(config, section), key, env[var])
             from_env[f"{section}.{key}"] = var
+    if env.get("XIEZUO_HTTP_PORT"):
+        port = env["XIEZUO_HTTP_PORT"].strip()
+        if not port.isdigit() or int(port) > 65535:
+            raise ConfigError(f"XIEZUO_HTTP_PORT={port[:20]!r} is not a port number (0–65535)")
+        config.http.port = int(port)
     _validate(config, from_env)
     return config
 

@@ -60,7 +60,7 @@ class Planner:
             await schedule.save_state(session, STATE, now)
         self._announced |= {n.message.data["year"] for n in notices if n.message.template == CardKind.CALENDAR_UNCOVERED}
         if queued:
-            log.info("planner queued %d notices for (%s, %s]", queued, since, now)
+            log.debug("planner queued %d notices for (%s, %s]", queued, since, now)
         return queued
 
     async def _collect(self, session: AsyncSession, f: Facts) -> list[Notice]:
