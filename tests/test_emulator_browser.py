@@ -135,3 +135,55 @@ async def test_request_evaluate_approve_from_cards(page: Page) -> None:
         await page.locator("#messages").evaluate("box => box.scrollTop = box.scrollHeight")
         await expect(page.locator("#toast.show")).to_have_count(0)
         await page.screenshot(path=shot)
+
+
+@pytest.fixture
+async def phone(emulator: str) -> AsyncIterator[Page]:
+    """The emulator in a phone-sized window (390 × 844, touch)."""
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                          device_scale_factor=2, locale="zh-CN", timezone_id="Asia/Shanghai")
+            await page.goto(emulator)
+            yield page
+        finally:
+            await browser.close()
+
+
+async def right_edge(locator: Locator) -> float:
+    box = await locator.bounding_box()
+    assert box is not None
+    return float(box["x"] + box["width"])
+
+
+async def test_on_a_phone_the_chat_list_is_a_drawer_and_cards_fit(phone: Page) -> None:
+    page = phone
+    icon = await page.request.get(page.url + "favicon.ico")
+    assert icon.status == 200 and icon.headers["content-type"] == "image/svg+xml"
+    sidebar = page.locator("#sidebar")
+    await expect(page.locator("#chat-title")).not_to_be_empty()
+    assert await right_edge(sidebar) <= 0, "the chat list is out of the way"
+    await page.tap("#drawer-toggle")
+    await expect(page.locator("#drawer-toggle")).to_have_attribute("aria-expanded", "true")
+    await page.wait_for_function("() => document.querySelector('#sidebar').getBoundingClientRect().left >= 0")
+    await page.select_option("#user-select", "张伟")
+    await page.tap('.chat-item[data-chat="市场部"]')
+    await expect(page.locator("#chat-title")).to_have_text("市场部")
+    await page.wait_for_function("() => document.querySelector('#sidebar').getBoundingClientRect().right <= 0")
+
+    await page.tap('#shortcuts button[data-say="/request"]')
+    form = card(page, "发起跨部门协作需求")
+    await expect(form).to_be_visible()
+    assert 340 <= await right_edge(form.locator(".card")) <= 390, "the card takes the width, no more"
+    for field in ("input[name=name]", "textarea[name=goal]", "input[name=due]", "button[type=submit]"):
+        await form.locator(field).scroll_into_view_if_needed()
+        assert await right_edge(form.locator(field)) <= 390, f"{field} is reachable"
+    await form.locator('input[name="name"]').fill("移动端体验优化")
+    await form.locator('textarea[name="goal"]').fill("首页加载时间缩短到2秒")
+    await form.locator('.chips[data-name="depts"] label', has_text="研发部").tap()
+    await form.locator('input[name="due"]').fill("2027-01-29")
+    await form.locator('button[type="submit"]').tap()
+    await expect(card(page, "需求已提交：XZ-2026-0001")).to_be_visible()
+    if shot := os.environ.get("XIEZUO_PHONE_SCREENSHOT"):
+        await page.screenshot(path=shot)

@@ -25,7 +25,7 @@ from aiohttp import web
 from bot.config import LOOPBACK_NAMES, Config, is_loopback
 
 log = logging.getLogger(__name__)
-EMULATOR_PATHS = ("/api/", "/ws", "/static/", "/files/")  # /files/: a plain link (no token header), host-bound
+EMULATOR_PATHS = ("/api/", "/ws", "/static/", "/files/", "/favicon.ico")  # /files/: a plain link (no token header), host-bound
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

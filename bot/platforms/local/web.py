@@ -40,6 +40,7 @@ def add_routes(app: web.Application, bot: Bot, hub: Hub) -> None:
     app[PAGE_KEY] = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{token}}", guard.token)
     app.middlewares.append(guard.middleware)
     app.router.add_get("/", index)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static/", STATIC)
     app.router.add_get("/api/state", state)
     app.router.add_get("/api/messages", messages)
@@ -53,6 +54,12 @@ def add_routes(app: web.Application, bot: Bot, hub: Hub) -> None:
 async def index(request: web.Request) -> web.Response:
     """The page, carrying this process's API token for its script (bot/platforms/local/guard.py)."""
     return web.Response(text=request.app[PAGE_KEY], content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+async def favicon(_request: web.Request) -> web.FileResponse:
+    """Browsers ask for /favicon.ico whatever the page links: the same icon, as SVG."""
+    return web.FileResponse(STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml",
+                                                             "Cache-Control": "max-age=86400"})
 
 
 async def state(request: web.Request) -> web.Response:

@@ -102,7 +102,7 @@ function renderChats() {
     badge.className = "badge";
     badge.textContent = state.unread[item.id] || "";
     li.append(av, text, badge);
-    li.addEventListener("click", () => openChat(item.id));
+    li.addEventListener("click", () => { drawer(false); openChat(item.id); });
     list.appendChild(li);
   }
 }
@@ -148,6 +148,11 @@ function showEmpty() {
   empty.className = "empty";
   empty.textContent = "还没有消息。输入 /help 查看命令，或点下方「发起需求」。";
   box.appendChild(empty);
+}
+
+function drawer(open) {
+  $(".app").classList.toggle("drawer-open", open);
+  $("#drawer-toggle").setAttribute("aria-expanded", String(open));
 }
 
 async function openChat(id) {
@@ -245,6 +250,8 @@ function wire() {
     avatar($("#me-avatar"), person(state.me)?.name || state.me);
     if (wasP2p) openChat(p2p()); else { renderChats(); openChat(state.chat); }
   });
+  $("#drawer-toggle").addEventListener("click", () => drawer(!$(".app").classList.contains("drawer-open")));
+  $("#backdrop").addEventListener("click", () => drawer(false));
   $("#send").addEventListener("click", () => { say($("#input").value); $("#input").value = ""; });
   $("#input").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
