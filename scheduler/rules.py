@@ -681,11 +681,14 @@ def daily_digest(tasks: Iterable[Task], f: Facts) -> list[Notice]:
 
 
 def calendar_uncovered(years: Iterable[int], f: Facts) -> list[Notice]:
-    """Working days of a year the holiday data does not cover fall back to Mon–Fri: tell the admins."""
+    """Working days of a year the holiday data does not cover are estimated: a task for the admins,
+    in their private chats (not the first thing the PMO's group shows)."""
     out = []
     for year in sorted(years):
-        msg = Message(f"{year} 年节假日数据缺失", f"chinese_calendar 尚无 {year} 年的节假日与调休安排，提醒暂按周一至周五计算。"
-                      f"请管理员补充：/calendar add {year}-01-01 holiday 元旦（或在配置 [calendar] 中填写）。",
-                      template=CardKind.CALENDAR_UNCOVERED, data={"year": year}, mentions=f.mention(*f.admins()), color="yellow")
-        out.append(Notice(keys.calendar_uncovered().key(year), f.now, f.pmo_ids(), msg))
+        msg = Message(f"请补充 {year} 年节假日安排",
+                      f"国务院公布 {year} 年放假安排后，请逐日补充：/calendar add {year}-10-01 holiday 国庆节；"
+                      f"调休上班日：/calendar add {year}-09-26 workday 调休（或在配置 [calendar] 中填写）。"
+                      "在此之前按法定节假日估算，没有调休上班日。",
+                      template=CardKind.CALENDAR_UNCOVERED, data={"year": year}, color="blue")
+        out.append(Notice(keys.calendar_uncovered().key(year), f.now, (), msg, private=f.private(*f.admins())))
     return out

@@ -165,8 +165,10 @@ async def test_calendar_command_changes_the_working_days(tb: TestBot) -> None:
 async def test_admins_hear_once_about_a_year_without_holiday_data(tb: TestBot) -> None:
     await tick_at(tb, datetime(2026, 11, 23, 10, 1, tzinfo=SH))  # 45 days ahead is 2027
     await tick_at(tb, datetime(2026, 11, 24, 10, 1, tzinfo=SH))
-    notes = [m for m in tb.pop("协作管理办公室") if m.template == "calendar_uncovered"]
-    assert len(notes) == 1 and notes[0].data["year"] == 2027 and notes[0].mentions == ("memory:周主任",)
+    assert not [m for m in tb.pop("协作管理办公室") if m.template == "calendar_uncovered"]  # not in the group
+    notes = [m for m in tb.pop("user:周主任") if m.template == "calendar_uncovered"]
+    assert len(notes) == 1 and notes[0].data["year"] == 2027 and notes[0].title == "请补充 2027 年节假日安排"
+    assert "/calendar add 2027-10-01 holiday 国庆节" in notes[0].body
 
 
 async def test_bot_start_registers_the_jobs_and_stop_ends_them(tb: TestBot) -> None:

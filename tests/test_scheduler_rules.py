@@ -285,4 +285,4 @@ def test_daily_digest_is_optional_and_skips_weekends() -> None:
 
 def test_calendar_gap_tells_the_admins() -> None:
     n = rules.calendar_uncovered([2027], facts(sh(2026, 11, 23, 9), sh(2026, 11, 23, 10)))[0]
-    assert n.key == "calendar:uncovered:2027" and n.dept_ids == (PMO,) and n.message.mentions == ("memory:周主任",)
+    assert n.key == "calendar:uncovered:2027" and n.dept_ids == () and n.private == (("memory", "周主任"),)
