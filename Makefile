@@ -48,4 +48,4 @@ bench: $(STAMP)
 	$(PY) bench/serve_memory.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache xiezuo.db xiezuo.db-wal xiezuo.db-shm
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache xiezuo.db xiezuo.db-wal xiezuo.db-shm xiezuo-demo.db xiezuo-demo.db-wal xiezuo-demo.db-shm

@@ -126,6 +126,8 @@ async def start_server(config: Config, clock: Clock | None = None) -> tuple[Bot,
         app.on_cleanup.append(_stopping(adapter))
     try:
         with _opening_database(config):
+            for adapter in adapters:
+                await adapter.prepare()
             await bot.start()
     except StartupError:
         await bot.stop()

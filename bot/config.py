@@ -25,9 +25,19 @@ class ConfigError(ValueError):
     """A config file that cannot be used; the message names the file and the key."""
 
 
+DEFAULT_DATABASE = "sqlite:///./xiezuo.db"
+#: The living demo's own database: the default one when nothing is configured (README, "Quick start").
+DEMO_DATABASE = "sqlite:///./xiezuo-demo.db"
+
+
+def is_demo_database(url: str) -> bool:
+    """A SQLite file named like the demo's: the only database the demo plays into."""
+    return url.startswith("sqlite") and url.endswith("/" + DEMO_DATABASE.rsplit("/", 1)[1])
+
+
 @dataclass
 class DatabaseConfig:
-    url: str = "sqlite:///./xiezuo.db"
+    url: str = DEFAULT_DATABASE
     echo: bool = False
 
 
@@ -217,6 +227,11 @@ class Config:
     source: str = "<defaults>"
 
     @property
+    def demo(self) -> bool:
+        """The demo organisation on the emulator: nothing configured but the emulator."""
+        return self.local_enabled and self.local.seed_demo and not self.departments
+
+    @property
     def local_enabled(self) -> bool:
         """The emulator: as `[local] enabled` says, else when no other platform is on."""
         if self.local.enabled is not None:
@@ -287,6 +302,8 @@ def load_config(path: str | os.PathLike[str] | None = None, env: typing.Mapping[
         if env.get(var):
             setattr(getattr(config, section), key, env[var])
             from_env[f"{section}.{key}"] = var
+    if config.demo and config.database.url == DEFAULT_DATABASE:
+        config.database.url = DEMO_DATABASE  # the demo never mixes into a database a platform will use
     if env.get("XIEZUO_HTTP_PORT"):
         port = env["XIEZUO_HTTP_PORT"].strip()
         if not port.isdigit() or int(port) > 65535:

@@ -88,6 +88,7 @@ class CardKind(StrEnum):
     WEEKLY_MISSING = "weekly_missing"
     WEEKLY_PROMPT = "weekly_prompt"
     WEEKLY_SYNC = "weekly_sync"
+    WELCOME = "welcome"
 
 
 @dataclass(frozen=True)

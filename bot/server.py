@@ -24,7 +24,10 @@ class RouteProvider(Protocol):
 
 
 class Adapter(RouteProvider, Protocol):
-    """A chat platform's connection: started once the server listens, stopped before the database closes."""
+    """A chat platform's connection: prepared before the bot starts, started once the server
+    listens, stopped before the database closes."""
+
+    async def prepare(self) -> None: ...
 
     async def start(self) -> None: ...
 

@@ -63,6 +63,13 @@ class Planner:
             log.debug("planner queued %d notices for (%s, %s]", queued, since, now)
         return queued
 
+    async def caught_up(self, now: datetime) -> None:
+        """Mark everything up to `now` as planned, without planning it: after the demo has played
+        its past (bot/platforms/local/demo_play.py), the first tick must not send it all again."""
+        async with self.sessions() as session, session.begin():
+            await schedule.lock_state(session, STATE, now)
+            await schedule.save_state(session, STATE, now)
+
     async def _collect(self, session: AsyncSession, f: Facts) -> list[Notice]:
         reads = Reads(session, f, self._announced)
         loaded = [(rule, rows) for rule in RULES if (rows := await rule.load(reads))]

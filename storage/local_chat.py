@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Department, DeptChat, LocalMessage, Person
+from storage.models import Collaboration, Department, DeptChat, LocalMessage, Person
 
 PLATFORM = "local"
 
@@ -56,3 +56,8 @@ async def group_chats(session: AsyncSession) -> Sequence[tuple[DeptChat, Departm
 async def department_names(session: AsyncSession) -> list[str]:
     """Every department, as the emulator's pickers offer them."""
     return list((await session.scalars(select(Department.name).order_by(Department.id))).all())
+
+
+async def has_collaborations(session: AsyncSession) -> bool:
+    """Whether any collaboration exists: the demo plays only into a database without one."""
+    return await session.scalar(select(Collaboration.id).limit(1)) is not None

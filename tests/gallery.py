@@ -23,6 +23,7 @@ from playwright.async_api import async_playwright
 from sqlalchemy import select
 
 from bot.messages import CardKind, Message
+from bot.platforms.local.demo_play import welcome
 from bot.testkit import DEMO_ORG
 from cards.html import render_html
 from storage.models import LocalMessage, OutboxMessage
@@ -43,6 +44,7 @@ STAGED = {
     CardKind.RETRO_DUE: Message("XZ-2026-0001 复盘今日到期", "验收后 5 个工作日内应完成复盘（2026-12-07）：/retro XZ-2026-0001",
                                 template=CardKind.RETRO_DUE, data={"code": "XZ-2026-0001", "due": "2026-12-07"},
                                 color="yellow"),
+    CardKind.WELCOME: welcome({"A": "XZ-2026-0001", "B": "XZ-2026-0002", "C": "XZ-2026-0003"}),  # the demo's, not this play's
 }
 ROOT = Path(__file__).resolve().parent.parent
 CSS = ROOT / "bot" / "platforms" / "local" / "static" / "app.css"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import (
+    DEMO_DATABASE,
     Config,
     ConfigError,
     DatabaseConfig,
@@ -93,8 +94,7 @@ def error(tmp_path: Path, text: str) -> str:
 def test_defaults_without_a_file() -> None:
     config = load_config(None, env={})
     assert config.source == "<defaults>"
-    assert config.database == DatabaseConfig()
-    assert config.database.url == "sqlite:///./xiezuo.db"
+    assert config.database == DatabaseConfig(url=DEMO_DATABASE)  # nothing configured: the demo, in its own file
     assert (config.http.host, config.http.port) == ("127.0.0.1", 8080)
     assert config.feishu.mode == "websocket" and config.feishu.base_url == "https://open.feishu.cn"
     assert config.dingtalk.base_url == "https://api.dingtalk.com"
@@ -249,6 +249,8 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 def test_config_example_loads_to_the_defaults() -> None:
     config = load_config(EXAMPLE, env={})
     config.source = Config().source
+    assert config.database.url == DEMO_DATABASE  # no platform and no departments: the demo
+    config.database.url = Config().database.url
     assert config == Config(), "config.example.toml states exactly the built-in defaults"
 
 

@@ -1,18 +1,22 @@
 """The local emulator in a real browser (Debian's chromium via Playwright): a request from a card
 form as 市场部, the evaluation answered by clicking as 研发部, approval by the PMO, and the charter
 card arriving in both department groups; the PMO's export downloaded from its link, and its report
-with the progress curve drawn. Set XIEZUO_SCREENSHOT=docs/emulator.png and
-XIEZUO_REPORT_SCREENSHOT=docs/report.png to refresh the README's screenshots."""
+with the progress curve drawn; the same at phone width; and the living demo's welcome card and
+what its buttons show, at both widths. Set XIEZUO_SCREENSHOT=docs/emulator.png,
+XIEZUO_REPORT_SCREENSHOT=docs/report.png, XIEZUO_DEMO_SCREENSHOT=docs/demo.png and
+XIEZUO_DEMO_PHONE_SCREENSHOT=docs/demo-phone.png to refresh the README's screenshots."""
 from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
-from playwright.async_api import Locator, Page, async_playwright, expect
+from playwright.async_api import Locator, Page, ViewportSize, async_playwright, expect
 
 from bot.cli import start_server
 from bot.clock import FixedClock
@@ -187,3 +191,52 @@ async def test_on_a_phone_the_chat_list_is_a_drawer_and_cards_fit(phone: Page) -
     await expect(card(page, "需求已提交：XZ-2026-0001")).to_be_visible()
     if shot := os.environ.get("XIEZUO_PHONE_SCREENSHOT"):
         await page.screenshot(path=shot)
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[str]:
+    """`make serve` on a fresh machine: nothing configured, the demo's own database."""
+    config = Config()
+    config.database.url = f"sqlite:///{tmp_path / 'xiezuo-demo.db'}"
+    config.http.port = 0
+    bot, runner, url = await start_server(config, FixedClock(datetime(2026, 12, 7, 10, 0, tzinfo=MONDAY.tzinfo)))
+    try:
+        yield url
+    finally:
+        await runner.cleanup()
+        await bot.stop()
+
+
+@pytest.mark.parametrize("size", [ViewportSize(width=1280, height=860), ViewportSize(width=390, height=844)],
+                         ids=["desktop", "phone"])
+async def test_the_demo_opens_on_the_welcome_card_and_its_buttons_show_the_product(demo: str, size: ViewportSize) -> None:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = await browser.new_page(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                          has_touch=size["width"] < 600, is_mobile=size["width"] < 600)
+            await page.goto(demo)
+            await expect(page.locator("#chat-title")).to_have_text("协作管理办公室")
+            welcome = card(page, "欢迎使用协作机器人")
+            await expect(welcome).to_be_visible()
+            await expect(welcome).to_contain_text("你现在是 周敏")
+            code = (await welcome.get_by_role("button", name=re.compile("进度报表")).inner_text()).split()[-1]
+            if shot := os.environ.get("XIEZUO_DEMO_SCREENSHOT" if size["width"] > 600 else "XIEZUO_DEMO_PHONE_SCREENSHOT"):
+                await page.screenshot(path=shot)  # the README's: what a visitor sees first
+
+            await welcome.get_by_role("button", name="项目组合看板").click()
+            portfolio = card(page, "协作项目组合（2）")
+            await expect(portfolio).to_contain_text(code)
+            await welcome.get_by_role("button", name=re.compile("进度报表")).click()
+            chart = card(page, f"{code} 进度报表").locator("img.chart")
+            await expect(chart).to_be_visible()
+            await page.wait_for_function("img => img.complete && img.naturalWidth > 600", arg=await chart.element_handle())
+            await welcome.get_by_role("button", name=re.compile("知识库")).click()
+            if size["width"] < 600:
+                await page.tap("#drawer-toggle")
+            await page.click('.chat-item[data-chat="p2p:周敏"]')  # a search answers its asker alone
+            hits = card(page, "知识库：签名校验")
+            await expect(hits.locator("strong", has_text=re.compile("^签名校验")).first).to_be_visible()  # the match, bold
+            await expect(hits.get_by_role("button", name=re.compile(r"打开 XZ-\d{4}-\d{4}.P1"))).to_have_count(2)
+        finally:
+            await browser.close()

@@ -42,6 +42,9 @@ class DingTalkAdapter:
     def add_routes(self, app: web.Application) -> None:
         """Stream mode needs no inbound HTTP route."""
 
+    async def prepare(self) -> None:
+        """Nothing to do before the bot starts."""
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self.stream.run(), name="dingtalk-stream")
 

@@ -33,6 +33,9 @@ class FeishuAdapter:
         if self.webhook is not None:
             self.webhook.add_routes(app)
 
+    async def prepare(self) -> None:
+        """Nothing to do before the bot starts."""
+
     async def start(self) -> None:
         if not self.inbound.bot_open_id:
             try:

@@ -23,7 +23,7 @@ PMO = "协作管理办公室"
 
 
 def wants_demo(config: Config) -> bool:
-    return config.local_enabled and config.local.seed_demo and not config.departments
+    return config.demo
 
 
 def seed_demo(config: Config) -> None:
