@@ -84,7 +84,8 @@ class Bot:
     async def prepare_database(self, upgrade: bool | None = None) -> None:
         """Create or upgrade the schema (always for SQLite; PostgreSQL only when empty or asked)."""
         if upgrade is None:
-            upgrade = self.engine.dialect.name == "sqlite" or not await is_migrated(self.engine)
+            upgrade = (self.engine.dialect.name == "sqlite" or not await is_migrated(self.engine)) \
+                and not await migrate.at_head(self.engine)
         if upgrade:
             await migrate.upgrade(self.engine)
         async with self.sessions() as session, session.begin():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,15 @@ log = logging.getLogger(__name__)
 
 STATE = "planner"
 INSERT_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """A notice the scheduler will send: when, to whom (group names, people in private), what."""
+
+    at: datetime
+    to: tuple[str, ...]
+    title: str
 
 
 class Planner:
@@ -62,6 +72,20 @@ class Planner:
         if queued:
             log.debug("planner queued %d notices for (%s, %s]", queued, since, now)
         return queued
+
+    async def upcoming(self, until: datetime, now: datetime | None = None) -> list[Upcoming]:
+        """What the scheduler will send after `now` up to `until`, as things stand: the notices its
+        ticks would plan, planned here without being queued (the emulator's 即将发送 panel)."""
+        now = now or self.clock.now()
+        async with self.sessions() as session:
+            self.calendar.use_stored_overrides({o.day: o.workday for o in await schedule.overrides(session)})
+            depts = {d.id: d for d in await schedule.departments(session)}
+            facts = Facts(self.calendar, self.config.policy, now, until, depts)
+            notices = await self._collect(session, facts)
+        people = {(p.platform, p.user_id): p.name for p in facts.people.values()}
+        return sorted((Upcoming(n.fire_at, tuple(depts[d].name for d in n.dept_ids if d in depts)
+                                + tuple(f"{people.get(p, p[1])}（私聊）" for p in n.private), n.message.title)
+                       for n in notices if now < n.fire_at <= until), key=lambda u: (u.at, u.title))
 
     async def caught_up(self, now: datetime) -> None:
         """Mark everything up to `now` as planned, without planning it: after the demo has played

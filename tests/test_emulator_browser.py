@@ -224,6 +224,11 @@ async def test_the_demo_opens_on_the_welcome_card_and_its_buttons_show_the_produ
             if shot := os.environ.get("XIEZUO_DEMO_SCREENSHOT" if size["width"] > 600 else "XIEZUO_DEMO_PHONE_SCREENSHOT"):
                 await page.screenshot(path=shot)  # the README's: what a visitor sees first
 
+            await page.click("#upcoming-toggle")  # what the scheduler will send next, with when and to whom
+            await expect(page.locator("#upcoming-list li").first).to_be_visible()
+            assert await page.locator("#upcoming-list li", has_text=code).count() >= 2
+            await page.click("#upcoming-close")
+
             await welcome.get_by_role("button", name="项目组合看板").click()
             portfolio = card(page, "协作项目组合（2）")
             await expect(portfolio).to_contain_text(code)

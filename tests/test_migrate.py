@@ -53,3 +53,22 @@ async def test_upgrade_twice_is_a_no_op(tmp_path: Path) -> None:
             assert await conn.run_sync(_differences) == []
     finally:
         await engine.dispose()
+
+
+def test_head_is_the_newest_migration() -> None:
+    """`serve` skips Alembic on a database at storage.migrate.HEAD: it must be the real head."""
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(migrate.alembic_config()).get_current_head() == migrate.HEAD
+
+
+async def test_a_database_at_head_is_known_without_alembic(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'head.db'}")
+    try:
+        assert not await migrate.at_head(engine)
+        await migrate.upgrade(engine, "f001")
+        assert not await migrate.at_head(engine)
+        await migrate.upgrade(engine)
+        assert await migrate.at_head(engine)
+    finally:
+        await engine.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 
 from bot.testkit import TestBot
 from storage.models import OutboxMessage, SchedulerState
+from tests.scenario import count, to_executing
 
 SH = ZoneInfo("Asia/Shanghai")
 CODE = "XZ-2026-0001"
@@ -241,3 +242,16 @@ async def test_missed_and_failed_jobs_are_logged(tb: TestBot, caplog: pytest.Log
                                                        exception=RuntimeError("db down")))
     messages = [r.getMessage() for r in caplog.records]
     assert any("weekly:sync missed" in m for m in messages) and any("planner failed" in m for m in messages)
+
+
+async def test_upcoming_lists_what_the_ticks_will_send_and_queues_nothing(tb: TestBot) -> None:
+    """The emulator's 即将发送 panel: the next seven days' notices, planned without being queued."""
+    await to_executing(tb)  # T1 due 11-27, T2 12-10, milestone T3 12-04; the clock: Monday 11-23 10:00
+    queued = await count(tb, OutboxMessage)
+    now = tb.clock.now()
+    soon = await tb.bot.planner.upcoming(now + timedelta(days=7), now)
+    assert soon and all(now < u.at <= now + timedelta(days=7) for u in soon)
+    assert [u.at for u in soon] == sorted(u.at for u in soon)
+    assert any("T1" in u.title and "市场部" in u.to for u in soon), [(u.at, u.to, u.title) for u in soon]
+    assert await count(tb, OutboxMessage) == queued, "nothing queued"
+    assert await tb.bot.planner.tick() >= 0  # and the ticks still plan them when they fall due

@@ -12,7 +12,6 @@ from aiohttp import web
 
 from bot.app import Bot
 from bot.config import is_demo_database
-from bot.platforms.local import demo_play
 from bot.platforms.local.demo import PLATFORM, seed_demo, wants_demo
 from bot.platforms.local.sender import Hub, LocalSender
 from bot.platforms.local.web import add_routes
@@ -38,6 +37,8 @@ class LocalAdapter:
     async def prepare(self) -> None:
         """On the demo's own fresh database, play the demo's collaborations (bot/platforms/local/demo_play.py)."""
         if self.demo and is_demo_database(self.bot.config.database.url):
+            from bot.platforms.local import demo_play  # only on the demo's database
+
             try:
                 if await demo_play.play(self.bot.config, self.bot.clock.now()):
                     log.info("the demo's three collaborations are in %s", self.bot.config.database.url)

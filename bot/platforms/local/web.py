@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType, web
 
@@ -44,6 +46,7 @@ def add_routes(app: web.Application, bot: Bot, hub: Hub) -> None:
     app.router.add_static("/static/", STATIC)
     app.router.add_get("/api/state", state)
     app.router.add_get("/api/messages", messages)
+    app.router.add_get("/api/upcoming", upcoming)
     app.router.add_post("/api/say", say)
     app.router.add_post("/api/action", action)
     app.router.add_get("/ws", websocket)
@@ -54,6 +57,20 @@ def add_routes(app: web.Application, bot: Bot, hub: Hub) -> None:
 async def index(request: web.Request) -> web.Response:
     """The page, carrying this process's API token for its script (bot/platforms/local/guard.py)."""
     return web.Response(text=request.app[PAGE_KEY], content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+async def upcoming(request: web.Request) -> web.Response:
+    """The notices the scheduler will send in the next seven days, as things stand (the 即将发送 panel)."""
+    bot = request.app[LOCAL_BOT_KEY]
+    now = bot.clock.now()
+    zone = ZoneInfo(bot.config.policy.timezone)
+    items = await bot.planner.upcoming(now + timedelta(days=7), now)
+    return web.json_response({"items": [
+        {"at": f"{u.at.astimezone(zone):%m-%d} 周{WEEKDAYS[u.at.astimezone(zone).weekday()]} {u.at.astimezone(zone):%H:%M}",
+         "to": "、".join(u.to), "title": u.title} for u in items[:80]], "more": max(0, len(items) - 80)})
 
 
 async def favicon(_request: web.Request) -> web.FileResponse:

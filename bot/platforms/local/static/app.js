@@ -150,6 +150,32 @@ function showEmpty() {
   box.appendChild(empty);
 }
 
+async function upcoming(open) {
+  const panel = $("#upcoming");
+  panel.hidden = !open;
+  $("#upcoming-toggle").setAttribute("aria-expanded", String(open));
+  if (!open) return;
+  const list = $("#upcoming-list");
+  list.innerHTML = "";
+  const { items, more } = await api("/api/upcoming");
+  for (const item of items) {
+    const li = document.createElement("li");
+    for (const [cls, text] of [["when", item.at], ["title", item.title], ["to", `发往：${item.to}`]]) {
+      const div = document.createElement("div");
+      div.className = cls;
+      div.textContent = text;
+      li.appendChild(div);
+    }
+    list.appendChild(li);
+  }
+  if (!items.length) list.innerHTML = "<li>接下来七天没有待发送的通知。</li>";
+  if (more) {
+    const li = document.createElement("li");
+    li.textContent = `还有 ${more} 条……`;
+    list.appendChild(li);
+  }
+}
+
 function drawer(open) {
   $(".app").classList.toggle("drawer-open", open);
   $("#drawer-toggle").setAttribute("aria-expanded", String(open));
@@ -252,6 +278,8 @@ function wire() {
   });
   $("#drawer-toggle").addEventListener("click", () => drawer(!$(".app").classList.contains("drawer-open")));
   $("#backdrop").addEventListener("click", () => drawer(false));
+  $("#upcoming-toggle").addEventListener("click", () => upcoming($("#upcoming").hidden));
+  $("#upcoming-close").addEventListener("click", () => upcoming(false));
   $("#send").addEventListener("click", () => { say($("#input").value); $("#input").value = ""; });
   $("#input").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
