@@ -1,4 +1,4 @@
-"""A quiet console for `xiezuo serve` (README, "Logs"): warnings and the bot's own notes at INFO,
+"""A quiet console for `xiezuo serve` (README, "Quick start"): warnings and the bot's own notes at INFO,
 the libraries' chatter (migrations, APScheduler's jobs) and every HTTP request at DEBUG, and one
 line a minute at INFO saying how much HTTP traffic there was, when there was some.
 
