@@ -23,16 +23,16 @@ from zoneinfo import ZoneInfo
 from bot.app import Bot
 from bot.clock import FixedClock, SystemClock
 from bot.config import Config
-from bot.events import Chat, Command, Mention, User
+from bot.events import Chat, Command, User
 from bot.messages import CardKind, Message
 from bot.outbox import OutboundItem
 from bot.platforms.local.demo import PLATFORM, PMO
 from bot.platforms.local.sender import Hub, LocalSender
+from bot.platforms.local.web import mentions_in
 from scheduler.calendar import WorkCalendar
 from storage import local_chat
 
 log = logging.getLogger(__name__)
-_MENTION = re.compile(r"[@＠]([^\s@＠,，。;；=]+)")
 
 
 @dataclass(frozen=True)
@@ -166,9 +166,8 @@ async def _say(bot: Bot, clock: FixedClock, step: Step, text: str) -> Message:
     """`step.user` types `text` in their group, as the emulator's page would send it."""
     async with bot.sessions() as session, session.begin():
         row = await local_chat.add(session, step.dept, step.user, step.user, clock.now(), text=text)
-    mentions = tuple(Mention(user_id=name, name=name, text=f"@{name}") for name in _MENTION.findall(text))
     event = Command(Chat(PLATFORM, step.dept, is_group=True, title=step.dept), User(PLATFORM, step.user, step.user),
-                    f"local-{row.id}", text, mentions)
+                    f"local-{row.id}", text, mentions_in(text))
     outcome = await bot.dispatch(event)
     if outcome.error or not outcome.replies:
         raise DemoError(f"{step.user}：{text} → {outcome.replies[0].as_text() if outcome.replies else '没有回复'}")

@@ -137,9 +137,13 @@ async def say(request: web.Request) -> web.Response:
     await hub.broadcast({"type": "message", "message": shown})
     if chat.is_group and not text.startswith(("/", "／")):
         return web.json_response({"ok": True, "handled": False})
-    mentions = tuple(Mention(user_id=name, name=name, text=f"@{name}") for name in _MENTION.findall(text))
-    outcome = await bot.dispatch(Command(chat, user, f"local-{shown['id']}", text, mentions))
+    outcome = await bot.dispatch(Command(chat, user, f"local-{shown['id']}", text, mentions_in(text)))
     return web.json_response({"ok": not outcome.error, "handled": True})
+
+
+def mentions_in(text: str) -> tuple[Mention, ...]:
+    """The @names typed in the emulator: on the local platform a person's id is their name."""
+    return tuple(Mention(user_id=name, name=name, text=f"@{name}") for name in _MENTION.findall(text))
 
 
 async def action(request: web.Request) -> web.Response:
