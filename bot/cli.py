@@ -1,4 +1,5 @@
-"""`xiezuo serve [--config PATH]`, `xiezuo db upgrade`: the stable command line (README, “Configuration”).
+"""`xiezuo serve [--config PATH]`, `xiezuo db upgrade`, `xiezuo doctor`: the stable command line
+(README, “Configuration”).
 
 The bot itself is imported when a command needs it, not with this module: the `xiezuo` script
 imports it, and so does every process that multiprocessing starts from that script (the chart
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--config", dest="sub_config", help="TOML config file")
     serve.add_argument("--host", help="listen on this address (default: [http] host, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen on this port (default: $XIEZUO_HTTP_PORT, else [http] port, 8080)")
+    doctor = commands.add_parser("doctor", help="check a configured deployment: what is wrong and how to fix it")
+    doctor.add_argument("--config", dest="sub_config", help="TOML config file")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="upgrade: apply migrations up to the newest")
     db.add_argument("--config", dest="sub_config", help="TOML config file")
@@ -58,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         config.http.port = args.port
     try:
+        if args.command == "doctor":
+            from bot import doctor as checks
+
+            text, code = checks.report(asyncio.run(checks.run(config)))
+            print(text)
+            return code
         if args.command == "db":
             from storage.db import shown_url
 

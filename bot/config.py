@@ -258,6 +258,7 @@ class Platform:
     adapter: str  # "module:Class", the class taking the bot
     enabled: Callable[[Config], bool]
     hint: str = ""
+    doctor: str = ""  # "module:function" checking the platform's side for `xiezuo doctor` (bot/doctor.py)
 
 
 #: Every platform the bot speaks, in the order they start (the emulator last: it serves the page).
@@ -265,9 +266,11 @@ PLATFORMS = (
     Platform("feishu", "feishu", "feishu_chats", {"app_secret": "XIEZUO_FEISHU_APP_SECRET",
                                                  "encrypt_key": "XIEZUO_FEISHU_ENCRYPT_KEY",
                                                  "verification_token": "XIEZUO_FEISHU_VERIFICATION_TOKEN"},
-             "bot.platforms.feishu.adapter:FeishuAdapter", lambda c: c.feishu.enabled),
+             "bot.platforms.feishu.adapter:FeishuAdapter", lambda c: c.feishu.enabled,
+             doctor="bot.platforms.feishu.doctor:check"),
     Platform("dingtalk", "dingtalk", "dingtalk_chats", {"client_secret": "XIEZUO_DINGTALK_CLIENT_SECRET"},
-             "bot.platforms.dingtalk.adapter:DingTalkAdapter", lambda c: c.dingtalk.enabled),
+             "bot.platforms.dingtalk.adapter:DingTalkAdapter", lambda c: c.dingtalk.enabled,
+             doctor="bot.platforms.dingtalk.doctor:check"),
     Platform("local", "local", "local_chats", {"password": ""}, "bot.platforms.local:LocalAdapter",
              lambda c: c.local_enabled, hint="xiezuo local emulator: open {url} in a browser"),
 )

@@ -111,6 +111,8 @@ class FakeFeishu:
         self.images: dict[str, bytes] = {}
         self.files: dict[str, tuple[str, str, bytes]] = {}  # file_key → (file_type, file_name, bytes)
         self.tokens: set[str] = set()
+        self.outside_chats: set[str] = set()  # groups the bot is not a member of (is_in_chat says false)
+        self.chat_scope = True  # whether the app holds im:chat:readonly (else is_in_chat is refused)
         self.token_requests = 0
         self.rejected_429 = 0
         self.requests = 0
@@ -135,6 +137,7 @@ class FakeFeishu:
         app.router.add_post("/open-apis/im/v1/images", self._image)
         app.router.add_post("/open-apis/im/v1/files", self._file)
         app.router.add_get("/open-apis/bot/v3/info", self._bot_info)
+        app.router.add_get("/open-apis/im/v1/chats/{chat_id}/members/is_in_chat", self._is_in_chat)
         app.router.add_get("/open-apis/contact/v3/users/{open_id}", self._user)
         app.router.add_post("/callback/ws/endpoint", self._endpoint)
         app.router.add_get("/ws", self._websocket)
@@ -349,6 +352,17 @@ class FakeFeishu:
         if (denied := self._auth(request)) is not None:
             return denied
         return web.json_response({"code": 0, "msg": "ok", "bot": {"open_id": BOT_OPEN_ID, "app_name": "协作"}})
+
+    async def _is_in_chat(self, request: web.Request) -> web.Response:
+        """判断用户或机器人是否在群里: with the tenant token, whether the bot is in the chat; it needs
+        one of im:chat, im:chat:readonly, im:chat.members:read."""
+        if (denied := self._auth(request)) is not None:
+            return denied
+        if not self.chat_scope:
+            return web.json_response({"code": 99991672, "msg": "Access denied. One of the following scopes is required: "
+                                      "[im:chat, im:chat:readonly, im:chat.members:read]."}, status=400)
+        inside = request.match_info["chat_id"] not in self.outside_chats
+        return web.json_response({"code": 0, "msg": "success", "data": {"is_in_chat": inside}})
 
     async def _user(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:
