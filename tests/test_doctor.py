@@ -19,13 +19,13 @@ from storage.db import make_engine
 from tests.dingtalk_rig import dingtalk_config
 from tests.fakes.dingtalk import FakeDingTalk
 from tests.fakes.feishu import FakeFeishu
-from tests.feishu_rig import CHATS, feishu_config
+from tests.feishu_rig import CHATS, PEOPLE, feishu_config
 from tests.net import free_port
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeFeishu]:
-    fake = FakeFeishu()
+    fake = FakeFeishu(users={oid: name for name, oid in PEOPLE.items()})
     await fake.start()
     try:
         yield fake
@@ -56,6 +56,7 @@ async def test_a_sound_feishu_deployment_passes(tmp_path: Path, fake: FakeFeishu
     assert "feishu credentials: app cli_fake_app gets a token" in whats
     assert "feishu events: the long connection can open" in whats
     assert f"feishu 研发部 group {CHATS['研发部']}: the bot is a member" in whats
+    assert any(w.startswith("feishu names: ou_p0 is ") for w in whats)  # the contact API answers
     assert any(w.startswith("database schema: at the newest migration") for w in whats)
     text, code = doctor.report(findings)
     assert code == 0 and text.endswith("nothing to fix")
@@ -80,6 +81,17 @@ async def test_a_group_without_the_bot_and_a_missing_permission(tmp_path: Path, 
     findings = await doctor.run(config)
     assert len(failed(findings)) == len(CHATS)
     assert "im:chat:readonly" in fix_of(findings, "feishu 研发部")
+
+
+async def test_a_contact_api_out_of_scope_is_worth_a_look(tmp_path: Path) -> None:
+    fake = FakeFeishu(users={})  # the contact API answers 41050 no user authority for everyone
+    await fake.start()
+    try:
+        findings = await doctor.run(feishu_config(await migrated(tmp_path), fake.url, "websocket"))
+    finally:
+        await fake.stop()
+    names = next(f for f in findings if f.what.startswith("feishu names"))
+    assert names.ok is None and "41050" in names.what and "contact:user.base:readonly" in names.fix
 
 
 async def test_webhook_mode_needs_its_keys(tmp_path: Path, fake: FakeFeishu) -> None:

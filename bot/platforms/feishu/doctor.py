@@ -42,6 +42,7 @@ async def _check(api: FeishuApi, config: Config) -> list[Finding]:
         out.append(Finding(False, f"feishu bot: not available ({exc})",
                            "turn on the robot capability (应用能力 → 机器人) and publish a version"))
     out.append(await _events(api, config))
+    out.append(await _names(api, config))
     for dept in config.departments:
         for chat in dept.feishu_chats:
             out.append(await _chat(api, dept.name, chat))
@@ -64,6 +65,21 @@ async def _events(api: FeishuApi, config: Config) -> Finding:
         return Finding(True, "feishu events: the long connection can open")
     return Finding(False, f"feishu events: the long connection cannot open ({body.get('code')}: {body.get('msg')})",
                    "in 事件与回调, choose 使用长连接接收事件 and subscribe im.message.receive_v1 and card.action.trigger")
+
+
+async def _names(api: FeishuApi, config: Config) -> Finding:
+    """The contact call the bot makes for a new speaker's name, on a configured person."""
+    person = next((ref.removeprefix("feishu:") for d in config.departments for ref in d.heads + d.members
+                   if ref.startswith("feishu:")), None)
+    if person is None:
+        return Finding(None, "feishu names: no Feishu person configured to try the contact API on")
+    try:
+        name = await api.user_name(person)
+    except (FeishuError, Retryable) as exc:
+        return Finding(None, f"feishu names: the contact API refused {person} ({exc}); people show by id until "
+                             "they are configured", "权限管理: add contact:user.base:readonly and set 通讯录权限范围 to "
+                                                    "the departments that use the bot")
+    return Finding(True, f"feishu names: {person} is {name}")
 
 
 async def _chat(api: FeishuApi, dept: str, chat: str) -> Finding:
