@@ -8,8 +8,10 @@ token, the bot's identity, how events reach it, and its group chats.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
@@ -36,6 +38,21 @@ async def run(config: Config) -> list[Finding]:
             module, _, name = platform.doctor.partition(":")
             findings += await getattr(importlib.import_module(module), name)(config)
     return findings
+
+
+async def credentials(platform: str, app: str, base_url: str, fetch_token: Callable[[], Awaitable[Any]],
+                      refused: type[Exception], fix: str) -> Finding:
+    """A platform's credentials, tried by fetching a token: accepted, refused (with where to copy
+    the right ones), or the platform out of reach."""
+    from bot.platforms.http import Retryable
+
+    try:
+        await fetch_token()
+    except refused as exc:
+        return Finding(False, f"{platform} credentials: refused ({exc})", fix)
+    except Retryable as exc:
+        return Finding(False, f"{platform}: cannot reach {base_url} ({exc})", f"check the network and [{platform}] base_url")
+    return Finding(True, f"{platform} credentials: app {app} gets a token")
 
 
 def report(findings: list[Finding]) -> tuple[str, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.config import Config
-from bot.doctor import Finding
+from bot.doctor import Finding, credentials
 from bot.platforms.dingtalk.api import DingTalkApi, DingTalkError
 from bot.platforms.dingtalk.stream import UA
 from bot.platforms.http import Retryable
@@ -16,15 +16,11 @@ async def check(config: Config) -> list[Finding]:
     d = config.dingtalk
     api = DingTalkApi(replace(d, max_attempts=1))
     try:
-        try:
-            await api.fetch_token()
-        except DingTalkError as exc:
-            return [Finding(False, f"dingtalk credentials: refused ({exc})",
-                            "copy Client ID (AppKey) and Client Secret (AppSecret) into [dingtalk]")]
-        except Retryable as exc:
-            return [Finding(False, f"dingtalk: cannot reach {d.base_url} ({exc})",
-                            "check the network and [dingtalk] base_url")]
-        out = [Finding(True, f"dingtalk credentials: app {d.client_id} gets a token")]
+        token = await credentials("dingtalk", d.client_id, d.base_url, api.fetch_token, DingTalkError,
+                                  "copy Client ID (AppKey) and Client Secret (AppSecret) into [dingtalk]")
+        if not token.ok:
+            return [token]
+        out = [token]
         try:
             await api.open_connection([{"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"}], UA)
             out.append(Finding(True, "dingtalk stream: the gateway gives a connection ticket"))

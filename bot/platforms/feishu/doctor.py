@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.config import Config
-from bot.doctor import Finding
+from bot.doctor import Finding, credentials
 from bot.platforms.feishu.api import FeishuApi, FeishuError
 from bot.platforms.http import Retryable
 
@@ -28,14 +28,11 @@ async def check(config: Config) -> list[Finding]:
 
 async def _check(api: FeishuApi, config: Config) -> list[Finding]:
     f = config.feishu
-    try:
-        await api.fetch_token()
-    except FeishuError as exc:
-        return [Finding(False, f"feishu credentials: refused ({exc})",
-                        "copy App ID and App Secret from the developer console (凭证与基础信息) into [feishu]")]
-    except Retryable as exc:
-        return [Finding(False, f"feishu: cannot reach {f.base_url} ({exc})", "check the network and [feishu] base_url")]
-    out = [Finding(True, f"feishu credentials: app {f.app_id} gets a token")]
+    token = await credentials("feishu", f.app_id, f.base_url, api.fetch_token, FeishuError,
+                              "copy App ID and App Secret from the developer console (凭证与基础信息) into [feishu]")
+    if not token.ok:
+        return [token]
+    out = [token]
     try:
         out.append(Finding(True, f"feishu bot: {await api.bot_open_id()}"))
     except (FeishuError, Retryable) as exc:
