@@ -224,6 +224,7 @@ async def test_the_demo_opens_on_the_welcome_card_and_its_buttons_show_the_produ
             if shot := os.environ.get("XIEZUO_DEMO_SCREENSHOT" if size["width"] > 600 else "XIEZUO_DEMO_PHONE_SCREENSHOT"):
                 await page.screenshot(path=shot)  # the README's: what a visitor sees first
 
+            assert await right_edge(page.locator("#upcoming-toggle")) <= size["width"], "the header keeps its button"
             await page.click("#upcoming-toggle")  # what the scheduler will send next, with when and to whom
             await expect(page.locator("#upcoming-list li").first).to_be_visible()
             assert await page.locator("#upcoming-list li", has_text=code).count() >= 2
