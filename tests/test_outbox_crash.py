@@ -9,6 +9,7 @@ delivered exactly once after platform dedup, and raw re-sends are bounded by the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -51,9 +52,17 @@ class Fleet:
         env = dict(os.environ, PYTHONPATH=str(SCRIPT.parent.parent))  # the repo root: tests.* imports
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(SCRIPT), self.db_url, self.platform.url, START.isoformat(), str(digest_max),
-            stdout=self.log.open("ab"), stderr=asyncio.subprocess.STDOUT, env=env)
+            stdout=self.log.open("ab"), stderr=asyncio.subprocess.STDOUT, env=env,
+            start_new_session=True)  # its own process group: a signal reaches its render worker too
         self.procs.append(proc)
         return proc
+
+    @staticmethod
+    def signal(proc: asyncio.subprocess.Process, sig: int) -> None:
+        """`sig` to a bot and what it started (the forkserver and render worker a chart starts), as a
+        service manager stops a service: none of them outlives the test."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
 
     def count(self, counter: Counter[str]) -> int:
         return sum(1 for k in counter if k.startswith("task:"))
@@ -67,13 +76,12 @@ class Fleet:
 
     async def stop(self) -> None:
         for proc in self.procs:
-            if proc.returncode is None:
-                proc.terminate()
-                try:
-                    await asyncio.wait_for(proc.wait(), 10)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
+            self.signal(proc, signal.SIGTERM)  # the bot's children too, even when it is gone already
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                self.signal(proc, signal.SIGKILL)
+                await proc.wait()
         await self.platform.stop()
 
 
@@ -102,7 +110,7 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_each_notice_once(fleet:
     platform = fleet.platform
     first = await fleet.spawn(digest_max=1)
     await fleet.wait_for(lambda: fleet.count(platform.received()) >= 150, 60, "the fan-out to be under way")
-    first.send_signal(signal.SIGKILL)
+    fleet.signal(first, signal.SIGKILL)
     await first.wait()
     at_kill = fleet.count(platform.received())
     assert at_kill < NOTICES, "the kill came after the fan-out: nothing was tested"
