@@ -54,10 +54,20 @@ async def visible_collab(ctx: Context, ref: str | None, stages: Sequence[str] = 
     return c
 
 
+def oversees(ctx: Context) -> bool:
+    """The PMO and the leaders: they see every collaboration and every department."""
+    return ctx.actor.is_admin or ctx.actor.is_leader
+
+
+def reads_everything(ctx: Context) -> bool:
+    """Whether the actor may read every collaboration (`[policy] visibility`, `may_see`)."""
+    return ctx.config.policy.visibility == "all" or oversees(ctx)
+
+
 async def may_see(ctx: Context, c: Collaboration) -> bool:
     """Who reads a collaboration (`[policy] visibility`): its departments' people, its initiator,
     the PMO and the leaders; with "all", everyone. Acting on it is a matter of each command's role."""
-    if ctx.config.policy.visibility == "all" or ctx.actor.is_admin or ctx.actor.is_leader:
+    if reads_everything(ctx):
         return True
     return ctx.actor.id == c.initiator_id or ctx.actor.dept_id in await workflow.dept_ids(ctx.session, c)
 

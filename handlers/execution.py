@@ -128,7 +128,7 @@ async def board(ctx: Context, v: Values) -> None:
     if v.id:
         ctx.reply(await board_message(ctx, await common.visible_collab(ctx, v.id)))
         return
-    everything = common.is_admin(ctx) or ctx.actor.is_leader
+    everything = common.oversees(ctx)
     shown = await workflow.collabs_in(ctx.session, ACTIVE_STAGES) if everything else \
         await workflow.collabs_involving(ctx.session, ctx.actor.dept_id, ctx.actor.id, ACTIVE_STAGES)
     title = "协作项目组合" if everything else "我的协作项目"

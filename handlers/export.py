@@ -37,7 +37,7 @@ RESULT = {"pass": "通过", "partial": "部分通过", "fail": "不通过"}
                   example="/export XZ-2026-0001", mutates=False)
 async def export(ctx: Context, v: Values) -> None:
     if (v.id or "").lower() in ("all", "全部"):
-        common.require(common.is_admin(ctx) or ctx.actor.is_leader, "导出全部协作", "协作管理办公室或分管领导")
+        common.require(common.oversees(ctx), "导出全部协作", "协作管理办公室或分管领导")
         collabs = list(await workflow.collabs_in(ctx.session, tuple(STAGES)))[::-1]
         name = f"协作台账-{ctx.today:%Y%m%d}.xlsx"
     else:

@@ -4,6 +4,7 @@ what the asker may read; `/kb open` shows one hit's card (docs/knowledge.md)."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from bot import refs
 from bot.commands import Choice, Kind, Param, UserError, Values
@@ -33,7 +34,7 @@ PAGE = 5  # hits per card: each has its own 打开 button (DingTalk's action car
                   Param("page", "页码", Kind.INT, min=1, aliases=("页",)),
                   example="/kb 支付接口 签名 kind=问题", mutates=False, default_sub=True)
 async def search(ctx: Context, v: Values) -> None:
-    if not query_terms(v.words)[0] and not query_terms(v.words)[1]:
+    if not any(query_terms(v.words)):
         raise UserError(f"“{v.words[:40]}”里没有可以搜索的字词", usage="/kb 支付接口 签名")
     filters = await _filters(ctx, v)
     page = v.page or 1
@@ -50,12 +51,7 @@ async def _filters(ctx: Context, v: Values) -> kb.Filters:
         since = datetime.combine(first, time(), ctx.zone)
         until = datetime.combine(last + timedelta(days=1), time(), ctx.zone)
     return kb.Filters(kinds=(v.kind,) if v.kind else (), dept_id=dept.id if dept else None, since=since, until=until,
-                      reader=None if _reads_all(ctx) else ctx.actor)
-
-
-def _reads_all(ctx: Context) -> bool:
-    """Who may read every collaboration (handlers.common.may_see)."""
-    return ctx.config.policy.visibility == "all" or ctx.actor.is_admin or ctx.actor.is_leader
+                      reader=None if common.reads_everything(ctx) else ctx.actor)
 
 
 def _options(v: Values) -> dict[str, str]:
@@ -71,9 +67,7 @@ def _options(v: Values) -> dict[str, str]:
 
 
 def results_message(words: str, hits: list[kb.Hit], page: int, more: bool, options: dict[str, str]) -> Message:
-    items = [{"n": (page - 1) * PAGE + i + 1, "kind": KIND_LABEL.get(h.kind, h.kind), "ref": h.ref, "title": h.title,
-              "date": h.at.date().isoformat(), "snippet": snippet(h.body, words), "open": _open_ref(h)}
-             for i, h in enumerate(hits)]
+    items = [_item(h, words) | {"n": (page - 1) * PAGE + i + 1} for i, h in enumerate(hits)]
     if not items:
         body = "没有找到相关记录。可以换个说法、减少关键词，或去掉类别、部门、时间段的限制。" if page == 1 else "没有更多结果了。"
     else:
@@ -86,7 +80,7 @@ def results_message(words: str, hits: list[kb.Hit], page: int, more: bool, optio
 async def suggest(ctx: Context, title: str, words: str, kinds: tuple[str, ...], states: tuple[str, ...] = ()) -> None:
     """Show the actor, under their action's reply, the three past records most like `words`;
     nothing when none is alike."""
-    filters = kb.Filters(kinds=kinds, states=states, reader=None if _reads_all(ctx) else ctx.actor)
+    filters = kb.Filters(kinds=kinds, states=states, reader=None if common.reads_everything(ctx) else ctx.actor)
     hits = await kb.search(ctx.session, words, filters, limit=3)
     if hits:
         ctx.reply(suggestions_message(title, hits, words), personal=True)
@@ -94,9 +88,13 @@ async def suggest(ctx: Context, title: str, words: str, kinds: tuple[str, ...], 
 
 def suggestions_message(title: str, hits: list[kb.Hit], words: str) -> Message:
     """A few similar past records, one line each with a button to open it (the moment's hint)."""
-    items = [{"kind": KIND_LABEL.get(h.kind, h.kind), "ref": h.ref, "title": h.title, "date": h.at.date().isoformat(),
-              "snippet": snippet(h.body, words, width=40), "open": _open_ref(h)} for h in hits]
-    return Message(title, template=CardKind.KB_SUGGESTIONS, data={"items": items})
+    return Message(title, template=CardKind.KB_SUGGESTIONS, data={"items": [_item(h, words, 40) for h in hits]})
+
+
+def _item(h: kb.Hit, words: str, width: int = 60) -> dict[str, Any]:
+    """A hit as a card shows it: kind, reference, title, date, the snippet, what 打开 runs."""
+    return {"kind": KIND_LABEL.get(h.kind, h.kind), "ref": h.ref, "title": h.title, "date": h.at.date().isoformat(),
+            "snippet": snippet(h.body, words, width), "open": _open_ref(h)}
 
 
 def _open_ref(h: kb.Hit) -> str:

@@ -25,7 +25,7 @@ WEEKS = 6
                   example="/load 研发部", mutates=False)
 async def show_load(ctx: Context, v: Values) -> None:
     dept = await common.dept(ctx, v.dept) if v.dept else await common.actor_dept(ctx)
-    if dept.id != ctx.actor.dept_id and not (common.is_admin(ctx) or ctx.actor.is_leader):
+    if dept.id != ctx.actor.dept_id and not common.oversees(ctx):
         raise UserError(f"只能查看本部门的负载；{dept.name}的负载请该部门或协作管理办公室查看")
     weeks = mondays(ctx.today, WEEKS)
     held = await workflow.held(ctx.session, OPEN_TASK_STATES, dept_id=dept.id)

@@ -99,9 +99,9 @@ async def lay_down(ctx: Context, c: Collaboration) -> str:
         return ""
     bp = Blueprint.from_json(c.blueprint)
     owners = {p.dept_id: p.contact_id for p in await workflow.participants(ctx.session, c.id) if p.contact_id}
-    for dept_id in {s.dept_id for s in bp.steps} - set(owners):
-        heads = await org.heads_of(ctx.session, dept_id)
-        if heads and dept_id in await common.all_dept_ids(ctx, c):
+    taking_part = set(await common.all_dept_ids(ctx, c))
+    for dept_id in {s.dept_id for s in bp.steps} & taking_part - set(owners):
+        if heads := await org.heads_of(ctx.session, dept_id):
             owners[dept_id] = heads[0].id
     made: dict[int, Task] = {}
     for step in bp.steps:

@@ -147,10 +147,10 @@ async def _analysis(ctx: Context, dept: Department | None, p: Period) -> None:
     and the three 1–5 ratings, each with its n and its change against the period before; bars
     compare the departments, a radar shows the ratings."""
     if dept is None:
-        common.require(common.is_admin(ctx) or ctx.actor.is_leader, "查看全部部门的分析报告", "协作管理办公室或分管领导")
+        common.require(common.oversees(ctx), "查看全部部门的分析报告", "协作管理办公室或分管领导")
         depts = [d for d in await org.departments(ctx.session) if not d.is_pmo]
     else:
-        common.require(common.is_admin(ctx) or ctx.actor.is_leader or ctx.actor.dept_id == dept.id,
+        common.require(common.oversees(ctx) or ctx.actor.dept_id == dept.id,
                        f"查看{dept.name}的分析报告", f"{dept.name}的成员、协作管理办公室或分管领导")
         depts = [dept]
     pairs = [await _dept_figures(ctx, d, p) for d in depts]

@@ -12,6 +12,12 @@ from datetime import date, timedelta
 from storage.workflow import Held
 
 
+def occupies(h: Held, start: date, end: date, today: date) -> bool:
+    """Whether `h` occupies its owner on some day of [start, end]: from its start to its due date,
+    or to today while it is late."""
+    return h.start <= end and max(h.due, today) >= start
+
+
 def mondays(today: date, weeks: int) -> list[date]:
     """This week's Monday and the `weeks - 1` after it."""
     first = today - timedelta(days=today.weekday())
@@ -24,13 +30,13 @@ def by_week(held: Iterable[Held], weeks: Sequence[date], today: date) -> dict[in
     for h in held:
         row = out.setdefault(h.person_id, [0] * len(weeks))
         for i, monday in enumerate(weeks):
-            if h.overlaps(monday, monday + timedelta(days=6), today):
+            if occupies(h, monday, monday + timedelta(days=6), today):
                 row[i] += 1
     return out
 
 
 def overlapping(held: Iterable[Held], start: date, end: date, today: date) -> list[Held]:
-    return [h for h in held if h.overlaps(start, end, today)]
+    return [h for h in held if occupies(h, start, end, today)]
 
 
 def over(count: int, limit: int) -> bool:

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
     Select,
     column,
     delete,
@@ -25,16 +24,15 @@ from sqlalchemy import (
     insert,
     inspect,
     literal_column,
-    or_,
     select,
     table,
     text,
-    union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from bot.segment import query_terms, terms
+from storage import workflow
 from storage.models import (
     Acceptance,
     ChangeRequest,
@@ -43,7 +41,6 @@ from storage.models import (
     KbDoc,
     KbPending,
     Meeting,
-    Participant,
     Person,
     Problem,
     Retrospective,
@@ -135,20 +132,22 @@ async def _documents(session: AsyncSession, kind: str, ids: list[int]) -> list[d
     """The documents of these rows of `kind`, as KbDoc columns; a row gone or without text has none."""
     model = SOURCES[kind].model
     rows = (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+    of_tasks = kind in ("delivery", "acceptance")
     tasks: dict[int, Task] = {}
-    if kind in ("delivery", "acceptance"):
+    if of_tasks:
         tasks = {t.id: t for t in (await session.scalars(
             select(Task).where(Task.id.in_({r.task_id for r in rows})))).all()}
-    collab_ids = {r.id for r in rows} if kind == "request" else \
-        {tasks[r.task_id].collab_id for r in rows} if tasks else {r.collab_id for r in rows}
+
+    def collab_id(row: Any) -> int:
+        return int(row.id if kind == "request" else tasks[row.task_id].collab_id if of_tasks else row.collab_id)
     collabs = {c.id: c for c in (await session.scalars(
-        select(Collaboration).where(Collaboration.id.in_(collab_ids)))).all()}
+        select(Collaboration).where(Collaboration.id.in_({collab_id(r) for r in rows})))).all()}
     owners = await _person_depts(session, {getattr(r, n) for r in rows for n in ("owner_id", "requested_by")
                                            if getattr(r, n, None)})
     out = []
     for row in rows:
-        task = tasks.get(row.task_id) if tasks else None
-        c = collabs[row.id if kind == "request" else task.collab_id if task else row.collab_id]
+        task = tasks[row.task_id] if of_tasks else None
+        c = collabs[collab_id(row)]
         built = _BUILD[kind](row, c, task, owners)
         if built is None:
             continue
@@ -353,19 +352,10 @@ def _conditions(f: Filters, skip: list[int]) -> list[ColumnElement[bool]]:
         out.append(KbDoc.collab_id != f.exclude_collab)
     if skip:
         out.append(KbDoc.id.not_in(skip))
-    if f.reader is not None:
-        out.append(KbDoc.collab_id.in_(readable_by(f.reader)))
+    if f.reader is not None:  # the collaborations they take part in (handlers.common.may_see)
+        out.append(KbDoc.collab_id.in_(select(Collaboration.id).where(workflow.involving(f.reader.dept_id,
+                                                                                         f.reader.id))))
     return out
-
-
-def readable_by(person: Person) -> CompoundSelect:
-    """The ids of the collaborations `person` takes part in: raised by them, or with their
-    department initiating, leading or participating (handlers.common.may_see)."""
-    own = select(Collaboration.id).where(or_(Collaboration.initiator_id == person.id,
-                                             Collaboration.initiator_dept_id == person.dept_id,
-                                             Collaboration.lead_dept_id == person.dept_id))
-    joined = select(Participant.collab_id).where(Participant.dept_id == person.dept_id)
-    return union(own, joined)
 
 
 async def index_size(session: AsyncSession) -> int:

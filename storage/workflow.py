@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -47,12 +47,18 @@ async def collab_by_id(session: AsyncSession, collab_id: int) -> Collaboration |
 async def collabs_involving(session: AsyncSession, dept_id: int | None, person_id: int,
                             stages: Sequence[str]) -> Sequence[Collaboration]:
     """Collaborations in `stages` that a person raised or whose dept takes part, newest first."""
-    stmt = select(Collaboration).where(Collaboration.stage.in_(list(stages)))
+    stmt = select(Collaboration).where(Collaboration.stage.in_(list(stages)), involving(dept_id, person_id))
+    return (await session.scalars(stmt.order_by(Collaboration.id.desc()))).all()
+
+
+def involving(dept_id: int | None, person_id: int) -> ColumnElement[bool]:
+    """A collaboration the person raised, or one of whose departments (initiating, leading or
+    participating: `dept_ids`) is theirs."""
     conditions = [Collaboration.initiator_id == person_id]
     if dept_id is not None:
-        conditions += [Collaboration.lead_dept_id == dept_id,
+        conditions += [Collaboration.initiator_dept_id == dept_id, Collaboration.lead_dept_id == dept_id,
                        Collaboration.id.in_(select(Participant.collab_id).where(Participant.dept_id == dept_id))]
-    return (await session.scalars(stmt.where(or_(*conditions)).order_by(Collaboration.id.desc()))).all()
+    return or_(*conditions)
 
 
 async def collabs_in(session: AsyncSession, stages: Sequence[str]) -> Sequence[Collaboration]:
@@ -303,7 +309,8 @@ async def plan_templates(session: AsyncSession) -> list[tuple[PlanTemplate, str]
 
 @dataclass(frozen=True)
 class Held:
-    """An open task as load: who holds it, for which dept, and when."""
+    """An open task as load: who holds it, for which dept, and its dates (scheduler.load says
+    what they occupy)."""
 
     ref: str  # XZ-2026-0001/T3
     title: str
@@ -311,12 +318,6 @@ class Held:
     dept_id: int
     start: date
     due: date
-
-    def busy_until(self, today: date) -> date:
-        return max(self.due, today)
-
-    def overlaps(self, start: date, end: date, today: date) -> bool:
-        return self.start <= end and self.busy_until(today) >= start
 
 
 async def held(session: AsyncSession, states: Sequence[str], *, dept_id: int | None = None,

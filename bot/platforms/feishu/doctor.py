@@ -3,14 +3,12 @@ token), the bot (robot capability on), how events arrive (the long connection's 
 webhook's keys), and each department's group chat (the bot a member, and the permission to ask)."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
-from typing import Any
 
 from bot.config import Config
 from bot.doctor import Finding, credentials
 from bot.platforms.feishu.api import FeishuApi, FeishuError
-from bot.platforms.http import Retryable
+from bot.platforms.http import Retryable, json_object
 
 #: Feishu's answers when the app lacks the scope a call needs (docs/feishu.md, "Errors"): the
 #: platform-wide 99991672, or the message API's 230027.
@@ -55,7 +53,7 @@ async def _events(api: FeishuApi, config: Config) -> Finding:
                        "set both from 事件与回调 → 加密策略 into [feishu]")
     try:
         status, text, _ = await api.exchange("POST", api.base + ENDPOINT, json={"AppID": f.app_id, "AppSecret": f.app_secret})
-        body: dict[str, Any] = json.loads(text) if text else {}
+        body = json_object(text)
     except (Retryable, ValueError) as exc:
         body, status = {"msg": str(exc)}, 0
     if status == 200 and body.get("code") == 0 and (body.get("data") or {}).get("URL"):

@@ -144,7 +144,7 @@ async def _play_steps(bot: Bot, clock: FixedClock, calendar: WorkCalendar, today
     minutes: dict[int, int] = {}
     for step in STEPS:
         minute = minutes[step.day] = minutes.get(step.day, -5) + 5
-        day = calendar.add_workdays(calendar.next_workday(today), step.day) if step.day else today
+        day = _workday(calendar, today, step.day) if step.day else today
         clock.set(datetime.combine(day, time(9, 30), zone) + timedelta(minutes=minute))
         text = _filled(step.text, codes, calendar, today)
         reply = await _say(bot, clock, step, text)
@@ -158,8 +158,12 @@ async def _play_steps(bot: Bot, clock: FixedClock, calendar: WorkCalendar, today
 def _filled(text: str, codes: dict[str, str], calendar: WorkCalendar, today: date) -> str:
     for name, code in codes.items():
         text = text.replace("{" + name + "}", code)
-    return re.sub(r"\{d([+-]\d+)\}", lambda m: calendar.add_workdays(calendar.next_workday(today), int(m[1])).isoformat(),
-                  text)
+    return re.sub(r"\{d([+-]\d+)\}", lambda m: _workday(calendar, today, int(m[1])).isoformat(), text)
+
+
+def _workday(calendar: WorkCalendar, today: date, days: int) -> date:
+    """`days` working days from today (from the next working day, on a day off)."""
+    return calendar.add_workdays(calendar.next_workday(today), days)
 
 
 async def _say(bot: Bot, clock: FixedClock, step: Step, text: str) -> Message:

@@ -68,9 +68,9 @@ async def upcoming(request: web.Request) -> web.Response:
     now = bot.clock.now()
     zone = ZoneInfo(bot.config.policy.timezone)
     items = await bot.planner.upcoming(now + timedelta(days=7), now)
-    return web.json_response({"items": [
-        {"at": f"{u.at.astimezone(zone):%m-%d} 周{WEEKDAYS[u.at.astimezone(zone).weekday()]} {u.at.astimezone(zone):%H:%M}",
-         "to": "、".join(u.to), "title": u.title} for u in items[:80]], "more": max(0, len(items) - 80)})
+    shown = [(u.at.astimezone(zone), u) for u in items[:80]]
+    return web.json_response({"items": [{"at": f"{at:%m-%d} 周{WEEKDAYS[at.weekday()]} {at:%H:%M}", "to": "、".join(u.to),
+                                         "title": u.title} for at, u in shown], "more": max(0, len(items) - 80)})
 
 
 async def favicon(_request: web.Request) -> web.FileResponse:
